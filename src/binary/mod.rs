@@ -1,0 +1,1 @@
+//! binary stage (see DESIGN.md).

@@ -1,0 +1,34 @@
+//! One file per verb: its arguments, the call into the library, and how the result is shown.
+
+use std::process::ExitCode;
+
+pub mod build;
+
+/// What a command asks the process to exit with: `Ok(code)` for a normal end (0, or 1 when a
+/// check such as lint found problems), `Err` for a failure, shown to the user as `error: …`.
+pub type CommandResult = anyhow::Result<ExitCode>;
+
+/// Prints an error chain the way people read it: the failure, then each cause, then any hint.
+pub fn finish(result: CommandResult) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(exit_code_for(&err))
+        }
+    }
+}
+
+/// Usage mistakes exit 2 (like clap and hadolint); everything else exits 1.
+fn exit_code_for(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|c| c.downcast_ref::<UsageError>().is_some()) { 2 } else { 1 }
+}
+
+/// An error in how gopack was called (a bad flag value, a missing argument), as opposed to a
+/// failure of the work itself.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);

@@ -1,0 +1,1 @@
+//! dockerfile stage (see DESIGN.md).

@@ -1,0 +1,1 @@
+//! gobuild stage (see DESIGN.md).

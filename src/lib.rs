@@ -1,0 +1,12 @@
+//! gopack: Go program → minimal OCI image, and audits of Dockerfiles, images and binaries.
+//!
+//! Each module is one stage of the pipeline described in DESIGN.md; stages hand plain values
+//! forward and never reach back.
+
+pub mod binary;
+pub mod dockerfile;
+pub mod gobuild;
+pub mod oci;
+pub mod project;
+pub mod rootfs;
+pub mod sink;

@@ -1,0 +1,33 @@
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cli;
+
+/// Turn a Go program into the smallest, safest container image that still runs it.
+#[derive(Parser)]
+#[command(name = "gopack", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build Go main package(s) into OCI image(s)
+    Build(cli::build::BuildArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let result = match cli.command {
+        Command::Build(args) => cli::build::run(args),
+    };
+    cli::finish(result)
+}

@@ -1,0 +1,1 @@
+//! oci stage (see DESIGN.md).

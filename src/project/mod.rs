@@ -1,0 +1,1 @@
+//! project stage (see DESIGN.md).

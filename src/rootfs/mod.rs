@@ -1,0 +1,1 @@
+//! rootfs stage (see DESIGN.md).

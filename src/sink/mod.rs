@@ -1,0 +1,1 @@
+//! sink stage (see DESIGN.md).
