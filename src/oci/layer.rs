@@ -1,0 +1,498 @@
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sha2::{Digest as _, Sha256};
+
+use super::digest::{Digest, Sha256Writer};
+use super::gzip::ParallelGzipWriter;
+use super::store::{BlobStore, StoreError};
+use super::{MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_ZSTD};
+
+/// One file system entry of a layer, with its ownership and mode fixed by gopack rather than
+/// taken from the build machine.
+#[derive(Clone, Debug)]
+pub struct LayerEntry {
+    /// Path inside the image, without a leading `/`.
+    pub path: String,
+    pub kind: EntryKind,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+}
+
+#[derive(Clone, Debug)]
+pub enum EntryKind {
+    Dir,
+    File(FileSource),
+    Symlink(String),
+}
+
+/// Where a file's bytes come from: built in memory (passwd, certs) or read from disk (the binary,
+/// data files), streamed so memory does not grow with file size.
+#[derive(Clone, Debug)]
+pub enum FileSource {
+    Bytes(Arc<[u8]>),
+    Path(PathBuf),
+}
+
+impl LayerEntry {
+    pub fn dir(path: &str, mode: u32, uid: u64, gid: u64) -> LayerEntry {
+        LayerEntry {
+            path: clean(path),
+            kind: EntryKind::Dir,
+            mode,
+            uid,
+            gid,
+        }
+    }
+
+    pub fn file(path: &str, bytes: impl Into<Arc<[u8]>>, mode: u32) -> LayerEntry {
+        let kind = EntryKind::File(FileSource::Bytes(bytes.into()));
+        LayerEntry {
+            path: clean(path),
+            kind,
+            mode,
+            uid: 0,
+            gid: 0,
+        }
+    }
+
+    pub fn file_from_disk(path: &str, source: PathBuf, mode: u32) -> LayerEntry {
+        let kind = EntryKind::File(FileSource::Path(source));
+        LayerEntry {
+            path: clean(path),
+            kind,
+            mode,
+            uid: 0,
+            gid: 0,
+        }
+    }
+}
+
+fn clean(path: &str) -> String {
+    path.trim_start_matches('/')
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// A whole layer: its entries (sorted when written), the mtime every entry gets, and the
+/// sentence that describes it in the image history.
+#[derive(Clone, Debug)]
+pub struct LayerSpec {
+    pub entries: Vec<LayerEntry>,
+    pub mtime: u64,
+    pub description: String,
+}
+
+impl LayerSpec {
+    /// Adds directory entries (0755, root) for every missing parent of every entry, so
+    /// unpackers never have to invent them with their own modes.
+    pub fn with_parent_dirs(mut self) -> LayerSpec {
+        let mut have: std::collections::BTreeSet<String> =
+            self.entries.iter().map(|e| e.path.clone()).collect();
+        let mut parents = Vec::new();
+        for entry in &self.entries {
+            let mut path = entry.path.as_str();
+            while let Some((parent, _)) = path.rsplit_once('/') {
+                if have.insert(parent.to_string()) {
+                    parents.push(LayerEntry::dir(parent, 0o755, 0, 0));
+                }
+                path = parent;
+            }
+        }
+        self.entries.extend(parents);
+        self
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    Gzip(u32),
+    Zstd(i32),
+}
+
+impl Compression {
+    /// gzip at level 6 via zlib-rs, compressed in parallel blocks; chosen by `bench/compression.sh`
+    /// (see BENCHMARKS.md).
+    pub const DEFAULT: Compression = Compression::Gzip(6);
+
+    pub fn media_type(&self) -> &'static str {
+        match self {
+            Compression::Gzip(_) => MEDIA_TYPE_LAYER_GZIP,
+            Compression::Zstd(_) => MEDIA_TYPE_LAYER_ZSTD,
+        }
+    }
+}
+
+impl fmt::Display for Compression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Compression::Gzip(l) => write!(f, "gzip:{l}"),
+            Compression::Zstd(l) => write!(f, "zstd:{l}"),
+        }
+    }
+}
+
+impl FromStr for Compression {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Compression, String> {
+        let (name, level) = match s.split_once(':') {
+            Some((n, l)) => (n, Some(l)),
+            None => (s, None),
+        };
+        let bad_level = |range: &str| {
+            format!(
+                "compression level `{}` for {name} must be a whole number in {range}",
+                level.unwrap_or("")
+            )
+        };
+        match name {
+            "gzip" => match level {
+                None => Ok(Compression::DEFAULT),
+                Some(l) => l
+                    .parse()
+                    .ok()
+                    .filter(|l| (1..=9).contains(l))
+                    .map(Compression::Gzip)
+                    .ok_or_else(|| bad_level("1..=9")),
+            },
+            "zstd" => match level {
+                None => Ok(Compression::Zstd(3)),
+                Some(l) => l
+                    .parse()
+                    .ok()
+                    .filter(|l| (1..=19).contains(l))
+                    .map(Compression::Zstd)
+                    .ok_or_else(|| bad_level("1..=19")),
+            },
+            _ => Err(format!(
+                "unknown compression `{s}`: use gzip[:LEVEL] or zstd[:LEVEL]"
+            )),
+        }
+    }
+}
+
+/// A layer as stored: its compressed blob and the digest of the uncompressed tar (`diff_id`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WrittenLayer {
+    pub digest: Digest,
+    pub size: u64,
+    pub diff_id: Digest,
+    pub uncompressed_size: u64,
+    pub media_type: String,
+    /// True when the blob was already in the store and nothing was compressed.
+    #[serde(skip)]
+    pub reused: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LayerError {
+    #[error("cannot read {path} for the image: {source}")]
+    Source { path: PathBuf, source: io::Error },
+    #[error("cannot write layer: {0}")]
+    Write(#[source] io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Writes layers into a [`BlobStore`]: tar → diff_id hash → compressor → digest hash → blob,
+/// all streaming. A layer whose inputs were written before (same entries, contents, mtime and
+/// compression) is found by its cache key and never compressed again.
+pub struct LayerWriter<'a> {
+    store: &'a BlobStore,
+    compression: Compression,
+}
+
+/// Changes when the tar encoding changes, so old cache records are not reused for new bytes.
+const LAYER_FORMAT: &str = "gopack-layer-v1";
+
+impl<'a> LayerWriter<'a> {
+    pub fn new(store: &'a BlobStore, compression: Compression) -> LayerWriter<'a> {
+        LayerWriter { store, compression }
+    }
+
+    pub fn write(&self, spec: &LayerSpec) -> Result<WrittenLayer, LayerError> {
+        let mut entries: Vec<&LayerEntry> = spec.entries.iter().collect();
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        entries.dedup_by(|a, b| a.path == b.path);
+
+        let key = self.cache_key(&entries, spec.mtime)?;
+        let record = self.store.root().join("layers").join(format!("{key}.json"));
+        if let Some(mut cached) = fs::read(&record)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<WrittenLayer>(&b).ok())
+            .filter(|l| self.store.contains(&l.digest))
+        {
+            cached.reused = true;
+            return Ok(cached);
+        }
+
+        let blob = self.store.writer()?;
+        let (blob, diff_id, uncompressed_size) = match self.compression {
+            Compression::Gzip(level) => {
+                let tar_out = Sha256Writer::new(ParallelGzipWriter::new(blob, level));
+                let (gz, diff_id, n) = write_tar(tar_out, &entries, spec.mtime)?;
+                (gz.finish().map_err(LayerError::Write)?, diff_id, n)
+            }
+            Compression::Zstd(level) => {
+                let enc =
+                    zstd::stream::write::Encoder::new(blob, level).map_err(LayerError::Write)?;
+                let (enc, diff_id, n) = write_tar(Sha256Writer::new(enc), &entries, spec.mtime)?;
+                (enc.finish().map_err(LayerError::Write)?, diff_id, n)
+            }
+        };
+        let (digest, size) = blob.commit()?;
+        let layer = WrittenLayer {
+            digest,
+            size,
+            diff_id,
+            uncompressed_size,
+            media_type: self.compression.media_type().to_string(),
+            reused: false,
+        };
+        save_record(&record, &layer);
+        Ok(layer)
+    }
+
+    fn cache_key(&self, entries: &[&LayerEntry], mtime: u64) -> Result<String, LayerError> {
+        let mut h = Sha256::new();
+        h.update(format!("{LAYER_FORMAT}\n{}\n{mtime}\n", self.compression));
+        for e in entries {
+            let what = match &e.kind {
+                EntryKind::Dir => "dir".to_string(),
+                EntryKind::Symlink(t) => format!("symlink {t}"),
+                EntryKind::File(src) => format!("file {}", content_digest(src)?),
+            };
+            h.update(format!(
+                "{}\t{:o}\t{}\t{}\t{what}\n",
+                e.path, e.mode, e.uid, e.gid
+            ));
+        }
+        Ok(hex::encode(h.finalize()))
+    }
+}
+
+fn content_digest(src: &FileSource) -> Result<Digest, LayerError> {
+    match src {
+        FileSource::Bytes(b) => Ok(Digest::of(b)),
+        FileSource::Path(p) => {
+            let mut file = File::open(p).map_err(|source| LayerError::Source {
+                path: p.clone(),
+                source,
+            })?;
+            let mut w = Sha256Writer::new(io::sink());
+            io::copy(&mut file, &mut w).map_err(|source| LayerError::Source {
+                path: p.clone(),
+                source,
+            })?;
+            Ok(w.finish().1)
+        }
+    }
+}
+
+fn save_record(record: &std::path::Path, layer: &WrittenLayer) {
+    // The record is only an optimisation: failing to save it costs a recompression next time.
+    let Some(dir) = record.parent() else { return };
+    if fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    if let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir)
+        && let Ok(json) = serde_json::to_vec(layer)
+        && tmp.write_all(&json).is_ok()
+    {
+        let _ = tmp.persist(record);
+    }
+}
+
+/// Writes sorted entries as a tar stream with fixed metadata; returns the stream's sink and the
+/// digest and size of the uncompressed tar.
+fn write_tar<W: Write>(
+    out: Sha256Writer<W>,
+    entries: &[&LayerEntry],
+    mtime: u64,
+) -> Result<(W, Digest, u64), LayerError> {
+    let mut tar = tar::Builder::new(out);
+    tar.mode(tar::HeaderMode::Deterministic);
+    for e in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(e.mode);
+        header.set_uid(e.uid);
+        header.set_gid(e.gid);
+        header.set_mtime(mtime);
+        match &e.kind {
+            EntryKind::Dir => {
+                header.set_entry_type(tar::EntryType::Directory);
+                header.set_size(0);
+                tar.append_data(&mut header, format!("{}/", e.path), io::empty())
+            }
+            EntryKind::Symlink(target) => {
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_size(0);
+                tar.append_link(&mut header, &e.path, target)
+            }
+            EntryKind::File(FileSource::Bytes(bytes)) => {
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_size(bytes.len() as u64);
+                tar.append_data(&mut header, &e.path, &bytes[..])
+            }
+            EntryKind::File(FileSource::Path(p)) => {
+                let file = File::open(p).map_err(|source| LayerError::Source {
+                    path: p.clone(),
+                    source,
+                })?;
+                let len = file
+                    .metadata()
+                    .map_err(|source| LayerError::Source {
+                        path: p.clone(),
+                        source,
+                    })?
+                    .len();
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_size(len);
+                tar.append_data(&mut header, &e.path, file.take(len))
+            }
+        }
+        .map_err(LayerError::Write)?;
+    }
+    let hashed = tar.into_inner().map_err(LayerError::Write)?;
+    Ok(hashed.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(entries: Vec<LayerEntry>) -> LayerSpec {
+        LayerSpec {
+            entries,
+            mtime: 0,
+            description: "test".into(),
+        }
+        .with_parent_dirs()
+    }
+
+    fn unpack(store: &BlobStore, layer: &WrittenLayer) -> Vec<(String, u32, u64, Vec<u8>)> {
+        let blob = store.read_blob(&layer.digest).unwrap();
+        let tar_bytes = match layer.media_type.as_str() {
+            MEDIA_TYPE_LAYER_GZIP => {
+                let mut out = Vec::new();
+                flate2::read::GzDecoder::new(&blob[..])
+                    .read_to_end(&mut out)
+                    .unwrap();
+                out
+            }
+            _ => zstd::decode_all(&blob[..]).unwrap(),
+        };
+        assert_eq!(Digest::of(&tar_bytes), layer.diff_id);
+        let mut archive = tar::Archive::new(&tar_bytes[..]);
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let mut data = Vec::new();
+                e.read_to_end(&mut data).unwrap();
+                let h = e.header();
+                (
+                    e.path().unwrap().to_string_lossy().into_owned(),
+                    h.mode().unwrap(),
+                    h.uid().unwrap(),
+                    data,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn entries_are_sorted_with_parents_and_fixed_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let layer = LayerWriter::new(&store, Compression::DEFAULT)
+            .write(&spec(vec![
+                LayerEntry::file("/usr/local/bin/app", &b"binary"[..], 0o755),
+                LayerEntry::file("/etc/passwd", &b"root"[..], 0o644),
+            ]))
+            .unwrap();
+        let names: Vec<_> = unpack(&store, &layer)
+            .into_iter()
+            .map(|(n, m, _, _)| (n, m))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("etc/".to_string(), 0o755),
+                ("etc/passwd".into(), 0o644),
+                ("usr/".into(), 0o755),
+                ("usr/local/".into(), 0o755),
+                ("usr/local/bin/".into(), 0o755),
+                ("usr/local/bin/app".into(), 0o755)
+            ]
+        );
+    }
+
+    #[test]
+    fn same_input_same_digest_and_second_write_is_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let big: Vec<u8> = (0..3_000_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        let s = spec(vec![LayerEntry::file("data/big", big.clone(), 0o644)]);
+        let writer = LayerWriter::new(&store, Compression::Gzip(6));
+        let first = writer.write(&s).unwrap();
+        assert!(!first.reused);
+        let second = writer.write(&s).unwrap();
+        assert!(second.reused);
+        assert_eq!(
+            (&first.digest, &first.diff_id, first.size),
+            (&second.digest, &second.diff_id, second.size)
+        );
+        let other_store = BlobStore::open(dir.path().join("other")).unwrap();
+        let third = LayerWriter::new(&other_store, Compression::Gzip(6))
+            .write(&s)
+            .unwrap();
+        assert_eq!(first.digest, third.digest);
+        let files = unpack(&store, &first);
+        assert_eq!(
+            files.last().unwrap().3,
+            big,
+            "multi-block gzip must round-trip"
+        );
+    }
+
+    #[test]
+    fn zstd_layers_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let layer = LayerWriter::new(&store, Compression::Zstd(3))
+            .write(&spec(vec![LayerEntry::file("a", &b"hello"[..], 0o644)]))
+            .unwrap();
+        assert_eq!(layer.media_type, MEDIA_TYPE_LAYER_ZSTD);
+        assert_eq!(unpack(&store, &layer)[0].3, b"hello");
+    }
+
+    #[test]
+    fn compression_flags_parse_with_reasons() {
+        assert_eq!(
+            "gzip:9".parse::<Compression>().unwrap(),
+            Compression::Gzip(9)
+        );
+        assert_eq!("zstd".parse::<Compression>().unwrap(), Compression::Zstd(3));
+        assert!(
+            "gzip:0"
+                .parse::<Compression>()
+                .unwrap_err()
+                .contains("1..=9")
+        );
+        assert!(
+            "lz4"
+                .parse::<Compression>()
+                .unwrap_err()
+                .contains("gzip[:LEVEL]")
+        );
+    }
+}
