@@ -1,1 +1,3 @@
 //! binary stage (see DESIGN.md).
+
+pub mod pclntab;

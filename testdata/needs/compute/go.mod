@@ -1,0 +1,3 @@
+module example.com/needs/compute
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/needs/tempfile
+
+go 1.22

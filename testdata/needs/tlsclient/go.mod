@@ -1,0 +1,3 @@
+module example.com/needs/tlsclient
+
+go 1.22

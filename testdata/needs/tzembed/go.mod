@@ -1,0 +1,3 @@
+module example.com/needs/tzembed
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/needs/tzload
+
+go 1.22

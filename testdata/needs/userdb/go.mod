@@ -1,0 +1,3 @@
+module example.com/needs/userdb
+
+go 1.22
