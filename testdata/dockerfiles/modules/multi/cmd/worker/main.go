@@ -1,0 +1,6 @@
+// Command worker is a test program for gopack dockerfile.
+package main
+
+import "fmt"
+
+func main() { fmt.Println("worker") }
