@@ -16,6 +16,10 @@ struct Cli {
 enum Command {
     /// Build Go main package(s) into OCI image(s)
     Build(cli::build::BuildArgs),
+    /// Audit Dockerfiles and .dockerignore with Go-specific rules (text, JSON, SARIF)
+    Lint(cli::lint::LintArgs),
+    /// Write an optimal multi-stage Dockerfile and .dockerignore for a Go module
+    Dockerfile(cli::dockerfile::DockerfileArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +32,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Build(args) => cli::build::run(args),
+        Command::Lint(args) => cli::lint::run(args),
+        Command::Dockerfile(args) => cli::dockerfile::run(args),
     };
     cli::finish(result)
 }
