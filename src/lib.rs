@@ -7,6 +7,8 @@ pub mod binary;
 pub mod dockerfile;
 pub mod gobuild;
 pub mod oci;
+pub mod pipeline;
 pub mod project;
+pub mod registry;
 pub mod rootfs;
 pub mod sink;

@@ -1,3 +1,8 @@
-//! binary stage (see DESIGN.md).
+//! Reading built Go binaries: how they are linked, their build information, and what they need
+//! at run time.
 
+pub mod buildinfo;
+pub mod elf;
+
+pub mod needs;
 pub mod pclntab;

@@ -1,14 +1,346 @@
-use clap::Args;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
-use super::CommandResult;
+use clap::{Args, ValueEnum};
+use gopack::gobuild::CgoMode;
+use gopack::oci::{BlobStore, Compression, Platform, parse_platform_list};
+use gopack::pipeline::{self, BuildOptions, BuildOutcome, DataDir, ImageSettings, Progress};
+use gopack::rootfs::BaseFiles;
+use gopack::sink::{DEFAULT_OUTPUT, OutputTarget};
+
+use super::{CommandResult, UsageError};
 
 #[derive(Args)]
 pub struct BuildArgs {
-    /// Directories or Go package patterns of main packages
+    /// Directories or Go package patterns of main packages (., ./cmd/..., an import path)
     #[arg(default_value = ".")]
     pub packages: Vec<String>,
+
+    /// Target platforms, comma-separated or repeated: linux/amd64, linux/arm64, linux/arm/v7 …
+    /// [default: the host's]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Vec<String>,
+
+    /// Where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF]
+    #[arg(short, long, default_value = DEFAULT_OUTPUT, value_name = "TRANSPORT:PATH")]
+    pub output: String,
+
+    /// Image reference or tag to name the result (e.g. example.com/app:v1)
+    #[arg(short, long = "tag", value_name = "REF")]
+    pub tags: Vec<String>,
+
+    /// Extra linker flags, added after gopack's -s (e.g. "-X main.version=1.2.3")
+    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
+    pub ldflags: Option<String>,
+
+    /// Go build tags, comma-separated
+    #[arg(long = "tags", value_name = "TAGS")]
+    pub build_tags: Option<String>,
+
+    /// How to use cgo: off (CGO_ENABLED=0), static (cgo linked statically), dynamic
+    #[arg(long, value_enum, default_value_t = CgoArg::Off)]
+    pub cgo: CgoArg,
+
+    /// Layer compression: gzip[:1-9] or zstd[:1-19]
+    #[arg(long, default_value = "gzip:6", value_name = "ALGO[:LEVEL]")]
+    pub compression: String,
+
+    /// Append this PEM file's certificates to the CA bundle (e.g. a company root)
+    #[arg(long = "ca-file", value_name = "FILE")]
+    pub ca_files: Vec<PathBuf>,
+
+    /// Add the IANA time zone database at /usr/share/zoneinfo
+    #[arg(long)]
+    pub tz: bool,
+
+    /// Copy a directory of static files into the image (default destination /data)
+    #[arg(long, value_name = "DIR[:DEST]")]
+    pub data: Vec<String>,
+
+    /// User to run as [default: 65532:65532]
+    #[arg(long)]
+    pub user: Option<String>,
+
+    /// Environment variable for the image, repeatable
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+
+    /// Port the program listens on (ExposedPorts), repeatable: 8080 or 53/udp
+    #[arg(long, value_name = "PORT[/PROTO]")]
+    pub port: Vec<String>,
+
+    /// Working directory in the image [default: /]
+    #[arg(long)]
+    pub workdir: Option<String>,
+
+    /// Config label, repeatable
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+
+    /// Manifest annotation, repeatable
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub annotation: Vec<String>,
+
+    /// Print the result as one JSON document
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print only the image reference and digest
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
-pub fn run(_args: BuildArgs) -> CommandResult {
-    anyhow::bail!("build: work in progress")
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CgoArg {
+    Off,
+    Static,
+    Dynamic,
+}
+
+fn usage(message: String) -> anyhow::Error {
+    UsageError(message).into()
+}
+
+fn key_values(flag: &str, items: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    items
+        .iter()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => Err(usage(format!("--{flag} `{kv}` must be KEY=VALUE"))),
+        })
+        .collect()
+}
+
+fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
+    let mut platforms = Vec::new();
+    for list in &args.platform {
+        for p in parse_platform_list(list).map_err(|e| usage(e.to_string()))? {
+            if !platforms.contains(&p) {
+                platforms.push(p);
+            }
+        }
+    }
+    if platforms.is_empty() {
+        platforms.push(Platform::host());
+    }
+    let mut output: OutputTarget = args.output.parse().map_err(usage)?;
+    if let Some(tag) = args.tags.first() {
+        match &mut output {
+            OutputTarget::OciLayout { tag: t @ None, .. }
+            | OutputTarget::OciArchive { tag: t @ None, .. } => *t = Some(tag.clone()),
+            OutputTarget::DockerArchive {
+                reference: r @ None,
+                ..
+            } => *r = Some(tag.clone()),
+            _ => {}
+        }
+    }
+    let compression: Compression = args.compression.parse().map_err(usage)?;
+    let data = args
+        .data
+        .iter()
+        .map(|d| d.parse::<DataDir>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(usage)?;
+    for kv in &args.env {
+        if !kv.contains('=') {
+            return Err(usage(format!("--env `{kv}` must be KEY=VALUE")));
+        }
+    }
+    for port in &args.port {
+        let (number, proto) = port.split_once('/').unwrap_or((port, "tcp"));
+        if number.parse::<u16>().map_or(true, |n| n == 0)
+            || !matches!(proto, "tcp" | "udp" | "sctp")
+        {
+            return Err(usage(format!(
+                "--port `{port}` must be a port 1-65535, optionally /tcp, /udp or /sctp"
+            )));
+        }
+    }
+    Ok(BuildOptions {
+        cwd: std::env::current_dir()?,
+        patterns: args.packages.clone(),
+        platforms,
+        ldflags: args.ldflags.as_deref().map(split_words).unwrap_or_default(),
+        tags: args
+            .build_tags
+            .as_deref()
+            .map(|t| {
+                t.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        cgo: match args.cgo {
+            CgoArg::Off => CgoMode::Off,
+            CgoArg::Static => CgoMode::Static,
+            CgoArg::Dynamic => CgoMode::Dynamic,
+        },
+        compression,
+        base_files: BaseFiles {
+            zoneinfo: args.tz,
+            ..BaseFiles::default()
+        },
+        extra_ca_files: args.ca_files.clone(),
+        data,
+        settings: ImageSettings {
+            user: args.user.clone(),
+            env: args.env.clone(),
+            ports: args.port.clone(),
+            workdir: args.workdir.clone(),
+            labels: key_values("label", &args.label)?,
+            annotations: key_values("annotation", &args.annotation)?,
+        },
+        output,
+    })
+}
+
+/// Splits `-X 'main.v=a b' -w` into words, honouring single and double quotes.
+fn split_words(s: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut in_word = false;
+    for c in s.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Progress for Spinner {
+    fn step(&self, message: &str) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message.to_string());
+        }
+    }
+}
+
+pub fn run(args: BuildArgs) -> CommandResult {
+    let options = options(&args)?;
+    let store = BlobStore::open_default()?;
+    let spinner = (std::io::stderr().is_terminal() && !args.quiet && !args.json).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    });
+    let progress = Spinner(spinner);
+    let result = pipeline::build(&store, &options, &progress);
+    if let Some(bar) = &progress.0 {
+        bar.finish_and_clear();
+    }
+    let outcome = result?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else if args.quiet {
+        for image in &outcome.images {
+            println!("{}@{}", image.reference, image.digest);
+        }
+    } else {
+        print_summary(&outcome);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(outcome: &BuildOutcome) {
+    for image in &outcome.images {
+        let platforms: Vec<String> = image
+            .platforms
+            .iter()
+            .map(|p| p.platform.to_string())
+            .collect();
+        println!(
+            "built {} ({}) for {}",
+            image.name,
+            image.package,
+            platforms.join(", ")
+        );
+        for p in &image.platforms {
+            if image.platforms.len() > 1 {
+                println!("  {}  {}", p.platform, p.manifest_digest);
+            }
+            println!(
+                "    binary  {}    image  {} compressed, {} uncompressed, {} layers",
+                human(p.binary_size),
+                human(p.compressed_size),
+                human(p.uncompressed_size),
+                p.layers.len()
+            );
+            for layer in &p.layers {
+                let cached = if layer.reused { "  (cached)" } else { "" };
+                println!(
+                    "      {}  {:>10}  {}{cached}",
+                    layer.digest.short(),
+                    human(layer.size),
+                    layer.description
+                );
+            }
+        }
+        println!("  digest      {}", image.digest);
+        println!("  entrypoint  {}", image.entrypoint.join(" "));
+        println!("  user        {}", image.user);
+        println!("  written to  {}", image.reference);
+    }
+}
+
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ldflags_words_keep_quoted_values_together() {
+        assert_eq!(
+            split_words("-X 'main.v=a b' -w"),
+            vec!["-X", "main.v=a b", "-w"]
+        );
+        assert_eq!(split_words("  "), Vec::<String>::new());
+        assert_eq!(split_words("-X \"main.x=\""), vec!["-X", "main.x="]);
+    }
+
+    #[test]
+    fn sizes_read_like_people_write_them() {
+        assert_eq!(human(512), "512 B");
+        assert_eq!(human(1536), "1.5 KiB");
+        assert_eq!(human(5 * 1024 * 1024), "5.0 MiB");
+    }
 }

@@ -1,1 +1,191 @@
-//! gobuild stage (see DESIGN.md).
+//! Runs the user's own `go build` for one main package and one platform, with gopack's flags:
+//! `CGO_ENABLED=0 go build -trimpath -ldflags=-s` plus the user's. Never `-a` or
+//! `-installsuffix` (obsolete since Go 1.10; the build cache is content-based), so Go's cache
+//! makes warm builds nearly free.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::oci::Platform;
+use crate::project::{MainPackage, go_command, go_program};
+
+/// How cgo is used for a build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CgoMode {
+    /// `CGO_ENABLED=0`: pure Go, static by construction.
+    #[default]
+    Off,
+    /// `CGO_ENABLED=1` with `-tags netgo,osusergo` and `-linkmode external -extldflags "-static"`.
+    Static,
+    /// `CGO_ENABLED=1`, dynamically linked: the base image must hold the libraries.
+    Dynamic,
+}
+
+/// Everything one `go build` depends on; the build is a plain function of it.
+#[derive(Clone, Debug)]
+pub struct GoBuildRequest {
+    pub module_root: PathBuf,
+    pub package: MainPackage,
+    pub platform: Platform,
+    /// Extra `-ldflags` words from the user, appended after gopack's `-s`.
+    pub ldflags: Vec<String>,
+    pub tags: Vec<String>,
+    pub cgo: CgoMode,
+    /// Where to write the binary.
+    pub output: PathBuf,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BuiltBinary {
+    pub path: PathBuf,
+    pub size: u64,
+    /// The command as a person would type it, for `--explain` and error messages.
+    pub command_line: String,
+    #[serde(skip)]
+    pub duration: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GoBuildError {
+    #[error("cannot run `{program}`: {source}. Install Go (https://go.dev/dl) or set GOPACK_GO")]
+    GoNotFound {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("go build failed for {package} ({platform}):\n{stderr}{hint}")]
+    Compile {
+        package: String,
+        platform: Platform,
+        stderr: String,
+        hint: String,
+    },
+    #[error("go build reported success but wrote no binary at {0}")]
+    NoOutput(PathBuf),
+}
+
+impl GoBuildRequest {
+    pub fn ldflags_value(&self) -> String {
+        let mut words = vec!["-s".to_string()];
+        if self.cgo == CgoMode::Static {
+            words.extend([
+                "-linkmode".into(),
+                "external".into(),
+                "-extldflags".into(),
+                "\"-static\"".into(),
+            ]);
+        }
+        words.extend(self.ldflags.iter().cloned());
+        words.join(" ")
+    }
+
+    fn tags_value(&self) -> Option<String> {
+        let mut tags = self.tags.clone();
+        if self.cgo == CgoMode::Static {
+            for t in ["netgo", "osusergo"] {
+                if !tags.iter().any(|x| x == t) {
+                    tags.push(t.into());
+                }
+            }
+        }
+        (!tags.is_empty()).then(|| tags.join(","))
+    }
+
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let cgo = if self.cgo == CgoMode::Off { "0" } else { "1" };
+        let mut env = vec![("CGO_ENABLED", cgo.to_string())];
+        env.extend(self.platform.go_env());
+        env
+    }
+
+    pub fn args(&self) -> Vec<String> {
+        let mut args = vec![
+            "build".to_string(),
+            "-trimpath".into(),
+            format!("-ldflags={}", self.ldflags_value()),
+        ];
+        if let Some(tags) = self.tags_value() {
+            args.push(format!("-tags={tags}"));
+        }
+        args.extend([
+            "-o".into(),
+            self.output.display().to_string(),
+            self.package.import_path.clone(),
+        ]);
+        args
+    }
+
+    pub fn command_line(&self) -> String {
+        let env: Vec<String> = self.env().iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let args: Vec<String> = self.args().iter().map(|a| shell_quote(a)).collect();
+        format!("{} go {}", env.join(" "), args.join(" "))
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    if s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_./=,:@".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+pub fn build(req: &GoBuildRequest) -> Result<BuiltBinary, GoBuildError> {
+    let started = Instant::now();
+    let mut cmd = go_command(&req.module_root);
+    cmd.args(req.args());
+    for (k, v) in req.env() {
+        cmd.env(k, v);
+    }
+    let output = cmd.output().map_err(|source| GoBuildError::GoNotFound {
+        program: go_program().display().to_string(),
+        source,
+    })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr)
+            .trim_end()
+            .to_string();
+        let hint = hint_for(&stderr, req.cgo);
+        return Err(GoBuildError::Compile {
+            package: req.package.import_path.clone(),
+            platform: req.platform.clone(),
+            stderr,
+            hint,
+        });
+    }
+    let size = std::fs::metadata(&req.output)
+        .map_err(|_| GoBuildError::NoOutput(req.output.clone()))?
+        .len();
+    Ok(BuiltBinary {
+        path: req.output.clone(),
+        size,
+        command_line: req.command_line(),
+        duration: started.elapsed(),
+    })
+}
+
+/// Go's messages are shown verbatim; this adds the next step when the cause is a known one.
+fn hint_for(stderr: &str, cgo: CgoMode) -> String {
+    if cgo == CgoMode::Off
+        && (stderr.contains("build constraints exclude all Go files") || stderr.contains("cgo"))
+    {
+        return "\nhint: this package needs cgo, and gopack builds with CGO_ENABLED=0 by default. \
+                Run `gopack plan` to see which packages use cgo and their pure-Go alternatives, or \
+                build with `--cgo static`."
+            .into();
+    }
+    if stderr.contains("requires go >=") {
+        return "\nhint: install the Go version go.mod asks for, or set GOTOOLCHAIN=auto to let go download it".into();
+    }
+    String::new()
+}
+
+/// Where binaries are built before they go into layers: a temp dir under the gopack cache, so
+/// they never land in the user's project.
+pub fn scratch_dir(cache: &Path) -> std::io::Result<tempfile::TempDir> {
+    let dir = cache.join("build");
+    std::fs::create_dir_all(&dir)?;
+    tempfile::Builder::new().prefix("bin-").tempdir_in(dir)
+}

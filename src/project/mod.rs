@@ -1,1 +1,370 @@
-//! project stage (see DESIGN.md).
+//! Reading the user's Go project: go.mod, the installed toolchain, and the main packages to
+//! build (via `go list`). Pure: builds nothing.
+
+pub mod cgo;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+/// The `go` command gopack runs: `GOPACK_GO` if set, else `go` on PATH.
+pub fn go_program() -> PathBuf {
+    std::env::var_os("GOPACK_GO")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "go".into())
+}
+
+/// A `go` command with gopack's environment rules: `GOTOOLCHAIN=local` unless the user set
+/// GOTOOLCHAIN, so a build never downloads a toolchain silently.
+pub fn go_command(dir: &Path) -> Command {
+    let mut cmd = Command::new(go_program());
+    cmd.current_dir(dir);
+    if std::env::var_os("GOTOOLCHAIN").is_none() {
+        cmd.env("GOTOOLCHAIN", "local");
+    }
+    cmd
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error(
+        "cannot run `{program}`: {source}. Install Go (https://go.dev/dl) and put it on PATH, or \
+         set GOPACK_GO=/path/to/go"
+    )]
+    GoNotFound {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "no go.mod found in {dir} or any parent directory: gopack builds Go modules. Run \
+         `go mod init example.com/yourapp` in the project directory, or point gopack at one"
+    )]
+    NoModule { dir: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    ReadGoMod {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {reason}")]
+    BadGoMod { path: PathBuf, reason: String },
+    #[error(
+        "{gomod} requires go >= {required}, but the installed Go is {installed} (GOTOOLCHAIN=local). \
+         Install Go {required} or newer, or set GOTOOLCHAIN=go{required} to let go download it"
+    )]
+    GoTooOld {
+        gomod: PathBuf,
+        required: String,
+        installed: String,
+    },
+    #[error(
+        "`{import_path}` is package `{name}`, not a main package: gopack builds commands. Point it \
+         at a directory with `package main` and `func main()`, e.g. ./cmd/..."
+    )]
+    NotMain { import_path: String, name: String },
+    #[error("no main packages match `{pattern}`; gopack builds commands (package main)")]
+    NoMainPackages { pattern: String },
+    #[error("`go {args}` failed in {dir}:\n{stderr}")]
+    GoFailed {
+        args: String,
+        dir: PathBuf,
+        stderr: String,
+    },
+    #[error("cannot understand the output of `go {args}`: {reason}")]
+    GoOutput { args: String, reason: String },
+}
+
+/// The directives of go.mod that decide how to build.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct GoMod {
+    pub module: String,
+    /// The `go` line: the minimum Go version (a hard requirement since Go 1.21).
+    pub go_version: Option<String>,
+    /// The `toolchain` line: a suggestion, ignored under GOTOOLCHAIN=local.
+    pub toolchain: Option<String>,
+}
+
+impl GoMod {
+    pub fn parse(text: &str) -> Result<GoMod, String> {
+        let mut gomod = GoMod::default();
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.split("//").next().unwrap_or("").trim();
+            let mut words = line.split_whitespace();
+            let (Some(verb), arg) = (words.next(), words.next()) else {
+                continue;
+            };
+            let arg = arg.map(|a| a.trim_matches('"').to_string());
+            match verb {
+                "module" => {
+                    gomod.module = arg.ok_or(format!("line {}: `module` without a path", n + 1))?
+                }
+                "go" => gomod.go_version = arg,
+                "toolchain" => gomod.toolchain = arg,
+                _ => {}
+            }
+        }
+        if gomod.module.is_empty() {
+            return Err("no `module` line; run `go mod init example.com/yourapp`".into());
+        }
+        Ok(gomod)
+    }
+
+    pub fn read(path: &Path) -> Result<GoMod, ProjectError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProjectError::ReadGoMod {
+            path: path.into(),
+            source,
+        })?;
+        GoMod::parse(&text).map_err(|reason| ProjectError::BadGoMod {
+            path: path.into(),
+            reason,
+        })
+    }
+}
+
+/// A Go version as `(major, minor, patch)`, from `go1.26.8`, `1.26`, `1.21rc1` or
+/// `go1.26.0-X:nodwarf5`. Pre-releases sort before the release, as Go orders them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GoVersion {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+    pub release: bool,
+}
+
+impl GoVersion {
+    pub fn parse(s: &str) -> Option<GoVersion> {
+        let s = s.trim().trim_start_matches("go");
+        let s = s.split([' ', '-', '+']).next()?;
+        let cut = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
+        let (numbers, pre) = s.split_at(cut);
+        let mut parts = numbers.split('.').map(|p| p.parse::<u32>());
+        let major = parts.next()?.ok()?;
+        let minor = parts.next().unwrap_or(Ok(0)).ok()?;
+        let patch = parts.next().unwrap_or(Ok(0)).ok()?;
+        Some(GoVersion {
+            major,
+            minor,
+            patch,
+            release: pre.is_empty(),
+        })
+    }
+}
+
+/// The installed toolchain's version (`go env GOVERSION`).
+pub fn installed_go_version(dir: &Path) -> Result<String, ProjectError> {
+    let out = run_go(dir, &["env", "GOVERSION"])?;
+    Ok(String::from_utf8_lossy(&out).trim().to_string())
+}
+
+/// Runs `go ARGS` in `dir` and returns stdout; on failure, Go's own stderr verbatim.
+pub fn run_go(dir: &Path, args: &[&str]) -> Result<Vec<u8>, ProjectError> {
+    let program = go_program();
+    let output =
+        go_command(dir)
+            .args(args)
+            .output()
+            .map_err(|source| ProjectError::GoNotFound {
+                program: program.display().to_string(),
+                source,
+            })?;
+    if !output.status.success() {
+        return Err(ProjectError::GoFailed {
+            args: args.join(" "),
+            dir: dir.to_path_buf(),
+            stderr: String::from_utf8_lossy(&output.stderr)
+                .trim_end()
+                .to_string(),
+        });
+    }
+    Ok(output.stdout)
+}
+
+/// One `package main` to build into one image.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MainPackage {
+    pub import_path: String,
+    pub dir: PathBuf,
+    /// The binary name, as `go build` would choose it (last path element, skipping `/vN`).
+    pub name: String,
+}
+
+/// What the build works on: the module and its main packages.
+#[derive(Clone, Debug, Serialize)]
+pub struct Project {
+    pub module_root: PathBuf,
+    pub gomod: GoMod,
+    pub installed_go: String,
+    pub mains: Vec<MainPackage>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListedPackage {
+    import_path: String,
+    name: String,
+    dir: PathBuf,
+}
+
+/// Finds the module and main packages for the given directories or package patterns (`.`,
+/// `./cmd/...`, `./testdata/hello`, an import path). A pattern naming a non-main package is an
+/// error; a wildcard keeps only the main packages it matches.
+pub fn load(cwd: &Path, patterns: &[String]) -> Result<Project, ProjectError> {
+    let mut module_root: Option<PathBuf> = None;
+    let mut mains: BTreeMap<String, MainPackage> = BTreeMap::new();
+    let patterns: Vec<String> = if patterns.is_empty() {
+        vec![".".into()]
+    } else {
+        patterns.to_vec()
+    };
+    for pattern in &patterns {
+        let (dir, go_pattern) = locate(cwd, pattern);
+        let root = find_module_root(&dir)?;
+        if module_root.is_none() {
+            check_go_version(&root)?;
+            module_root = Some(root.clone());
+        }
+        let listed = list_packages(&dir, &go_pattern)?;
+        let wildcard = go_pattern.contains("...");
+        let mut found = false;
+        for pkg in listed {
+            if pkg.name != "main" {
+                if wildcard {
+                    continue;
+                }
+                return Err(ProjectError::NotMain {
+                    import_path: pkg.import_path,
+                    name: pkg.name,
+                });
+            }
+            found = true;
+            let name = binary_name(&pkg.import_path);
+            mains.insert(
+                pkg.import_path.clone(),
+                MainPackage {
+                    import_path: pkg.import_path,
+                    dir: pkg.dir,
+                    name,
+                },
+            );
+        }
+        if !found {
+            return Err(ProjectError::NoMainPackages {
+                pattern: pattern.clone(),
+            });
+        }
+    }
+    let module_root = module_root.expect("at least one pattern");
+    let gomod = GoMod::read(&module_root.join("go.mod"))?;
+    let installed_go = installed_go_version(&module_root)?;
+    Ok(Project {
+        module_root,
+        gomod,
+        installed_go,
+        mains: mains.into_values().collect(),
+    })
+}
+
+/// Splits a user argument into the directory to run `go list` in and the pattern to give it.
+fn locate(cwd: &Path, pattern: &str) -> (PathBuf, String) {
+    if let Some(prefix) = pattern.strip_suffix("/...") {
+        let dir = cwd.join(prefix);
+        if dir.is_dir() {
+            return (dir, "./...".into());
+        }
+    }
+    let dir = cwd.join(pattern);
+    if dir.is_dir() {
+        return (dir, ".".into());
+    }
+    (cwd.to_path_buf(), pattern.to_string())
+}
+
+pub fn find_module_root(dir: &Path) -> Result<PathBuf, ProjectError> {
+    let start = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    start
+        .ancestors()
+        .find(|d| d.join("go.mod").is_file())
+        .map(Path::to_path_buf)
+        .ok_or(ProjectError::NoModule { dir: start })
+}
+
+fn check_go_version(root: &Path) -> Result<(), ProjectError> {
+    let gomod_path = root.join("go.mod");
+    let gomod = GoMod::read(&gomod_path)?;
+    let user_chose_toolchain = std::env::var("GOTOOLCHAIN").is_ok_and(|v| v != "local");
+    let Some(required) = gomod.go_version.filter(|_| !user_chose_toolchain) else {
+        return Ok(());
+    };
+    let installed = installed_go_version(root)?;
+    if let (Some(need), Some(have)) = (GoVersion::parse(&required), GoVersion::parse(&installed))
+        && need > have
+    {
+        return Err(ProjectError::GoTooOld {
+            gomod: gomod_path,
+            required,
+            installed,
+        });
+    }
+    Ok(())
+}
+
+fn list_packages(dir: &Path, pattern: &str) -> Result<Vec<ListedPackage>, ProjectError> {
+    let args = ["list", "-json=ImportPath,Name,Dir", pattern];
+    let stdout = run_go(dir, &args)?;
+    serde_json::Deserializer::from_slice(&stdout)
+        .into_iter::<ListedPackage>()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ProjectError::GoOutput {
+            args: args.join(" "),
+            reason: e.to_string(),
+        })
+}
+
+/// `go build`'s naming: the last import path element, or the one before a `/vN` suffix.
+pub fn binary_name(import_path: &str) -> String {
+    let mut parts = import_path.rsplit('/');
+    let last = parts.next().unwrap_or(import_path);
+    let is_major =
+        last.len() > 1 && last.starts_with('v') && last[1..].bytes().all(|b| b.is_ascii_digit());
+    match (is_major, parts.next()) {
+        (true, Some(prev)) => prev.to_string(),
+        _ => last.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gomod_directives() {
+        let gomod = GoMod::parse("// c\nmodule \"example.com/app\" // x\n\ngo 1.22.3\ntoolchain go1.23.1\nrequire (\n\tgolang.org/x/text v0.1.0\n)\n").unwrap();
+        assert_eq!(gomod.module, "example.com/app");
+        assert_eq!(gomod.go_version.as_deref(), Some("1.22.3"));
+        assert_eq!(gomod.toolchain.as_deref(), Some("go1.23.1"));
+        assert!(
+            GoMod::parse("go 1.22\n")
+                .unwrap_err()
+                .contains("go mod init")
+        );
+    }
+
+    #[test]
+    fn go_versions_order_like_go() {
+        let v = |s| GoVersion::parse(s).unwrap();
+        assert!(v("1.21rc1") < v("1.21.0"));
+        assert!(v("go1.26.8") > v("1.26"));
+        assert_eq!(v("go1.26.0-X:nodwarf5"), v("1.26.0"));
+        assert!(v("1.30") > v("go1.26.8"));
+        assert!(GoVersion::parse("banana").is_none());
+    }
+
+    #[test]
+    fn binary_names_follow_go_build() {
+        assert_eq!(binary_name("example.com/app/cmd/api"), "api");
+        assert_eq!(binary_name("example.com/app/v2"), "app");
+        assert_eq!(binary_name("hello"), "hello");
+    }
+}
