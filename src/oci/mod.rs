@@ -13,7 +13,10 @@ pub use image::{
     Descriptor, HistoryEntry, Image, ImageConfig, ImageIndex, ImageManifest, RootFs, RuntimeConfig,
     index_for,
 };
-pub use layer::{Compression, EntryKind, LayerEntry, LayerSpec, LayerWriter, WrittenLayer};
+pub use layer::{
+    Compression, EntryKind, FileSource, LayerEntry, LayerError, LayerSpec, LayerWriter,
+    WrittenLayer,
+};
 pub use platform::{Platform, PlatformError, parse_platform_list};
 pub use store::{BlobStore, BlobWriter, StoreError};
 
