@@ -26,7 +26,14 @@ pub fn finish(result: CommandResult) -> ExitCode {
 
 /// Usage mistakes exit 2 (like clap and hadolint); everything else exits 1.
 fn exit_code_for(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|c| c.downcast_ref::<UsageError>().is_some()) { 2 } else { 1 }
+    if err
+        .chain()
+        .any(|c| c.downcast_ref::<UsageError>().is_some())
+    {
+        2
+    } else {
+        1
+    }
 }
 
 /// An error in how gopack was called (a bad flag value, a missing argument), as opposed to a
