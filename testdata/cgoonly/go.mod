@@ -1,0 +1,3 @@
+module example.com/cgoonly
+
+go 1.22
