@@ -183,6 +183,35 @@ fn without_section_headers_the_table_is_found_in_the_read_only_segment() {
     }
 }
 
+/// Marks every non-executable PT_LOAD of a little-endian ELF64 writable, as where an external
+/// linker (lld) leaves the table inside the RELRO part of `.data.rel.ro`.
+fn make_data_segments_writable(elf: &mut [u8]) {
+    let u = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap());
+    let phoff = u(&elf[0x20..0x28]) as usize;
+    let phentsize = u16::from_le_bytes([elf[0x36], elf[0x37]]) as usize;
+    let phnum = u16::from_le_bytes([elf[0x38], elf[0x39]]) as usize;
+    for i in 0..phnum {
+        let ph = phoff + i * phentsize;
+        let (p_type, flags) = (&elf[ph..ph + 4], ph + 4);
+        if p_type == [1, 0, 0, 0] && elf[flags] & 1 == 0 {
+            elf[flags] |= 2;
+        }
+    }
+}
+
+#[test]
+fn without_section_headers_the_table_is_also_found_in_writable_data() {
+    let bytes = read(&built("tlsclient", AMD64_STRIPPED));
+    let expected = pclntab::parse_elf(&bytes).unwrap();
+    let mut relro = bytes.clone();
+    drop_section_headers(&mut relro);
+    make_data_segments_writable(&mut relro);
+    let scanned = pclntab::parse_elf(&relro).unwrap();
+    assert_eq!(scanned.location, PclntabLocation::SegmentScan);
+    assert_eq!(scanned.text_start, expected.text_start);
+    assert_eq!(scanned.functions, expected.functions);
+}
+
 #[test]
 fn names_are_visited_without_allocation_in_table_order() {
     let bytes = read(&built("compute", AMD64));

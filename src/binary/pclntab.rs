@@ -558,20 +558,22 @@ pub fn locate(bytes: &[u8]) -> Result<LocatedTable<'_>, PclntabError> {
     })
 }
 
-/// Looks for a valid pclntab header in the read-only segments (all segments when none is
-/// read-only, the whole file when there is no segment).
+/// Looks for a valid pclntab header in the segments: read-only data first (internal linking),
+/// then writable data (external linking of PIE or cgo binaries puts the table in the RELRO part
+/// of `.data.rel.ro`), then the rest; in the whole file when there is no segment.
 fn scan_segments<'a>(
     segments: &[Segment<'a>],
     whole: &'a [u8],
 ) -> Result<(PclnTable<'a>, PclntabLocation, Option<u64>), PclntabError> {
-    let mut regions: Vec<(Option<u64>, &'a [u8])> = segments
-        .iter()
-        .filter(|s| !s.writable && !s.executable)
-        .map(|s| (Some(s.address), s.data))
-        .collect();
-    if regions.is_empty() {
-        regions = segments.iter().map(|s| (Some(s.address), s.data)).collect();
-    }
+    let rank = |s: &Segment<'_>| match (s.writable, s.executable) {
+        (false, false) => 0,
+        (true, _) => 1,
+        (false, true) => 2,
+    };
+    let mut ordered: Vec<&Segment<'a>> = segments.iter().collect();
+    ordered.sort_by_key(|s| rank(s));
+    let mut regions: Vec<(Option<u64>, &'a [u8])> =
+        ordered.iter().map(|s| (Some(s.address), s.data)).collect();
     if regions.is_empty() {
         regions.push((None, whole));
     }

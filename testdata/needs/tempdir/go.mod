@@ -1,0 +1,3 @@
+module example.com/needs/tempdir
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/needs/userlookups
+
+go 1.22
