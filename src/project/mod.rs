@@ -212,6 +212,7 @@ struct ListedPackage {
 /// error; a wildcard keeps only the main packages it matches.
 pub fn load(cwd: &Path, patterns: &[String]) -> Result<Project, ProjectError> {
     let mut module_root: Option<PathBuf> = None;
+    let mut installed: Option<String> = None;
     let mut mains: BTreeMap<String, MainPackage> = BTreeMap::new();
     let patterns: Vec<String> = if patterns.is_empty() {
         vec![".".into()]
@@ -222,7 +223,7 @@ pub fn load(cwd: &Path, patterns: &[String]) -> Result<Project, ProjectError> {
         let (dir, go_pattern) = locate(cwd, pattern);
         let root = find_module_root(&dir)?;
         if module_root.is_none() {
-            check_go_version(&root)?;
+            installed = Some(check_go_version(&root)?);
             module_root = Some(root.clone());
         }
         let listed = list_packages(&dir, &go_pattern)?;
@@ -257,7 +258,7 @@ pub fn load(cwd: &Path, patterns: &[String]) -> Result<Project, ProjectError> {
     }
     let module_root = module_root.expect("at least one pattern");
     let gomod = GoMod::read(&module_root.join("go.mod"))?;
-    let installed_go = installed_go_version(&module_root)?;
+    let installed_go = installed.expect("set with module_root");
     Ok(Project {
         module_root,
         gomod,
@@ -290,15 +291,16 @@ pub fn find_module_root(dir: &Path) -> Result<PathBuf, ProjectError> {
         .ok_or(ProjectError::NoModule { dir: start })
 }
 
-fn check_go_version(root: &Path) -> Result<(), ProjectError> {
+/// Returns the installed Go version, or an error when go.mod needs a newer one and the user
+/// has not chosen a toolchain policy that would fetch it.
+fn check_go_version(root: &Path) -> Result<String, ProjectError> {
     let gomod_path = root.join("go.mod");
     let gomod = GoMod::read(&gomod_path)?;
-    let user_chose_toolchain = std::env::var("GOTOOLCHAIN").is_ok_and(|v| v != "local");
-    let Some(required) = gomod.go_version.filter(|_| !user_chose_toolchain) else {
-        return Ok(());
-    };
     let installed = installed_go_version(root)?;
-    if let (Some(need), Some(have)) = (GoVersion::parse(&required), GoVersion::parse(&installed))
+    let user_chose_toolchain = std::env::var("GOTOOLCHAIN").is_ok_and(|v| v != "local");
+    if let Some(required) = gomod.go_version.filter(|_| !user_chose_toolchain)
+        && let (Some(need), Some(have)) =
+            (GoVersion::parse(&required), GoVersion::parse(&installed))
         && need > have
     {
         return Err(ProjectError::GoTooOld {
@@ -307,7 +309,7 @@ fn check_go_version(root: &Path) -> Result<(), ProjectError> {
             installed,
         });
     }
-    Ok(())
+    Ok(installed)
 }
 
 fn list_packages(dir: &Path, pattern: &str) -> Result<Vec<ListedPackage>, ProjectError> {
