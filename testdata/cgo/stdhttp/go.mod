@@ -1,0 +1,3 @@
+module example.com/cgo/stdhttp
+
+go 1.22
