@@ -20,6 +20,10 @@ enum Command {
     Lint(cli::lint::LintArgs),
     /// Write an optimal multi-stage Dockerfile and .dockerignore for a Go module
     Dockerfile(cli::dockerfile::DockerfileArgs),
+    /// Check registry credentials and save them in docker's config format
+    Login(cli::login::LoginArgs),
+    /// Save an image from a registry as an OCI image layout (oci:DIR)
+    Pull(cli::pull::PullArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +42,8 @@ fn main() -> ExitCode {
         Command::Build(args) => cli::build::run(args),
         Command::Lint(args) => cli::lint::run(args),
         Command::Dockerfile(args) => cli::dockerfile::run(args),
+        Command::Login(args) => cli::login::run(args),
+        Command::Pull(args) => cli::pull::run(args),
     };
     cli::finish(result)
 }

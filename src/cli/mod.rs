@@ -5,6 +5,8 @@ use std::process::ExitCode;
 pub mod build;
 pub mod dockerfile;
 pub mod lint;
+pub mod login;
+pub mod pull;
 
 /// What a command asks the process to exit with: `Ok(code)` for a normal end (0, or 1 when a
 /// check such as lint found problems), `Err` for a failure, shown to the user as `error: …`.

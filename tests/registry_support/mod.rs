@@ -1,0 +1,484 @@
+//! Shared by the registry tests: a real `docker-registry` (CNCF distribution) started on
+//! 127.0.0.1 with a temp config, a fault-injecting TCP proxy in front of it, test images built
+//! with the `oci` API, and helpers to run gopack and skopeo.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use gopack::oci::{
+    BlobStore, Compression, Descriptor, Digest, Image, ImageConfig, LayerEntry, LayerSpec,
+    LayerWriter, Platform, RootFs, RuntimeConfig, index_for,
+};
+use gopack::registry::{RegistryOptions, RetryPolicy};
+
+pub const USER: &str = "alice";
+pub const PASSWORD: &str = "s3cret-Pa55word-9f1c";
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running `docker-registry`; killed when dropped.
+pub struct Registry {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    /// PEM of the CA that signed the server certificate (TLS registries only).
+    pub ca_pem: Option<PathBuf>,
+}
+
+impl Registry {
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Plain HTTP, no auth.
+    pub fn start_plain() -> Registry {
+        Registry::start(false)
+    }
+
+    /// HTTPS with a certificate from a CA made here, and htpasswd basic auth for USER/PASSWORD.
+    pub fn start_tls_auth() -> Registry {
+        Registry::start(true)
+    }
+
+    fn start(tls: bool) -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let storage = dir.path().join("storage");
+        std::fs::create_dir_all(&storage).unwrap();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  \
+             filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: \
+             127.0.0.1:{port}\n",
+            storage.display()
+        );
+        let mut ca_pem = None;
+        if tls {
+            let (ca, cert, key) = make_certificates();
+            let ca_path = dir.path().join("ca.pem");
+            std::fs::write(&ca_path, ca).unwrap();
+            std::fs::write(dir.path().join("server.pem"), cert).unwrap();
+            std::fs::write(dir.path().join("server.key"), key).unwrap();
+            let hash = bcrypt::hash_with_result(PASSWORD, 5)
+                .unwrap()
+                .format_for_version(bcrypt::Version::TwoY);
+            std::fs::write(dir.path().join("htpasswd"), format!("{USER}:{hash}\n")).unwrap();
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\nauth:\n  htpasswd:\n    realm: \
+                 gopack-test\n    path: {}\n",
+                dir.path().join("server.pem").display(),
+                dir.path().join("server.key").display(),
+                dir.path().join("htpasswd").display()
+            ));
+            ca_pem = Some(ca_path);
+        }
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join("registry.log")).unwrap(),
+            ))
+            .spawn()
+            .expect("docker-registry must be installed (apt-get install docker-registry)");
+        let registry = Registry {
+            child,
+            port,
+            dir,
+            ca_pem,
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "docker-registry did not start: {}",
+                std::fs::read_to_string(registry.dir.path().join("registry.log"))
+                    .unwrap_or_default()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+        registry
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Tags of `repo` as the registry lists them to skopeo (empty when the repository is
+    /// unknown).
+    pub fn tags(&self, repo: &str) -> Vec<String> {
+        let mut cmd = Command::new("skopeo");
+        cmd.args(["list-tags", "--tls-verify=false"]);
+        if self.ca_pem.is_some() {
+            cmd.args(["--creds", &format!("{USER}:{PASSWORD}")]);
+        }
+        let out = cmd
+            .arg(format!("docker://{}/{repo}", self.host()))
+            .output()
+            .expect("skopeo must be installed");
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains("NAME_UNKNOWN") || err.contains("name unknown") || err.contains("404"),
+                "skopeo list-tags failed: {err}"
+            );
+            return vec![];
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["Tags"]
+            .as_array()
+            .map(|a| a.iter().map(|t| t.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn make_certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "gopack test CA");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let params =
+        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    (ca_cert.pem(), cert.pem(), key.serialize_pem())
+}
+
+/// What the proxy does with one request.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Close the connection without answering.
+    Reset,
+    /// Answer with this status, a registry-style error body and extra header lines.
+    Status(u16, &'static str),
+    /// Answer 200 with a body that is not JSON.
+    Garbage,
+}
+
+type Rule = dyn Fn(&str, &str) -> Option<Fault> + Send + Sync;
+
+/// A TCP proxy between the client and the registry, one request per connection, that can
+/// inject faults chosen by a rule over (method, path).
+pub struct FaultProxy {
+    pub port: u16,
+    pub log: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl FaultProxy {
+    pub fn start(
+        upstream: u16,
+        rule: impl Fn(&str, &str) -> Option<Fault> + Send + Sync + 'static,
+    ) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let rule: Arc<Rule> = Arc::new(rule);
+        {
+            let log = log.clone();
+            let stop = stop.clone();
+            thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    match listener.accept() {
+                        Ok((conn, _)) => {
+                            let log = log.clone();
+                            let rule = rule.clone();
+                            thread::spawn(move || serve(conn, upstream, &*rule, &log));
+                        }
+                        Err(_) => thread::sleep(Duration::from_millis(5)),
+                    }
+                }
+            });
+        }
+        FaultProxy { port, log, stop }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn entries(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn serve(mut conn: TcpStream, upstream: u16, rule: &Rule, log: &Mutex<Vec<String>>) {
+    conn.set_nonblocking(false).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 65536];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+        if buf.len() > 1 << 20 {
+            return;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or("").to_string();
+    let mut parts = request_line.split(' ');
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("").to_string();
+    let mut length = 0usize;
+    let mut headers = Vec::new();
+    for l in lines.filter(|l| !l.is_empty()) {
+        let lower = l.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        if lower.starts_with("connection:") {
+            continue;
+        }
+        headers.push(l.to_string());
+    }
+    let mut body = buf[head_end..].to_vec();
+    while body.len() < length {
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let fault = rule(&method, &path);
+    log.lock().unwrap().push(format!(
+        "{method} {path}{}",
+        fault
+            .as_ref()
+            .map(|f| format!(" -> {f:?}"))
+            .unwrap_or_default()
+    ));
+    match fault {
+        Some(Fault::Reset) => {
+            let _ = conn.shutdown(Shutdown::Both);
+        }
+        Some(Fault::Status(code, extra)) => {
+            let body = r#"{"errors":[{"code":"INJECTED","message":"injected fault from the test proxy"}]}"#;
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {code} Injected\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
+                body.len()
+            );
+        }
+        Some(Fault::Garbage) => {
+            let body = "<html>this is { not json";
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+        None => {
+            let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                return;
+            };
+            let mut out = format!("{request_line}\r\n");
+            for h in &headers {
+                out.push_str(h);
+                out.push_str("\r\n");
+            }
+            out.push_str("Connection: close\r\n\r\n");
+            if up.write_all(out.as_bytes()).is_err() || up.write_all(&body).is_err() {
+                return;
+            }
+            let mut response = Vec::new();
+            let _ = up.read_to_end(&mut response);
+            let _ = conn.write_all(&response);
+        }
+    }
+}
+
+/// Options for a test client: retries fast and bounded.
+pub fn test_options(insecure: &[String]) -> RegistryOptions {
+    RegistryOptions {
+        insecure_hosts: insecure.to_vec(),
+        retry: RetryPolicy {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(300),
+            max_total: Duration::from_secs(20),
+        },
+        credentials: gopack::registry::CredentialStore::from_files(vec![]),
+        ..RegistryOptions::default()
+    }
+}
+
+/// Deterministic bytes that gzip cannot shrink (so layer sizes are predictable).
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// A test image per platform: a base layer shared by all, and an "app" layer of `app_size`
+/// noise bytes that differs by `seed` and platform. With several platforms, also their index.
+pub fn build_images(
+    store: &BlobStore,
+    seed: u64,
+    platforms: &[&str],
+    app_size: usize,
+) -> (Vec<Image>, Option<(Vec<u8>, Digest)>) {
+    let writer = LayerWriter::new(store, Compression::DEFAULT);
+    let base = writer
+        .write(
+            &LayerSpec {
+                entries: vec![
+                    LayerEntry::file(
+                        "etc/passwd",
+                        b"root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n".to_vec(),
+                        0o644,
+                    ),
+                    LayerEntry::dir("tmp", 0o1777, 0, 0),
+                ],
+                mtime: 0,
+                description: "base files".into(),
+            }
+            .with_parent_dirs(),
+        )
+        .unwrap();
+    let mut images = Vec::new();
+    for (i, p) in platforms.iter().enumerate() {
+        let platform: Platform = p.parse().unwrap();
+        let app = writer
+            .write(
+                &LayerSpec {
+                    entries: vec![LayerEntry::file(
+                        "usr/local/bin/app",
+                        noise(seed * 1000 + i as u64, app_size),
+                        0o755,
+                    )],
+                    mtime: 0,
+                    description: "app".into(),
+                }
+                .with_parent_dirs(),
+            )
+            .unwrap();
+        let config = ImageConfig {
+            created: Some("1970-01-01T00:00:00Z".into()),
+            architecture: platform.architecture.clone(),
+            os: platform.os.clone(),
+            variant: platform.variant.clone(),
+            config: RuntimeConfig {
+                user: Some("65532:65532".into()),
+                entrypoint: Some(vec!["/usr/local/bin/app".into()]),
+                ..RuntimeConfig::default()
+            },
+            rootfs: RootFs {
+                kind: "layers".into(),
+                diff_ids: vec![base.diff_id.clone(), app.diff_id.clone()],
+            },
+            ..ImageConfig::default()
+        };
+        let layers = vec![Descriptor::of_layer(&base), Descriptor::of_layer(&app)];
+        images.push(Image::assemble(store, platform, config, layers, BTreeMap::new()).unwrap());
+    }
+    let index = (images.len() > 1).then(|| {
+        let (_, bytes, digest) = index_for(store, &images, BTreeMap::new()).unwrap();
+        (bytes, digest)
+    });
+    (images, index)
+}
+
+pub fn gopack() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gopack"));
+    c.env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .env_remove("GOPACK_INSECURE_REGISTRY")
+        .env_remove("GOPACK_REGISTRY_CA")
+        .env("XDG_RUNTIME_DIR", "/nonexistent-gopack-test")
+        .env("HOME", "/nonexistent-gopack-test");
+    c
+}
+
+/// Runs a command with `stdin` fed in, bounded by the command's own behaviour.
+pub fn run_with_stdin(mut cmd: Command, stdin: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+pub fn skopeo(args: &[&str]) -> Vec<u8> {
+    let out = Command::new("skopeo")
+        .args(args)
+        .output()
+        .expect("skopeo must be installed");
+    assert!(
+        out.status.success(),
+        "skopeo {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn digest_in_layout(dir: &Path) -> String {
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
