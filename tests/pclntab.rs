@@ -183,9 +183,10 @@ fn without_section_headers_the_table_is_found_in_the_read_only_segment() {
     }
 }
 
-/// Marks every non-executable PT_LOAD of a little-endian ELF64 writable, as where an external
-/// linker (lld) leaves the table inside the RELRO part of `.data.rel.ro`.
-fn make_data_segments_writable(elf: &mut [u8]) {
+/// In a little-endian ELF64, marks the executable PT_LOAD read-only (so a read-only segment
+/// without the table exists) and every other PT_LOAD writable, as when an external linker (lld)
+/// leaves the table inside the RELRO part of `.data.rel.ro`.
+fn move_table_to_writable_data(elf: &mut [u8]) {
     let u = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap());
     let phoff = u(&elf[0x20..0x28]) as usize;
     let phentsize = u16::from_le_bytes([elf[0x36], elf[0x37]]) as usize;
@@ -193,8 +194,12 @@ fn make_data_segments_writable(elf: &mut [u8]) {
     for i in 0..phnum {
         let ph = phoff + i * phentsize;
         let (p_type, flags) = (&elf[ph..ph + 4], ph + 4);
-        if p_type == [1, 0, 0, 0] && elf[flags] & 1 == 0 {
-            elf[flags] |= 2;
+        if p_type == [1, 0, 0, 0] {
+            if elf[flags] & 1 != 0 {
+                elf[flags] &= !1;
+            } else {
+                elf[flags] |= 2;
+            }
         }
     }
 }
@@ -205,7 +210,7 @@ fn without_section_headers_the_table_is_also_found_in_writable_data() {
     let expected = pclntab::parse_elf(&bytes).unwrap();
     let mut relro = bytes.clone();
     drop_section_headers(&mut relro);
-    make_data_segments_writable(&mut relro);
+    move_table_to_writable_data(&mut relro);
     let scanned = pclntab::parse_elf(&relro).unwrap();
     assert_eq!(scanned.location, PclntabLocation::SegmentScan);
     assert_eq!(scanned.text_start, expected.text_start);
