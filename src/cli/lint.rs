@@ -188,7 +188,9 @@ fn lint_one(file: &Path, args: &LintArgs, config: &LintConfig) -> anyhow::Result
                 .into());
             }
             Err(e) => {
-                return Err(anyhow::Error::new(e).context(format!("cannot read {}", file.display())));
+                return Err(
+                    anyhow::Error::new(e).context(format!("cannot read {}", file.display()))
+                );
             }
         }
     };

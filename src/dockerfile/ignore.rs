@@ -280,11 +280,15 @@ pub fn check(df: &Dockerfile, input: &LintInput<'_>) -> Vec<Finding> {
             .as_deref()
             .map(|d| go_sources(d, 2000))
             .unwrap_or_default();
-        if let Some(dir) = &input.context_dir {
-            if dir.join("go.sum").is_file() {
-                needed.push("go.sum".into());
-            }
-        } else {
+        let copies_go_sum = df.instructions.iter().any(|i| {
+            matches!(&i.args, Args::Copy { sources, .. } if i.flag("from").is_none()
+                && sources.iter().any(|s| s.value.rsplit('/').next() == Some("go.sum")))
+        });
+        let go_sum_exists = input
+            .context_dir
+            .as_ref()
+            .is_none_or(|d| d.join("go.sum").is_file());
+        if copies_go_sum || go_sum_exists {
             needed.push("go.sum".into());
         }
         if ctx_sources.is_empty() {

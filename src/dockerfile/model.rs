@@ -399,7 +399,17 @@ impl Dockerfile {
                 // instruction without arguments rather than dropped.
                 _ => ("UNKNOWN", 0..0, vec![], Args::None),
             };
-        let end = args_end(&args, &flags).max(kw_span.end);
+        let mut end = args_end(&args, &flags).max(kw_span.end);
+        let has_heredoc = match &args {
+            Args::Command { heredocs, .. } => !heredocs.is_empty(),
+            Args::Copy {
+                heredoc_sources, ..
+            } => *heredoc_sources > 0,
+            _ => false,
+        };
+        if has_heredoc {
+            end = through_delimiter_line(text, end);
+        }
         let start = kw_span.start;
         let (line, _) = line_col(&self.line_starts, text, start);
         let (end_line, _) = line_col(&self.line_starts, text, end.saturating_sub(1).max(start));
@@ -541,6 +551,17 @@ fn args_end(args: &Args, flags: &[Flag]) -> usize {
         Args::None => 0,
     };
     flags_end.max(args_end)
+}
+
+/// A here-document's span ends with its body; the instruction goes on to the end of the
+/// delimiter line that follows (as BuildKit counts it).
+fn through_delimiter_line(text: &str, body_end: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut p = body_end.min(bytes.len());
+    if p > 0 && bytes[p - 1] != b'\n' {
+        p = text[p..].find('\n').map_or(bytes.len(), |i| p + i + 1);
+    }
+    text[p..].find('\n').map_or(bytes.len(), |i| p + i)
 }
 
 fn line_starts(text: &str) -> Vec<usize> {

@@ -570,20 +570,7 @@ pub fn check(df: &Dockerfile, input: &LintInput<'_>) -> Vec<Finding> {
             })
             .collect();
         let c_toolchain = stage_cmds.iter().any(|c| installs_c_toolchain(c));
-        let shell_has_pipefail = body
-            .iter()
-            .filter(|i| i.keyword == "SHELL")
-            .last()
-            .map(|i| match &i.args {
-                Args::List(l) => {
-                    let words: Vec<&str> = l.iter().map(|s| s.value.as_str()).collect();
-                    let posix = words.first().is_some_and(|w| w.ends_with("sh"));
-                    !posix
-                        || words.windows(2).any(|w| w[0] == "-o" && w[1] == "pipefail")
-                        || words.iter().any(|w| w.contains("pipefail"))
-                }
-                _ => false,
-            });
+        let mut shell_has_pipefail: Option<bool> = None;
 
         for (pos, inst) in body.iter().enumerate() {
             let idx = stage.body.start + pos;
@@ -598,8 +585,11 @@ pub fn check(df: &Dockerfile, input: &LintInput<'_>) -> Vec<Finding> {
                             && c.words[1] == "mod"
                             && c.words[2] == "download"
                     });
-                    if (downloads || builds.iter().any(|b| !b.install)) && !downloaded {
-                        if let Some(copy) = source_copy {
+                    if (downloads || builds.iter().any(|b| !b.install))
+                        && !downloaded
+                        && let Some(copy) = source_copy
+                    {
+                        {
                             let span = ctx.head(copy);
                             ctx.push(
                                 "GO105",
@@ -686,6 +676,16 @@ pub fn check(df: &Dockerfile, input: &LintInput<'_>) -> Vec<Finding> {
                             );
                         }
                     }
+                }
+                "SHELL" => {
+                    // A non-POSIX shell (pwsh, cmd) has no pipefail to ask for.
+                    shell_has_pipefail = Some(match &inst.args {
+                        Args::List(l) => {
+                            let posix = l.first().is_some_and(|w| w.value.ends_with("sh"));
+                            !posix || l.iter().any(|w| w.value.contains("pipefail"))
+                        }
+                        _ => false,
+                    });
                 }
                 "EXPOSE" => check_expose(&mut ctx, inst),
                 "MAINTAINER" => {

@@ -1,0 +1,3 @@
+from alpine:3.20
+onbuild run echo hi
+cmd ["true"]

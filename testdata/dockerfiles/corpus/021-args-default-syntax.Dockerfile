@@ -1,0 +1,3 @@
+ARG TAG
+FROM alpine:${TAG:-3.20}
+RUN echo ok

@@ -1,0 +1,3 @@
+FROM alpine:3.20
+EXPOSE 80 443/tcp 53/udp
+EXPOSE 7000-7010

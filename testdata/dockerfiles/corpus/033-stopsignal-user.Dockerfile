@@ -1,0 +1,4 @@
+FROM alpine:3.20
+STOPSIGNAL SIGTERM
+USER nobody:nogroup
+WORKDIR /tmp

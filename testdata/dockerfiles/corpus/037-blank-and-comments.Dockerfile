@@ -1,0 +1,12 @@
+
+
+# leading comment
+
+FROM alpine:3.20
+
+# middle
+
+RUN true
+
+
+# trailing

@@ -1,0 +1,5 @@
+FROM alpine:3.20
+CMD ["a"]
+CMD ["b"]
+ENTRYPOINT ["x"]
+ENTRYPOINT y

@@ -1,0 +1,3 @@
+ARG VARIANT=alpine
+FROM golang:1.23.5-${VARIANT} AS build-${VARIANT}
+RUN true

@@ -1,0 +1,2 @@
+FROM gcr.io/distroless/static-debian12:debug-nonroot
+ENTRYPOINT /busybox/sh -c 'echo hi'
