@@ -8,6 +8,7 @@ pub mod dockerfile;
 pub mod gobuild;
 pub mod oci;
 pub mod pipeline;
+pub mod plan;
 pub mod project;
 pub mod registry;
 pub mod rootfs;

@@ -7,13 +7,15 @@ use std::path::{Path, PathBuf};
 
 use crate::binary::buildinfo::{BuildInfo, read_build_info};
 use crate::binary::elf::read_linkage;
+use crate::binary::needs::{DetectedNeed, needs_of_file};
 use crate::gobuild::{self, CgoMode, GoBuildRequest};
 use crate::oci::{
     BlobStore, Compression, Descriptor, Digest, EntryKind, HistoryEntry, Image, ImageConfig,
     LayerEntry, LayerSpec, LayerWriter, Platform, RootFs, RuntimeConfig, WrittenLayer, index_for,
 };
-use crate::project::{self, MainPackage, Project};
-use crate::rootfs::{self, BaseFiles, CA_BUNDLE_PATH};
+use crate::plan::{self, CgoChoice, CgoDecision, FileChoices, FileDecision};
+use crate::project::{self, MainPackage, Project, cgo::CgoQuery};
+use crate::rootfs::{self, CA_BUNDLE_PATH};
 use crate::sink::{self, ImageSet, IndexBlob, OutputTarget};
 
 /// Where the binary goes in every image.
@@ -27,9 +29,9 @@ pub struct BuildOptions {
     pub platforms: Vec<Platform>,
     pub ldflags: Vec<String>,
     pub tags: Vec<String>,
-    pub cgo: CgoMode,
+    pub cgo: CgoChoice,
     pub compression: Compression,
-    pub base_files: BaseFiles,
+    pub files: FileChoices,
     pub extra_ca_files: Vec<PathBuf>,
     pub data: Vec<DataDir>,
     pub settings: ImageSettings,
@@ -85,6 +87,10 @@ pub struct PlatformImage {
     pub uncompressed_size: u64,
     pub layers: Vec<LayerSummary>,
     pub go_build: String,
+    /// What the linked binary needs at run time, with the function that shows each need.
+    pub needs: Vec<DetectedNeed>,
+    /// Which base files went in, and why.
+    pub files: Vec<FileDecision>,
     #[serde(skip)]
     pub build_info: Option<BuildInfo>,
 }
@@ -116,6 +122,7 @@ pub struct BuiltImage {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BuildOutcome {
     pub output: String,
+    pub cgo: CgoDecision,
     pub images: Vec<BuiltImage>,
 }
 
@@ -125,6 +132,8 @@ pub enum BuildError {
     Project(#[from] project::ProjectError),
     #[error(transparent)]
     GoBuild(#[from] gobuild::GoBuildError),
+    #[error(transparent)]
+    Plan(#[from] plan::PlanError),
     #[error(
         "{binary} ({platform}) is dynamically linked and would not start on an empty base image:\n  \
          interpreter: {interpreter}\n  needed libraries: {libraries}\nBuild without cgo (CGO_ENABLED=0 is \
@@ -181,27 +190,37 @@ pub fn build(
         ));
     }
     progress.step("reading the Go project (go list)");
-    let project = project::load(&options.cwd, &options.patterns)?;
+    let query = CgoQuery {
+        goos: Some(options.platforms[0].os.clone()),
+        goarch: Some(options.platforms[0].architecture.clone()),
+        tags: options.tags.clone(),
+    };
+    let project = project::load(&options.cwd, &options.patterns, &query)?;
+    let cgo = plan::decide_cgo(options.cgo, &project.cgo)?;
+    let c_compiler = std::env::var("CC").ok();
+    plan::check_cgo_toolchain(
+        &cgo,
+        &project.cgo,
+        &options.platforms,
+        c_compiler.as_deref(),
+    )?;
     let mtime = source_date_epoch(&project.module_root);
     let extra_ca: Vec<String> = options
         .extra_ca_files
         .iter()
         .map(|p| rootfs::read_extra_ca(p))
         .collect::<Result<_, _>>()?;
+    let user = options
+        .settings
+        .user
+        .clone()
+        .unwrap_or_else(|| rootfs::NONROOT_USER.into());
 
     let scratch = gobuild::scratch_dir(store.root()).map_err(|source| BuildError::Scratch {
         path: store.root().to_path_buf(),
         source,
     })?;
     let writer = LayerWriter::new(store, options.compression);
-    let base_spec = rootfs::base_files_layer(&options.base_files, &extra_ca);
-    let has_base_files = base_spec.entries.len() > 1;
-    let base_layer = if has_base_files {
-        progress.step("writing the base-files layer");
-        Some((writer.write(&base_spec)?, base_spec.description.clone()))
-    } else {
-        None
-    };
     let data_layer = match data_layer_spec(&options.data, mtime)? {
         Some(spec) => {
             progress.step("writing the data layer");
@@ -223,20 +242,28 @@ pub fn build(
                 platform: platform.clone(),
                 ldflags: options.ldflags.clone(),
                 tags: options.tags.clone(),
-                cgo: options.cgo,
+                cgo: cgo.mode,
                 output: scratch
                     .path()
                     .join(format!("{}-{}", package.name, platform.slug())),
             };
             let binary = gobuild::build(&request)?;
-            let info = check_binary(&binary.path, &package.name, platform, options.cgo)?;
-            progress.step(&format!("writing the {} layer ({platform})", package.name));
-            let bin_spec = binary_layer_spec(package, &binary.path, mtime);
-            let bin_layer = writer.write(&bin_spec)?;
+            let info = check_binary(&binary.path, &package.name, platform, cgo.mode)?;
+            let needs = needs_of_file(&binary.path).map_err(|e| e.to_string());
+            let (base_files, files) = plan::decide_files(
+                &options.files,
+                needs.as_ref().map_err(String::as_str),
+                &user,
+            );
+            progress.step(&format!("writing the {} layers ({platform})", package.name));
+            let base_spec = rootfs::base_files_layer(&base_files, &extra_ca);
             let mut layers: Vec<(WrittenLayer, String)> = Vec::new();
-            layers.extend(base_layer.clone());
+            if !base_spec.entries.is_empty() {
+                layers.push((writer.write(&base_spec)?, base_spec.description.clone()));
+            }
             layers.extend(data_layer.clone());
-            layers.push((bin_layer, bin_spec.description.clone()));
+            let bin_spec = binary_layer_spec(package, &binary.path, mtime);
+            layers.push((writer.write(&bin_spec)?, bin_spec.description.clone()));
             let (config, annotations) = image_config(
                 options,
                 &project,
@@ -245,7 +272,7 @@ pub fn build(
                 &layers,
                 mtime,
                 info.as_ref(),
-                has_base_files,
+                base_files.ca_certificates,
             );
             let descriptors = layers
                 .iter()
@@ -269,6 +296,8 @@ pub fn build(
                     })
                     .collect(),
                 go_build: binary.command_line,
+                needs: needs.map(|n| n.needs).unwrap_or_default(),
+                files,
                 build_info: info,
             });
             images.push(image);
@@ -290,11 +319,7 @@ pub fn build(
             package: package.import_path.clone(),
             digest: top.digest,
             media_type: top.media_type,
-            user: options
-                .settings
-                .user
-                .clone()
-                .unwrap_or_else(|| rootfs::NONROOT_USER.into()),
+            user: user.clone(),
             entrypoint: vec![binary_path(package)],
             platforms: summaries,
             reference: String::new(),
@@ -310,6 +335,7 @@ pub fn build(
     }
     Ok(BuildOutcome {
         output: options.output.to_string(),
+        cgo,
         images: built,
     })
 }
@@ -458,12 +484,12 @@ fn image_config(
     layers: &[(WrittenLayer, String)],
     mtime: u64,
     info: Option<&BuildInfo>,
-    has_base_files: bool,
+    has_ca_bundle: bool,
 ) -> (ImageConfig, BTreeMap<String, String>) {
     let created = rfc3339(mtime);
     let settings = &options.settings;
     let mut env = vec![format!("PATH={BINARY_DIR}")];
-    if has_base_files && options.base_files.ca_certificates {
+    if has_ca_bundle {
         env.push(format!("SSL_CERT_FILE={CA_BUNDLE_PATH}"));
     }
     for kv in &settings.env {

@@ -90,8 +90,8 @@ fn hello_image_runs_as_nonroot_with_ca_roots_and_no_shell() {
     use std::os::unix::fs::MetadataExt;
     let tmp_meta = std::fs::metadata(rootfs.join("tmp")).unwrap();
     assert_eq!(tmp_meta.mode() & 0o7777, 0o1777);
-    let home = std::fs::metadata(rootfs.join("home/nonroot")).unwrap();
-    assert_eq!((home.uid(), home.mode() & 0o777), (65532, 0o700));
+    // hello never looks users up, so it gets no user database (issue 4: files follow needs).
+    assert!(!rootfs.join("etc/passwd").exists());
 
     let port = free_port();
     let _container = RuncContainer::start(&bundle, &[("PORT", &port.to_string())]);
@@ -177,9 +177,12 @@ fn builds_are_reproducible_across_directories_and_share_the_base_layer() {
         ],
         &repo_root(),
     );
+    // withdep never loads CA roots; forcing them gives it the same file set as hello, and then
+    // the very same base-files layer.
     let withdep = build_json(
         &[
             "./testdata/withdep",
+            "--certs",
             "-o",
             &format!("oci:{}", tmp.path().join("w").display()),
         ],
@@ -409,15 +412,42 @@ fn a_directory_that_is_not_a_layout_is_never_replaced() {
 }
 
 #[test]
-fn a_cgo_only_package_explains_the_way_out() {
+fn a_cgo_package_is_linked_statically_and_runs_on_scratch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = tmp.path().join("o");
+    let built = build_json(
+        &["-o", &format!("oci:{}", layout.display())],
+        &testdata("cgoonly"),
+    );
+    assert_eq!(built["cgo"]["mode"], "static");
+    assert!(
+        built["images"][0]["platforms"][0]["go_build"]
+            .as_str()
+            .unwrap()
+            .contains("-extldflags")
+    );
+    let bundle = tmp.path().join("bundle");
+    umoci_unpack(&format!("{}:latest", layout.display()), &bundle);
+    let (status, stdout, stderr) =
+        RuncContainer::start(&bundle, &[]).wait_output(Duration::from_secs(20));
+    assert_eq!((status, stdout.as_str()), (Some(0), "42\n"), "{stderr}");
+}
+
+#[test]
+fn cgo_off_on_a_cgo_package_is_refused_with_the_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let (code, err) = build_fails(
-        &["-o", &format!("oci:{}", tmp.path().join("o").display())],
+        &[
+            "--cgo",
+            "off",
+            "-o",
+            &format!("oci:{}", tmp.path().join("o").display()),
+        ],
         &testdata("cgoonly"),
     );
     assert_eq!(code, 1);
     assert!(
-        err.contains("needs cgo") && err.contains("gopack plan"),
+        err.contains("--cgo off is refused") && err.contains("example.com/cgoonly"),
         "{err}"
     );
 }

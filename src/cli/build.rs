@@ -4,10 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use gopack::gobuild::CgoMode;
 use gopack::oci::{BlobStore, Compression, Platform, parse_platform_list};
 use gopack::pipeline::{self, BuildOptions, BuildOutcome, DataDir, ImageSettings, Progress};
-use gopack::rootfs::BaseFiles;
+use gopack::plan::{CgoChoice, FileChoices, Toggle};
 use gopack::sink::{DEFAULT_OUTPUT, OutputTarget};
 
 use super::{CommandResult, UsageError};
@@ -39,8 +38,8 @@ pub struct BuildArgs {
     #[arg(long = "tags", value_name = "TAGS")]
     pub build_tags: Option<String>,
 
-    /// How to use cgo: off (CGO_ENABLED=0), static (cgo linked statically), dynamic
-    #[arg(long, value_enum, default_value_t = CgoArg::Off)]
+    /// How to use cgo: auto (off unless a package needs it, then static), off, static, dynamic
+    #[arg(long, value_enum, default_value_t = CgoArg::Auto)]
     pub cgo: CgoArg,
 
     /// Layer compression: gzip[:1-9] or zstd[:1-19]
@@ -51,9 +50,22 @@ pub struct BuildArgs {
     #[arg(long = "ca-file", value_name = "FILE")]
     pub ca_files: Vec<PathBuf>,
 
-    /// Add the IANA time zone database at /usr/share/zoneinfo
-    #[arg(long)]
-    pub tz: bool,
+    /// CA bundle at /etc/ssl/certs: auto (when the binary loads system roots), yes, no
+    #[arg(long, value_enum, default_value_t = ToggleArg::Auto, num_args = 0..=1, default_missing_value = "yes")]
+    pub certs: ToggleArg,
+
+    /// Time zone database at /usr/share/zoneinfo: auto (when time.LoadLocation is linked
+    /// without time/tzdata), yes, no
+    #[arg(long, value_enum, default_value_t = ToggleArg::Auto, num_args = 0..=1, default_missing_value = "yes")]
+    pub tz: ToggleArg,
+
+    /// /etc/passwd and /etc/group: auto (os/user lookups, or a named --user), yes, no
+    #[arg(long, value_enum, default_value_t = ToggleArg::Auto, num_args = 0..=1, default_missing_value = "yes")]
+    pub userdb: ToggleArg,
+
+    /// /tmp (1777): auto (always: os.TempDir is invisible in the binary), yes, no
+    #[arg(long, value_enum, default_value_t = ToggleArg::Auto, num_args = 0..=1, default_missing_value = "yes")]
+    pub tmp: ToggleArg,
 
     /// Copy a directory of static files into the image (default destination /data)
     #[arg(long, value_name = "DIR[:DEST]")]
@@ -94,9 +106,27 @@ pub struct BuildArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum CgoArg {
+    Auto,
     Off,
     Static,
     Dynamic,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ToggleArg {
+    Auto,
+    Yes,
+    No,
+}
+
+impl From<ToggleArg> for Toggle {
+    fn from(t: ToggleArg) -> Toggle {
+        match t {
+            ToggleArg::Auto => Toggle::Auto,
+            ToggleArg::Yes => Toggle::Yes,
+            ToggleArg::No => Toggle::No,
+        }
+    }
 }
 
 fn usage(message: String) -> anyhow::Error {
@@ -176,14 +206,17 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
             })
             .unwrap_or_default(),
         cgo: match args.cgo {
-            CgoArg::Off => CgoMode::Off,
-            CgoArg::Static => CgoMode::Static,
-            CgoArg::Dynamic => CgoMode::Dynamic,
+            CgoArg::Auto => CgoChoice::Auto,
+            CgoArg::Off => CgoChoice::Off,
+            CgoArg::Static => CgoChoice::Static,
+            CgoArg::Dynamic => CgoChoice::Dynamic,
         },
         compression,
-        base_files: BaseFiles {
-            zoneinfo: args.tz,
-            ..BaseFiles::default()
+        files: FileChoices {
+            certs: args.certs.into(),
+            tz: args.tz.into(),
+            userdb: args.userdb.into(),
+            tmp: args.tmp.into(),
         },
         extra_ca_files: args.ca_files.clone(),
         data,

@@ -76,7 +76,12 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
     } else {
         args.dir.clone()
     };
-    let proj = project::load(&cwd, &patterns)?;
+    // The image runs on Linux: ask which packages need cgo under linux build constraints.
+    let query = project::cgo::CgoQuery {
+        goos: Some("linux".into()),
+        ..Default::default()
+    };
+    let proj = project::load(&cwd, &patterns, &query)?;
     let root = proj.module_root.clone();
     let root_canon = root.canonicalize().unwrap_or_else(|_| root.clone());
 
@@ -107,7 +112,7 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
     let cgo = match args.cgo {
         Cgo::On => true,
         Cgo::Off => false,
-        Cgo::Auto => needs_cgo(&root, &mains)?,
+        Cgo::Auto => proj.cgo.needs_cgo,
     };
     let go_version = generate::builder_go_version(
         proj.gomod.go_version.as_deref(),
@@ -162,8 +167,14 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
     }
     if cgo {
         eprintln!(
-            "note: the module needs cgo: the Dockerfile uses the static-cgo recipe (musl, netgo, osusergo)"
+            "note: cgo is needed, so the Dockerfile uses the static-cgo recipe (musl, netgo, osusergo)"
         );
+        for pkg in &proj.cgo.packages {
+            eprintln!("  {} uses cgo", pkg.import_path);
+            for alt in &pkg.alternatives {
+                eprintln!("    pure-Go alternative: {} ({})", alt.module, alt.note);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -183,39 +194,4 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .map_err(|e| e.error)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
-}
-
-/// Whether a non-standard package in the build uses cgo (`CGO_ENABLED=1 go list -deps`).
-///
-/// Hook: this is the minimum needed by the generator. When `gopack::project::cgo` offers its
-/// detection (with the packages that cause the need), call it here instead.
-fn needs_cgo(root: &Path, mains: &[MainTarget]) -> anyhow::Result<bool> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Pkg {
-        #[serde(default)]
-        standard: bool,
-        #[serde(default)]
-        cgo_files: Vec<String>,
-    }
-    let mut cmd = project::go_command(root);
-    cmd.env("CGO_ENABLED", "1")
-        .args(["list", "-deps", "-json=ImportPath,Standard,CgoFiles"]);
-    cmd.args(mains.iter().map(|m| m.package.as_str()));
-    let out = cmd
-        .output()
-        .with_context(|| format!("cannot run `{}`", project::go_program().display()))?;
-    if !out.status.success() {
-        anyhow::bail!(
-            "`go list -deps` failed in {}:\n{}",
-            root.display(),
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        );
-    }
-    let mut cgo = false;
-    for pkg in serde_json::Deserializer::from_slice(&out.stdout).into_iter::<Pkg>() {
-        let pkg = pkg.context("cannot read `go list -json` output")?;
-        cgo |= !pkg.standard && !pkg.cgo_files.is_empty();
-    }
-    Ok(cgo)
 }

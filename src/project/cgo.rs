@@ -181,7 +181,7 @@ pub struct CgoQuery {
 }
 
 /// The fields of `go list -json` read here.
-const LIST_FIELDS: &str = "ImportPath,Standard,Module,CgoFiles,CFiles,CXXFiles,MFiles,FFiles,SwigFiles,SwigCXXFiles,CgoPkgConfig,CgoLDFLAGS";
+pub const LIST_FIELDS: &str = "ImportPath,Standard,Module,CgoFiles,CFiles,CXXFiles,MFiles,FFiles,SwigFiles,SwigCXXFiles,CgoPkgConfig,CgoLDFLAGS";
 
 /// Runs `CGO_ENABLED=1 go list -deps -json <packages>` in `dir` (GOTOOLCHAIN=local unless set)
 /// and reports which packages need cgo. Go's stderr is kept verbatim in errors.
@@ -294,6 +294,23 @@ fn libraries(ldflags: &[String]) -> Vec<String> {
 }
 
 impl CgoReport {
+    /// The report for a build of both sets of packages.
+    pub fn merge(mut self, other: CgoReport) -> CgoReport {
+        self.needs_cgo |= other.needs_cgo;
+        self.runtime_cgo_in_deps |= other.runtime_cgo_in_deps;
+        for p in other.packages {
+            if !self.packages.iter().any(|q| q.import_path == p.import_path) {
+                self.packages.push(p);
+            }
+        }
+        for p in other.std_packages {
+            if !self.std_packages.contains(&p) {
+                self.std_packages.push(p);
+            }
+        }
+        self
+    }
+
     /// Builds the report from the output of `CGO_ENABLED=1 go list -deps -json` (a stream of
     /// JSON objects), so a caller that already runs that command can reuse its output.
     pub fn from_go_list_json(json: &str) -> Result<CgoReport, String> {

@@ -160,18 +160,19 @@ pub fn installed_go_version(dir: &Path) -> Result<String, ProjectError> {
 
 /// Runs `go ARGS` in `dir` and returns stdout; on failure, Go's own stderr verbatim.
 pub fn run_go(dir: &Path, args: &[&str]) -> Result<Vec<u8>, ProjectError> {
-    let program = go_program();
-    let output =
-        go_command(dir)
-            .args(args)
-            .output()
-            .map_err(|source| ProjectError::GoNotFound {
-                program: program.display().to_string(),
-                source,
-            })?;
+    let mut cmd = go_command(dir);
+    cmd.args(args);
+    output_of(cmd, dir, &args.join(" "))
+}
+
+fn output_of(mut cmd: Command, dir: &Path, args: &str) -> Result<Vec<u8>, ProjectError> {
+    let output = cmd.output().map_err(|source| ProjectError::GoNotFound {
+        program: go_program().display().to_string(),
+        source,
+    })?;
     if !output.status.success() {
         return Err(ProjectError::GoFailed {
-            args: args.join(" "),
+            args: args.to_string(),
             dir: dir.to_path_buf(),
             stderr: String::from_utf8_lossy(&output.stderr)
                 .trim_end()
@@ -197,6 +198,8 @@ pub struct Project {
     pub gomod: GoMod,
     pub installed_go: String,
     pub mains: Vec<MainPackage>,
+    /// Which packages in the build need cgo, from the same `go list` run.
+    pub cgo: cgo::CgoReport,
 }
 
 #[derive(Deserialize)]
@@ -205,14 +208,25 @@ struct ListedPackage {
     import_path: String,
     name: String,
     dir: PathBuf,
+    #[serde(default)]
+    dep_only: bool,
 }
 
 /// Finds the module and main packages for the given directories or package patterns (`.`,
 /// `./cmd/...`, `./testdata/hello`, an import path). A pattern naming a non-main package is an
 /// error; a wildcard keeps only the main packages it matches.
-pub fn load(cwd: &Path, patterns: &[String]) -> Result<Project, ProjectError> {
+///
+/// One `CGO_ENABLED=1 go list -deps -json` run per pattern serves both the package search and
+/// cgo detection (go-facts §4: never detect cgo from a cgo-off build), for the target and tags
+/// in `query`.
+pub fn load(
+    cwd: &Path,
+    patterns: &[String],
+    query: &cgo::CgoQuery,
+) -> Result<Project, ProjectError> {
     let mut module_root: Option<PathBuf> = None;
     let mut installed: Option<String> = None;
+    let mut cgo_report: Option<cgo::CgoReport> = None;
     let mut mains: BTreeMap<String, MainPackage> = BTreeMap::new();
     let patterns: Vec<String> = if patterns.is_empty() {
         vec![".".into()]
@@ -226,10 +240,14 @@ pub fn load(cwd: &Path, patterns: &[String]) -> Result<Project, ProjectError> {
             installed = Some(check_go_version(&root)?);
             module_root = Some(root.clone());
         }
-        let listed = list_packages(&dir, &go_pattern)?;
+        let (listed, report) = list_packages(&dir, &go_pattern, query)?;
+        cgo_report = Some(match cgo_report.take() {
+            None => report,
+            Some(so_far) => so_far.merge(report),
+        });
         let wildcard = go_pattern.contains("...");
         let mut found = false;
-        for pkg in listed {
+        for pkg in listed.into_iter().filter(|p| !p.dep_only) {
             if pkg.name != "main" {
                 if wildcard {
                     continue;
@@ -264,6 +282,7 @@ pub fn load(cwd: &Path, patterns: &[String]) -> Result<Project, ProjectError> {
         gomod,
         installed_go,
         mains: mains.into_values().collect(),
+        cgo: cgo_report.expect("at least one pattern"),
     })
 }
 
@@ -312,16 +331,37 @@ fn check_go_version(root: &Path) -> Result<String, ProjectError> {
     Ok(installed)
 }
 
-fn list_packages(dir: &Path, pattern: &str) -> Result<Vec<ListedPackage>, ProjectError> {
-    let args = ["list", "-json=ImportPath,Name,Dir", pattern];
-    let stdout = run_go(dir, &args)?;
-    serde_json::Deserializer::from_slice(&stdout)
+fn list_packages(
+    dir: &Path,
+    pattern: &str,
+    query: &cgo::CgoQuery,
+) -> Result<(Vec<ListedPackage>, cgo::CgoReport), ProjectError> {
+    let fields = format!("-json=Name,Dir,DepOnly,{}", cgo::LIST_FIELDS);
+    let mut args: Vec<String> = vec!["list".into(), "-deps".into(), fields];
+    if !query.tags.is_empty() {
+        args.push(format!("-tags={}", query.tags.join(",")));
+    }
+    args.push(pattern.into());
+    let mut cmd = go_command(dir);
+    cmd.args(&args).env("CGO_ENABLED", "1");
+    if let Some(goos) = &query.goos {
+        cmd.env("GOOS", goos);
+    }
+    if let Some(goarch) = &query.goarch {
+        cmd.env("GOARCH", goarch);
+    }
+    let stdout = output_of(cmd, dir, &args.join(" "))?;
+    let bad_output = |reason: String| ProjectError::GoOutput {
+        args: args.join(" "),
+        reason,
+    };
+    let packages = serde_json::Deserializer::from_slice(&stdout)
         .into_iter::<ListedPackage>()
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ProjectError::GoOutput {
-            args: args.join(" "),
-            reason: e.to_string(),
-        })
+        .map_err(|e| bad_output(e.to_string()))?;
+    let report =
+        cgo::CgoReport::from_go_list_json(&String::from_utf8_lossy(&stdout)).map_err(bad_output)?;
+    Ok((packages, report))
 }
 
 /// `go build`'s naming: the last import path element, or the one before a `/vN` suffix.

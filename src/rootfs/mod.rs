@@ -97,7 +97,7 @@ pub fn read_extra_ca(path: &Path) -> Result<String, RootfsError> {
 
 /// The base-files layer: directories and files in the distroless conventions.
 pub fn base_files_layer(files: &BaseFiles, extra_ca: &[String]) -> LayerSpec {
-    let mut entries = vec![LayerEntry::dir("/etc", 0o755, 0, 0)];
+    let mut entries = Vec::new();
     let mut parts = Vec::new();
     if files.ca_certificates {
         let mut bundle = mozilla_ca_bundle();
