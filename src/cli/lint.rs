@@ -170,6 +170,14 @@ fn read_text(path: &Path) -> std::io::Result<String> {
 }
 
 fn lint_one(file: &Path, args: &LintArgs, config: &LintConfig) -> anyhow::Result<FileReport> {
+    // `gopack lint services/api` means the Dockerfile in that directory.
+    let dir_file;
+    let file = if file.is_dir() {
+        dir_file = file.join("Dockerfile");
+        dir_file.as_path()
+    } else {
+        file
+    };
     let stdin = file.as_os_str() == "-";
     let text = if stdin {
         let mut buf = Vec::new();

@@ -183,7 +183,7 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
                 _ => title.element(
                     annotate_snippets::Origin::path(path)
                         .line(f.line.max(1))
-                        .char_column(f.column.saturating_sub(1)),
+                        .char_column(f.column.max(1)),
                 ),
             };
             if let Some(info) = super::rule(f.code) {

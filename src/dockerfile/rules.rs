@@ -956,9 +956,10 @@ fn check_add(ctx: &mut Ctx<'_>, inst: &Instruction, sources: &[super::model::Spa
             || s.is_empty()
     };
     if !sources.is_empty() && !sources.iter().any(|s| special(&s.value)) {
+        // The fix replaces the keyword only.
         ctx.push(
             "GO301",
-            ctx.head(inst),
+            inst.span.start..inst.span.start + "ADD".len(),
             "ADD for local files: use COPY".into(),
             Some("COPY".into()),
         );
