@@ -58,6 +58,11 @@ pub struct LintArgs {
     #[arg(long)]
     pub no_dockerignore: bool,
 
+    /// Read the Go module in the build context (`go list`) to know whether it needs cgo, making
+    /// GO101 certain and enabling GO110
+    #[arg(long)]
+    pub go_module: bool,
+
     /// Never colour the text output (also: NO_COLOR, or when stdout is not a terminal)
     #[arg(long)]
     pub no_color: bool,
@@ -236,7 +241,10 @@ fn lint_one(file: &Path, args: &LintArgs, config: &LintConfig) -> anyhow::Result
         dockerignore: dockerignore_text.as_deref(),
         check_dockerignore,
         context_dir: context_dir.clone(),
-        facts: Default::default(),
+        facts: match (&context_dir, args.go_module) {
+            (Some(dir), true) => module_facts(dir)?,
+            _ => Default::default(),
+        },
     };
     let findings = df::lint(&input, config);
     Ok(FileReport {
@@ -249,5 +257,24 @@ fn lint_one(file: &Path, args: &LintArgs, config: &LintConfig) -> anyhow::Result
         dockerignore_path,
         dockerignore_text,
         findings,
+    })
+}
+
+/// What the Go module in the build context tells about the program (cgo need, for Linux).
+fn module_facts(context: &Path) -> anyhow::Result<df::ProgramFacts> {
+    let root = gopack::project::find_module_root(context).with_context(|| {
+        format!(
+            "--go-module: no Go module in the build context {}",
+            context.display()
+        )
+    })?;
+    let query = gopack::project::cgo::CgoQuery {
+        goos: Some("linux".into()),
+        ..Default::default()
+    };
+    let report = gopack::project::cgo::detect_cgo(&root, &["./..."], &query)?;
+    Ok(df::ProgramFacts {
+        needs_cgo: Some(report.needs_cgo),
+        needs_tls: None,
     })
 }

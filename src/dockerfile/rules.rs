@@ -124,6 +124,16 @@ enabled\". It was never needed: a cgo-off binary is already static. Drop
   Bad:   RUN CGO_ENABLED=0 go build -ldflags='-s -linkmode external -extldflags -static' .
   Good:  RUN CGO_ENABLED=0 go build -ldflags=-s .";
 
+"GO110" "cgo-disabled-but-needed" Error [] "CGO_ENABLED=0 but the module needs cgo"
+"The Go module uses cgo (a dependency has `import \"C\"`, e.g. mattn/go-sqlite3). With
+CGO_ENABLED=0 the build fails (\"build constraints exclude all Go files\") or, worse, compiles a
+stub that fails at run time (go-sqlite3: \"requires cgo to work. This is a stub\"). Known from
+the module itself (`gopack lint --go-module`). Build with cgo and link statically, or replace the
+dependency with a pure-Go one (modernc.org/sqlite).
+
+  Good:  RUN CGO_ENABLED=1 go build -tags netgo,osusergo \\
+             -ldflags='-s -linkmode external -extldflags -static' -o /out/app .";
+
 "GO201" "golang-final-stage" Warning [] "Final image is based on a golang image"
 "The final stage ships the whole Go toolchain (hundreds of MB, a shell, a package manager, many
 CVEs) to run one static binary. Build in a golang stage, then copy the binary into scratch or
@@ -782,6 +792,14 @@ fn check_go_builds(
                 format!(
                     "{why}: the binary may link libc dynamically and fail on scratch/distroless"
                 ),
+                None,
+            );
+        }
+        if needs_cgo == Some(true) && b.cgo_off() {
+            ctx.push(
+                "GO110",
+                head.clone(),
+                "CGO_ENABLED=0 but the module needs cgo: the build fails or a stub fails at run time".into(),
                 None,
             );
         }
