@@ -15,11 +15,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Build Go main package(s) into OCI image(s)
-    Build(cli::build::BuildArgs),
+    Build(Box<cli::build::BuildArgs>),
     /// Audit Dockerfiles and .dockerignore with Go-specific rules (text, JSON, SARIF)
     Lint(cli::lint::LintArgs),
     /// Write an optimal multi-stage Dockerfile and .dockerignore for a Go module
     Dockerfile(cli::dockerfile::DockerfileArgs),
+    /// Explain what build would do and why: Go version, cgo, flags, base, files (--deep builds)
+    Plan(cli::plan::PlanArgs),
     /// Check registry credentials and save them in docker's config format
     Login(cli::login::LoginArgs),
     /// Save an image from a registry as an OCI image layout (oci:DIR)
@@ -39,10 +41,11 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Build(args) => cli::build::run(args),
+        Command::Build(args) => cli::build::run(*args),
         Command::Lint(args) => cli::lint::run(args),
         Command::Dockerfile(args) => cli::dockerfile::run(args),
         Command::Login(args) => cli::login::run(args),
+        Command::Plan(args) => cli::plan::run(args),
         Command::Pull(args) => cli::pull::run(args),
     };
     cli::finish(result)

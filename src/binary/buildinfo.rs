@@ -164,7 +164,7 @@ fn read_varint_string<'a>(rest: &mut &'a [u8]) -> Result<&'a [u8], BuildInfoErro
 
 fn strip_sentinels(modinfo: &[u8]) -> &[u8] {
     let n = modinfo.len();
-    if n >= 2 * SENTINEL_LEN + 1 && modinfo[n - SENTINEL_LEN - 1] == b'\n' {
+    if n > 2 * SENTINEL_LEN && modinfo[n - SENTINEL_LEN - 1] == b'\n' {
         &modinfo[SENTINEL_LEN..n - SENTINEL_LEN]
     } else {
         modinfo

@@ -56,7 +56,7 @@ pub enum GoBuildError {
     #[error("go build failed for {package} ({platform}):\n{stderr}{hint}")]
     Compile {
         package: String,
-        platform: Platform,
+        platform: String,
         stderr: String,
         hint: String,
     },
@@ -150,7 +150,7 @@ pub fn build(req: &GoBuildRequest) -> Result<BuiltBinary, GoBuildError> {
         let hint = hint_for(&stderr, req.cgo);
         return Err(GoBuildError::Compile {
             package: req.package.import_path.clone(),
-            platform: req.platform.clone(),
+            platform: req.platform.to_string(),
             stderr,
             hint,
         });
@@ -182,10 +182,14 @@ fn hint_for(stderr: &str, cgo: CgoMode) -> String {
     String::new()
 }
 
-/// Where binaries are built before they go into layers: a temp dir under the gopack cache, so
-/// they never land in the user's project.
-pub fn scratch_dir(cache: &Path) -> std::io::Result<tempfile::TempDir> {
-    let dir = cache.join("build");
+/// Where binaries are built before they go into layers: a directory per module under the gopack
+/// cache, so they never land in the user's project. It is kept between builds on purpose: `go
+/// build -o FILE` skips the link step when FILE already holds the binary for the same inputs
+/// (Go compares build IDs), which is most of a warm build's time.
+pub fn output_dir(cache: &Path, module_root: &Path) -> std::io::Result<PathBuf> {
+    use sha2::Digest as _;
+    let key = sha2::Sha256::digest(module_root.as_os_str().as_encoded_bytes());
+    let dir = cache.join("build").join(&hex::encode(key)[..16]);
     std::fs::create_dir_all(&dir)?;
-    tempfile::Builder::new().prefix("bin-").tempdir_in(dir)
+    Ok(dir)
 }
