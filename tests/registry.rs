@@ -136,6 +136,27 @@ fn second_push_sends_no_blob_bytes_and_other_repos_mount() {
     assert_eq!(second.blob_bytes_uploaded, 0, "{second:?}");
     assert_eq!(second.blobs_present, 3);
     assert_eq!(second.blobs_uploaded, 0);
+    // A new image sharing the base layer: that blob is found by HEAD and not sent again.
+    let (other, _) = build_images(&store, 33, &["linux/amd64"], 100_000);
+    let fourth = client_for(&host)
+        .push(
+            &store,
+            &PushRequest {
+                reference: &reference(&host, "app"),
+                images: &other,
+                index: None,
+                tags: &["v2".into()],
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        (fourth.blobs_present, fourth.blobs_uploaded),
+        (1, 2),
+        "{fourth:?}"
+    );
+    let shared = &other[0].manifest.layers[0];
+    assert_eq!(shared.digest, images[0].manifest.layers[0].digest);
+    assert!(fourth.blob_bytes_uploaded < 200_000 + other[0].manifest.layers[1].size);
     // Another repository of the same registry: blobs are mounted, not uploaded.
     let third = push(&client_for(&host), "other/app");
     assert_eq!(third.blob_bytes_uploaded, 0, "{third:?}");
@@ -150,9 +171,12 @@ fn second_push_sends_no_blob_bytes_and_other_repos_mount() {
 }
 
 #[test]
-fn large_blobs_go_up_in_chunks() {
+fn large_blobs_go_up_in_chunks_and_resume_after_a_reset() {
     let registry = Registry::start_plain();
-    let proxy = FaultProxy::start(registry.port, |_, _| None);
+    let patches = AtomicUsize::new(0);
+    let proxy = FaultProxy::start(registry.port, move |method, _| {
+        (method == "PATCH" && patches.fetch_add(1, Ordering::SeqCst) == 2).then_some(Fault::Reset)
+    });
     let host = proxy.host();
     let store_dir = tempfile::tempdir().unwrap();
     let store = BlobStore::open(store_dir.path()).unwrap();
@@ -176,7 +200,21 @@ fn large_blobs_go_up_in_chunks() {
         .iter()
         .filter(|e| e.starts_with("PATCH "))
         .count();
-    assert!(patches >= 5, "expected chunked PATCHes, saw {patches}");
+    assert!(patches >= 6, "expected chunked PATCHes, saw {patches}");
+    // The reset chunk was resumed (a GET on the upload session), not restarted (a new POST).
+    let log = proxy.entries();
+    assert!(
+        log.iter()
+            .any(|e| e.starts_with("PATCH ") && e.ends_with("Reset")),
+        "{log:#?}"
+    );
+    assert!(
+        log.iter()
+            .any(|e| e.starts_with("GET ") && e.contains("/blobs/uploads/")),
+        "{log:#?}"
+    );
+    let posts = log.iter().filter(|e| e.starts_with("POST ")).count();
+    assert_eq!(posts, 3, "one upload session per blob: {log:#?}");
     let out = tempfile::tempdir().unwrap();
     let layout = out.path().join("copy");
     skopeo(&[

@@ -2,8 +2,8 @@
 //! references that print round-trip.
 
 use gopack::registry::{
-    Reference, TokenResponse, parse_challenge, parse_manifest_document, parse_retry_after,
-    registry_message,
+    Reference, TokenResponse, parse_challenge, parse_manifest_document, parse_range_end,
+    parse_retry_after, registry_message,
 };
 use proptest::prelude::*;
 
@@ -65,6 +65,7 @@ proptest! {
         let _ = parse_manifest_document(&bytes, None);
         let _ = parse_manifest_document(&bytes, Some("application/vnd.oci.image.index.v1+json"));
         let _ = parse_retry_after(&String::from_utf8_lossy(&bytes));
+        let _ = parse_range_end(&String::from_utf8_lossy(&bytes));
     }
 
     #[test]

@@ -19,5 +19,5 @@ pub use auth::{
 pub use client::{RegistryClient, RegistryOptions, RetryPolicy, TransferStats, parse_retry_after};
 pub use error::{RegistryError, registry_message};
 pub use pull::{Pulled, parse_manifest_document};
-pub use push::{PushReport, PushRequest};
+pub use push::{PushReport, PushRequest, parse_range_end};
 pub use reference::{DOCKER_HUB, Reference, ReferenceError, api_host};

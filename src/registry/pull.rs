@@ -19,7 +19,7 @@ use super::reference::Reference;
 /// Largest manifest or index gopack accepts (registries cap them at 4 MiB too).
 const MAX_MANIFEST: u64 = 4 << 20;
 
-const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+pub(crate) const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
      application/vnd.oci.image.manifest.v1+json, \
      application/vnd.docker.distribution.manifest.list.v2+json, \
      application/vnd.docker.distribution.manifest.v2+json";

@@ -121,47 +121,10 @@ impl RegistryClient {
         let scopes = push_scopes(repo, &sources);
         self.prepare(registry, &scopes)?;
 
-        let outcomes = parallel(&blobs, self.opts.concurrency, |blob| {
-            let outcome =
-                self.push_blob(store, reference, blob, mounts.get(&blob.digest), &scopes)?;
-            remember_blob(store, registry, &blob.digest, repo);
-            Ok(outcome)
-        })?;
-
-        let mut manifests_pushed = 0;
-        let mut done: Vec<&Digest> = Vec::new();
-        for image in req.images {
-            if done.contains(&&image.manifest_digest) {
-                continue;
-            }
-            let media_type = image
-                .manifest
-                .media_type
-                .as_deref()
-                .unwrap_or(MEDIA_TYPE_MANIFEST);
-            self.put_manifest(
-                reference,
-                &image.manifest_digest.to_string(),
-                &image.manifest_bytes,
-                media_type,
-                &image.manifest_digest,
-                &scopes,
-            )?;
-            manifests_pushed += 1;
-            done.push(&image.manifest_digest);
-        }
+        // What tags will point at: the index, or the only manifest.
         let (top_bytes, top_digest, top_type) = match req.index {
             Some((bytes, digest)) => {
                 let media_type = media_type_of(bytes).unwrap_or_else(|| MEDIA_TYPE_INDEX.into());
-                self.put_manifest(
-                    reference,
-                    &digest.to_string(),
-                    bytes,
-                    &media_type,
-                    digest,
-                    &scopes,
-                )?;
-                manifests_pushed += 1;
                 (bytes, digest, media_type)
             }
             None => {
@@ -178,7 +141,61 @@ impl RegistryClient {
                 )
             }
         };
+        // A registry accepts a manifest only once everything it references is there, so when
+        // it already has the top-level one by digest, every blob and child manifest is there.
+        let already_complete = self.manifest_digest(reference, &top_digest.to_string(), &scopes)?
+            == Some(top_digest.clone());
+
+        let mut manifests_pushed = 0;
+        let outcomes = if already_complete {
+            vec![BlobOutcome::Present; blobs.len()]
+        } else {
+            let outcomes = parallel(&blobs, self.opts.concurrency, |blob| {
+                let outcome =
+                    self.push_blob(store, reference, blob, mounts.get(&blob.digest), &scopes)?;
+                remember_blob(store, registry, &blob.digest, repo);
+                Ok(outcome)
+            })?;
+            let mut done: Vec<&Digest> = Vec::new();
+            for image in req.images {
+                if done.contains(&&image.manifest_digest) {
+                    continue;
+                }
+                let media_type = image
+                    .manifest
+                    .media_type
+                    .as_deref()
+                    .unwrap_or(MEDIA_TYPE_MANIFEST);
+                self.put_manifest(
+                    reference,
+                    &image.manifest_digest.to_string(),
+                    &image.manifest_bytes,
+                    media_type,
+                    &image.manifest_digest,
+                    &scopes,
+                )?;
+                manifests_pushed += 1;
+                done.push(&image.manifest_digest);
+            }
+            if req.index.is_some() {
+                self.put_manifest(
+                    reference,
+                    &top_digest.to_string(),
+                    top_bytes,
+                    &top_type,
+                    top_digest,
+                    &scopes,
+                )?;
+                manifests_pushed += 1;
+            }
+            outcomes
+        };
         for tag in &tags {
+            if already_complete
+                && self.manifest_digest(reference, tag, &scopes)? == Some(top_digest.clone())
+            {
+                continue;
+            }
             self.put_manifest(reference, tag, top_bytes, &top_type, top_digest, &scopes)?;
         }
 
@@ -211,6 +228,32 @@ impl RegistryClient {
             self.base_url(&reference.registry),
             reference.repository
         )
+    }
+
+    /// The digest the registry holds under `target` (a tag or digest), or `None` when it holds
+    /// nothing there (or does not say).
+    fn manifest_digest(
+        &self,
+        reference: &Reference,
+        target: &str,
+        scopes: &[String],
+    ) -> Result<Option<Digest>, RegistryError> {
+        let what = format!("checking {}:{target}", reference.name());
+        let req = Req {
+            method: Method::HEAD,
+            url: format!("{}manifests/{target}", self.repo_url(reference)),
+            headers: vec![("accept", super::pull::ACCEPT.to_string())],
+            body: ReqBody::Empty,
+            registry: &reference.registry,
+            scopes,
+            what: &what,
+            auth: AuthMode::Registry,
+        };
+        let (status, answered, _) = finish(self.execute(&req, true)?);
+        Ok(match status {
+            200 => answered.and_then(|d| d.trim().parse().ok()),
+            _ => None,
+        })
     }
 
     /// PUTs a manifest or index under `target` (a digest or a tag) and checks the digest the
@@ -354,6 +397,7 @@ impl RegistryClient {
             None => self.start_upload(reference, scopes, what)?,
         };
         let mut offset = 0u64;
+        let mut resumes = 0u32;
         if blob.size > self.opts.chunk_size {
             while offset < blob.size {
                 let len = self.opts.chunk_size.min(blob.size - offset);
@@ -374,7 +418,23 @@ impl RegistryClient {
                     what,
                     auth: AuthMode::Registry,
                 };
-                let resp = self.execute(&req, false)?;
+                let resp = match self.execute(&req, false) {
+                    Ok(resp) => resp,
+                    Err(e) if e.is_transient() && resumes < self.opts.retry.max_attempts => {
+                        // Ask the registry how much of the upload it kept and go on from there.
+                        resumes += 1;
+                        std::thread::sleep(self.opts.retry.initial_backoff * resumes);
+                        match self.upload_progress(reference, &location, scopes, what) {
+                            Some((next, kept)) if kept <= blob.size => {
+                                location = next;
+                                offset = kept;
+                                continue;
+                            }
+                            _ => return Err(e),
+                        }
+                    }
+                    Err(e) => return Err(e),
+                };
                 let next = resp.header("location").map(str::to_string);
                 let (status, _, body) = finish(resp);
                 match (status, next) {
@@ -421,6 +481,40 @@ impl RegistryClient {
             return Err(status_error(what, registry, status, &body));
         }
         check_digest(what, registry, answered.as_deref(), &blob.digest)
+    }
+
+    /// Where an interrupted chunked upload stands: its next location and how many bytes the
+    /// registry holds (from the `Range: 0-N` of a GET on the session).
+    fn upload_progress(
+        &self,
+        reference: &Reference,
+        location: &str,
+        scopes: &[String],
+        what: &str,
+    ) -> Option<(String, u64)> {
+        let req = Req {
+            method: Method::GET,
+            url: location.to_string(),
+            headers: vec![],
+            body: ReqBody::Empty,
+            registry: &reference.registry,
+            scopes,
+            what,
+            auth: AuthMode::Registry,
+        };
+        let resp = self.execute(&req, true).ok()?;
+        let next = resp
+            .header("location")
+            .map(|l| self.resolve(&reference.registry, l))
+            .unwrap_or_else(|| location.to_string());
+        let kept = resp.header("range").map(parse_range_end);
+        let status = resp.status;
+        let _ = finish(resp);
+        match (status, kept) {
+            (204 | 202 | 200, Some(Some(end))) => Some((next, end)),
+            (204 | 202 | 200, None) => Some((next, 0)),
+            _ => None,
+        }
     }
 
     fn start_upload(
@@ -595,4 +689,16 @@ pub(crate) fn known_repo(store: &BlobStore, registry: &str, digest: &Digest) -> 
     std::fs::read_to_string(known_path(store, registry, digest))
         .ok()
         .filter(|r| !r.is_empty() && r.len() < 512)
+}
+
+/// The number of bytes an upload `Range: 0-N` header says the registry holds (`N + 1`);
+/// `None` when the header is not of that form.
+pub fn parse_range_end(range: &str) -> Option<u64> {
+    let r = range.trim();
+    let r = r.strip_prefix("bytes=").unwrap_or(r);
+    let (start, end) = r.split_once('-')?;
+    if start.trim() != "0" {
+        return None;
+    }
+    end.trim().parse::<u64>().ok()?.checked_add(1)
 }

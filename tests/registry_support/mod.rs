@@ -55,7 +55,24 @@ impl Registry {
     }
 
     fn start(tls: bool) -> Registry {
+        Registry::start_in(tempfile::tempdir().unwrap(), tls, "")
+    }
+
+    /// Plain HTTP with bearer-token auth by `token` (a token server started first).
+    pub fn start_token_auth(token: &TokenServer) -> Registry {
         let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("token-signer.pem");
+        std::fs::write(&bundle, &token.cert_pem).unwrap();
+        let auth = format!(
+            "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: {TOKEN_SERVICE}\n    \
+             issuer: {TOKEN_ISSUER}\n    rootcertbundle: {}\n",
+            token.port,
+            bundle.display()
+        );
+        Registry::start_in(dir, false, &auth)
+    }
+
+    fn start_in(dir: tempfile::TempDir, tls: bool, extra: &str) -> Registry {
         let port = free_port();
         let storage = dir.path().join("storage");
         std::fs::create_dir_all(&storage).unwrap();
@@ -85,6 +102,7 @@ impl Registry {
             ));
             ca_pem = Some(ca_path);
         }
+        config.push_str(extra);
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
         let child = Command::new("docker-registry")
@@ -481,4 +499,209 @@ pub fn digest_in_layout(dir: &Path) -> String {
         .as_str()
         .unwrap()
         .to_string()
+}
+
+pub const TOKEN_SERVICE: &str = "gopack-test-registry";
+pub const TOKEN_ISSUER: &str = "gopack-test-issuer";
+pub const REFRESH_TOKEN: &str = "refresh-7f3a9c-identity";
+
+/// A token server of the docker token protocol: checks USER/PASSWORD (GET with basic auth) or
+/// REFRESH_TOKEN (POST, OAuth2 refresh_token grant) and answers with a JWT signed by a key whose
+/// certificate the registry trusts, granting the scopes asked for. Counts the tokens it issued.
+pub struct TokenServer {
+    pub port: u16,
+    pub cert_pem: String,
+    pub issued: Arc<std::sync::atomic::AtomicUsize>,
+    pub refused: Arc<std::sync::atomic::AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl TokenServer {
+    pub fn start() -> TokenServer {
+        use base64::Engine as _;
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params = rcgen::CertificateParams::new(vec!["token-signer".to_string()]).unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let x5c = base64::engine::general_purpose::STANDARD.encode(cert.der());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let issued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let server = TokenServer {
+            port,
+            cert_pem: cert.pem(),
+            issued: issued.clone(),
+            refused: refused.clone(),
+            stop: stop.clone(),
+        };
+        let key = Arc::new(key);
+        thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                conn.set_nonblocking(false).unwrap();
+                conn.set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                let (head, body) = read_request(&mut conn);
+                let line = head.lines().next().unwrap_or("").to_string();
+                let target = line.split(' ').nth(1).unwrap_or("").to_string();
+                let query = if line.starts_with("POST") {
+                    body.clone()
+                } else {
+                    target
+                        .split_once('?')
+                        .map(|x| x.1.to_string())
+                        .unwrap_or_default()
+                };
+                let params: Vec<(String, String)> = query
+                    .split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), percent_decode(v)))
+                    .collect();
+                let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+                let basic =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+                let authorised = if line.starts_with("POST") {
+                    get("grant_type").as_deref() == Some("refresh_token")
+                        && get("refresh_token").as_deref() == Some(REFRESH_TOKEN)
+                } else {
+                    head.lines().any(|l| {
+                        l.to_ascii_lowercase().starts_with("authorization:")
+                            && l.trim_end().ends_with(&format!("Basic {basic}"))
+                    })
+                };
+                if !authorised {
+                    refused.fetch_add(1, Ordering::SeqCst);
+                    let body = r#"{"details":"incorrect username or password"}"#;
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    continue;
+                }
+                let access: Vec<serde_json::Value> = params
+                    .iter()
+                    .filter(|(k, _)| k == "scope")
+                    .filter_map(|(_, s)| {
+                        let mut parts = s.splitn(3, ':');
+                        let (kind, name, actions) = (parts.next()?, parts.next()?, parts.next()?);
+                        Some(serde_json::json!({
+                            "type": kind, "name": name,
+                            "actions": actions.split(',').collect::<Vec<_>>(),
+                        }))
+                    })
+                    .collect();
+                let token = jwt(&key, &x5c, access);
+                issued.fetch_add(1, Ordering::SeqCst);
+                let body = serde_json::json!({"token": token, "expires_in": 300}).to_string();
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        server
+    }
+}
+
+fn read_request(conn: &mut TcpStream) -> (String, String) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return (String::new(), String::new()),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let mut body = buf[end..].to_vec();
+    while body.len() < length {
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    (head, String::from_utf8_lossy(&body).to_string())
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).to_string()
+}
+
+/// An ES256 JWT with the signing certificate in `x5c`, as distribution's token auth verifies.
+fn jwt(key: &rcgen::KeyPair, x5c: &str, access: Vec<serde_json::Value>) -> String {
+    use base64::Engine as _;
+    use rcgen::SigningKey as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let header = serde_json::json!({"typ": "JWT", "alg": "ES256", "x5c": [x5c]});
+    let claims = serde_json::json!({
+        "iss": TOKEN_ISSUER, "sub": USER, "aud": TOKEN_SERVICE,
+        "exp": now + 300, "nbf": now - 10, "iat": now,
+        "jti": format!("{now}-{}", access.len()), "access": access,
+    });
+    let signing_input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let der = key.sign(signing_input.as_bytes()).unwrap();
+    format!("{signing_input}.{}", b64(&ecdsa_der_to_raw(&der)))
+}
+
+/// ECDSA signature: ASN.1 `SEQUENCE { INTEGER r, INTEGER s }` → 64-byte `r || s`.
+fn ecdsa_der_to_raw(der: &[u8]) -> Vec<u8> {
+    let mut i = 2; // SEQUENCE tag + length (< 128 for P-256)
+    let mut out = Vec::new();
+    for _ in 0..2 {
+        assert_eq!(der[i], 0x02);
+        let len = der[i + 1] as usize;
+        let int = &der[i + 2..i + 2 + len];
+        let int = &int[int.len().saturating_sub(32)..];
+        out.extend(std::iter::repeat_n(0u8, 32 - int.len()));
+        out.extend_from_slice(int);
+        i += 2 + len;
+    }
+    out
 }
