@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 use crate::binary::buildinfo::{BuildInfo, read_build_info};
 use crate::binary::elf::read_linkage;
 use crate::binary::needs::{DetectedNeed, needs_of_file};
-use crate::gobuild::{self, CgoMode, GoBuildRequest};
+use crate::gobuild::{self, CgoMode};
 use crate::oci::{
     BlobStore, Compression, Descriptor, Digest, EntryKind, HistoryEntry, Image, ImageConfig,
     LayerEntry, LayerSpec, LayerWriter, Platform, RootFs, RuntimeConfig, WrittenLayer, index_for,
 };
+use crate::plan::report::{BuiltTarget, MakePlanError, Plan, PlanRequest, make_plan};
 use crate::plan::{self, CgoChoice, CgoDecision, FileChoices, FileDecision};
-use crate::project::{self, MainPackage, Project, cgo::CgoQuery};
+use crate::project::{self, MainPackage, Project};
 use crate::rootfs::{self, CA_BUNDLE_PATH};
 use crate::sink::{self, ImageSet, IndexBlob, OutputTarget};
 
@@ -124,6 +125,8 @@ pub struct BuildOutcome {
     pub output: String,
     pub cgo: CgoDecision,
     pub images: Vec<BuiltImage>,
+    /// The plan the build followed, with what each linked binary needed.
+    pub plan: Plan,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,14 +139,19 @@ pub enum BuildError {
     Plan(#[from] plan::PlanError),
     #[error(
         "{binary} ({platform}) is dynamically linked and would not start on an empty base image:\n  \
-         interpreter: {interpreter}\n  needed libraries: {libraries}\nBuild without cgo (CGO_ENABLED=0 is \
-         gopack's default; `gopack plan` names the packages that need cgo), or use --cgo static"
+         interpreter: {interpreter}\n  needed libraries: {libraries}\nTwo ways out: (1) replace the \
+         cgo packages with pure-Go ones and build with CGO_ENABLED=0 (gopack's default; `gopack \
+         plan` names every package that needs cgo and its module){alternatives}; or (2) keep cgo \
+         and link it statically with --cgo static (what --cgo auto does), so the image stays on \
+         scratch. An image that ships these libraries needs a base that contains the interpreter \
+         and every library listed above"
     )]
     NotStatic {
         binary: String,
-        platform: Platform,
+        platform: String,
         interpreter: String,
         libraries: String,
+        alternatives: String,
     },
     #[error("cannot read the built binary {path}: {reason}")]
     BadBinary { path: PathBuf, reason: String },
@@ -164,6 +172,36 @@ pub enum BuildError {
     },
     #[error("{0}")]
     Unsupported(String),
+}
+
+impl From<MakePlanError> for BuildError {
+    fn from(e: MakePlanError) -> BuildError {
+        match e {
+            MakePlanError::Project(e) => BuildError::Project(e),
+            MakePlanError::Plan(e) => BuildError::Plan(e),
+            MakePlanError::GoBuild(e) => BuildError::GoBuild(e),
+            MakePlanError::BadBinary { path, reason } => BuildError::BadBinary { path, reason },
+            MakePlanError::Scratch { path, source } => BuildError::Scratch { path, source },
+            MakePlanError::Problems(text) => BuildError::Unsupported(text),
+        }
+    }
+}
+
+impl BuildOptions {
+    /// The plan inputs of these options: `gopack build` and `gopack plan` share [`make_plan`].
+    pub fn plan_request(&self) -> PlanRequest {
+        PlanRequest {
+            cwd: self.cwd.clone(),
+            patterns: self.patterns.clone(),
+            platforms: self.platforms.clone(),
+            ldflags: self.ldflags.clone(),
+            tags: self.tags.clone(),
+            cgo: self.cgo,
+            files: self.files,
+            user: self.settings.user.clone(),
+            extra_ca_files: self.extra_ca_files.clone(),
+        }
+    }
 }
 
 /// Receives one line per step, for a progress display.
@@ -190,20 +228,10 @@ pub fn build(
         ));
     }
     progress.step("reading the Go project (go list)");
-    let query = CgoQuery {
-        goos: Some(options.platforms[0].os.clone()),
-        goarch: Some(options.platforms[0].architecture.clone()),
-        tags: options.tags.clone(),
-    };
-    let project = project::load(&options.cwd, &options.patterns, &query)?;
-    let cgo = plan::decide_cgo(options.cgo, &project.cgo)?;
-    let c_compiler = std::env::var("CC").ok();
-    plan::check_cgo_toolchain(
-        &cgo,
-        &project.cgo,
-        &options.platforms,
-        c_compiler.as_deref(),
-    )?;
+    let mut the_plan = make_plan(&options.plan_request())?;
+    the_plan.check_buildable()?;
+    let project = the_plan.project.clone().expect("a buildable plan has a project");
+    let cgo = the_plan.cgo_decision();
     let mtime = source_date_epoch(&project.module_root);
     let extra_ca: Vec<String> = options
         .extra_ca_files
@@ -216,9 +244,11 @@ pub fn build(
         .clone()
         .unwrap_or_else(|| rootfs::NONROOT_USER.into());
 
-    let scratch = gobuild::scratch_dir(store.root()).map_err(|source| BuildError::Scratch {
-        path: store.root().to_path_buf(),
-        source,
+    let binaries = gobuild::output_dir(store.root(), &project.module_root).map_err(|source| {
+        BuildError::Scratch {
+            path: store.root().to_path_buf(),
+            source,
+        }
     })?;
     let writer = LayerWriter::new(store, options.compression);
     let data_layer = match data_layer_spec(&options.data, mtime)? {
@@ -236,24 +266,28 @@ pub fn build(
         let mut summaries = Vec::new();
         for platform in &options.platforms {
             progress.step(&format!("go build {} ({platform})", package.import_path));
-            let request = GoBuildRequest {
-                module_root: project.module_root.clone(),
-                package: package.clone(),
-                platform: platform.clone(),
-                ldflags: options.ldflags.clone(),
-                tags: options.tags.clone(),
-                cgo: cgo.mode,
-                output: scratch
-                    .path()
-                    .join(format!("{}-{}", package.name, platform.slug())),
-            };
+            let request = the_plan.go_build_request(
+                package,
+                platform,
+                binaries.join(format!("{}-{}", package.name, platform.slug())),
+            );
             let binary = gobuild::build(&request)?;
-            let info = check_binary(&binary.path, &package.name, platform, cgo.mode)?;
+            let info = check_binary(&binary.path, &package.name, platform, cgo.mode)
+                .map_err(|e| with_alternatives(e, &project))?;
             let needs = needs_of_file(&binary.path).map_err(|e| e.to_string());
             let (base_files, files) = plan::decide_files(
                 &options.files,
                 needs.as_ref().map_err(String::as_str),
                 &user,
+            );
+            the_plan.record(
+                &package.import_path,
+                platform,
+                BuiltTarget::new(
+                    binary.size,
+                    needs.as_ref().map_err(String::as_str),
+                    &files,
+                ),
             );
             progress.step(&format!("writing the {} layers ({platform})", package.name));
             let base_spec = rootfs::base_files_layer(&base_files, &extra_ca);
@@ -337,6 +371,7 @@ pub fn build(
         output: options.output.to_string(),
         cgo,
         images: built,
+        plan: the_plan,
     })
 }
 
@@ -374,19 +409,50 @@ fn check_binary(
     // and nothing else writes to it while it is mapped.
     let data = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| bad(e.to_string()))?;
     let linkage = read_linkage(&data).map_err(|e| bad(e.to_string()))?;
-    if !linkage.is_static() && cgo != CgoMode::Dynamic {
+    // Every image is built on scratch, which has no loader and no C library: a dynamic binary
+    // (including one asked for with --cgo dynamic) cannot start there.
+    let _ = cgo;
+    if !linkage.is_static() {
         return Err(BuildError::NotStatic {
             binary: name.to_string(),
-            platform: platform.clone(),
+            platform: platform.to_string(),
             interpreter: linkage.interpreter.unwrap_or_else(|| "(none)".into()),
             libraries: if linkage.needed_libraries.is_empty() {
                 "(none)".into()
             } else {
                 linkage.needed_libraries.join(", ")
             },
+            alternatives: String::new(),
         });
     }
     Ok(read_build_info(&data).ok())
+}
+
+/// Adds the pure-Go alternatives of the cgo report to a NotStatic error.
+fn with_alternatives(e: BuildError, project: &Project) -> BuildError {
+    match e {
+        BuildError::NotStatic {
+            binary,
+            platform,
+            interpreter,
+            libraries,
+            ..
+        } => {
+            let sentence = plan::alternatives_sentence(&project.cgo);
+            BuildError::NotStatic {
+                binary,
+                platform,
+                interpreter,
+                libraries,
+                alternatives: if sentence.is_empty() {
+                    String::new()
+                } else {
+                    format!(" —{}", sentence.trim_end_matches('.').replacen('\n', " ", 1))
+                },
+            }
+        }
+        other => other,
+    }
 }
 
 fn binary_layer_spec(package: &MainPackage, binary: &Path, mtime: u64) -> LayerSpec {

@@ -102,6 +102,11 @@ pub struct BuildArgs {
     /// Print only the image reference and digest
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Print the whole plan (every decision and its reason, as `gopack plan` does) before the
+    /// summary, instead of one line per decision
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -233,7 +238,7 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
 }
 
 /// Splits `-X 'main.v=a b' -w` into words, honouring single and double quotes.
-fn split_words(s: &str) -> Vec<String> {
+pub(super) fn split_words(s: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut quote: Option<char> = None;
@@ -295,6 +300,11 @@ pub fn run(args: BuildArgs) -> CommandResult {
             println!("{}@{}", image.reference, image.digest);
         }
     } else {
+        if args.explain {
+            println!("{}", super::plan::long_form(&outcome.plan));
+        } else {
+            print!("{}", super::plan::short_form(&outcome.plan));
+        }
         print_summary(&outcome);
     }
     Ok(ExitCode::SUCCESS)

@@ -2,6 +2,8 @@
 //! files the image gets. The same functions serve `gopack build` and `gopack plan`, so what plan
 //! says is what build does.
 
+pub mod report;
+
 use crate::binary::needs::{NeedsReport, RuntimeNeed};
 use crate::gobuild::CgoMode;
 use crate::project::cgo::CgoReport;
