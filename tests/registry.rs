@@ -231,15 +231,19 @@ fn large_blobs_go_up_in_chunks_and_resume_after_a_reset() {
 }
 
 #[test]
-fn push_survives_resets_500s_and_429s() {
+fn push_survives_timeouts_resets_500s_and_429s() {
     let registry = Registry::start_plain();
     let heads = AtomicUsize::new(0);
     let posts = AtomicUsize::new(0);
     let puts = AtomicUsize::new(0);
     let manifests = AtomicUsize::new(0);
+    let pings = AtomicUsize::new(0);
     let proxy = FaultProxy::start(registry.port, move |method, path| {
         let nth = |c: &AtomicUsize| c.fetch_add(1, Ordering::SeqCst);
         match method {
+            "GET" if path == "/v2/" && nth(&pings) == 0 => {
+                Some(Fault::Stall(std::time::Duration::from_secs(3)))
+            }
             "HEAD" if path.contains("/blobs/") && nth(&heads) == 0 => Some(Fault::Status(500, "")),
             "POST" if path.contains("/blobs/uploads/") && nth(&posts) == 1 => {
                 Some(Fault::Status(503, ""))
@@ -256,7 +260,10 @@ fn push_survives_resets_500s_and_429s() {
     let store = BlobStore::open(store_dir.path()).unwrap();
     let (images, _) = build_images(&store, 5, &["linux/amd64"], 200_000);
     let started = std::time::Instant::now();
-    let report = client_for(&host)
+    let mut options = test_options(std::slice::from_ref(&host));
+    options.io_timeout = std::time::Duration::from_millis(500);
+    let report = RegistryClient::new(options)
+        .unwrap()
         .push(
             &store,
             &PushRequest {
@@ -271,7 +278,7 @@ fn push_survives_resets_500s_and_429s() {
     // Retry-After: 1 was honoured.
     assert!(started.elapsed() >= std::time::Duration::from_secs(1));
     let log = proxy.entries();
-    for fault in ["Status(500", "Status(503", "Reset", "Status(429"] {
+    for fault in ["Stall", "Status(500", "Status(503", "Reset", "Status(429"] {
         assert!(
             log.iter().any(|e| e.contains(fault)),
             "{fault} was not injected: {log:#?}"

@@ -143,8 +143,14 @@ impl RegistryClient {
         };
         // A registry accepts a manifest only once everything it references is there, so when
         // it already has the top-level one by digest, every blob and child manifest is there.
-        let already_complete = self.manifest_digest(reference, &top_digest.to_string(), &scopes)?
-            == Some(top_digest.clone());
+        // The usual re-push of an unchanged image is answered by one HEAD of its first tag.
+        let top = Some(top_digest.clone());
+        let first_tag_current = match tags.first() {
+            Some(tag) => self.manifest_digest(reference, tag, &scopes)? == top,
+            None => false,
+        };
+        let already_complete = first_tag_current
+            || self.manifest_digest(reference, &top_digest.to_string(), &scopes)? == top;
 
         let mut manifests_pushed = 0;
         let outcomes = if already_complete {
@@ -190,10 +196,13 @@ impl RegistryClient {
             }
             outcomes
         };
-        for tag in &tags {
-            if already_complete
-                && self.manifest_digest(reference, tag, &scopes)? == Some(top_digest.clone())
-            {
+        for (i, tag) in tags.iter().enumerate() {
+            let current = if i == 0 {
+                first_tag_current
+            } else {
+                already_complete && self.manifest_digest(reference, tag, &scopes)? == top
+            };
+            if current {
                 continue;
             }
             self.put_manifest(reference, tag, top_bytes, &top_type, top_digest, &scopes)?;

@@ -198,6 +198,8 @@ pub enum Fault {
     Status(u16, &'static str),
     /// Answer 200 with a body that is not JSON.
     Garbage,
+    /// Say nothing for this long, then close the connection.
+    Stall(Duration),
 }
 
 type Rule = dyn Fn(&str, &str) -> Option<Fault> + Send + Sync;
@@ -317,6 +319,10 @@ fn serve(mut conn: TcpStream, upstream: u16, rule: &Rule, log: &Mutex<Vec<String
                 "HTTP/1.1 {code} Injected\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
                 body.len()
             );
+        }
+        Some(Fault::Stall(d)) => {
+            thread::sleep(d);
+            let _ = conn.shutdown(Shutdown::Both);
         }
         Some(Fault::Garbage) => {
             let body = "<html>this is { not json";
