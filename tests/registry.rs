@@ -548,3 +548,59 @@ fn garbage_and_unknown_hosts_give_clear_errors() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("--insecure-registry"), "{}", text(&out));
 }
+
+#[test]
+fn content_that_does_not_match_its_digest_is_refused() {
+    let registry = Registry::start_plain();
+    let host = registry.host();
+    let dir = tempfile::tempdir().unwrap();
+    let push_store = BlobStore::open(dir.path().join("push")).unwrap();
+    let (images, _) = build_images(&push_store, 9, &["linux/amd64"], 50_000);
+    client_for(&host)
+        .push(
+            &push_store,
+            &PushRequest {
+                reference: &reference(&host, "pinned:v1"),
+                images: &images,
+                index: None,
+                tags: &[],
+            },
+        )
+        .unwrap();
+    const FAKE: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":0},"layers":[]}"#;
+
+    // A manifest fetched by digest must hash to that digest.
+    let proxy = FaultProxy::start(registry.port, |method, path| {
+        (method == "GET" && path.contains("/manifests/sha256:")).then_some(Fault::Body(FAKE))
+    });
+    let pinned = reference(&proxy.host(), "pinned").with_digest(images[0].manifest_digest.clone());
+    let store = BlobStore::open(dir.path().join("pull")).unwrap();
+    let err = client_for(&proxy.host())
+        .pull(&store, &pinned, &[])
+        .unwrap_err();
+    let fake = gopack::oci::Digest::of(FAKE.as_bytes());
+    assert!(matches!(err, RegistryError::DigestMismatch { .. }), "{err}");
+    let wanted = format!("digest is {fake}, not {}", images[0].manifest_digest);
+    assert!(err.to_string().contains(&wanted), "{err}");
+    assert!(!store.contains(&fake));
+
+    // A blob whose bytes do not match is not kept, and the error names it.
+    let proxy = FaultProxy::start(registry.port, |method, path| {
+        (method == "GET" && path.contains("/blobs/")).then_some(Fault::Body("not the layer"))
+    });
+    let err = client_for(&proxy.host())
+        .pull(&store, &reference(&proxy.host(), "pinned:v1"), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("answered with content whose digest is"),
+        "{err}"
+    );
+    let config = &images[0].config_descriptor.digest;
+    let layer = &images[0].manifest.layers[1].digest;
+    assert!(
+        err.contains(&config.to_string()) || err.contains(&layer.to_string()),
+        "{err}"
+    );
+    assert!(!store.contains(config) && !store.contains(layer));
+}

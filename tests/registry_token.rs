@@ -175,3 +175,56 @@ fn bearer_tokens_from_auths_identity_tokens_and_helpers() {
     );
     assert!(out.status.success(), "{}", text(&out));
 }
+
+#[test]
+fn login_stores_through_the_configured_credential_helper() {
+    let token = TokenServer::start();
+    let registry = Registry::start_token_auth(&token);
+    let host = registry.host();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let stored = dir.path().join("stored.json");
+    let helper = bin.join("docker-credential-gopackstore");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = store ] || exit 1\ncat > '{}'\n",
+            stored.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let docker = dir.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        r#"{"credsStore":"gopackstore","auths":{"other.example":{"auth":"eDp5"}}}"#,
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = gopack();
+    cmd.env("PATH", &path)
+        .env("DOCKER_CONFIG", &docker)
+        .args(["login", &host, "-u", USER, "--password-stdin"])
+        .args(["--insecure-registry", &host]);
+    let out = run_with_stdin(cmd, PASSWORD);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains(PASSWORD));
+    let handed: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&stored).unwrap()).unwrap();
+    assert_eq!(handed["ServerURL"], host.as_str());
+    assert_eq!(handed["Username"], USER);
+    assert_eq!(handed["Secret"], PASSWORD);
+    let config = std::fs::read_to_string(docker.join("config.json")).unwrap();
+    assert!(!config.contains(PASSWORD), "{config}");
+    let config: serde_json::Value = serde_json::from_str(&config).unwrap();
+    assert_eq!(config["auths"][&host], serde_json::json!({}));
+    assert_eq!(config["auths"]["other.example"]["auth"], "eDp5");
+    assert_eq!(config["credsStore"], "gopackstore");
+}

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use crate::oci::{Digest, StoreError};
+use crate::oci::StoreError;
 
 use super::auth::CredentialError;
 
@@ -63,7 +63,7 @@ pub enum RegistryError {
     DigestMismatch {
         what: String,
         host: String,
-        expected: Digest,
+        expected: String,
         actual: String,
     },
     #[error("{what}: the registry {host} sent a response gopack cannot use: {detail}")]

@@ -288,8 +288,8 @@ impl RegistryClient {
                 return Err(RegistryError::DigestMismatch {
                     what: what.clone(),
                     host: registry.into(),
-                    expected: digest.clone(),
-                    actual: claimed.chars().take(100).collect(),
+                    expected: claimed.chars().take(100).collect(),
+                    actual: digest.to_string(),
                 });
             }
         }
@@ -364,7 +364,7 @@ impl RegistryClient {
                 Err(StoreError::DigestMismatch { actual, .. }) => RegistryError::DigestMismatch {
                     what: what.clone(),
                     host: registry.into(),
-                    expected: blob.digest.clone(),
+                    expected: blob.digest.to_string(),
                     actual: actual.to_string(),
                 },
                 Err(StoreError::Io { source, .. }) => RegistryError::Transport {

@@ -600,7 +600,7 @@ fn check_digest(
         Some(d) if d.trim() != expected.to_string() => Err(RegistryError::DigestMismatch {
             what: what.into(),
             host: registry.into(),
-            expected: expected.clone(),
+            expected: expected.to_string(),
             actual: d.chars().take(100).collect(),
         }),
         _ => Ok(()),

@@ -198,6 +198,8 @@ pub enum Fault {
     Status(u16, &'static str),
     /// Answer 200 with a body that is not JSON.
     Garbage,
+    /// Answer 200 with this body (well-formed, but not what was asked for).
+    Body(&'static str),
     /// Say nothing for this long, then close the connection.
     Stall(Duration),
 }
@@ -317,6 +319,13 @@ fn serve(mut conn: TcpStream, upstream: u16, rule: &Rule, log: &Mutex<Vec<String
             let _ = write!(
                 conn,
                 "HTTP/1.1 {code} Injected\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
+                body.len()
+            );
+        }
+        Some(Fault::Body(body)) => {
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
         }
