@@ -495,7 +495,11 @@ impl RegistryClient {
                 },
                 Err(e) => (e, None),
             };
-            if !retry || !err.is_transient() {
+            // A registry never reached is most likely not there (wrong port, not started):
+            // say so at once instead of retrying; once reached, refusals are retried.
+            let never_reached = matches!(err, RegistryError::Connect { .. })
+                && !self.with_host(req.registry, |h| h.probed);
+            if !retry || !err.is_transient() || never_reached {
                 return Err(err);
             }
             // Retry-After is honoured as the registry asks (bounded by the total time allowed).
