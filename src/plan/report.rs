@@ -827,3 +827,49 @@ fn flag_warnings(request: &PlanRequest, mode: CgoMode) -> Vec<String> {
     }
     warnings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gomod(go: &str, toolchain: Option<&str>) -> GoMod {
+        GoMod {
+            module: "example.com/app".into(),
+            go_version: Some(go.into()),
+            toolchain: toolchain.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn toolchain_names_are_full_releases() {
+        assert_eq!(toolchain_name("1.99"), "go1.99.0");
+        assert_eq!(toolchain_name("1.27.3"), "go1.27.3");
+        assert_eq!(toolchain_name("1.28rc1"), "go1.28rc1");
+    }
+
+    #[test]
+    fn a_newer_go_line_is_unsatisfied_with_the_exact_suggestion() {
+        if std::env::var_os("GOTOOLCHAIN").is_some() {
+            return; // the verdict depends on the caller's toolchain policy
+        }
+        let plan = go_plan(&gomod("1.99", None), "go1.26.8");
+        assert!(!plan.satisfied);
+        let s = plan.suggestion.unwrap();
+        assert!(s.contains("`GOTOOLCHAIN=go1.99.0 gopack build`"), "{s}");
+        assert!(s.contains("`go mod edit -toolchain=go1.99.0`"), "{s}");
+        let ok = go_plan(&gomod("1.22", Some("go1.30.1")), "go1.26.8");
+        assert!(ok.satisfied && ok.suggestion.is_none());
+    }
+
+    #[test]
+    fn redundant_and_impossible_ldflags_are_warned_about() {
+        let request = PlanRequest {
+            ldflags: vec!["-w".into(), "-linkmode".into(), "external".into()],
+            ..PlanRequest::default()
+        };
+        let off = flag_warnings(&request, CgoMode::Off);
+        assert_eq!(off.len(), 2, "{off:?}");
+        assert!(off[1].contains("error since Go 1.22"));
+        assert_eq!(flag_warnings(&request, CgoMode::Static).len(), 1);
+    }
+}
