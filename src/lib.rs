@@ -3,6 +3,7 @@
 //! Each module is one stage of the pipeline described in DESIGN.md; stages hand plain values
 //! forward and never reach back.
 
+pub mod base;
 pub mod binary;
 pub mod dockerfile;
 pub mod gobuild;

@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::base::{self, BaseFileSystem, BaseImage, BaseSpec};
 use crate::binary::buildinfo::{BuildInfo, read_build_info};
 use crate::binary::elf::read_linkage;
 use crate::binary::needs::{DetectedNeed, needs_of_file};
-use crate::gobuild::{self, CgoMode};
+use crate::gobuild;
 use crate::oci::{
     BlobStore, Compression, Descriptor, Digest, EntryKind, HistoryEntry, Image, ImageConfig,
     LayerEntry, LayerSpec, LayerWriter, Platform, RootFs, RuntimeConfig, WrittenLayer, index_for,
@@ -16,6 +17,7 @@ use crate::oci::{
 use crate::plan::report::{BuiltTarget, MakePlanError, Plan, PlanRequest, make_plan};
 use crate::plan::{self, CgoChoice, CgoDecision, FileChoices, FileDecision};
 use crate::project::{self, MainPackage, Project};
+use crate::registry::{PushRequest, Reference, RegistryClient, RegistryOptions};
 use crate::rootfs::{self, CA_BUNDLE_PATH};
 use crate::sink::{self, ImageSet, IndexBlob, OutputTarget};
 
@@ -37,6 +39,13 @@ pub struct BuildOptions {
     pub data: Vec<DataDir>,
     pub settings: ImageSettings,
     pub output: OutputTarget,
+    /// `--base`: scratch (default), a registry reference, or an OCI layout.
+    pub base: BaseSpec,
+    pub registry: RegistryOptions,
+    /// Extra tags pushed with a registry output.
+    pub push_tags: Vec<String>,
+    /// Name each pushed image `<repository>/<binary>` (GOPACK_REPO), as ko does.
+    pub repository_per_binary: bool,
 }
 
 /// `--data DIR[:DEST]`: static files copied into the image.
@@ -76,6 +85,8 @@ pub struct ImageSettings {
     pub workdir: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+    /// Copy the base image's labels into ours (off by default: they describe the base).
+    pub keep_base_labels: bool,
 }
 
 /// What one platform image turned out to be.
@@ -118,6 +129,18 @@ pub struct BuiltImage {
     pub platforms: Vec<PlatformImage>,
     /// Where the image was written, as a reference a person can pass to skopeo.
     pub reference: String,
+    /// For registry outputs: what the push sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushSummary>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PushSummary {
+    pub tags: Vec<String>,
+    pub blobs_uploaded: usize,
+    pub blobs_mounted: usize,
+    pub blobs_present: usize,
+    pub blob_bytes_uploaded: u64,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -133,6 +156,23 @@ pub struct BuildOutcome {
 pub enum BuildError {
     #[error(transparent)]
     Project(#[from] project::ProjectError),
+    #[error(transparent)]
+    Base(#[from] base::BaseError),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    #[error(
+        "{binary} ({platform}) is dynamically linked, and the base image {base} lacks {missing}. \
+         Build without cgo (a pure-Go alternative), link statically (--cgo static), or choose a \
+         base that provides these files"
+    )]
+    BaseLacksLibraries {
+        binary: String,
+        platform: String,
+        base: String,
+        missing: String,
+    },
+    #[error("`{0}` is not a registry reference to push to: {1}")]
+    PushReference(String, String),
     #[error(transparent)]
     GoBuild(#[from] gobuild::GoBuildError),
     #[error(transparent)]
@@ -220,17 +260,13 @@ pub fn build(
     progress: &dyn Progress,
 ) -> Result<BuildOutcome, BuildError> {
     sink::preflight(&options.output, options.platforms.len())?;
-    if matches!(options.output, OutputTarget::Registry { .. }) {
-        return Err(BuildError::Unsupported(
-            "pushing to a registry is not available in this build of gopack; write an OCI layout \
-             (--output oci:DIR) and copy it with `skopeo copy oci:DIR docker://REF`"
-                .into(),
-        ));
-    }
     progress.step("reading the Go project (go list)");
     let mut the_plan = make_plan(&options.plan_request())?;
     the_plan.check_buildable()?;
-    let project = the_plan.project.clone().expect("a buildable plan has a project");
+    let project = the_plan
+        .project
+        .clone()
+        .expect("a buildable plan has a project");
     let cgo = the_plan.cgo_decision();
     let mtime = source_date_epoch(&project.module_root);
     let extra_ca: Vec<String> = options
@@ -250,6 +286,11 @@ pub fn build(
             source,
         }
     })?;
+    if options.base != BaseSpec::Scratch {
+        progress.step(&format!("resolving the base image {}", options.base));
+    }
+    let base = base::resolve(&options.base, store, &options.platforms, &options.registry)?;
+    let mut base_files_of: BTreeMap<Platform, BaseFileSystem> = BTreeMap::new();
     let writer = LayerWriter::new(store, options.compression);
     let data_layer = match data_layer_spec(&options.data, mtime)? {
         Some(spec) => {
@@ -272,26 +313,42 @@ pub fn build(
                 binaries.join(format!("{}-{}", package.name, platform.slug())),
             );
             let binary = gobuild::build(&request)?;
-            let info = check_binary(&binary.path, &package.name, platform, cgo.mode)
+            let base_image = match &base {
+                Some(b) => Some(b.for_platform(platform)?),
+                None => None,
+            };
+            let base_fs = match (&base, base_image) {
+                (Some(b), Some(image)) => {
+                    if !base_files_of.contains_key(platform) {
+                        let fs = BaseFileSystem::read(store, image, &b.name)?;
+                        base_files_of.insert(platform.clone(), fs);
+                    }
+                    base_files_of.get(platform).map(|fs| (b.name.as_str(), fs))
+                }
+                _ => None,
+            };
+            let info = check_binary(&binary.path, &package.name, platform, base_fs)
                 .map_err(|e| with_alternatives(e, &project))?;
             let needs = needs_of_file(&binary.path).map_err(|e| e.to_string());
-            let (base_files, files) = plan::decide_files(
+            let (mut base_files, mut files) = plan::decide_files(
                 &options.files,
                 needs.as_ref().map_err(String::as_str),
                 &user,
             );
+            if let Some((_, fs)) = base_fs {
+                plan::leave_to_base(&mut base_files, &mut files, |path| fs.exists(path));
+            }
             the_plan.record(
                 &package.import_path,
                 platform,
-                BuiltTarget::new(
-                    binary.size,
-                    needs.as_ref().map_err(String::as_str),
-                    &files,
-                ),
+                BuiltTarget::new(binary.size, needs.as_ref().map_err(String::as_str), &files),
             );
             progress.step(&format!("writing the {} layers ({platform})", package.name));
             let base_spec = rootfs::base_files_layer(&base_files, &extra_ca);
             let mut layers: Vec<(WrittenLayer, String)> = Vec::new();
+            let base_layers: Vec<Descriptor> = base_image
+                .map(|b| b.manifest.layers.clone())
+                .unwrap_or_default();
             if !base_spec.entries.is_empty() {
                 layers.push((writer.write(&base_spec)?, base_spec.description.clone()));
             }
@@ -307,10 +364,12 @@ pub fn build(
                 mtime,
                 info.as_ref(),
                 base_files.ca_certificates,
+                base_image.map(|b| (base.as_ref().expect("base image has a base"), b)),
             );
-            let descriptors = layers
+            let descriptors = base_layers
                 .iter()
-                .map(|(l, _)| Descriptor::of_layer(l))
+                .cloned()
+                .chain(layers.iter().map(|(l, _)| Descriptor::of_layer(l)))
                 .collect();
             let image = Image::assemble(store, platform.clone(), config, descriptors, annotations)?;
             summaries.push(PlatformImage {
@@ -357,15 +416,20 @@ pub fn build(
             entrypoint: vec![binary_path(package)],
             platforms: summaries,
             reference: String::new(),
+            push: None,
         });
         sets.push(set);
     }
 
     progress.step(&format!("writing {}", options.output));
-    sink::write(store, &options.output, &sets)?;
-    let names = output_references(&options.output, &sets);
-    for (image, reference) in built.iter_mut().zip(names) {
-        image.reference = reference;
+    if let OutputTarget::Registry { reference } = &options.output {
+        push_all(store, options, reference, &sets, &mut built)?;
+    } else {
+        sink::write(store, &options.output, &sets)?;
+        let names = output_references(&options.output, &sets);
+        for (image, reference) in built.iter_mut().zip(names) {
+            image.reference = reference;
+        }
     }
     Ok(BuildOutcome {
         output: options.output.to_string(),
@@ -373,6 +437,66 @@ pub fn build(
         images: built,
         plan: the_plan,
     })
+}
+
+/// Pushes each image set: to `reference` itself when there is one binary, else (or with
+/// GOPACK_REPO) to `<repository>/<binary>`; the reference's tag (default `latest`) and every
+/// extra tag point at the pushed digest once everything under it is in the registry.
+fn push_all(
+    store: &BlobStore,
+    options: &BuildOptions,
+    reference: &str,
+    sets: &[ImageSet],
+    built: &mut [BuiltImage],
+) -> Result<(), BuildError> {
+    let target: Reference = reference
+        .parse()
+        .map_err(|e: crate::registry::ReferenceError| {
+            BuildError::PushReference(reference.into(), e.reason)
+        })?;
+    let client = RegistryClient::new(options.registry.clone())?;
+    for (set, image) in sets.iter().zip(built.iter_mut()) {
+        let mut destination = target.clone();
+        if options.repository_per_binary || sets.len() > 1 {
+            destination.repository = format!("{}/{}", target.repository, set.name);
+        }
+        if destination.tag.is_none() && destination.digest.is_none() {
+            destination.tag = Some(
+                options
+                    .push_tags
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "latest".into()),
+            );
+        }
+        let index = set.index.as_ref().map(|i| (&i.bytes[..], &i.digest));
+        let tags: Vec<String> = options
+            .push_tags
+            .iter()
+            .filter(|t| Some(*t) != destination.tag.as_ref())
+            .cloned()
+            .collect();
+        let report = client.push(
+            store,
+            &PushRequest {
+                reference: &destination,
+                images: &set.images,
+                index,
+                tags: &tags,
+            },
+        )?;
+        let mut pushed = report.reference.clone();
+        pushed.digest = None;
+        image.reference = pushed.to_string();
+        image.push = Some(PushSummary {
+            tags: report.tags.clone(),
+            blobs_uploaded: report.blobs_uploaded,
+            blobs_mounted: report.blobs_mounted,
+            blobs_present: report.blobs_present,
+            blob_bytes_uploaded: report.blob_bytes_uploaded,
+        });
+    }
+    Ok(())
 }
 
 fn output_references(target: &OutputTarget, sets: &[ImageSet]) -> Vec<String> {
@@ -398,7 +522,7 @@ fn check_binary(
     path: &Path,
     name: &str,
     platform: &Platform,
-    cgo: CgoMode,
+    base: Option<(&str, &BaseFileSystem)>,
 ) -> Result<Option<BuildInfo>, BuildError> {
     let bad = |reason: String| BuildError::BadBinary {
         path: path.to_path_buf(),
@@ -409,9 +533,23 @@ fn check_binary(
     // and nothing else writes to it while it is mapped.
     let data = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| bad(e.to_string()))?;
     let linkage = read_linkage(&data).map_err(|e| bad(e.to_string()))?;
-    // Every image is built on scratch, which has no loader and no C library: a dynamic binary
-    // (including one asked for with --cgo dynamic) cannot start there.
-    let _ = cgo;
+    // A dynamic binary (including one asked for with --cgo dynamic) starts only on a base that
+    // holds its loader and every library it names; scratch holds none.
+    if !linkage.is_static()
+        && let Some((base_name, fs)) = base
+    {
+        let missing =
+            fs.missing_for_dynamic(linkage.interpreter.as_deref(), &linkage.needed_libraries);
+        if missing.is_empty() {
+            return Ok(read_build_info(&data).ok());
+        }
+        return Err(BuildError::BaseLacksLibraries {
+            binary: name.to_string(),
+            platform: platform.to_string(),
+            base: base_name.to_string(),
+            missing: missing.join(", "),
+        });
+    }
     if !linkage.is_static() {
         return Err(BuildError::NotStatic {
             binary: name.to_string(),
@@ -447,7 +585,10 @@ fn with_alternatives(e: BuildError, project: &Project) -> BuildError {
                 alternatives: if sentence.is_empty() {
                     String::new()
                 } else {
-                    format!(" —{}", sentence.trim_end_matches('.').replacen('\n', " ", 1))
+                    format!(
+                        " —{}",
+                        sentence.trim_end_matches('.').replacen('\n', " ", 1)
+                    )
                 },
             }
         }
@@ -551,11 +692,24 @@ fn image_config(
     mtime: u64,
     info: Option<&BuildInfo>,
     has_ca_bundle: bool,
+    base: Option<(&BaseImage, &Image)>,
 ) -> (ImageConfig, BTreeMap<String, String>) {
     let created = rfc3339(mtime);
     let settings = &options.settings;
-    let mut env = vec![format!("PATH={BINARY_DIR}")];
+    let base_config = base.map(|(_, image)| &image.config);
+    let base_runtime = base_config.map(|c| c.config.clone()).unwrap_or_default();
+
+    // The base's environment is kept; PATH gains /usr/local/bin when it lacks it.
+    let mut env = base_runtime.env.clone().unwrap_or_default();
+    match env.iter_mut().find(|e| e.starts_with("PATH=")) {
+        Some(path) if !path["PATH=".len()..].split(':').any(|d| d == BINARY_DIR) => {
+            *path = format!("PATH={BINARY_DIR}:{}", &path["PATH=".len()..]);
+        }
+        Some(_) => {}
+        None => env.insert(0, format!("PATH={BINARY_DIR}")),
+    }
     if has_ca_bundle {
+        env.retain(|e| !e.starts_with("SSL_CERT_FILE="));
         env.push(format!("SSL_CERT_FILE={CA_BUNDLE_PATH}"));
     }
     for kv in &settings.env {
@@ -563,22 +717,15 @@ fn image_config(
         env.retain(|e| e.split('=').next() != Some(key));
         env.push(kv.clone());
     }
-    let exposed_ports = (!settings.ports.is_empty()).then(|| {
-        settings
-            .ports
-            .iter()
-            .map(|p| {
-                (
-                    if p.contains('/') {
-                        p.clone()
-                    } else {
-                        format!("{p}/tcp")
-                    },
-                    serde_json::json!({}),
-                )
-            })
-            .collect()
-    });
+    let mut ports = base_runtime.exposed_ports.clone().unwrap_or_default();
+    for p in &settings.ports {
+        let key = if p.contains('/') {
+            p.clone()
+        } else {
+            format!("{p}/tcp")
+        };
+        ports.insert(key, serde_json::json!({}));
+    }
 
     let mut annotations = BTreeMap::new();
     annotations.insert(
@@ -606,19 +753,40 @@ fn image_config(
     {
         annotations.insert("org.opencontainers.image.version".into(), version);
     }
-    let mut labels = annotations.clone();
+    let mut labels = BTreeMap::new();
+    if settings.keep_base_labels {
+        labels.extend(base_runtime.labels.clone().unwrap_or_default());
+    }
+    labels.extend(annotations.clone());
     labels.extend(settings.labels.clone());
+    if let Some((base, image)) = base {
+        annotations.insert(
+            "org.opencontainers.image.base.name".into(),
+            base.name.clone(),
+        );
+        annotations.insert(
+            "org.opencontainers.image.base.digest".into(),
+            image.manifest_digest.to_string(),
+        );
+    }
     annotations.extend(settings.annotations.clone());
 
-    let history = layers
-        .iter()
-        .map(|(_, description)| HistoryEntry {
-            created: Some(created.clone()),
-            created_by: Some(description.clone()),
-            comment: Some(format!("gopack {}", env!("CARGO_PKG_VERSION"))),
-            empty_layer: None,
-        })
-        .collect();
+    let mut history = base_config.map(|c| c.history.clone()).unwrap_or_default();
+    history.extend(layers.iter().map(|(_, description)| HistoryEntry {
+        created: Some(created.clone()),
+        created_by: Some(description.clone()),
+        comment: Some(format!("gopack {}", env!("CARGO_PKG_VERSION"))),
+        empty_layer: None,
+    }));
+    let mut diff_ids = base_config
+        .map(|c| c.rootfs.diff_ids.clone())
+        .unwrap_or_default();
+    diff_ids.extend(layers.iter().map(|(l, _)| l.diff_id.clone()));
+    let working_dir = settings
+        .workdir
+        .clone()
+        .or_else(|| base_runtime.working_dir.clone().filter(|w| !w.is_empty()))
+        .unwrap_or_else(|| "/".into());
     let config = ImageConfig {
         created: Some(created),
         architecture: platform.architecture.clone(),
@@ -631,17 +799,18 @@ fn image_config(
                     .clone()
                     .unwrap_or_else(|| rootfs::NONROOT_USER.into()),
             ),
-            exposed_ports,
+            exposed_ports: (!ports.is_empty()).then_some(ports),
             env: Some(env),
             entrypoint: Some(vec![binary_path(package)]),
+            // A base's Cmd would become arguments to our entrypoint: never inherit it.
             cmd: None,
-            working_dir: Some(settings.workdir.clone().unwrap_or_else(|| "/".into())),
+            working_dir: Some(working_dir),
             labels: Some(labels),
-            extra: Default::default(),
+            extra: base_runtime.extra.clone(),
         },
         rootfs: RootFs {
             kind: "layers".into(),
-            diff_ids: layers.iter().map(|(l, _)| l.diff_id.clone()).collect(),
+            diff_ids,
         },
         history,
         extra: Default::default(),

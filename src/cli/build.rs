@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use gopack::oci::{BlobStore, Compression, Platform, parse_platform_list};
 use gopack::pipeline::{self, BuildOptions, BuildOutcome, DataDir, ImageSettings, Progress};
 use gopack::plan::{CgoChoice, FileChoices, Toggle};
+use gopack::registry::Reference;
 use gopack::sink::{DEFAULT_OUTPUT, OutputTarget};
 
 use super::{CommandResult, UsageError};
@@ -22,13 +23,30 @@ pub struct BuildArgs {
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Vec<String>,
 
-    /// Where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF]
-    #[arg(short, long, default_value = DEFAULT_OUTPUT, value_name = "TRANSPORT:PATH")]
-    pub output: String,
+    /// Where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF],
+    /// docker://REF (push) [default: oci:gopack-out]
+    #[arg(short, long, value_name = "TRANSPORT:PATH")]
+    pub output: Option<String>,
 
-    /// Image reference or tag to name the result (e.g. example.com/app:v1)
+    /// Image reference or tag naming the result (example.com/app:v1, or just v1 with
+    /// GOPACK_REPO); repeat to push several tags
     #[arg(short, long = "tag", value_name = "REF")]
     pub tags: Vec<String>,
+
+    /// Push to a registry: to the first --tag reference, or to $GOPACK_REPO/<binary>
+    #[arg(long)]
+    pub push: bool,
+
+    /// Base image: scratch, a registry reference, or oci:DIR[:TAG] [env: GOPACK_BASE]
+    #[arg(long, value_name = "REF", env = "GOPACK_BASE")]
+    pub base: Option<String>,
+
+    /// Keep the base image's labels (by default they are dropped: they describe the base)
+    #[arg(long)]
+    pub keep_base_labels: bool,
+
+    #[command(flatten)]
+    pub registry: super::pull::RegistryFlags,
 
     /// Extra linker flags, added after gopack's -s (e.g. "-X main.version=1.2.3")
     #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
@@ -160,8 +178,12 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
     if platforms.is_empty() {
         platforms.push(Platform::host());
     }
-    let mut output: OutputTarget = args.output.parse().map_err(usage)?;
-    if let Some(tag) = args.tags.first() {
+    let destination = destination(args)?;
+    let mut output = destination.output;
+    if let (Some(tag), false) = (
+        args.tags.first(),
+        matches!(output, OutputTarget::Registry { .. }),
+    ) {
         match &mut output {
             OutputTarget::OciLayout { tag: t @ None, .. }
             | OutputTarget::OciArchive { tag: t @ None, .. } => *t = Some(tag.clone()),
@@ -232,8 +254,100 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
             workdir: args.workdir.clone(),
             labels: key_values("label", &args.label)?,
             annotations: key_values("annotation", &args.annotation)?,
+            keep_base_labels: args.keep_base_labels,
         },
         output,
+        base: args
+            .base
+            .as_deref()
+            .unwrap_or("scratch")
+            .parse()
+            .map_err(usage)?,
+        registry: args.registry.options(),
+        push_tags: destination.push_tags,
+        repository_per_binary: destination.repository_per_binary,
+    })
+}
+
+struct Destination {
+    output: OutputTarget,
+    push_tags: Vec<String>,
+    repository_per_binary: bool,
+}
+
+/// A `--tag` naming a whole reference (it has a repository path) rather than just a tag.
+fn is_full_reference(tag: &str) -> bool {
+    tag.contains('/')
+}
+
+/// Where the images go, and with which tags, from --output, --push, --tag and GOPACK_REPO.
+fn destination(args: &BuildArgs) -> anyhow::Result<Destination> {
+    let explicit: Option<OutputTarget> = args
+        .output
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(usage)?;
+    let pushing = args.push || matches!(explicit, Some(OutputTarget::Registry { .. }));
+    if !pushing {
+        let output =
+            explicit.unwrap_or_else(|| DEFAULT_OUTPUT.parse().expect("default output parses"));
+        return Ok(Destination {
+            output,
+            push_tags: Vec::new(),
+            repository_per_binary: false,
+        });
+    }
+    if args.push
+        && explicit
+            .as_ref()
+            .is_some_and(|o| !matches!(o, OutputTarget::Registry { .. }))
+    {
+        return Err(usage(
+            "--push sends images to a registry; it cannot be combined with a file --output".into(),
+        ));
+    }
+    let first_full = args.tags.iter().find(|t| is_full_reference(t));
+    let gopack_repo = std::env::var("GOPACK_REPO").ok().filter(|r| !r.is_empty());
+    let (reference, repository_per_binary) = match (&explicit, first_full, gopack_repo) {
+        (Some(OutputTarget::Registry { reference }), _, _) => (reference.clone(), false),
+        (_, Some(full), _) => (full.clone(), false),
+        (_, None, Some(repo)) => (repo, true),
+        _ => {
+            return Err(usage(
+                "--push needs a destination: --tag REGISTRY/REPOSITORY:TAG, GOPACK_REPO=REGISTRY/REPOSITORY, \
+                 or --output docker://REGISTRY/REPOSITORY:TAG"
+                    .into(),
+            ));
+        }
+    };
+    let parsed: Reference = reference
+        .parse()
+        .map_err(|e: gopack::registry::ReferenceError| usage(e.to_string()))?;
+    let mut push_tags = Vec::new();
+    for tag in &args.tags {
+        if is_full_reference(tag) {
+            let other: Reference = tag
+                .parse()
+                .map_err(|e: gopack::registry::ReferenceError| usage(e.to_string()))?;
+            if (other.registry.as_str(), other.repository.as_str())
+                != (parsed.registry.as_str(), parsed.repository.as_str())
+            {
+                return Err(usage(format!(
+                    "--tag {tag} names another repository than {}; one build pushes to one repository",
+                    parsed.name()
+                )));
+            }
+            push_tags.extend(other.tag);
+        } else {
+            push_tags.push(tag.clone());
+        }
+    }
+    push_tags.dedup();
+    Ok(Destination {
+        output: OutputTarget::Registry { reference },
+        push_tags,
+        repository_per_binary,
     })
 }
 
@@ -347,7 +461,22 @@ fn print_summary(outcome: &BuildOutcome) {
         println!("  digest      {}", image.digest);
         println!("  entrypoint  {}", image.entrypoint.join(" "));
         println!("  user        {}", image.user);
-        println!("  written to  {}", image.reference);
+        match &image.push {
+            Some(push) => {
+                println!("  pushed to   {}", image.reference);
+                if !push.tags.is_empty() {
+                    println!("  also tagged {}", push.tags.join(", "));
+                }
+                println!(
+                    "  blobs       {} uploaded ({}), {} mounted, {} already there",
+                    push.blobs_uploaded,
+                    human(push.blob_bytes_uploaded),
+                    push.blobs_mounted,
+                    push.blobs_present
+                );
+            }
+            None => println!("  written to  {}", image.reference),
+        }
     }
 }
 

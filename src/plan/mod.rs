@@ -280,6 +280,47 @@ pub fn decide_files(
     )
 }
 
+/// Paths Go's crypto/x509 reads a CA bundle from on Linux (go-facts §7), in its order.
+const CA_FILES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/tls/cacert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// With a base image, leaves out the files the base already provides (`provides(path)` says
+/// whether a path exists in it), and says so in the decisions.
+pub fn leave_to_base(
+    files: &mut BaseFiles,
+    decisions: &mut [FileDecision],
+    provides: impl Fn(&str) -> bool,
+) {
+    let groups: [(&mut bool, Option<&str>); 4] = [
+        (
+            &mut files.ca_certificates,
+            CA_FILES.iter().copied().find(|p| provides(p)),
+        ),
+        (
+            &mut files.zoneinfo,
+            Some(crate::rootfs::ZONEINFO_DIR).filter(|p| provides(p)),
+        ),
+        (
+            &mut files.user_database,
+            Some("/etc/passwd").filter(|p| provides(p) && provides("/etc/group")),
+        ),
+        (&mut files.tmp, Some("/tmp").filter(|p| provides(p))),
+    ];
+    for ((included, provided), decision) in groups.into_iter().zip(decisions.iter_mut()) {
+        if let (true, Some(path)) = (*included, provided) {
+            *included = false;
+            decision.included = false;
+            decision.reason = format!("{}; the base image provides {path}", decision.reason);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
