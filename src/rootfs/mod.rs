@@ -81,18 +81,20 @@ fn pem_block(out: &mut String, der: &[u8]) {
 
 /// Reads a user's extra CA file (PEM) to append to the bundle.
 pub fn read_extra_ca(path: &Path) -> Result<String, RootfsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| RootfsError::ReadCa {
+    let bytes = std::fs::read(path).map_err(|source| RootfsError::ReadCa {
         path: path.to_path_buf(),
         source,
     })?;
+    let Ok(mut text) = String::from_utf8(bytes) else {
+        return Err(RootfsError::NotPem(path.to_path_buf()));
+    };
     if !text.contains("-----BEGIN CERTIFICATE-----") {
         return Err(RootfsError::NotPem(path.to_path_buf()));
     }
-    let mut out = text;
-    if !out.ends_with('\n') {
-        out.push('\n');
+    if !text.ends_with('\n') {
+        text.push('\n');
     }
-    Ok(out)
+    Ok(text)
 }
 
 /// The base-files layer: directories and files in the distroless conventions.
