@@ -153,9 +153,16 @@ impl GoVersion {
 }
 
 /// The installed toolchain's version (`go env GOVERSION`).
+///
+/// Asked once per process: the `go` gopack runs cannot change while it runs.
 pub fn installed_go_version(dir: &Path) -> Result<String, ProjectError> {
+    static INSTALLED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(version) = INSTALLED.get() {
+        return Ok(version.clone());
+    }
     let out = run_go(dir, &["env", "GOVERSION"])?;
-    Ok(String::from_utf8_lossy(&out).trim().to_string())
+    let version = String::from_utf8_lossy(&out).trim().to_string();
+    Ok(INSTALLED.get_or_init(|| version).clone())
 }
 
 /// Runs `go ARGS` in `dir` and returns stdout; on failure, Go's own stderr verbatim.

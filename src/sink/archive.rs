@@ -78,7 +78,6 @@ impl AtomicTar {
             path: dest.to_path_buf(),
             source: e.into_error(),
         })?;
-        file.as_file().sync_all().map_err(io_err(dest))?;
         file.persist(dest).map_err(|e| SinkError::Io {
             path: dest.to_path_buf(),
             source: e.error,

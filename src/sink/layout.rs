@@ -71,7 +71,6 @@ pub fn write_oci_layout(
     let mut index = fs::File::create(root.join("index.json")).map_err(io_err(root))?;
     index
         .write_all(&layout_index(sets, tag))
-        .and_then(|_| index.sync_all())
         .map_err(io_err(root))?;
     replace_dir(staging, dir)
 }
