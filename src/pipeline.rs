@@ -240,6 +240,7 @@ impl BuildOptions {
             files: self.files,
             user: self.settings.user.clone(),
             extra_ca_files: self.extra_ca_files.clone(),
+            base: Some(self.base.to_string()),
         }
     }
 }

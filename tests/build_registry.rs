@@ -375,6 +375,8 @@ fn builds_on_a_registry_base_for_two_platforms_and_offline_from_the_store() {
         "base labels are not copied (ko #1231)"
     );
     assert_eq!(config["rootfs"]["diff_ids"].as_array().unwrap().len(), 3);
+    assert_eq!(built["plan"]["base"]["image"], format!("{host}/base:1"));
+    assert_eq!(built["plan"]["base"]["embedded"], false);
     let files = &built["images"][0]["platforms"][0]["files"];
     let tmp_decision = files
         .as_array()

@@ -67,6 +67,10 @@ pub struct PlanArgs {
     /// User to run as [default: 65532:65532]
     #[arg(long)]
     pub user: Option<String>,
+
+    /// Base image: scratch, a registry reference, or oci:DIR[:TAG] [env: GOPACK_BASE]
+    #[arg(long, value_name = "REF", env = "GOPACK_BASE")]
+    pub base: Option<String>,
 }
 
 pub fn cgo_choice(arg: CgoArg) -> CgoChoice {
@@ -112,6 +116,7 @@ fn request(args: &PlanArgs) -> anyhow::Result<PlanRequest> {
         },
         user: args.user.clone(),
         extra_ca_files: args.ca_files.clone(),
+        base: args.base.clone(),
     })
 }
 

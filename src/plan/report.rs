@@ -36,6 +36,8 @@ pub struct PlanRequest {
     pub files: FileChoices,
     pub user: Option<String>,
     pub extra_ca_files: Vec<PathBuf>,
+    /// `--base` as the user named it; `None` or `scratch` for the embedded empty base.
+    pub base: Option<String>,
 }
 
 /// Everything `gopack build` will do, and why.
@@ -398,6 +400,26 @@ pub fn make_plan(request: &PlanRequest) -> Result<Plan, MakePlanError> {
         c_compiler,
     };
     plan.base.reason = base_reason(decision.mode);
+    if let Some(base) = request
+        .base
+        .as_deref()
+        .filter(|b| !b.is_empty() && *b != "scratch")
+    {
+        plan.base = BasePlan {
+            image: base.to_string(),
+            embedded: false,
+            reason: format!(
+                "--base: its layers come first and its Env and WorkingDir are kept; gopack sets \
+                 Entrypoint and User, drops its Cmd and labels, adds only the files it lacks, and \
+                 {}",
+                if decision.mode == CgoMode::Off {
+                    "the static binary needs nothing else from it"
+                } else {
+                    "checks that it holds the binary's loader and every DT_NEEDED library"
+                }
+            ),
+        };
+    }
     plan.images = project
         .mains
         .iter()
