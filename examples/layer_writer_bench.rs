@@ -20,18 +20,35 @@ fn peak_rss_mb() -> f64 {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let compression: Compression = args.next().expect("COMPRESSION").parse().expect("gzip[:N] or zstd[:N]");
+    let compression: Compression = args
+        .next()
+        .expect("COMPRESSION")
+        .parse()
+        .expect("gzip[:N] or zstd[:N]");
     let files: Vec<PathBuf> = args.map(PathBuf::from).collect();
     assert!(!files.is_empty(), "give the binaries to pack");
     let entries: Vec<LayerEntry> = files
         .iter()
         .enumerate()
-        .map(|(i, f)| LayerEntry::file_from_disk(&format!("bin/{i}-{}", f.file_name().unwrap().to_string_lossy()), f.clone(), 0o755))
+        .map(|(i, f)| {
+            LayerEntry::file_from_disk(
+                &format!("bin/{i}-{}", f.file_name().unwrap().to_string_lossy()),
+                f.clone(),
+                0o755,
+            )
+        })
         .collect();
-    let input: u64 = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
+    let input: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
     let store_dir = tempfile::tempdir().unwrap();
     let store = BlobStore::open(store_dir.path()).unwrap();
-    let spec = LayerSpec { entries, mtime: 0, description: "bench".into() };
+    let spec = LayerSpec {
+        entries,
+        mtime: 0,
+        description: "bench".into(),
+    };
     let started = Instant::now();
     let layer = LayerWriter::new(&store, compression).write(&spec).unwrap();
     let secs = started.elapsed().as_secs_f64();
