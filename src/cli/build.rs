@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use gopack::oci::{BlobStore, Compression, Platform, parse_platform_list};
+use gopack::oci::{BlobStore, Compression, Platform};
 use gopack::pipeline::{self, BuildOptions, BuildOutcome, DataDir, ImageSettings, Progress};
 use gopack::plan::{CgoChoice, FileChoices, Toggle};
 use gopack::registry::Reference;
@@ -167,14 +167,7 @@ fn key_values(flag: &str, items: &[String]) -> anyhow::Result<BTreeMap<String, S
 }
 
 fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
-    let mut platforms = Vec::new();
-    for list in &args.platform {
-        for p in parse_platform_list(list).map_err(|e| usage(e.to_string()))? {
-            if !platforms.contains(&p) {
-                platforms.push(p);
-            }
-        }
-    }
+    let mut platforms = super::parse_platforms(&args.platform)?;
     if platforms.is_empty() {
         platforms.push(Platform::host());
     }
@@ -221,17 +214,7 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
         patterns: args.packages.clone(),
         platforms,
         ldflags: args.ldflags.as_deref().map(split_words).unwrap_or_default(),
-        tags: args
-            .build_tags
-            .as_deref()
-            .map(|t| {
-                t.split(',')
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        tags: super::parse_build_tags(args.build_tags.as_deref()),
         cgo: match args.cgo {
             CgoArg::Auto => CgoChoice::Auto,
             CgoArg::Off => CgoChoice::Off,

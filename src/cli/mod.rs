@@ -44,3 +44,29 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
+
+/// `--platform` values (comma-separated or repeated), first occurrence kept; empty when none.
+pub fn parse_platforms(values: &[String]) -> Result<Vec<gopack::oci::Platform>, UsageError> {
+    let mut platforms = Vec::new();
+    for list in values {
+        for p in gopack::oci::parse_platform_list(list).map_err(|e| UsageError(e.to_string()))? {
+            if !platforms.contains(&p) {
+                platforms.push(p);
+            }
+        }
+    }
+    Ok(platforms)
+}
+
+/// `--tags a,b` as a list.
+pub fn parse_build_tags(value: Option<&str>) -> Vec<String> {
+    value
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}

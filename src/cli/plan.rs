@@ -6,12 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use gopack::oci::{Platform, parse_platform_list};
 use gopack::plan::report::{Plan, PlanRequest, TargetPlan, make_plan};
 use gopack::plan::{CgoChoice, FileChoices};
 
+use super::CommandResult;
 use super::build::{CgoArg, ToggleArg, split_words};
-use super::{CommandResult, UsageError};
 
 #[derive(Args)]
 pub struct PlanArgs {
@@ -83,30 +82,13 @@ pub fn cgo_choice(arg: CgoArg) -> CgoChoice {
 }
 
 fn request(args: &PlanArgs) -> anyhow::Result<PlanRequest> {
-    let mut platforms: Vec<Platform> = Vec::new();
-    for list in &args.platform {
-        for p in parse_platform_list(list).map_err(|e| UsageError(e.to_string()))? {
-            if !platforms.contains(&p) {
-                platforms.push(p);
-            }
-        }
-    }
+    let platforms = super::parse_platforms(&args.platform)?;
     Ok(PlanRequest {
         cwd: std::env::current_dir()?,
         patterns: args.packages.clone(),
         platforms,
         ldflags: args.ldflags.as_deref().map(split_words).unwrap_or_default(),
-        tags: args
-            .build_tags
-            .as_deref()
-            .map(|t| {
-                t.split(',')
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        tags: super::parse_build_tags(args.build_tags.as_deref()),
         cgo: cgo_choice(args.cgo),
         files: FileChoices {
             certs: args.certs.into(),

@@ -180,6 +180,32 @@ pub struct CgoQuery {
     pub tags: Vec<String>,
 }
 
+impl CgoQuery {
+    /// `CGO_ENABLED=1 go list -deps -json=FIELDS [-tags=…] PACKAGES` in `dir` for this target,
+    /// with the arguments (for error messages).
+    pub fn go_list(
+        &self,
+        dir: &Path,
+        fields: &str,
+        packages: &[String],
+    ) -> (std::process::Command, Vec<String>) {
+        let mut args: Vec<String> = vec!["list".into(), "-deps".into(), format!("-json={fields}")];
+        if !self.tags.is_empty() {
+            args.push(format!("-tags={}", self.tags.join(",")));
+        }
+        args.extend(packages.iter().cloned());
+        let mut cmd = go_command(dir);
+        cmd.args(&args).env("CGO_ENABLED", "1");
+        if let Some(goos) = &self.goos {
+            cmd.env("GOOS", goos);
+        }
+        if let Some(goarch) = &self.goarch {
+            cmd.env("GOARCH", goarch);
+        }
+        (cmd, args)
+    }
+}
+
 /// The fields of `go list -json` read here.
 pub const LIST_FIELDS: &str = "ImportPath,Standard,Module,CgoFiles,CFiles,CXXFiles,MFiles,FFiles,SwigFiles,SwigCXXFiles,CgoPkgConfig,CgoLDFLAGS";
 
@@ -190,23 +216,8 @@ pub fn detect_cgo<S: AsRef<str>>(
     packages: &[S],
     query: &CgoQuery,
 ) -> Result<CgoReport, ProjectError> {
-    let mut args: Vec<String> = vec![
-        "list".into(),
-        "-deps".into(),
-        format!("-json={LIST_FIELDS}"),
-    ];
-    if !query.tags.is_empty() {
-        args.push(format!("-tags={}", query.tags.join(",")));
-    }
-    args.extend(packages.iter().map(|p| p.as_ref().to_owned()));
-    let mut cmd = go_command(dir);
-    cmd.args(&args).env("CGO_ENABLED", "1");
-    if let Some(goos) = &query.goos {
-        cmd.env("GOOS", goos);
-    }
-    if let Some(goarch) = &query.goarch {
-        cmd.env("GOARCH", goarch);
-    }
+    let packages: Vec<String> = packages.iter().map(|p| p.as_ref().to_owned()).collect();
+    let (mut cmd, args) = query.go_list(dir, LIST_FIELDS, &packages);
     let output = cmd.output().map_err(|source| ProjectError::GoNotFound {
         program: go_program().display().to_string(),
         source,

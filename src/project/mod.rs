@@ -343,20 +343,8 @@ fn list_packages(
     pattern: &str,
     query: &cgo::CgoQuery,
 ) -> Result<(Vec<ListedPackage>, cgo::CgoReport), ProjectError> {
-    let fields = format!("-json=Name,Dir,DepOnly,{}", cgo::LIST_FIELDS);
-    let mut args: Vec<String> = vec!["list".into(), "-deps".into(), fields];
-    if !query.tags.is_empty() {
-        args.push(format!("-tags={}", query.tags.join(",")));
-    }
-    args.push(pattern.into());
-    let mut cmd = go_command(dir);
-    cmd.args(&args).env("CGO_ENABLED", "1");
-    if let Some(goos) = &query.goos {
-        cmd.env("GOOS", goos);
-    }
-    if let Some(goarch) = &query.goarch {
-        cmd.env("GOARCH", goarch);
-    }
+    let fields = format!("Name,Dir,DepOnly,{}", cgo::LIST_FIELDS);
+    let (cmd, args) = query.go_list(dir, &fields, &[pattern.to_string()]);
     let stdout = output_of(cmd, dir, &args.join(" "))?;
     let bad_output = |reason: String| ProjectError::GoOutput {
         args: args.join(" "),
