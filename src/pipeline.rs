@@ -402,7 +402,7 @@ pub fn build(
         }
         let index = if images.len() > 1 {
             let (_, bytes, digest) = index_for(store, &images, BTreeMap::new())?;
-            Some(IndexBlob { bytes, digest })
+            Some(IndexBlob::oci(bytes, digest))
         } else {
             None
         };

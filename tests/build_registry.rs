@@ -269,7 +269,7 @@ fn busybox_base(store: &BlobStore, dir: &Path) {
     let set = ImageSet {
         name: "base".into(),
         images,
-        index: Some(IndexBlob { bytes, digest }),
+        index: Some(IndexBlob::oci(bytes, digest)),
     };
     write_oci_layout(store, dir, &[set], Some("1")).unwrap();
 }

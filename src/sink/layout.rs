@@ -12,6 +12,11 @@ pub(super) fn is_layout(dir: &Path) -> bool {
     dir.join("oci-layout").is_file()
 }
 
+/// A directory gopack may replace with a layout: a layout already, or empty.
+pub(super) fn is_replaceable(dir: &Path) -> bool {
+    !dir.exists() || is_layout(dir) || fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
+}
+
 /// The `index.json` of a layout holding these image sets, each named by `ref_names`.
 pub(super) fn layout_index(sets: &[ImageSet], tag: Option<&str>) -> Vec<u8> {
     let manifests = sets
@@ -43,7 +48,7 @@ pub fn write_oci_layout(
     sets: &[ImageSet],
     tag: Option<&str>,
 ) -> Result<(), SinkError> {
-    if dir.exists() && !is_layout(dir) {
+    if !is_replaceable(dir) {
         return Err(SinkError::NotALayout(dir.to_path_buf()));
     }
     let parent = parent_dir(dir);

@@ -115,6 +115,18 @@ pub struct ImageSet {
 pub struct IndexBlob {
     pub bytes: Vec<u8>,
     pub digest: Digest,
+    /// OCI index, or a Docker manifest list kept as a registry sent it.
+    pub media_type: String,
+}
+
+impl IndexBlob {
+    pub fn oci(bytes: Vec<u8>, digest: Digest) -> IndexBlob {
+        IndexBlob {
+            bytes,
+            digest,
+            media_type: MEDIA_TYPE_INDEX.into(),
+        }
+    }
 }
 
 impl ImageSet {
@@ -122,7 +134,7 @@ impl ImageSet {
     pub fn top_descriptor(&self) -> Descriptor {
         match &self.index {
             Some(index) => Descriptor::new(
-                MEDIA_TYPE_INDEX,
+                &index.media_type,
                 index.digest.clone(),
                 index.bytes.len() as u64,
             ),
@@ -216,7 +228,7 @@ pub fn preflight(target: &OutputTarget, platforms: usize) -> Result<(), SinkErro
             Err(SinkError::DockerArchiveMultiPlatform { platforms })
         }
         OutputTarget::OciLayout { dir, .. } => {
-            if dir.exists() && !layout::is_layout(dir) {
+            if !layout::is_replaceable(dir) {
                 return Err(SinkError::NotALayout(dir.clone()));
             }
             check_parent_writable(dir)
@@ -287,6 +299,21 @@ mod tests {
                 .contains("no path")
         );
         assert!("justapath".parse::<OutputTarget>().is_err());
+    }
+
+    #[test]
+    fn an_empty_directory_may_become_a_layout_but_a_full_one_may_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = OutputTarget::OciLayout {
+            dir: dir.path().to_path_buf(),
+            tag: None,
+        };
+        assert!(preflight(&target, 1).is_ok());
+        std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+        assert!(matches!(
+            preflight(&target, 1),
+            Err(SinkError::NotALayout(_))
+        ));
     }
 
     #[test]
