@@ -573,3 +573,30 @@ fn data_dirs_and_extra_ca_files_land_in_the_image() {
     );
     assert!(root.join("usr/share/zoneinfo/Europe/Paris").is_file());
 }
+
+#[test]
+fn go_list_answers_are_cached_and_a_source_change_invalidates_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("app");
+    copy_tree(&testdata("hello"), &src);
+    let cache = tmp.path().join("cache");
+    let plan = |cache: &Path| -> Value {
+        let out = run_ok(gopack(cache).current_dir(&src).args(["plan", "--json"]));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(plan(&cache)["cgo"]["mode"], "off");
+    let cached: Vec<_> = std::fs::read_dir(cache.join("golist")).unwrap().collect();
+    assert_eq!(cached.len(), 1, "the go list answer is kept");
+    assert_eq!(plan(&cache)["cgo"]["mode"], "off", "served from the cache");
+
+    std::fs::write(
+        src.join("native.go"),
+        "package main\n\n// static int one(void) { return 1; }\nimport \"C\"\n\nvar _ = C.one\n",
+    )
+    .unwrap();
+    assert_eq!(
+        plan(&cache)["cgo"]["mode"],
+        "static",
+        "a new cgo file is seen at once"
+    );
+}

@@ -18,7 +18,7 @@ pub use layer::{
     WrittenLayer,
 };
 pub use platform::{Platform, PlatformError, parse_platform_list};
-pub use store::{BlobStore, BlobWriter, StoreError};
+pub use store::{BlobStore, BlobWriter, StoreError, default_cache_dir};
 
 pub const MEDIA_TYPE_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const MEDIA_TYPE_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";

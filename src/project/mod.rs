@@ -2,6 +2,7 @@
 //! build (via `go list`). Pure: builds nothing.
 
 pub mod cgo;
+mod listcache;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -247,7 +248,8 @@ pub fn load(
             installed = Some(check_go_version(&root)?);
             module_root = Some(root.clone());
         }
-        let (listed, report) = list_packages(&dir, &go_pattern, query)?;
+        let go_version = installed.as_deref().unwrap_or_default();
+        let (listed, report) = list_packages(&root, &dir, &go_pattern, query, go_version)?;
         cgo_report = Some(match cgo_report.take() {
             None => report,
             Some(so_far) => so_far.merge(report),
@@ -339,13 +341,27 @@ fn check_go_version(root: &Path) -> Result<String, ProjectError> {
 }
 
 fn list_packages(
+    root: &Path,
     dir: &Path,
     pattern: &str,
     query: &cgo::CgoQuery,
+    go_version: &str,
 ) -> Result<(Vec<ListedPackage>, cgo::CgoReport), ProjectError> {
     let fields = format!("Name,Dir,DepOnly,{}", cgo::LIST_FIELDS);
     let (cmd, args) = query.go_list(dir, &fields, &[pattern.to_string()]);
-    let stdout = output_of(cmd, dir, &args.join(" "))?;
+    let mut key_args = args.clone();
+    key_args.extend(query.goos.iter().chain(query.goarch.iter()).cloned());
+    let key = listcache::key(root, dir, &key_args, go_version);
+    let stdout = match key.as_deref().and_then(listcache::get) {
+        Some(cached) => cached,
+        None => {
+            let answer = output_of(cmd, dir, &args.join(" "))?;
+            if let Some(key) = &key {
+                listcache::put(key, &answer);
+            }
+            answer
+        }
+    };
     let bad_output = |reason: String| ProjectError::GoOutput {
         args: args.join(" "),
         reason,
