@@ -29,6 +29,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when a reader (`| head`) goes away, instead of
+    // panicking on the failed write.
+    // SAFETY: restoring the default SIGPIPE action before any thread starts is sound.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -15,7 +15,7 @@ use crate::oci::{
     LayerEntry, LayerSpec, LayerWriter, Platform, RootFs, RuntimeConfig, WrittenLayer, index_for,
 };
 use crate::plan::report::{BuiltTarget, MakePlanError, Plan, PlanRequest, make_plan};
-use crate::plan::{self, CgoChoice, CgoDecision, FileChoices, FileDecision};
+use crate::plan::{self, CgoChoice, CgoDecision, FileDecision};
 use crate::project::{self, MainPackage, Project};
 use crate::registry::{PushRequest, Reference, RegistryClient, RegistryOptions};
 use crate::rootfs::{self, CA_BUNDLE_PATH};
@@ -27,20 +27,14 @@ pub const BINARY_DIR: &str = "/usr/local/bin";
 /// Everything a build depends on, as given by the user (flags, env) or defaulted.
 #[derive(Clone, Debug)]
 pub struct BuildOptions {
-    pub cwd: PathBuf,
-    pub patterns: Vec<String>,
-    pub platforms: Vec<Platform>,
-    pub ldflags: Vec<String>,
-    pub tags: Vec<String>,
-    pub cgo: CgoChoice,
+    /// What decides the plan (packages, platforms, flags, cgo, files, user, base): the very
+    /// request `gopack plan` takes, so build follows exactly what plan shows. Its platform list
+    /// is never empty here.
+    pub plan: PlanRequest,
     pub compression: Compression,
-    pub files: FileChoices,
-    pub extra_ca_files: Vec<PathBuf>,
     pub data: Vec<DataDir>,
     pub settings: ImageSettings,
     pub output: OutputTarget,
-    /// `--base`: scratch (default), a registry reference, or an OCI layout.
-    pub base: BaseSpec,
     pub registry: RegistryOptions,
     /// Extra tags pushed with a registry output.
     pub push_tags: Vec<String>,
@@ -79,7 +73,6 @@ impl std::str::FromStr for DataDir {
 /// Image config settings from flags.
 #[derive(Clone, Debug, Default)]
 pub struct ImageSettings {
-    pub user: Option<String>,
     pub env: Vec<String>,
     pub ports: Vec<String>,
     pub workdir: Option<String>,
@@ -227,24 +220,6 @@ impl From<MakePlanError> for BuildError {
     }
 }
 
-impl BuildOptions {
-    /// The plan inputs of these options: `gopack build` and `gopack plan` share [`make_plan`].
-    pub fn plan_request(&self) -> PlanRequest {
-        PlanRequest {
-            cwd: self.cwd.clone(),
-            patterns: self.patterns.clone(),
-            platforms: self.platforms.clone(),
-            ldflags: self.ldflags.clone(),
-            tags: self.tags.clone(),
-            cgo: self.cgo,
-            files: self.files,
-            user: self.settings.user.clone(),
-            extra_ca_files: self.extra_ca_files.clone(),
-            base: Some(self.base.to_string()),
-        }
-    }
-}
-
 /// Receives one line per step, for a progress display.
 pub trait Progress {
     fn step(&self, message: &str);
@@ -260,10 +235,10 @@ pub fn build(
     options: &BuildOptions,
     progress: &dyn Progress,
 ) -> Result<BuildOutcome, BuildError> {
-    sink::preflight(&options.output, options.platforms.len())?;
+    sink::preflight(&options.output, options.plan.platforms.len())?;
     let mut speculation = SpeculativeBuild::start(options, store);
     progress.step("reading the Go project (go list)");
-    let mut the_plan = make_plan(&options.plan_request())?;
+    let mut the_plan = make_plan(&options.plan)?;
     the_plan.check_buildable()?;
     let project = the_plan
         .project
@@ -272,12 +247,13 @@ pub fn build(
     let cgo = the_plan.cgo_decision();
     let mtime = source_date_epoch(&project.module_root);
     let extra_ca: Vec<String> = options
+        .plan
         .extra_ca_files
         .iter()
         .map(|p| rootfs::read_extra_ca(p))
         .collect::<Result<_, _>>()?;
     let user = options
-        .settings
+        .plan
         .user
         .clone()
         .unwrap_or_else(|| rootfs::NONROOT_USER.into());
@@ -288,10 +264,15 @@ pub fn build(
             source,
         }
     })?;
-    if options.base != BaseSpec::Scratch {
-        progress.step(&format!("resolving the base image {}", options.base));
+    if options.plan.base != BaseSpec::Scratch {
+        progress.step(&format!("resolving the base image {}", options.plan.base));
     }
-    let base = base::resolve(&options.base, store, &options.platforms, &options.registry)?;
+    let base = base::resolve(
+        &options.plan.base,
+        store,
+        &options.plan.platforms,
+        &options.registry,
+    )?;
     let mut base_files_of: BTreeMap<Platform, BaseFileSystem> = BTreeMap::new();
     let writer = LayerWriter::new(store, options.compression);
     let data_layer = match data_layer_spec(&options.data, mtime)? {
@@ -307,7 +288,7 @@ pub fn build(
     for package in &project.mains {
         let mut images = Vec::new();
         let mut summaries = Vec::new();
-        for platform in &options.platforms {
+        for platform in &options.plan.platforms {
             progress.step(&format!("go build {} ({platform})", package.import_path));
             let request = the_plan.go_build_request(
                 package,
@@ -336,7 +317,7 @@ pub fn build(
                 .map_err(|e| with_alternatives(e, &project))?;
             let needs = needs_of_file(&binary.path).map_err(|e| e.to_string());
             let (mut base_files, mut files) = plan::decide_files(
-                &options.files,
+                &options.plan.files,
                 needs.as_ref().map_err(String::as_str),
                 &user,
             );
@@ -517,18 +498,18 @@ struct SpeculativeBuild {
 
 impl SpeculativeBuild {
     fn start(options: &BuildOptions, store: &BlobStore) -> Option<SpeculativeBuild> {
-        let [pattern] = options.patterns.as_slice() else {
+        let [pattern] = options.plan.patterns.as_slice() else {
             return None;
         };
-        let dir = options.cwd.join(pattern).canonicalize().ok()?;
-        if options.cgo == CgoChoice::Static
-            || options.cgo == CgoChoice::Dynamic
+        let dir = options.plan.cwd.join(pattern).canonicalize().ok()?;
+        if options.plan.cgo == CgoChoice::Static
+            || options.plan.cgo == CgoChoice::Dynamic
             || !has_go_files(&dir)
         {
             return None;
         }
         let module_root = project::find_module_root(&dir).ok()?;
-        let platform = options.platforms.first()?.clone();
+        let platform = options.plan.platforms.first()?.clone();
         let name = dir.file_name()?.to_string_lossy().into_owned();
         let output = gobuild::output_dir(store.root(), &module_root)
             .ok()?
@@ -541,8 +522,8 @@ impl SpeculativeBuild {
                 name,
             },
             platform,
-            ldflags: options.ldflags.clone(),
-            tags: options.tags.clone(),
+            ldflags: options.plan.ldflags.clone(),
+            tags: options.plan.tags.clone(),
             cgo: gobuild::CgoMode::Off,
             output,
         };
@@ -878,7 +859,8 @@ fn image_config(
         variant: platform.variant.clone(),
         config: RuntimeConfig {
             user: Some(
-                settings
+                options
+                    .plan
                     .user
                     .clone()
                     .unwrap_or_else(|| rootfs::NONROOT_USER.into()),

@@ -159,7 +159,7 @@ fn plan_deep_builds_and_names_the_function_behind_each_need() {
     assert_eq!(zone["files"], "/usr/share/zoneinfo");
     assert_eq!(zone["included"], true);
 
-    let text = plan_text(&testdata("needs/userdb"), &["--deep", "--certs", "yes"]);
+    let text = plan_text(&testdata("needs/userdb"), &["--deep", "--certs=yes"]);
     assert!(
         text.contains("needs user and group database because os/user.current is linked"),
         "{text}"
@@ -177,15 +177,14 @@ fn build_follows_the_plan_and_prints_it() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = testdata("needs/tlsclient");
     let plan = plan_json(&dir, &[]);
-    let out = run_ok(plan_cmd(&dir).args(["--json", "--deep", "--tz", "yes"]));
+    let out = run_ok(plan_cmd(&dir).args(["--json", "--deep", "--tz=yes"]));
     let deep: Value = serde_json::from_slice(&out.stdout).unwrap();
 
     let mut build = gopack(&cache());
     build.current_dir(&dir).args([
         "build",
         "--json",
-        "--tz",
-        "yes",
+        "--tz=yes",
         "-o",
         &format!("oci:{}", tmp.path().join("a").display()),
     ]);

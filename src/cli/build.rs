@@ -1,27 +1,20 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use gopack::oci::{BlobStore, Compression, Platform};
 use gopack::pipeline::{self, BuildOptions, BuildOutcome, DataDir, ImageSettings, Progress};
-use gopack::plan::{CgoChoice, FileChoices, Toggle};
 use gopack::registry::Reference;
 use gopack::sink::{DEFAULT_OUTPUT, OutputTarget};
 
+use super::plan_flags::PlanFlags;
 use super::{CommandResult, UsageError};
 
 #[derive(Args)]
 pub struct BuildArgs {
-    /// Directories or Go package patterns of main packages (., ./cmd/..., an import path)
-    #[arg(default_value = ".")]
-    pub packages: Vec<String>,
-
-    /// Target platforms, comma-separated or repeated: linux/amd64, linux/arm64, linux/arm/v7 …
-    /// [default: the host's]
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
-    pub platform: Vec<String>,
+    #[command(flatten)]
+    pub plan: PlanFlags,
 
     /// Where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF],
     /// docker://REF (push) [default: oci:gopack-out]
@@ -37,10 +30,6 @@ pub struct BuildArgs {
     #[arg(long)]
     pub push: bool,
 
-    /// Base image: scratch, a registry reference, or oci:DIR[:TAG] [env: GOPACK_BASE]
-    #[arg(long, value_name = "REF", env = "GOPACK_BASE")]
-    pub base: Option<String>,
-
     /// Keep the base image's labels (by default they are dropped: they describe the base)
     #[arg(long)]
     pub keep_base_labels: bool,
@@ -48,50 +37,13 @@ pub struct BuildArgs {
     #[command(flatten)]
     pub registry: super::pull::RegistryFlags,
 
-    /// Extra linker flags, added after gopack's -s (e.g. "-X main.version=1.2.3")
-    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
-    pub ldflags: Option<String>,
-
-    /// Go build tags, comma-separated
-    #[arg(long = "tags", value_name = "TAGS")]
-    pub build_tags: Option<String>,
-
-    /// How to use cgo: auto (off unless a package needs it, then static), off, static, dynamic
-    #[arg(long, value_enum, default_value_t = CgoArg::Auto)]
-    pub cgo: CgoArg,
-
     /// Layer compression: gzip[:1-9] or zstd[:1-19]
     #[arg(long, default_value = "gzip:6", value_name = "ALGO[:LEVEL]")]
     pub compression: String,
 
-    /// Append this PEM file's certificates to the CA bundle (e.g. a company root)
-    #[arg(long = "ca-file", value_name = "FILE")]
-    pub ca_files: Vec<PathBuf>,
-
-    /// CA bundle at /etc/ssl/certs: auto (when the binary loads system roots), yes, no
-    #[arg(long, value_enum, default_value_t = ToggleArg::Auto, num_args = 0..=1, default_missing_value = "yes")]
-    pub certs: ToggleArg,
-
-    /// Time zone database at /usr/share/zoneinfo: auto (when time.LoadLocation is linked
-    /// without time/tzdata), yes, no
-    #[arg(long, value_enum, default_value_t = ToggleArg::Auto, num_args = 0..=1, default_missing_value = "yes")]
-    pub tz: ToggleArg,
-
-    /// /etc/passwd and /etc/group: auto (os/user lookups, or a named --user), yes, no
-    #[arg(long, value_enum, default_value_t = ToggleArg::Auto, num_args = 0..=1, default_missing_value = "yes")]
-    pub userdb: ToggleArg,
-
-    /// /tmp (1777): auto (always: os.TempDir is invisible in the binary), yes, no
-    #[arg(long, value_enum, default_value_t = ToggleArg::Auto, num_args = 0..=1, default_missing_value = "yes")]
-    pub tmp: ToggleArg,
-
     /// Copy a directory of static files into the image (default destination /data)
     #[arg(long, value_name = "DIR[:DEST]")]
     pub data: Vec<String>,
-
-    /// User to run as [default: 65532:65532]
-    #[arg(long)]
-    pub user: Option<String>,
 
     /// Environment variable for the image, repeatable
     #[arg(long, value_name = "KEY=VALUE")]
@@ -127,31 +79,6 @@ pub struct BuildArgs {
     pub explain: bool,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum CgoArg {
-    Auto,
-    Off,
-    Static,
-    Dynamic,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ToggleArg {
-    Auto,
-    Yes,
-    No,
-}
-
-impl From<ToggleArg> for Toggle {
-    fn from(t: ToggleArg) -> Toggle {
-        match t {
-            ToggleArg::Auto => Toggle::Auto,
-            ToggleArg::Yes => Toggle::Yes,
-            ToggleArg::No => Toggle::No,
-        }
-    }
-}
-
 fn usage(message: String) -> anyhow::Error {
     UsageError(message).into()
 }
@@ -167,9 +94,9 @@ fn key_values(flag: &str, items: &[String]) -> anyhow::Result<BTreeMap<String, S
 }
 
 fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
-    let mut platforms = super::parse_platforms(&args.platform)?;
-    if platforms.is_empty() {
-        platforms.push(Platform::host());
+    let mut plan = args.plan.request()?;
+    if plan.platforms.is_empty() {
+        plan.platforms.push(Platform::host());
     }
     let destination = destination(args)?;
     let mut output = destination.output;
@@ -210,28 +137,10 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
         }
     }
     Ok(BuildOptions {
-        cwd: std::env::current_dir()?,
-        patterns: args.packages.clone(),
-        platforms,
-        ldflags: args.ldflags.as_deref().map(split_words).unwrap_or_default(),
-        tags: super::parse_build_tags(args.build_tags.as_deref()),
-        cgo: match args.cgo {
-            CgoArg::Auto => CgoChoice::Auto,
-            CgoArg::Off => CgoChoice::Off,
-            CgoArg::Static => CgoChoice::Static,
-            CgoArg::Dynamic => CgoChoice::Dynamic,
-        },
+        plan,
         compression,
-        files: FileChoices {
-            certs: args.certs.into(),
-            tz: args.tz.into(),
-            userdb: args.userdb.into(),
-            tmp: args.tmp.into(),
-        },
-        extra_ca_files: args.ca_files.clone(),
         data,
         settings: ImageSettings {
-            user: args.user.clone(),
             env: args.env.clone(),
             ports: args.port.clone(),
             workdir: args.workdir.clone(),
@@ -240,12 +149,6 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
             keep_base_labels: args.keep_base_labels,
         },
         output,
-        base: args
-            .base
-            .as_deref()
-            .unwrap_or("scratch")
-            .parse()
-            .map_err(usage)?,
         registry: args.registry.options(),
         push_tags: destination.push_tags,
         repository_per_binary: destination.repository_per_binary,
@@ -332,38 +235,6 @@ fn destination(args: &BuildArgs) -> anyhow::Result<Destination> {
         push_tags,
         repository_per_binary,
     })
-}
-
-/// Splits `-X 'main.v=a b' -w` into words, honouring single and double quotes.
-pub(super) fn split_words(s: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut quote: Option<char> = None;
-    let mut in_word = false;
-    for c in s.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => word.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                in_word = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            (None, c) => {
-                word.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    words
 }
 
 struct Spinner(Option<indicatif::ProgressBar>);
@@ -481,16 +352,6 @@ fn human(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ldflags_words_keep_quoted_values_together() {
-        assert_eq!(
-            split_words("-X 'main.v=a b' -w"),
-            vec!["-X", "main.v=a b", "-w"]
-        );
-        assert_eq!(split_words("  "), Vec::<String>::new());
-        assert_eq!(split_words("-X \"main.x=\""), vec!["-X", "main.x="]);
-    }
 
     #[test]
     fn sizes_read_like_people_write_them() {

@@ -7,6 +7,7 @@ pub mod dockerfile;
 pub mod lint;
 pub mod login;
 pub mod plan;
+pub mod plan_flags;
 pub mod pull;
 
 /// What a command asks the process to exit with: `Ok(code)` for a normal end (0, or 1 when a

@@ -2,22 +2,16 @@
 //! [`Plan`] structure itself). The short form, one line per decision, is printed by build.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use gopack::plan::report::{Plan, PlanRequest, TargetPlan, make_plan};
-use gopack::plan::{CgoChoice, FileChoices};
+use gopack::plan::report::{Plan, TargetPlan, make_plan};
 
 use super::CommandResult;
-use super::build::{CgoArg, ToggleArg, split_words};
+use super::plan_flags::PlanFlags;
 
 #[derive(Args)]
 pub struct PlanArgs {
-    /// Directories or Go package patterns of main packages (., ./cmd/..., an import path)
-    #[arg(default_value = ".")]
-    pub packages: Vec<String>,
-
     /// Print the plan as JSON (the structure `gopack build` follows)
     #[arg(long)]
     pub json: bool,
@@ -27,83 +21,12 @@ pub struct PlanArgs {
     #[arg(long)]
     pub deep: bool,
 
-    /// Target platforms, comma-separated or repeated [default: the host's]
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
-    pub platform: Vec<String>,
-
-    /// Go build tags, comma-separated
-    #[arg(long = "tags", value_name = "TAGS")]
-    pub build_tags: Option<String>,
-
-    /// Extra linker flags, added after gopack's -s
-    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
-    pub ldflags: Option<String>,
-
-    /// How to use cgo: auto (off unless a package needs it, then static), off, static, dynamic
-    #[arg(long, value_enum, default_value_t = CgoArg::Auto)]
-    pub cgo: CgoArg,
-
-    /// CA bundle: auto (when the binary loads system roots), yes, no
-    #[arg(long, value_enum, default_value_t = ToggleArg::Auto, num_args = 0..=1, default_missing_value = "yes")]
-    pub certs: ToggleArg,
-
-    /// Time zone database: auto (time.LoadLocation linked without time/tzdata), yes, no
-    #[arg(long, value_enum, default_value_t = ToggleArg::Auto, num_args = 0..=1, default_missing_value = "yes")]
-    pub tz: ToggleArg,
-
-    /// /etc/passwd and /etc/group: auto (os/user lookups, or a named --user), yes, no
-    #[arg(long, value_enum, default_value_t = ToggleArg::Auto, num_args = 0..=1, default_missing_value = "yes")]
-    pub userdb: ToggleArg,
-
-    /// /tmp (1777): auto (always), yes, no
-    #[arg(long, value_enum, default_value_t = ToggleArg::Auto, num_args = 0..=1, default_missing_value = "yes")]
-    pub tmp: ToggleArg,
-
-    /// PEM file appended to the CA bundle
-    #[arg(long = "ca-file", value_name = "FILE")]
-    pub ca_files: Vec<PathBuf>,
-
-    /// User to run as [default: 65532:65532]
-    #[arg(long)]
-    pub user: Option<String>,
-
-    /// Base image: scratch, a registry reference, or oci:DIR[:TAG] [env: GOPACK_BASE]
-    #[arg(long, value_name = "REF", env = "GOPACK_BASE")]
-    pub base: Option<String>,
-}
-
-pub fn cgo_choice(arg: CgoArg) -> CgoChoice {
-    match arg {
-        CgoArg::Auto => CgoChoice::Auto,
-        CgoArg::Off => CgoChoice::Off,
-        CgoArg::Static => CgoChoice::Static,
-        CgoArg::Dynamic => CgoChoice::Dynamic,
-    }
-}
-
-fn request(args: &PlanArgs) -> anyhow::Result<PlanRequest> {
-    let platforms = super::parse_platforms(&args.platform)?;
-    Ok(PlanRequest {
-        cwd: std::env::current_dir()?,
-        patterns: args.packages.clone(),
-        platforms,
-        ldflags: args.ldflags.as_deref().map(split_words).unwrap_or_default(),
-        tags: super::parse_build_tags(args.build_tags.as_deref()),
-        cgo: cgo_choice(args.cgo),
-        files: FileChoices {
-            certs: args.certs.into(),
-            tz: args.tz.into(),
-            userdb: args.userdb.into(),
-            tmp: args.tmp.into(),
-        },
-        user: args.user.clone(),
-        extra_ca_files: args.ca_files.clone(),
-        base: args.base.clone(),
-    })
+    #[command(flatten)]
+    pub plan: PlanFlags,
 }
 
 pub fn run(args: PlanArgs) -> CommandResult {
-    let mut plan = make_plan(&request(&args)?)?;
+    let mut plan = make_plan(&args.plan.request()?)?;
     if args.deep && plan.problems.is_empty() {
         let dir = tempfile::Builder::new().prefix("gopack-plan-").tempdir()?;
         plan.go_deep(dir.path())?;

@@ -13,6 +13,7 @@ use super::{
     CgoChoice, CgoDecision, FileChoices, FileDecision, PlanError, Toggle, check_cgo_toolchain,
     decide_cgo, decide_files,
 };
+use crate::base::BaseSpec;
 use crate::binary::elf::read_linkage;
 use crate::binary::needs::{DetectedNeed, NeedsReport, needs_of_file};
 use crate::gobuild::{self, CgoMode, GoBuildError, GoBuildRequest};
@@ -36,8 +37,8 @@ pub struct PlanRequest {
     pub files: FileChoices,
     pub user: Option<String>,
     pub extra_ca_files: Vec<PathBuf>,
-    /// `--base` as the user named it; `None` or `scratch` for the embedded empty base.
-    pub base: Option<String>,
+    /// `--base`: scratch (the embedded empty base), a registry reference, or a layout.
+    pub base: BaseSpec,
 }
 
 /// Everything `gopack build` will do, and why.
@@ -400,13 +401,9 @@ pub fn make_plan(request: &PlanRequest) -> Result<Plan, MakePlanError> {
         c_compiler,
     };
     plan.base.reason = base_reason(decision.mode);
-    if let Some(base) = request
-        .base
-        .as_deref()
-        .filter(|b| !b.is_empty() && *b != "scratch")
-    {
+    if request.base != BaseSpec::Scratch {
         plan.base = BasePlan {
-            image: base.to_string(),
+            image: request.base.to_string(),
             embedded: false,
             reason: format!(
                 "--base: its layers come first and its Env and WorkingDir are kept; gopack sets \
