@@ -24,6 +24,55 @@ pub struct RetryPolicy {
     pub max_total: Duration,
 }
 
+/// The attempts of one operation under a [`RetryPolicy`]: counts them, and after a transient
+/// failure either sleeps (doubling the backoff) or gives up with the last error.
+pub(crate) struct Attempts<'p> {
+    policy: &'p RetryPolicy,
+    started: Instant,
+    backoff: Duration,
+    count: u32,
+}
+
+impl<'p> Attempts<'p> {
+    pub(crate) fn new(policy: &'p RetryPolicy) -> Attempts<'p> {
+        Attempts {
+            policy,
+            started: Instant::now(),
+            backoff: policy.initial_backoff,
+            count: 0,
+        }
+    }
+
+    /// Marks the start of an attempt.
+    pub(crate) fn begin(&mut self) {
+        self.count += 1;
+    }
+
+    /// After the transient failure `err`: waits `wait` (a registry's Retry-After) or the backoff
+    /// and returns, or returns the error that ends the operation when attempts or time are used up.
+    pub(crate) fn pause(
+        &mut self,
+        what: &str,
+        err: RegistryError,
+        wait: Option<Duration>,
+    ) -> Result<(), RegistryError> {
+        let wait = wait.unwrap_or(self.backoff);
+        if self.count >= self.policy.max_attempts
+            || self.started.elapsed() + wait > self.policy.max_total
+        {
+            return Err(RegistryError::GaveUp {
+                what: what.into(),
+                attempts: self.count,
+                elapsed: self.started.elapsed(),
+                last: Box::new(err),
+            });
+        }
+        std::thread::sleep(wait);
+        self.backoff = (self.backoff * 2).min(self.policy.max_backoff);
+        Ok(())
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
@@ -449,13 +498,10 @@ impl RegistryClient {
     /// Retry-After, 5xx) with backoff when `retry` is set, and re-authenticating once on 401.
     /// Returns any other answer, including 4xx, for the caller to interpret.
     pub(crate) fn execute(&self, req: &Req, retry: bool) -> Result<Resp, RegistryError> {
-        let policy = &self.opts.retry;
-        let start = Instant::now();
-        let mut attempts = 0u32;
+        let mut attempts = Attempts::new(&self.opts.retry);
         let mut reauthed = false;
-        let mut backoff = policy.initial_backoff;
         loop {
-            attempts += 1;
+            attempts.begin();
             let (err, wait) = match self.send_once(req) {
                 Ok(resp) => match resp.status {
                     401 if matches!(req.auth, AuthMode::Registry) && !reauthed => {
@@ -503,17 +549,7 @@ impl RegistryClient {
                 return Err(err);
             }
             // Retry-After is honoured as the registry asks (bounded by the total time allowed).
-            let wait = wait.unwrap_or(backoff);
-            if attempts >= policy.max_attempts || start.elapsed() + wait > policy.max_total {
-                return Err(RegistryError::GaveUp {
-                    what: req.what.into(),
-                    attempts,
-                    elapsed: start.elapsed(),
-                    last: Box::new(err),
-                });
-            }
-            std::thread::sleep(wait);
-            backoff = (backoff * 2).min(policy.max_backoff);
+            attempts.pause(req.what, err, wait)?;
         }
     }
 

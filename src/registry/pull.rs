@@ -1,7 +1,6 @@
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 use ureq::http::Method;
 
@@ -11,7 +10,7 @@ use crate::oci::{
     MEDIA_TYPE_MANIFEST, Platform, StoreError,
 };
 
-use super::client::{AuthMode, RegistryClient, Req, ReqBody, TransferStats};
+use super::client::{Attempts, AuthMode, RegistryClient, Req, ReqBody, TransferStats};
 use super::error::RegistryError;
 use super::push::{finish, parallel, remember_blob, status_error};
 use super::reference::Reference;
@@ -319,12 +318,9 @@ impl RegistryClient {
             blob.size,
             reference.name()
         );
-        let policy = &self.opts.retry;
-        let start = Instant::now();
-        let mut backoff = policy.initial_backoff;
-        let mut attempts = 0;
+        let mut attempts = Attempts::new(&self.opts.retry);
         loop {
-            attempts += 1;
+            attempts.begin();
             let req = Req {
                 method: Method::GET,
                 url: format!(
@@ -374,16 +370,7 @@ impl RegistryClient {
                 },
                 Err(e) => return Err(e.into()),
             };
-            if attempts >= policy.max_attempts || start.elapsed() + backoff > policy.max_total {
-                return Err(RegistryError::GaveUp {
-                    what,
-                    attempts,
-                    elapsed: start.elapsed(),
-                    last: Box::new(err),
-                });
-            }
-            std::thread::sleep(backoff);
-            backoff = (backoff * 2).min(policy.max_backoff);
+            attempts.pause(&what, err, None)?;
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::oci::{
     BlobStore, Descriptor, Digest, Image, MEDIA_TYPE_INDEX, MEDIA_TYPE_MANIFEST, StoreError,
 };
 
-use super::client::{AuthMode, RegistryClient, Req, ReqBody, Resp, percent_encode};
+use super::client::{Attempts, AuthMode, RegistryClient, Req, ReqBody, Resp, percent_encode};
 use super::error::{RegistryError, registry_message};
 use super::reference::Reference;
 
@@ -361,28 +361,12 @@ impl RegistryClient {
             }
         }
 
-        let policy = &self.opts.retry;
-        let start = Instant::now();
-        let mut backoff = policy.initial_backoff;
-        let mut attempts = 0;
+        let mut attempts = Attempts::new(&self.opts.retry);
         loop {
-            attempts += 1;
+            attempts.begin();
             match self.upload_once(store, reference, blob, session.take(), scopes, &what) {
                 Ok(()) => return Ok(BlobOutcome::Uploaded),
-                Err(e) if e.is_transient() => {
-                    if attempts >= policy.max_attempts
-                        || start.elapsed() + backoff > policy.max_total
-                    {
-                        return Err(RegistryError::GaveUp {
-                            what,
-                            attempts,
-                            elapsed: start.elapsed(),
-                            last: Box::new(e),
-                        });
-                    }
-                    std::thread::sleep(backoff);
-                    backoff = (backoff * 2).min(policy.max_backoff);
-                }
+                Err(e) if e.is_transient() => attempts.pause(&what, e, None)?,
                 Err(e) => return Err(e),
             }
         }
