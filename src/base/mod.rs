@@ -448,6 +448,93 @@ mod tests {
         assert!(!f.exists("a/x"));
     }
 
+    fn image_with_layer(store: &BlobStore, blob: &[u8], media_type: &str) -> Image {
+        let (digest, size) = store.put_bytes(blob).unwrap();
+        let config = ImageConfig {
+            architecture: "amd64".into(),
+            os: "linux".into(),
+            ..ImageConfig::default()
+        };
+        let (config_digest, config_size) = store
+            .put_bytes(&serde_json::to_vec(&config).unwrap())
+            .unwrap();
+        let manifest = ImageManifest {
+            schema_version: 2,
+            media_type: Some(MEDIA_TYPE_MANIFEST.into()),
+            config: Descriptor::new(
+                crate::oci::MEDIA_TYPE_CONFIG,
+                config_digest.clone(),
+                config_size,
+            ),
+            layers: vec![Descriptor::new(media_type, digest, size)],
+            annotations: None,
+        };
+        Image {
+            platform: Platform::linux("amd64"),
+            config,
+            config_descriptor: Descriptor::new(
+                crate::oci::MEDIA_TYPE_CONFIG,
+                config_digest,
+                config_size,
+            ),
+            manifest_bytes: serde_json::to_vec(&manifest).unwrap(),
+            manifest_digest: Digest::of(b"m"),
+            manifest,
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn garbage_layers_are_errors_not_panics(blob in proptest::collection::vec(proptest::num::u8::ANY, 0..2048), kind in 0usize..3) {
+            let dir = tempfile::tempdir().unwrap();
+            let store = BlobStore::open(dir.path()).unwrap();
+            let media_type = [crate::oci::MEDIA_TYPE_LAYER_GZIP, crate::oci::MEDIA_TYPE_LAYER_ZSTD, crate::oci::MEDIA_TYPE_LAYER_TAR][kind];
+            let image = image_with_layer(&store, &blob, media_type);
+            let _ = BaseFileSystem::read(&store, &image, "fuzz");
+        }
+    }
+
+    #[test]
+    fn whiteouts_remove_what_lower_layers_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let tar = |names: &[&str]| {
+            let mut b = tar::Builder::new(Vec::new());
+            for n in names {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(0);
+                h.set_entry_type(tar::EntryType::Regular);
+                b.append_data(&mut h, n, std::io::empty()).unwrap();
+            }
+            b.into_inner().unwrap()
+        };
+        let mut image = image_with_layer(
+            &store,
+            &tar(&["etc/passwd", "etc/group", "opt/a/x"]),
+            crate::oci::MEDIA_TYPE_LAYER_TAR,
+        );
+        let (d, n) = store
+            .put_bytes(&tar(&["etc/.wh.passwd", "opt/a/.wh..wh..opq"]))
+            .unwrap();
+        image
+            .manifest
+            .layers
+            .push(Descriptor::new(crate::oci::MEDIA_TYPE_LAYER_TAR, d, n));
+        let fs = BaseFileSystem::read(&store, &image, "test").unwrap();
+        assert!(!fs.exists("/etc/passwd") && fs.exists("/etc/group") && !fs.exists("/opt/a/x"));
+    }
+
+    #[test]
+    fn a_broken_layout_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path().join("store")).unwrap();
+        std::fs::write(dir.path().join("index.json"), b"{not json").unwrap();
+        let err = read_layout(&store, dir.path(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("index.json"), "{err}");
+    }
+
     #[test]
     fn base_specs_parse() {
         assert_eq!("scratch".parse::<BaseSpec>().unwrap(), BaseSpec::Scratch);
