@@ -290,11 +290,8 @@ pub fn build(
         let mut summaries = Vec::new();
         for platform in &options.plan.platforms {
             progress.step(&format!("go build {} ({platform})", package.import_path));
-            let request = the_plan.go_build_request(
-                package,
-                platform,
-                binaries.join(format!("{}-{}", package.name, platform.slug())),
-            );
+            let mut request = the_plan.go_build_request(package, platform, PathBuf::new());
+            request.output = request.cached_output(&binaries);
             let binary = match speculation.take().and_then(|s| s.result_for(&request)) {
                 Some(done) => done,
                 None => gobuild::build(&request)?,
@@ -511,10 +508,8 @@ impl SpeculativeBuild {
         let module_root = project::find_module_root(&dir).ok()?;
         let platform = options.plan.platforms.first()?.clone();
         let name = dir.file_name()?.to_string_lossy().into_owned();
-        let output = gobuild::output_dir(store.root(), &module_root)
-            .ok()?
-            .join(format!("{name}-{}", platform.slug()));
-        let request = GoBuildRequest {
+        let binaries = gobuild::output_dir(store.root(), &module_root).ok()?;
+        let mut request = GoBuildRequest {
             module_root: dir.clone(),
             package: MainPackage {
                 import_path: ".".into(),
@@ -525,8 +520,9 @@ impl SpeculativeBuild {
             ldflags: options.plan.ldflags.clone(),
             tags: options.plan.tags.clone(),
             cgo: gobuild::CgoMode::Off,
-            output,
+            output: PathBuf::new(),
         };
+        request.output = request.cached_output(&binaries);
         let for_thread = request.clone();
         let handle = std::thread::spawn(move || gobuild::build(&for_thread));
         Some(SpeculativeBuild { request, handle })

@@ -115,6 +115,28 @@ impl GoBuildRequest {
         args
     }
 
+    /// Where in `dir` this build's binary is kept between builds: one file per package
+    /// directory, target and flag set, so alternating flags or packages never relinks or
+    /// overwrites another build's binary. Two requests get the same path exactly when they are
+    /// the same build of the same package directory.
+    pub fn cached_output(&self, dir: &Path) -> PathBuf {
+        use sha2::Digest as _;
+        let package_dir = self
+            .package
+            .dir
+            .canonicalize()
+            .unwrap_or_else(|_| self.package.dir.clone());
+        let mut h = sha2::Sha256::new();
+        h.update(package_dir.as_os_str().as_encoded_bytes());
+        h.update(format!(
+            "\0{}\0{:?}\0{:?}",
+            self.ldflags_value(),
+            self.tags_value(),
+            self.env()
+        ));
+        dir.join(format!("bin-{}", &hex::encode(h.finalize())[..16]))
+    }
+
     pub fn command_line(&self) -> String {
         let env: Vec<String> = self.env().iter().map(|(k, v)| format!("{k}={v}")).collect();
         let args: Vec<String> = self.args().iter().map(|a| shell_quote(a)).collect();
