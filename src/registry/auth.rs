@@ -251,25 +251,36 @@ struct HelperOutput {
     secret: String,
 }
 
-fn run_helper_get(helper: &str, registry: &str) -> Result<Option<Credential>, CredentialError> {
-    let fail = |reason: String| CredentialError::Helper {
-        helper: helper.into(),
-        registry: registry.into(),
-        reason,
-    };
+/// Runs `docker-credential-HELPER VERB` with `input` on its standard input (the docker
+/// credential-helper protocol) and returns what it printed.
+fn run_helper(
+    helper: &str,
+    verb: &str,
+    input: &[u8],
+    fail: &dyn Fn(String) -> CredentialError,
+) -> Result<std::process::Output, CredentialError> {
     let mut child = Command::new(format!("docker-credential-{helper}"))
-        .arg("get")
+        .arg(verb)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| fail(format!("cannot start it ({e})")))?;
     if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(config_key(registry).as_bytes());
+        let _ = stdin.write_all(input);
     }
-    let out = child
+    child
         .wait_with_output()
-        .map_err(|e| fail(format!("cannot run it ({e})")))?;
+        .map_err(|e| fail(format!("cannot run it ({e})")))
+}
+
+fn run_helper_get(helper: &str, registry: &str) -> Result<Option<Credential>, CredentialError> {
+    let fail = |reason: String| CredentialError::Helper {
+        helper: helper.into(),
+        registry: registry.into(),
+        reason,
+    };
+    let out = run_helper(helper, "get", config_key(registry).as_bytes(), &fail)?;
     if !out.status.success() {
         let msg = String::from_utf8_lossy(&out.stdout);
         if msg.contains("credentials not found") {
@@ -322,19 +333,7 @@ pub fn store_with_helper(
         "Username": username,
         "Secret": password,
     });
-    let mut child = Command::new(format!("docker-credential-{helper}"))
-        .arg("store")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| fail(format!("cannot start it ({e})")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(payload.to_string().as_bytes());
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| fail(format!("cannot run it ({e})")))?;
+    let out = run_helper(helper, "store", payload.to_string().as_bytes(), &fail)?;
     if !out.status.success() {
         return Err(fail(format!("`store` exited with {}", out.status)));
     }

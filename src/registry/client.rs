@@ -367,24 +367,20 @@ impl RegistryClient {
             },
             "bearer" => {
                 let key = scope_key(scopes);
-                let cached = self.with_host(registry, |h| {
-                    h.tokens
-                        .get(&key)
-                        .filter(|(_, exp)| *exp > Instant::now())
-                        .map(|(t, _)| t.clone())
-                });
-                if let Some(t) = cached {
+                let cached = || {
+                    self.with_host(registry, |h| {
+                        h.tokens
+                            .get(&key)
+                            .filter(|(_, exp)| *exp > Instant::now())
+                            .map(|(t, _)| t.clone())
+                    })
+                };
+                if let Some(t) = cached() {
                     return Ok(Some(format!("Bearer {t}")));
                 }
                 let _guard = self.token_lock.lock().unwrap_or_else(|e| e.into_inner());
                 // Another thread may have fetched it while this one waited.
-                let cached = self.with_host(registry, |h| {
-                    h.tokens
-                        .get(&key)
-                        .filter(|(_, exp)| *exp > Instant::now())
-                        .map(|(t, _)| t.clone())
-                });
-                if let Some(t) = cached {
+                if let Some(t) = cached() {
                     return Ok(Some(format!("Bearer {t}")));
                 }
                 let (token, ttl) =
