@@ -169,7 +169,7 @@ pub fn build(req: &GoBuildRequest) -> Result<BuiltBinary, GoBuildError> {
         let stderr = String::from_utf8_lossy(&output.stderr)
             .trim_end()
             .to_string();
-        let hint = hint_for(&stderr, req.cgo);
+        let hint = crate::project::hint_for_go_error(&stderr).to_string();
         return Err(GoBuildError::Compile {
             package: req.package.import_path.clone(),
             platform: req.platform.to_string(),
@@ -186,22 +186,6 @@ pub fn build(req: &GoBuildRequest) -> Result<BuiltBinary, GoBuildError> {
         command_line: req.command_line(),
         duration: started.elapsed(),
     })
-}
-
-/// Go's messages are shown verbatim; this adds the next step when the cause is a known one.
-fn hint_for(stderr: &str, cgo: CgoMode) -> String {
-    if cgo == CgoMode::Off
-        && (stderr.contains("build constraints exclude all Go files") || stderr.contains("cgo"))
-    {
-        return "\nhint: this package needs cgo, and gopack builds with CGO_ENABLED=0 by default. \
-                Run `gopack plan` to see which packages use cgo and their pure-Go alternatives, or \
-                build with `--cgo static`."
-            .into();
-    }
-    if stderr.contains("requires go >=") {
-        return "\nhint: install the Go version go.mod asks for, or set GOTOOLCHAIN=auto to let go download it".into();
-    }
-    String::new()
 }
 
 /// Where binaries are built before they go into layers: a directory per module under the gopack

@@ -67,7 +67,7 @@ pub enum ProjectError {
     NotMain { import_path: String, name: String },
     #[error("no main packages match `{pattern}`; gopack builds commands (package main)")]
     NoMainPackages { pattern: String },
-    #[error("`go {args}` failed in {dir}:\n{stderr}")]
+    #[error("`go {args}` failed in {dir}:\n{stderr}{}", hint_for_go_error(stderr))]
     GoFailed {
         args: String,
         dir: PathBuf,
@@ -303,7 +303,11 @@ fn locate(cwd: &Path, pattern: &str) -> (PathBuf, String) {
             return (dir, "./...".into());
         }
     }
-    let dir = cwd.join(pattern);
+    let dir = if pattern == "." {
+        cwd.to_path_buf()
+    } else {
+        cwd.join(pattern)
+    };
     if dir.is_dir() {
         return (dir, ".".into());
     }
@@ -352,10 +356,11 @@ fn list_packages(
     let mut key_args = args.clone();
     key_args.extend(query.goos.iter().chain(query.goarch.iter()).cloned());
     let key = listcache::key(root, dir, &key_args, go_version);
+    let shown = format!("list -deps {pattern}");
     let stdout = match key.as_deref().and_then(listcache::get) {
         Some(cached) => cached,
         None => {
-            let answer = output_of(cmd, dir, &args.join(" "))?;
+            let answer = output_of(cmd, dir, &shown)?;
             if let Some(key) = &key {
                 listcache::put(key, &answer);
             }
@@ -373,6 +378,19 @@ fn list_packages(
     let report =
         cgo::CgoReport::from_go_list_json(&String::from_utf8_lossy(&stdout)).map_err(bad_output)?;
     Ok((packages, report))
+}
+
+/// The next step for a Go error gopack recognises, as a line to append after Go's own message
+/// (empty when there is nothing to add).
+pub fn hint_for_go_error(stderr: &str) -> &'static str {
+    if stderr.contains("build constraints exclude all Go files") {
+        "\nhint: no Go file of this package matches the target's build constraints: check its \
+         //go:build lines against --platform and --tags"
+    } else if stderr.contains("requires go >=") {
+        "\nhint: install the Go version go.mod asks for, or set GOTOOLCHAIN=auto to let go download it"
+    } else {
+        ""
+    }
 }
 
 /// `go build`'s naming: the last import path element, or the one before a `/vN` suffix.
