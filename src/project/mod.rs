@@ -232,8 +232,8 @@ pub fn load(
     patterns: &[String],
     query: &cgo::CgoQuery,
 ) -> Result<Project, ProjectError> {
-    let mut module_root: Option<PathBuf> = None;
-    let mut installed: Option<String> = None;
+    // The module of the first pattern, its go.mod and the installed Go, read once.
+    let mut module: Option<(PathBuf, GoMod, String)> = None;
     let mut cgo_report: Option<cgo::CgoReport> = None;
     let mut mains: BTreeMap<String, MainPackage> = BTreeMap::new();
     let patterns: Vec<String> = if patterns.is_empty() {
@@ -244,11 +244,11 @@ pub fn load(
     for pattern in &patterns {
         let (dir, go_pattern) = locate(cwd, pattern);
         let root = find_module_root(&dir)?;
-        if module_root.is_none() {
-            installed = Some(check_go_version(&root)?);
-            module_root = Some(root.clone());
+        if module.is_none() {
+            let (gomod, installed) = check_go_version(&root)?;
+            module = Some((root.clone(), gomod, installed));
         }
-        let go_version = installed.as_deref().unwrap_or_default();
+        let go_version = module.as_ref().map_or("", |(_, _, v)| v.as_str());
         let (listed, report) = list_packages(&root, &dir, &go_pattern, query, go_version)?;
         cgo_report = Some(match cgo_report.take() {
             None => report,
@@ -283,9 +283,7 @@ pub fn load(
             });
         }
     }
-    let module_root = module_root.expect("at least one pattern");
-    let gomod = GoMod::read(&module_root.join("go.mod"))?;
-    let installed_go = installed.expect("set with module_root");
+    let (module_root, gomod, installed_go) = module.expect("at least one pattern");
     Ok(Project {
         module_root,
         gomod,
@@ -323,14 +321,14 @@ pub fn find_module_root(dir: &Path) -> Result<PathBuf, ProjectError> {
         .ok_or(ProjectError::NoModule { dir: start })
 }
 
-/// Returns the installed Go version, or an error when go.mod needs a newer one and the user
-/// has not chosen a toolchain policy that would fetch it.
-fn check_go_version(root: &Path) -> Result<String, ProjectError> {
+/// Returns go.mod and the installed Go version, or an error when go.mod needs a newer Go and
+/// the user has not chosen a toolchain policy that would fetch it.
+fn check_go_version(root: &Path) -> Result<(GoMod, String), ProjectError> {
     let gomod_path = root.join("go.mod");
     let gomod = GoMod::read(&gomod_path)?;
     let installed = installed_go_version(root)?;
     let user_chose_toolchain = std::env::var("GOTOOLCHAIN").is_ok_and(|v| v != "local");
-    if let Some(required) = gomod.go_version.filter(|_| !user_chose_toolchain)
+    if let Some(required) = gomod.go_version.clone().filter(|_| !user_chose_toolchain)
         && let (Some(need), Some(have)) =
             (GoVersion::parse(&required), GoVersion::parse(&installed))
         && need > have
@@ -341,7 +339,7 @@ fn check_go_version(root: &Path) -> Result<String, ProjectError> {
             installed,
         });
     }
-    Ok(installed)
+    Ok((gomod, installed))
 }
 
 fn list_packages(
