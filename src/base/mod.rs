@@ -69,7 +69,10 @@ impl fmt::Display for BaseSpec {
 pub enum BaseError {
     #[error(transparent)]
     Registry(#[from] RegistryError),
-    #[error("cannot read the base layout {dir}: {reason}")]
+    #[error(
+        "cannot read the base layout {dir}: {reason}. An OCI layout holds index.json, oci-layout \
+         and blobs/; save one with `gopack pull REF oci:DIR` or `skopeo copy docker://REF oci:DIR`"
+    )]
     Layout { dir: PathBuf, reason: String },
     #[error("base image {base} has no image for {platform} (it has: {available})")]
     NoPlatform {
