@@ -1,7 +1,7 @@
 //! `gopack build` end to end: real Go programs from testdata/, real images, read back by skopeo
 //! and umoci, and started with runc.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! credential helper (`credHelpers`), and an identity token (OAuth2 refresh grant); tokens are
 //! cached; a refused login never shows the secret.
 
-mod registry_support;
+use crate::registry_support;
 
 use std::sync::atomic::Ordering;
 

@@ -49,6 +49,30 @@ pub fn run_fail(cmd: &mut Command) -> (i32, String) {
     )
 }
 
+/// Whether `name` is on PATH. When it is not, prints `skipped: <test>: needs <name>` and gives
+/// `false` so the caller returns early — unless `CI` is set (`.ci/run` installs every tool), where
+/// a missing tool fails the test instead of hiding it.
+pub fn require_tool(name: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return true;
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("this test")
+        .to_string();
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test} needs `{name}`, which is not installed (CI must install it: .ci/run)"
+    );
+    eprintln!("skipped: {test}: needs {name}");
+    false
+}
+
 pub fn tool(name: &str) -> Command {
     let found = Command::new("sh")
         .arg("-c")

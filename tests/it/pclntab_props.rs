@@ -1,7 +1,7 @@
 //! Property tests: the pclntab reader returns an error, never panics, on any input: arbitrary
 //! bytes, arbitrary bytes behind a valid magic, and mutated real tables and binaries.
 
-mod needs_support;
+use crate::needs_support;
 
 use std::sync::OnceLock;
 

@@ -1,7 +1,7 @@
 //! `gopack plan` end to end with the real go: the JSON schema (snapshot), the cgo report, the
 //! reasons for every flag, `--deep`, what build takes from the plan, and bad input.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

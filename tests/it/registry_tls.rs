@@ -2,7 +2,7 @@
 //! `gopack login`, push with the saved credentials, `gopack pull`, and the failures people hit
 //! (wrong password, untrusted certificate, no credentials). No secret may appear in any output.
 
-mod registry_support;
+use crate::registry_support;
 
 use base64::Engine as _;
 use gopack::oci::BlobStore;

@@ -1,7 +1,7 @@
 //! Push and pull against a real `docker-registry` over plain HTTP (`--insecure-registry`),
 //! with a fault-injecting proxy in front of it for the retry tests.
 
-mod registry_support;
+use crate::registry_support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

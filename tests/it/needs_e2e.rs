@@ -2,7 +2,7 @@
 //! built by `gopack build`, unpacked by umoci and run with runc. The image holds exactly the
 //! files the linked binary needs, and the program works inside it.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

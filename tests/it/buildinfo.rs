@@ -1,6 +1,6 @@
 //! The build-info parser against Go's own reader (`go version -m`) on binaries built here.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

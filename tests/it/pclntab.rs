@@ -8,7 +8,7 @@
 //! - `runtime.text` and `runtime.etext` are linker-defined boundary symbols with no function
 //!   record; they are dropped from the nm side.
 
-mod needs_support;
+use crate::needs_support;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! Runtime needs read from real binaries built here from `testdata/needs/` by the machine's Go.
 
-mod needs_support;
+use crate::needs_support;
 
 use std::collections::BTreeSet;
 

@@ -2,8 +2,8 @@
 //! images from a registry or a layout, against a real docker-registry, read back with skopeo
 //! and run with runc.
 
-mod common;
-mod registry_support;
+use crate::common;
+use crate::registry_support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
