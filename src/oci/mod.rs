@@ -7,6 +7,7 @@ mod image;
 mod layer;
 mod platform;
 mod store;
+mod transport;
 
 pub use digest::{Digest, DigestError, Sha256Writer};
 pub use image::{
@@ -19,6 +20,7 @@ pub use layer::{
 };
 pub use platform::{Platform, PlatformError, parse_platform_list};
 pub use store::{BlobStore, BlobWriter, StoreError, default_cache_dir};
+pub use transport::{Bare, ImageRef, ImageRefError, check_ref_name};
 
 pub const MEDIA_TYPE_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const MEDIA_TYPE_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";

@@ -1,23 +1,23 @@
 //! The integration tests, one crate: real go, docker-registry, skopeo, umoci and runc.
 //! Shared helpers live in `common`, `needs_support` and `registry_support`.
 
-mod common;
-mod needs_support;
-mod registry_support;
 mod build_e2e;
 mod build_registry;
 mod buildinfo;
 mod cgo;
+mod common;
 mod dockerfile_gen;
 mod lint;
 mod lint_corpus;
 mod lint_fuzz;
 mod needs;
 mod needs_e2e;
+mod needs_support;
 mod pclntab;
 mod pclntab_props;
 mod plan;
 mod registry;
 mod registry_parsers;
+mod registry_support;
 mod registry_tls;
 mod registry_token;
