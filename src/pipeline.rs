@@ -239,6 +239,7 @@ pub fn build(
     let mut speculation = SpeculativeBuild::start(options, store);
     progress.step("reading the Go project (go list)");
     let mut the_plan = make_plan(&options.plan)?;
+    crate::trace::mark("plan (go list)");
     the_plan.check_buildable()?;
     let project = the_plan
         .project
@@ -246,6 +247,7 @@ pub fn build(
         .expect("a buildable plan has a project");
     let cgo = the_plan.cgo_decision();
     let mtime = source_date_epoch(&project.module_root);
+    crate::trace::mark("source date (git log)");
     let extra_ca: Vec<String> = options
         .plan
         .extra_ca_files
@@ -296,6 +298,7 @@ pub fn build(
                 Some(done) => done,
                 None => gobuild::build(&request)?,
             };
+            crate::trace::mark("go build");
             let base_image = match &base {
                 Some(b) => Some(b.for_platform(platform)?),
                 None => None,
@@ -312,7 +315,9 @@ pub fn build(
             };
             let info = check_binary(&binary.path, &package.name, platform, base_fs)
                 .map_err(|e| with_alternatives(e, &project))?;
+            crate::trace::mark("check binary (ELF, build info)");
             let needs = needs_of_file(&binary.path).map_err(|e| e.to_string());
+            crate::trace::mark("needs (pclntab)");
             let (mut base_files, mut files) = plan::decide_files(
                 &options.plan.files,
                 needs.as_ref().map_err(String::as_str),
@@ -334,10 +339,12 @@ pub fn build(
                 .unwrap_or_default();
             if !base_spec.entries.is_empty() {
                 layers.push((writer.write(&base_spec)?, base_spec.description.clone()));
+                crate::trace::mark("base-files layer");
             }
             layers.extend(data_layer.clone());
             let bin_spec = binary_layer_spec(package, &binary.path, mtime);
             layers.push((writer.write(&bin_spec)?, bin_spec.description.clone()));
+            crate::trace::mark("binary layer");
             let (config, annotations) = image_config(
                 options,
                 &project,
@@ -355,6 +362,7 @@ pub fn build(
                 .chain(layers.iter().map(|(l, _)| Descriptor::of_layer(l)))
                 .collect();
             let image = Image::assemble(store, platform.clone(), config, descriptors, annotations)?;
+            crate::trace::mark("config + manifest");
             summaries.push(PlatformImage {
                 platform: platform.clone(),
                 manifest_digest: image.manifest_digest.clone(),
@@ -409,6 +417,7 @@ pub fn build(
         push_all(store, options, reference, &sets, &mut built)?;
     } else {
         sink::write(store, &options.output, &sets)?;
+        crate::trace::mark("sink write");
         let names = output_references(&options.output, &sets);
         for (image, reference) in built.iter_mut().zip(names) {
             image.reference = reference;

@@ -163,6 +163,7 @@ pub fn installed_go_version(dir: &Path) -> Result<String, ProjectError> {
     }
     let out = run_go(dir, &["env", "GOVERSION"])?;
     let version = String::from_utf8_lossy(&out).trim().to_string();
+    crate::trace::mark("go env GOVERSION");
     Ok(INSTALLED.get_or_init(|| version).clone())
 }
 
@@ -354,11 +355,13 @@ fn list_packages(
     let mut key_args = args.clone();
     key_args.extend(query.goos.iter().chain(query.goarch.iter()).cloned());
     let key = listcache::key(root, dir, &key_args, go_version);
+    crate::trace::mark("go list cache key");
     let shown = format!("list -deps {pattern}");
     let stdout = match key.as_deref().and_then(listcache::get) {
         Some(cached) => cached,
         None => {
             let answer = output_of(cmd, dir, &shown)?;
+            crate::trace::mark("go list (not cached)");
             if let Some(key) = &key {
                 listcache::put(key, &answer);
             }
