@@ -272,7 +272,7 @@ impl BaseFileSystem {
             let reader: Box<dyn Read> = if layer.media_type.ends_with("zstd") {
                 Box::new(zstd::stream::read::Decoder::new(blob).map_err(|e| err(e.to_string()))?)
             } else if layer.media_type.ends_with("gzip") || layer.media_type.ends_with(".gzip") {
-                Box::new(flate2::read::GzDecoder::new(blob))
+                Box::new(flate2::read::MultiGzDecoder::new(blob))
             } else {
                 Box::new(blob)
             };

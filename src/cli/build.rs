@@ -37,8 +37,8 @@ pub struct BuildArgs {
     #[command(flatten)]
     pub registry: super::pull::RegistryFlags,
 
-    /// Layer compression: gzip[:1-9] or zstd[:1-19]
-    #[arg(long, default_value = "gzip:6", value_name = "ALGO[:LEVEL]")]
+    /// Layer compression: gzip (level by layer size), gzip:1-12 or zstd[:1-19]
+    #[arg(long, default_value = "gzip", value_name = "ALGO[:LEVEL]")]
     pub compression: String,
 
     /// Copy a directory of static files into the image (default destination /data)
