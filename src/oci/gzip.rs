@@ -11,13 +11,22 @@
 //!
 //! The output depends only on the input, the level and [`BLOCK_SIZE`] — never on the number of
 //! threads or the machine — so digests are reproducible.
+//!
+//! Because members are independent, a block whose bytes were compressed before (the same block
+//! of the previous build of a binary: after a one-line edit most of a binary is unchanged) is
+//! copied from the earlier blob instead of compressed again ([`MemberSource`]); the copy is
+//! checked to decompress to the block, and is the very member compression would produce, so the
+//! output does not depend on what was cached.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
 use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 
-use libdeflater::{CompressionLvl, Compressor};
+use libdeflater::{CompressionLvl, Compressor, Decompressor};
+use sha2::{Digest as _, Sha256};
 
 /// Bytes of input per gzip member (1 MiB): large enough that the missing 32 KiB history at the
 /// start of each member costs ≈ 0.1 % of output, small enough to keep two cores busy on a
@@ -31,37 +40,102 @@ pub const MAX_LEVEL: u32 = 12;
 /// bytes do not depend on the machine or the time.
 const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
 
-type Member = io::Result<Vec<u8>>;
+/// A compressed member, and whether it was copied from an earlier blob.
+type Member = io::Result<(Vec<u8>, bool)>;
 
-/// Streams gzip output to `inner`: write the uncompressed bytes, then [`finish`](Self::finish).
+/// SHA-256 of a block's input: what a member is found by.
+pub type BlockHash = [u8; 32];
+
+/// Where one member lies in a blob written by [`ParallelGzipWriter`], and the block it holds.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MemberEntry {
+    /// SHA-256 of the member's uncompressed block, hex.
+    pub block: String,
+    /// Byte offset of the member in the blob.
+    pub offset: u64,
+    /// Compressed length of the member, in bytes.
+    pub length: u64,
+    /// True when the member was copied from a [`MemberSource`] rather than compressed.
+    #[serde(skip)]
+    pub copied: bool,
+}
+
+/// Members of an earlier blob (written at the same level) that can be copied instead of
+/// compressed again, found by the SHA-256 of their block.
+pub struct MemberSource {
+    blob: File,
+    members: HashMap<BlockHash, (u64, u64)>,
+}
+
+impl MemberSource {
+    /// `blob` is the earlier blob and `index` its members, as [`finish_with_index`] gave them.
+    ///
+    /// [`finish_with_index`]: ParallelGzipWriter::finish_with_index
+    pub fn new(blob: File, index: &[MemberEntry]) -> MemberSource {
+        let members = index
+            .iter()
+            .filter_map(|m| {
+                let hash: BlockHash = hex::decode(&m.block).ok()?.try_into().ok()?;
+                Some((hash, (m.offset, m.length)))
+            })
+            .collect();
+        MemberSource { blob, members }
+    }
+
+    /// The earlier member for `data`, if there is one and it decompresses to exactly `data`.
+    fn member_for(&self, hash: &BlockHash, data: &[u8]) -> Option<Vec<u8>> {
+        let &(offset, length) = self.members.get(hash)?;
+        if length > 2 * BLOCK_SIZE as u64 + 1024 {
+            return None;
+        }
+        let mut member = vec![0u8; length as usize];
+        self.blob.read_exact_at(&mut member, offset).ok()?;
+        let mut back = vec![0u8; data.len()];
+        let n = Decompressor::new()
+            .gzip_decompress(&member, &mut back)
+            .ok()?;
+        (n == data.len() && back == data && member.starts_with(&HEADER)).then_some(member)
+    }
+}
+
+/// Compression threads: one per core, at most 8.
+pub fn default_threads() -> usize {
+    thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+}
+
+/// Streams gzip output to `inner`: write the uncompressed bytes, then
+/// [`finish_with_index`](Self::finish_with_index).
 /// Memory stays at about (2 × threads + 1) blocks whatever the input size.
 pub struct ParallelGzipWriter<W: Write> {
     inner: Option<W>,
     pending: Vec<u8>,
     next_index: u64,
     next_to_write: u64,
-    done: BTreeMap<u64, Member>,
+    done: BTreeMap<u64, (Member, BlockHash)>,
     jobs: Option<mpsc::SyncSender<(u64, Vec<u8>)>>,
-    results: mpsc::Receiver<(u64, Member)>,
+    results: mpsc::Receiver<(u64, Member, BlockHash)>,
+    written: u64,
+    index: Vec<MemberEntry>,
     workers: Vec<thread::JoinHandle<()>>,
     in_flight: usize,
     max_in_flight: usize,
 }
 
 impl<W: Write> ParallelGzipWriter<W> {
-    /// A writer at libdeflate `level` (1..=12) on as many threads as the machine has (at most 8).
-    pub fn new(inner: W, level: u32) -> ParallelGzipWriter<W> {
-        let threads = thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, 8);
-        ParallelGzipWriter::with_threads(inner, level, threads)
-    }
-
-    /// Like [`new`](Self::new) with a given number of compression threads (the output is the
-    /// same for any number).
-    pub fn with_threads(inner: W, level: u32, threads: usize) -> ParallelGzipWriter<W> {
+    /// A writer at libdeflate `level` (1..=12) on `threads` threads (the output is the same for
+    /// any number), copying members from `earlier` where a block is the same (the output is the
+    /// same as without it).
+    pub fn reusing(
+        inner: W,
+        level: u32,
+        threads: usize,
+        earlier: Option<MemberSource>,
+    ) -> ParallelGzipWriter<W> {
         let threads = threads.max(1);
+        let earlier = earlier.map(Arc::new);
         let level = CompressionLvl::new(level.clamp(1, MAX_LEVEL) as i32)
             .unwrap_or_else(|_| CompressionLvl::default());
         let (job_tx, job_rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(threads);
@@ -71,6 +145,7 @@ impl<W: Write> ParallelGzipWriter<W> {
             .map(|_| {
                 let job_rx = job_rx.clone();
                 let result_tx = result_tx.clone();
+                let earlier = earlier.clone();
                 thread::spawn(move || {
                     let mut compressor = Compressor::new(level);
                     loop {
@@ -79,8 +154,13 @@ impl<W: Write> ParallelGzipWriter<W> {
                             Err(_) => return,
                         };
                         let Ok((index, data)) = job else { return };
-                        let member = compress_member(&mut compressor, &data);
-                        if result_tx.send((index, member)).is_err() {
+                        let hash: BlockHash = Sha256::digest(&data).into();
+                        let member = match earlier.as_ref().and_then(|e| e.member_for(&hash, &data))
+                        {
+                            Some(copy) => Ok((copy, true)),
+                            None => compress_member(&mut compressor, &data).map(|m| (m, false)),
+                        };
+                        if result_tx.send((index, member, hash)).is_err() {
                             return;
                         }
                     }
@@ -95,6 +175,8 @@ impl<W: Write> ParallelGzipWriter<W> {
             done: BTreeMap::new(),
             jobs: Some(job_tx),
             results,
+            written: 0,
+            index: Vec::new(),
             workers,
             in_flight: 0,
             max_in_flight: threads * 2,
@@ -122,39 +204,48 @@ impl<W: Write> ParallelGzipWriter<W> {
     }
 
     fn collect_one(&mut self) -> io::Result<()> {
-        let (index, member) = self
+        let (index, member, hash) = self
             .results
             .recv()
             .map_err(|_| io::Error::other("compression worker stopped"))?;
         self.in_flight -= 1;
-        self.done.insert(index, member);
+        self.done.insert(index, (member, hash));
         self.write_ready()
     }
 
     fn write_ready(&mut self) -> io::Result<()> {
-        while let Some(member) = self.done.remove(&self.next_to_write) {
-            let bytes = member?;
+        while let Some((member, hash)) = self.done.remove(&self.next_to_write) {
+            let (bytes, copied) = member?;
             self.inner().write_all(&bytes)?;
+            self.index.push(MemberEntry {
+                block: hex::encode(hash),
+                offset: self.written,
+                length: bytes.len() as u64,
+                copied,
+            });
+            self.written += bytes.len() as u64;
             self.next_to_write += 1;
         }
         Ok(())
     }
 
-    /// Compresses what is left and returns the inner writer. Empty input gives one empty member,
-    /// so the output is always a valid gzip file.
-    pub fn finish(mut self) -> io::Result<W> {
+    /// Compresses what is left and returns the inner writer and where each member lies in the
+    /// output (for a later [`MemberSource`]). Empty input gives one empty member, so the output
+    /// is always a valid gzip file.
+    pub fn finish_with_index(mut self) -> io::Result<(W, Vec<MemberEntry>)> {
         if !self.pending.is_empty() || self.next_index == 0 {
             self.submit()?;
         }
         while self.in_flight > 0 {
             self.collect_one()?;
         }
-        Ok(self.inner.take().expect("finish called once"))
+        let index = std::mem::take(&mut self.index);
+        Ok((self.inner.take().expect("finish called once"), index))
     }
 }
 
 /// One gzip member: header, raw deflate of `data`, CRC-32 and size (RFC 1952).
-fn compress_member(compressor: &mut Compressor, data: &[u8]) -> Member {
+fn compress_member(compressor: &mut Compressor, data: &[u8]) -> io::Result<Vec<u8>> {
     let bound = compressor.deflate_compress_bound(data.len());
     let mut out = vec![0u8; HEADER.len() + bound + 8];
     out[..HEADER.len()].copy_from_slice(&HEADER);
@@ -216,11 +307,11 @@ mod tests {
     }
 
     fn gzip(data: &[u8], level: u32, threads: usize) -> Vec<u8> {
-        let mut w = ParallelGzipWriter::with_threads(Vec::new(), level, threads);
+        let mut w = ParallelGzipWriter::reusing(Vec::new(), level, threads, None);
         for piece in data.chunks(100_000) {
             w.write_all(piece).unwrap();
         }
-        w.finish().unwrap()
+        w.finish_with_index().unwrap().0
     }
 
     #[test]
@@ -252,6 +343,48 @@ mod tests {
             digest(12),
             "sha256:d6310e9c3126e2c338ea3b5d6d6f09547d132c7cbdb036c162073285720fda54"
         );
+    }
+
+    #[test]
+    fn unchanged_blocks_are_copied_from_an_earlier_blob_with_identical_output() {
+        let before = sample();
+        let mut w = ParallelGzipWriter::reusing(Vec::new(), 6, 2, None);
+        w.write_all(&before).unwrap();
+        let (blob, index) = w.finish_with_index().unwrap();
+        assert_eq!(index.len(), 4);
+        assert_eq!(
+            index.iter().map(|m| m.length).sum::<u64>(),
+            blob.len() as u64
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blob");
+        std::fs::write(&path, &blob).unwrap();
+
+        let mut after = before.clone();
+        after[BLOCK_SIZE + 5] ^= 0xff;
+        let earlier = MemberSource::new(File::open(&path).unwrap(), &index);
+        let mut w = ParallelGzipWriter::reusing(Vec::new(), 6, 3, Some(earlier));
+        w.write_all(&after).unwrap();
+        let (reused, index2) = w.finish_with_index().unwrap();
+        assert_eq!(
+            reused,
+            gzip(&after, 6, 1),
+            "the same bytes as a fresh compression"
+        );
+        let copied: Vec<bool> = index2.iter().map(|m| m.copied).collect();
+        assert_eq!(copied, [true, false, true, true]);
+
+        // A damaged earlier blob is never copied: the output is still right.
+        let mut damaged = blob.clone();
+        damaged[index[2].offset as usize + 40] ^= 0x55;
+        std::fs::write(&path, &damaged).unwrap();
+        let earlier = MemberSource::new(File::open(&path).unwrap(), &index);
+        let mut w = ParallelGzipWriter::reusing(Vec::new(), 6, 2, Some(earlier));
+        w.write_all(&after).unwrap();
+        let (out, index3) = w.finish_with_index().unwrap();
+        assert_eq!(out, gzip(&after, 6, 1));
+        let copied: Vec<bool> = index3.iter().map(|m| m.copied).collect();
+        assert_eq!(copied, [true, false, false, true]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sha2::{Digest as _, Sha256};
 
 use super::digest::{Digest, Sha256Writer};
-use super::gzip::{MAX_LEVEL, ParallelGzipWriter};
+use super::gzip::{MAX_LEVEL, MemberEntry, MemberSource, ParallelGzipWriter, default_threads};
 use super::store::{BlobStore, StoreError};
 use super::{MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_ZSTD};
 
@@ -256,15 +256,25 @@ impl<'a> LayerWriter<'a> {
         }
 
         let blob = self.store.writer()?;
+        let mut lineage = None;
         let (blob, diff_id, uncompressed_size) = match self.compression {
             Compression::GzipAuto | Compression::Gzip(_) => {
                 let level = self
                     .compression
                     .gzip_level(content_bytes)
                     .unwrap_or(MAX_LEVEL);
-                let tar_out = Sha256Writer::new(ParallelGzipWriter::new(blob, level));
-                let (gz, diff_id, n) = write_tar(tar_out, &entries, spec.mtime)?;
-                (gz.finish().map_err(LayerError::Write)?, diff_id, n)
+                let record = self.lineage_record(&entries, level);
+                let earlier = Lineage::read(&record, self.store);
+                let gz = ParallelGzipWriter::reusing(blob, level, default_threads(), earlier);
+                let (gz, diff_id, n) = write_tar(Sha256Writer::new(gz), &entries, spec.mtime)?;
+                let (blob, members) = gz.finish_with_index().map_err(LayerError::Write)?;
+                crate::trace::mark(&format!(
+                    "layer compressed at gzip level {level}: {} of {} members copied",
+                    members.iter().filter(|m| m.copied).count(),
+                    members.len()
+                ));
+                lineage = Some((record, members));
+                (blob, diff_id, n)
             }
             Compression::Zstd(level) => {
                 let enc =
@@ -274,6 +284,15 @@ impl<'a> LayerWriter<'a> {
             }
         };
         let (digest, size) = blob.commit()?;
+        if let Some((record, members)) = lineage {
+            save_record(
+                &record,
+                &Lineage {
+                    digest: digest.clone(),
+                    members,
+                },
+            );
+        }
         let layer = WrittenLayer {
             digest,
             size,
@@ -284,6 +303,20 @@ impl<'a> LayerWriter<'a> {
         };
         save_record(&record, &layer);
         Ok(layer)
+    }
+
+    /// Where the members of the last layer with the same paths and level are listed: the
+    /// previous build of the same binary, whose unchanged blocks need no compression.
+    fn lineage_record(&self, entries: &[&LayerEntry], level: u32) -> PathBuf {
+        let mut h = Sha256::new();
+        h.update(format!("{LAYER_FORMAT}\nlineage\ngzip {level}\n"));
+        for e in entries {
+            h.update(format!("{}\n", e.path));
+        }
+        self.store
+            .root()
+            .join("layers")
+            .join(format!("lineage-{}.json", hex::encode(h.finalize())))
     }
 
     /// The layer record's key, and the number of content bytes in the layer's files.
@@ -329,7 +362,22 @@ fn content_digest(src: &FileSource) -> Result<(Digest, u64), LayerError> {
     }
 }
 
-fn save_record(record: &std::path::Path, layer: &WrittenLayer) {
+/// The members of the last gzip layer written for a lineage (see `lineage_record`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Lineage {
+    digest: Digest,
+    members: Vec<MemberEntry>,
+}
+
+impl Lineage {
+    fn read(record: &std::path::Path, store: &BlobStore) -> Option<MemberSource> {
+        let lineage: Lineage = serde_json::from_slice(&fs::read(record).ok()?).ok()?;
+        let blob = File::open(store.path(&lineage.digest)).ok()?;
+        Some(MemberSource::new(blob, &lineage.members))
+    }
+}
+
+fn save_record(record: &std::path::Path, layer: &impl serde::Serialize) {
     // The record is only an optimisation: failing to save it costs a recompression next time.
     let Some(dir) = record.parent() else { return };
     if fs::create_dir_all(dir).is_err() {
@@ -507,6 +555,32 @@ mod tests {
         assert_eq!(auto.gzip_level(SMALL_LAYER + 1), Some(LARGE_LAYER_LEVEL));
         assert_eq!(Compression::Gzip(3).gzip_level(0), Some(3));
         assert_eq!(Compression::Zstd(3).gzip_level(0), None);
+    }
+
+    #[test]
+    fn a_rewritten_layer_has_the_digest_of_a_fresh_write_whatever_was_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path().join("warm")).unwrap();
+        let mut big: Vec<u8> = (0..3_500_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8 & 0x3f)
+            .collect();
+        let file = dir.path().join("app");
+        let write = |store: &BlobStore, bytes: &[u8]| {
+            std::fs::write(&file, bytes).unwrap();
+            LayerWriter::new(store, Compression::DEFAULT)
+                .write(&spec(vec![LayerEntry::file_from_disk(
+                    "usr/local/bin/app",
+                    file.clone(),
+                    0o755,
+                )]))
+                .unwrap()
+        };
+        write(&store, &big);
+        big[1_500_000] ^= 1;
+        let warm = write(&store, &big);
+        let fresh = write(&BlobStore::open(dir.path().join("fresh")).unwrap(), &big);
+        assert_eq!(warm.digest, fresh.digest);
+        assert_eq!(unpack(&store, &warm).last().unwrap().3, big);
     }
 
     #[test]
