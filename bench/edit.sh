@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The edit loop (issue 15): `gopack build` vs bare `CGO_ENABLED=0 go build -trimpath -ldflags=-s`
-# of the same package after the same one-line edit, in the same hyperfine run, as a ratio of
+# of the same package after the same one-line edit, in the same run (alternating), as a ratio of
 # medians. Before every timed run the edit gives one string literal a new 19-digit value, so Go
 # recompiles the package and relinks for both commands.
 #   bash bench/edit.sh [hello|caddy|both] [RUNS] [COMPRESSION...]
@@ -15,8 +15,9 @@ runs=${2:-10}
 shift $(( $# > 2 ? 2 : $# ))
 compressions=("$@")
 [ ${#compressions[@]} -gt 0 ] || compressions=(default)
-cargo build --release --quiet --bin gopack
-GOPACK="$PWD/target/release/gopack"
+# GOPACK_BIN=path measures another gopack build (e.g. main's, for a before/after figure).
+if [ -n "${GOPACK_BIN:-}" ]; then GOPACK=$GOPACK_BIN; else
+  cargo build --release --quiet --bin gopack; GOPACK="$PWD/target/release/gopack"; fi
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 export GOPACK_CACHE="$work/cache"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(go version); load: $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -45,22 +46,36 @@ setup_app() { # name → sets app_dir, pkg, edit_file, edit_sed
   grep -q "$(date +%s | cut -c1-5)" "$edit_file" || { echo "the edit did not apply to $edit_file" >&2; exit 1; }
 }
 
-measure() { # app compression
+measure() { # app compression: alternating runs (edit, go build, edit, gopack build), so a
+  # change of machine load hits both alike; medians of wall time, means of CPU time.
   local app=$1 c=$2 flag=()
   [ "$c" = default ] || flag=(--compression "$c")
   (cd "$app_dir" && "$GOPACK" build -q "${flag[@]}" -o "oci:$work/out-$app" "$pkg" >/dev/null)
-  (cd "$app_dir" && hyperfine --style basic -N --warmup 1 --runs "$runs" \
-    --prepare "$work/edit-$app.sh" --export-json "$work/$app.json" \
-    -n "go build" "env CGO_ENABLED=0 go build -trimpath -ldflags=-s -o $work/go-$app $pkg" \
-    -n "gopack build" "$GOPACK build -q ${flag[*]} -o oci:$work/out-$app $pkg" >/dev/null)
-  python3 - "$work/$app.json" "$app" "$c" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-go, gp = r["go build"], r["gopack build"]
-print(f"{sys.argv[2]:6} {sys.argv[3]:8} go build median {go['median']*1000:8.1f} ms (σ {go['stddev']*1000:.0f})"
-      f"   gopack build median {gp['median']*1000:8.1f} ms (σ {gp['stddev']*1000:.0f})"
-      f"   ratio {gp['median']/go['median']:.3f}  (goal <= 1.10, {len(go['times'])} runs)")
+  (cd "$app_dir" && python3 - "$runs" "$app" "$c" "$work/edit-$app.sh" \
+      "env CGO_ENABLED=0 go build -trimpath -ldflags=-s -o $work/go-$app $pkg" \
+      "$GOPACK build -q ${flag[*]} -o oci:$work/out-$app $pkg" <<'PY'
+import os, resource, shlex, statistics as st, subprocess, sys, time
+runs, app, comp, edit, go_cmd, gp_cmd = int(sys.argv[1]), *sys.argv[2:]
+def timed(cmd):
+    subprocess.run([edit], check=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run(shlex.split(cmd), check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+timed(go_cmd); timed(gp_cmd)  # warm-up
+go, gp = [], []
+for _ in range(runs):
+    go.append(timed(go_cmd)); gp.append(timed(gp_cmd))
+gw, pw = st.median(w for w, _ in go), st.median(w for w, _ in gp)
+gc, pc = st.mean(c for _, c in go), st.mean(c for _, c in gp)
+pairs = st.median(p[0] / g[0] for g, p in zip(go, gp))
+print(f"{app:6} {comp:8} go build median {gw*1000:8.1f} ms   gopack build median {pw*1000:8.1f} ms"
+      f"   ratio {pw/gw:.3f} (median of paired ratios {pairs:.3f}; goal <= 1.10; {runs} pairs)")
+print(f"{'':15} CPU (user+sys, mean) go build {gc*1000:8.1f} ms   gopack build {pc*1000:8.1f} ms   ratio {pc/gc:.3f}")
 PY
+  )
 }
 
 for app in $([ "$which" = both ] && echo hello caddy || echo "$which"); do
