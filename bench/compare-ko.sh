@@ -18,7 +18,8 @@ tools=${GOPACK_TOOLS:-/work/tools}
 KO="$tools/ko"
 cargo build --release --quiet --bin gopack
 GOPACK="$PWD/target/release/gopack"
-work=$(mktemp -d)
+# ko names the layout after its path, which must be a valid repository name (lower case).
+work=/tmp/gopack-ko-bench-$$; mkdir "$work"
 reg_pid=
 cleanup() { [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
