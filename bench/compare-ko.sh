@@ -6,7 +6,7 @@
 # ko's KO_DEFAULTBASEIMAGE and gopack's --base. Both write an OCI layout (ko --push=false
 # --oci-layout-path; gopack -o oci:DIR), each with its own defaults (ko: -trimpath, SBOM on;
 # gopack: -trimpath -ldflags=-s, needed base files). Printed: compressed image size (manifest's
-# config + layers, counted the same way for both), and medians of hyperfine runs for a warm
+# config + layers, counted the same way for both), and medians of alternating runs for a warm
 # rebuild (nothing changed) and an edit → image (one string literal changed before every run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,13 +76,23 @@ print(m["config"]["size"] + sum(l["size"] for l in m["layers"]))
 PY
 }
 
-ratio() { # hyperfine json, label
-  python3 - "$1" "$2" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-ko, gp = r["ko"], r["gopack"]
-print(f"{sys.argv[2]:28} ko median {ko['median']*1000:9.1f} ms   gopack median {gp['median']*1000:9.1f} ms"
-      f"   ratio gopack/ko {gp['median']/ko['median']:.3f}  ({len(ko['times'])} runs)")
+alternate() { # label, prepare command ("" for none), ko command, gopack command: RUNS pairs,
+  # alternating ko and gopack runs so a change of machine load hits both alike; medians.
+  python3 - "$runs" "$@" <<'PY'
+import shlex, statistics as st, subprocess, sys, time
+runs, label, prepare, ko, gp = int(sys.argv[1]), *sys.argv[2:]
+def timed(cmd):
+    if prepare:
+        subprocess.run(shlex.split(prepare), check=True)
+    t = time.perf_counter()
+    subprocess.run(shlex.split(cmd), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t
+timed(ko); timed(gp)  # warm-up
+k, g = [], []
+for _ in range(runs):
+    k.append(timed(ko)); g.append(timed(gp))
+print(f"{label:28} ko median {st.median(k)*1000:9.1f} ms   gopack median {st.median(g)*1000:9.1f} ms"
+      f"   ratio gopack/ko {st.median(g)/st.median(k):.3f}  ({runs} alternating pairs)")
 PY
 }
 
@@ -106,10 +116,6 @@ for app in "${apps[@]}"; do
   (cd "$src" && $gp_cmd >/dev/null)
   ks=$(image_size "$work/ko-$app"); gs=$(image_size "$work/gopack-$app")
   printf '%-28s ko %10d B   gopack %10d B   ratio gopack/ko %.3f\n' "compressed image" "$ks" "$gs" "$(echo "$gs/$ks" | bc -l)"
-  (cd "$src" && hyperfine --style basic -N --warmup 1 --runs "$runs" --export-json "$work/warm.json" \
-    -n ko "$ko_cmd" -n gopack "$gp_cmd" >/dev/null)
-  ratio "$work/warm.json" "warm rebuild (no change)"
-  (cd "$src" && hyperfine --style basic -N --warmup 1 --runs "$runs" --prepare "$work/edit-$app.sh" \
-    --export-json "$work/edit.json" -n ko "$ko_cmd" -n gopack "$gp_cmd" >/dev/null)
-  ratio "$work/edit.json" "edit → image"
+  (cd "$src" && alternate "warm rebuild (no change)" "" "$ko_cmd" "$gp_cmd")
+  (cd "$src" && alternate "edit → image" "$work/edit-$app.sh" "$ko_cmd" "$gp_cmd")
 done
