@@ -168,15 +168,20 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
                 Severity::Info => Level::INFO,
                 Severity::Style => Level::NOTE,
             };
+            // A file that does not parse may not be a Dockerfile at all (a key, a password
+            // file): its text is not shown, only the position and the parser's short excerpt.
             let source = match f.file {
+                _ if f.code == super::RuleId::GO001 => None,
                 FindingFile::Dockerfile => Some(r.text.as_str()),
                 FindingFile::Dockerignore => r.dockerignore_text.as_deref(),
             };
+            let source = source.map(super::input::sanitize);
+            let message = super::input::sanitize(&f.message);
             let path = r.path_of(f);
-            let title = level.primary_title(f.message.as_str()).id(f.code.as_str());
+            let title = level.primary_title(message.as_str()).id(f.code.as_str());
             let mut group = match source {
-                Some(src) if !f.span.is_empty() && f.span.end <= src.len() => title.element(
-                    Snippet::source(src)
+                Some(ref src) if !f.span.is_empty() && f.span.end <= src.len() => title.element(
+                    Snippet::source(src.as_str())
                         .path(path)
                         .annotation(AnnotationKind::Primary.span(f.span.clone())),
                 ),

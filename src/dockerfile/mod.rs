@@ -10,6 +10,7 @@ pub mod config;
 pub mod format;
 pub mod generate;
 pub mod ignore;
+pub mod input;
 pub mod model;
 pub mod pragma;
 pub mod rules;

@@ -293,7 +293,10 @@ impl Dockerfile {
                     && self.stage_by_ref_before(name, self.stages.len()).is_some()
                 {
                     return Err(ParseError {
-                        message: format!("duplicate stage name `{name}`"),
+                        message: format!(
+                            "duplicate stage name `{}`",
+                            super::input::excerpt(name, 24)
+                        ),
                         line: inst.line,
                         column: 1,
                     });
@@ -370,7 +373,12 @@ fn instruction(node: &Node) -> Result<Instruction, ParseError> {
         .iter()
         .copied()
         .find(|k| *k == upper)
-        .ok_or_else(|| err(format!("unknown instruction `{}`", node.keyword)))?;
+        .ok_or_else(|| {
+            err(format!(
+                "unknown instruction `{}`",
+                super::input::excerpt(&node.keyword, 16)
+            ))
+        })?;
     let l = &node.line;
     let rest = node.rest.clone();
     let empty = rest.is_empty();
@@ -411,9 +419,9 @@ fn instruction(node: &Node) -> Result<Instruction, ParseError> {
             }
             let t = spanned(l, rest);
             if keyword == "ENV" && !t.value.contains('=') && words_of(&t.value) < 2 {
+                let name = super::input::excerpt(&t.value, 24);
                 return Err(err(format!(
-                    "ENV {} has no value: write ENV {}=<value>",
-                    t.value, t.value
+                    "ENV {name} has no value: write ENV {name}=<value>"
                 )));
             }
             Args::Text(t)

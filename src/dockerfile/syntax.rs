@@ -153,7 +153,12 @@ impl Directives {
             self.escape = match value.as_str() {
                 "\\" => '\\',
                 "`" => '`',
-                other => return Err(format!("invalid escape token '{other}' (use ` or \\)")),
+                other => {
+                    return Err(format!(
+                        "invalid escape token '{}' (use ` or \\)",
+                        super::input::excerpt(other, 8)
+                    ));
+                }
             };
         }
         Ok(())
@@ -279,7 +284,10 @@ pub fn parse(text: &str) -> Result<Parsed, ParseError> {
                 }
                 if !terminated {
                     return Err(err(
-                        format!("unterminated heredoc: no line `{}` closes it", h.name),
+                        format!(
+                            "unterminated heredoc: no line `{}` closes it",
+                            super::input::excerpt(&h.name, 24)
+                        ),
                         start_line,
                     ));
                 }

@@ -98,7 +98,7 @@ on a file that does not parse.
 
   Bad:   FROM golang:1.23 AS
   Good:  FROM golang:1.23 AS builder"
-"fix the syntax at the line shown; BuildKit stops there too";
+"fix the instruction at that line; BuildKit stops there too";
 
 GO101 "cgo-not-disabled" Warning []
 "cgo is on where the binary is built, and the final image has another libc"
