@@ -487,7 +487,9 @@ fn parse_at(script: &str, depth: usize) -> Vec<SimpleCommand> {
                         _ => {}
                     }
                 }
-                if at_start && let Some((k, v)) = split_assign(&text) {
+                if cur.words.is_empty()
+                    && let Some((k, v)) = split_assign(&text)
+                {
                     cur.assigns.push((k, v));
                 } else {
                     cur.words.push(text);
@@ -547,9 +549,17 @@ mod tests {
 
     #[test]
     fn splits_operators_and_assignments() {
-        let cmds = parse("CGO_ENABLED=0 go build -ldflags=\"-s -w\" . && echo ok | tee x || true");
+        let cmds = parse(
+            "CGO_ENABLED=0 GOOS=linux go build -ldflags=\"-s -w\" . && echo ok | tee x || true",
+        );
         assert_eq!(cmds.len(), 4);
-        assert_eq!(cmds[0].assigns, vec![("CGO_ENABLED".into(), "0".into())]);
+        assert_eq!(
+            cmds[0].assigns,
+            vec![
+                ("CGO_ENABLED".into(), "0".into()),
+                ("GOOS".into(), "linux".into())
+            ]
+        );
         assert_eq!(cmds[0].words, vec!["go", "build", "-ldflags=-s -w", "."]);
         assert_eq!(cmds[2].joiner, Joiner::Pipe);
         assert_eq!(cmds[3].joiner, Joiner::Or);

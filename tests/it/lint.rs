@@ -64,7 +64,7 @@ fn lint_text(text: &str) -> Vec<Finding> {
 }
 
 fn codes(f: &[Finding]) -> Vec<&'static str> {
-    f.iter().map(|f| f.code).collect()
+    f.iter().map(|f| f.code.as_str()).collect()
 }
 
 fn snapshot(findings: &[Finding]) -> String {
@@ -89,7 +89,7 @@ fn every_rule_fires_on_its_bad_example_and_not_on_its_good_one() {
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
     let mut failures = Vec::new();
     for rule in RULES {
-        let dir = rules_dir().join(rule.id);
+        let dir = rules_dir().join(rule.id.as_str());
         assert!(
             dir.join("bad/Dockerfile").is_file(),
             "{}: no bad example in {}",
@@ -104,14 +104,14 @@ fn every_rule_fires_on_its_bad_example_and_not_on_its_good_one() {
         );
         let bad = lint_dir(&dir.join("bad"));
         let good = lint_dir(&dir.join("good"));
-        if !codes(&bad).contains(&rule.id) {
+        if !codes(&bad).contains(&rule.id.as_str()) {
             failures.push(format!(
                 "{}: did not fire on bad example; got {:?}",
                 rule.id,
                 codes(&bad)
             ));
         }
-        if codes(&good).contains(&rule.id) {
+        if codes(&good).contains(&rule.id.as_str()) {
             failures.push(format!(
                 "{}: fired on good example: {}",
                 rule.id,
@@ -137,13 +137,13 @@ fn every_rule_fires_on_its_bad_example_and_not_on_its_good_one() {
 
 #[test]
 fn every_rule_has_an_explanation_and_unique_id() {
-    let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+    let mut ids: Vec<&str> = RULES.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), RULES.len());
     for r in RULES {
         assert!(r.explanation.len() > 60, "{} explanation too short", r.id);
-        let text = df::format::explain(r.id).unwrap();
+        let text = df::format::explain(r.id.as_str()).unwrap();
         assert!(text.contains(r.summary) && text.contains(r.explanation));
     }
 }
@@ -193,7 +193,7 @@ fn parse_errors_are_one_finding_with_the_line() {
     let f = lint_text("FROM alpine:3.20\nRUN true\nCOPY onlyone\n");
     assert_eq!(f.len(), 1, "{}", snapshot(&f));
     assert_eq!(
-        (f[0].code, f[0].severity, f[0].line),
+        (f[0].code.as_str(), f[0].severity, f[0].line),
         ("GO001", Severity::Error, 3)
     );
     assert!(f[0].message.contains("COPY"), "{}", f[0].message);
@@ -474,7 +474,7 @@ fn sarif_validates_against_the_official_schema() {
     for rule in RULES {
         args.push(
             rules_dir()
-                .join(rule.id)
+                .join(rule.id.as_str())
                 .join("bad/Dockerfile")
                 .display()
                 .to_string(),
@@ -497,10 +497,10 @@ fn sarif_validates_against_the_official_schema() {
     // Rules that need facts about the program (a `facts` file) cannot fire from the CLI here.
     for rule in RULES
         .iter()
-        .filter(|r| !rules_dir().join(r.id).join("bad/facts").exists())
+        .filter(|r| !rules_dir().join(r.id.as_str()).join("bad/facts").exists())
     {
         assert!(
-            results.iter().any(|r| r["ruleId"] == rule.id),
+            results.iter().any(|r| r["ruleId"] == rule.id.as_str()),
             "no SARIF result for {}",
             rule.id
         );
@@ -565,7 +565,7 @@ fn hadolint_codes(path: &Path) -> Vec<String> {
 fn hadolint_agrees_on_shared_rules() {
     let mut failures = vec![];
     for rule in RULES.iter().filter(|r| !r.hadolint.is_empty()) {
-        let codes = hadolint_codes(&rules_dir().join(rule.id).join("bad/Dockerfile"));
+        let codes = hadolint_codes(&rules_dir().join(rule.id.as_str()).join("bad/Dockerfile"));
         if !rule.hadolint.iter().any(|d| codes.iter().any(|c| c == d)) {
             failures.push(format!(
                 "{}: hadolint said {codes:?}, expected one of {:?}",
@@ -582,7 +582,7 @@ fn hadolint_agrees_on_shared_rules() {
 fn suggested_fixes_resolve_their_findings() {
     let mut applied = 0;
     for rule in RULES {
-        let dir = rules_dir().join(rule.id).join("bad");
+        let dir = rules_dir().join(rule.id.as_str()).join("bad");
         let text = std::fs::read_to_string(dir.join("Dockerfile")).unwrap();
         let before = lint_text(&text);
         for f in before.iter().filter(|f| f.file == FindingFile::Dockerfile) {
