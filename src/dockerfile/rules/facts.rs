@@ -311,7 +311,15 @@ impl GoCmd {
                 let pkgs = self.packages();
                 out.is_some() || (pkgs.len() <= 1 && !pkgs.iter().any(|p| p.contains("...")))
             }
-            "install" => !self.is_tool_install(),
+            // `go install example.com/lib/...` in a module only warms the cache (or installs
+            // a tool pinned by go.mod); local packages are the program.
+            "install" => {
+                let pkgs = self.packages();
+                !self.is_tool_install()
+                    && pkgs
+                        .iter()
+                        .all(|p| p.starts_with('.') || p.starts_with('/'))
+            }
             _ => false,
         }
     }
@@ -321,9 +329,11 @@ impl GoCmd {
         self.sub == "install" && self.packages().iter().any(|p| p.contains('@'))
     }
 
-    /// Whether some argument or the flags hold a variable whose value is unknown here.
+    /// Whether a whole argument is a variable whose value is unknown here (`go build
+    /// $GO_ARGS`): it may hold any flag. A variable inside a flag's value does not count.
     pub fn has_unknown_words(&self) -> bool {
-        self.args.iter().any(|a| a.contains('$'))
+        self.args.iter().any(|a| a.starts_with('$'))
+            || self.env("GOFLAGS").is_some_and(|v| v.contains('$'))
     }
 
     /// -mod=vendor, or a GOFLAGS that says so.
@@ -440,11 +450,21 @@ impl<'a> Facts<'a> {
             .filter(move |r| r.stage == Some(stage) && !r.onbuild)
     }
 
-    /// Whether any stage builds a Go program (go build/install of the module, or make).
+    /// Whether any stage builds a Go program (go build/install of the module, go run).
     pub fn builds_go(&self) -> bool {
-        self.runs
-            .iter()
-            .any(|r| !r.onbuild && r.go.iter().any(|g| g.links() || g.sub == "build"))
+        self.runs.iter().any(|r| {
+            !r.onbuild
+                && r.go
+                    .iter()
+                    .any(|g| g.links() || matches!(g.sub.as_str(), "build" | "run"))
+        })
+    }
+
+    /// Whether a stage works on a vendored module (some go command there uses -mod=vendor):
+    /// its builds download nothing.
+    pub fn stage_vendored(&self, stage: usize) -> bool {
+        self.stage_runs(stage)
+            .any(|r| r.go.iter().any(GoCmd::vendored))
     }
 
     /// Whether the final stage receives files from another stage.

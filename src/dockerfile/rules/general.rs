@@ -294,7 +294,12 @@ pub(super) fn go309(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
                     ..
                 }
             );
-            if !shell_form || shell_pipefail || !shell::has_pipe(&run.cmds) {
+            // Pipes inside $( … ) or ( … ) are not what the RUN's status reports.
+            let top_pipe = run
+                .cmds
+                .iter()
+                .any(|c| c.joiner == shell::Joiner::Pipe && !c.subshell);
+            if !shell_form || shell_pipefail || !top_pipe {
                 continue;
             }
             let set_in_script = run.cmds.iter().any(|c| {

@@ -15,6 +15,19 @@ fn linking<'f>(f: &'f Facts<'_>) -> impl Iterator<Item = (&'f Run<'f>, &'f GoCmd
     go_cmds(f).filter(|(_, g)| g.links())
 }
 
+/// Words of -ldflags (other than -X values) that are variables: they may link statically.
+fn unknown_ldflags(g: &GoCmd) -> bool {
+    let ld = g.ldflags();
+    ld.iter()
+        .enumerate()
+        .any(|(i, w)| w.contains('$') && !is_x_value(&ld, i))
+}
+
+/// Whether `ld[i]` is a `-X` assignment (`-X a=b`, `-X=a=b`, `-Xa=b`).
+fn is_x_value(ld: &[String], i: usize) -> bool {
+    ld[i].starts_with("-X") || (i > 0 && ld[i - 1] == "-X")
+}
+
 fn static_link(g: &GoCmd) -> bool {
     let ld = g.ldflags();
     let extld_static = ld.iter().enumerate().any(|(i, w)| {
@@ -44,7 +57,7 @@ pub(super) fn go101(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
                 _ => continue,
             },
         };
-        if static_link(g) || f.input.facts.needs_cgo == Some(true) && g.cgo() == Some("1") {
+        if static_link(g) || unknown_ldflags(g) {
             continue;
         }
         let build_libc = f.stages[stage].libc;
@@ -102,7 +115,7 @@ pub(super) fn go103(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         if g.has_unknown_words() && !g.has_flag("ldflags") {
             continue;
         }
-        if ld.iter().any(|w| w.contains('$') && !w.starts_with("-X")) {
+        if unknown_ldflags(g) {
             continue;
         }
         let has = |flag: &str| {
@@ -171,6 +184,9 @@ fn copies_sources(sources: &[crate::dockerfile::model::Spanned]) -> bool {
 pub(super) fn go105(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     let df = f.df;
     for stage in &df.stages {
+        if f.stage_vendored(stage.index) {
+            continue;
+        }
         let mut source_copy = None;
         let mut downloaded = false;
         let mut fired = false;
@@ -445,7 +461,7 @@ pub(super) fn go114(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
             let stamped = ld
                 .iter()
                 .enumerate()
-                .filter(|(i, w)| w.starts_with("-X") || (*i > 0 && ld[i - 1] == "-X"))
+                .filter(|(i, _)| is_x_value(&ld, *i))
                 .any(|(_, w)| stamps_date(w, &tainted));
             if stamped {
                 let head = ctx.head(run.outer);

@@ -21,7 +21,7 @@ pub(super) fn go201(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     };
     if let Base::Image(img) = f.df.root_base(fin.index)
         && is_golang_image(img)
-        && f.builds_go()
+        && (f.builds_go() || runs_go_run(f.df, fin))
     {
         let head = ctx.head(from);
         ctx.push(
@@ -35,11 +35,19 @@ pub(super) fn go201(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     }
 }
 
+/// Whether the final image's command is `go run`.
+fn runs_go_run(df: &Dockerfile, fin: &Stage) -> bool {
+    final_command(df, fin).is_some_and(|i| {
+        let w = command_words(i);
+        w.windows(2).any(|p| p[0] == "go" && p[1] == "run")
+    })
+}
+
 pub(super) fn go202(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
-    let Some((_, from)) = final_from(f.df) else {
+    let Some((fin, from)) = final_from(f.df) else {
         return;
     };
-    if f.df.stages.len() == 1 && f.builds_go() {
+    if f.df.stages.len() == 1 && (f.builds_go() || runs_go_run(f.df, fin)) {
         let head = ctx.head(from);
         ctx.push(
             RuleId::GO202,
@@ -333,6 +341,11 @@ pub(super) fn go209(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         {
             problems.push("`apk add` without --no-cache");
         }
+        if has(&|w| w.first().is_some_and(|p| p == "apk") && w.get(1).is_some_and(|s| s == "update"))
+            && !script.contains("/var/cache/apk")
+        {
+            problems.push("`apk update` (the package index stays in /var/cache/apk)");
+        }
         if has(&|w| {
             w.first().is_some_and(|p| p == "apt-get" || p == "apt")
                 && w.iter().any(|s| s == "install")
@@ -438,7 +451,18 @@ pub(super) fn go211(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         }
         Base::Stage(_) => false,
     };
-    if known_base && (f.builds_go() || f.final_copies_from_stage()) {
+    // A final stage that copies a directory or a glob holds several programs: which one to
+    // run is the user's choice at `docker run`.
+    let several = df.chain_body(fin.index).iter().any(|i| match &i.args {
+        Args::Copy { sources, .. } if i.flag("from").is_some() => {
+            sources.len() > 1
+                || sources
+                    .iter()
+                    .any(|s| s.value.ends_with('/') || s.value.contains('*'))
+        }
+        _ => false,
+    });
+    if known_base && !several && (f.builds_go() || f.final_copies_from_stage()) {
         let head = ctx.head(from);
         ctx.push(
             RuleId::GO211,
