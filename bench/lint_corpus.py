@@ -18,7 +18,8 @@ HADOLINT_TWINS = {
 
 def expected(path):
     with open(path[: -len(".Dockerfile")] + ".expected") as f:
-        return collections.Counter(l.strip() for l in f if l.strip())
+        # `LINE CODE missed`: expected, and not found by gopack yet.
+        return collections.Counter(l.strip().removesuffix(" missed") for l in f if l.strip())
 
 def score(name, got_by_file, exp_by_file, rules=None):
     total = right = exp_total = 0

@@ -87,6 +87,8 @@ pub struct Instruction {
     pub end_line: usize,
     pub flags: Vec<Flag>,
     pub args: Args,
+    /// The here-documents the instruction opens (RUN, COPY, ADD), in order.
+    pub heredocs: Vec<Heredoc>,
     /// Index of the stage this instruction belongs to; `None` for global ARGs before any FROM.
     pub stage: Option<usize>,
 }
@@ -473,6 +475,7 @@ fn instruction(node: &Node) -> Result<Instruction, ParseError> {
             })
             .collect(),
         args,
+        heredocs: node.heredocs.clone(),
         stage: None,
     })
 }
