@@ -218,11 +218,9 @@ struct Layout {
 fn module_layout(root: &Path) -> anyhow::Result<Layout> {
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let root = canon(root);
-    let edit: serde_json::Value = serde_json::from_slice(&project::run_go(
-        &root,
-        &["mod", "edit", "-json"],
-    )?)
-    .context("go mod edit -json printed something that is not JSON")?;
+    let edit: serde_json::Value =
+        serde_json::from_slice(&project::run_go(&root, &["mod", "edit", "-json"])?)
+            .context("go mod edit -json printed something that is not JSON")?;
     let mut dirs: Vec<PathBuf> = Vec::new();
     for r in edit["Replace"].as_array().into_iter().flatten() {
         let new = r["New"]["Path"].as_str().unwrap_or("");
@@ -256,7 +254,11 @@ fn module_layout(root: &Path) -> anyhow::Result<Layout> {
         }
     }
     let rel = |d: &Path| {
-        let r = d.strip_prefix(&context).unwrap_or(d).to_string_lossy().to_string();
+        let r = d
+            .strip_prefix(&context)
+            .unwrap_or(d)
+            .to_string_lossy()
+            .to_string();
         if r.is_empty() { ".".to_string() } else { r }
     };
     let mut local_modules: Vec<generate::LocalModule> = dirs

@@ -305,7 +305,11 @@ fn write_module_steps(w: &mut String, spec: &GenerateSpec) {
             let _ = writeln!(w, "COPY {} {}", files.join(" "), dest(&m.dir));
         }
         if let Some(sum) = spec.workspace {
-            let files = if sum { "go.work go.work.sum" } else { "go.work" };
+            let files = if sum {
+                "go.work go.work.sum"
+            } else {
+                "go.work"
+            };
             let _ = writeln!(w, "COPY {files} ./");
         }
         if module_dir != "." {
@@ -349,7 +353,10 @@ pub fn dockerignore(spec: &GenerateSpec) -> String {
     let mut s = dockerignore_base().to_string();
     if spec.workspace.is_some() {
         // The workspace file is what ties the modules together: keep it.
-        s = s.replace("# Workspace files point outside the context\ngo.work\ngo.work.sum\n", "");
+        s = s.replace(
+            "# Workspace files point outside the context\ngo.work\ngo.work.sum\n",
+            "",
+        );
     }
     s
 }

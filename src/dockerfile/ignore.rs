@@ -33,7 +33,10 @@ pub struct Dockerignore {
 
 /// Cleans a pattern the way Docker does (filepath.Clean, leading `/` dropped).
 fn clean(body: &str) -> String {
-    let parts: Vec<&str> = body.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = body
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     let mut out: Vec<&str> = Vec::new();
     for p in parts {
         if p == ".." {
@@ -179,8 +182,16 @@ fn build_reads_git(df: &Dockerfile) -> bool {
                         && c.words.get(1).is_some_and(|w| {
                             matches!(
                                 w.as_str(),
-                                "describe" | "rev-parse" | "log" | "status" | "diff" | "show"
-                                    | "rev-list" | "tag" | "symbolic-ref" | "branch"
+                                "describe"
+                                    | "rev-parse"
+                                    | "log"
+                                    | "status"
+                                    | "diff"
+                                    | "show"
+                                    | "rev-list"
+                                    | "tag"
+                                    | "symbolic-ref"
+                                    | "branch"
                             )
                         })
                 })
@@ -330,7 +341,12 @@ fn excluded_sources(
         .unwrap_or_default();
     if ctx_sources.is_empty() {
         // No context to look at: probe typical places, and name no file that may not exist.
-        for probe in ["main.go", "cmd/app/main.go", "internal/x/x.go", "pkg/x/x.go"] {
+        for probe in [
+            "main.go",
+            "cmd/app/main.go",
+            "internal/x/x.go",
+            "pkg/x/x.go",
+        ] {
             needed.push((probe.into(), false));
         }
     } else {

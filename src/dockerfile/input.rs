@@ -134,7 +134,8 @@ fn read_bounded(r: impl Read, limit: u64) -> Result<String, Bounded> {
     if buf.len() as u64 > limit {
         return Err(Bounded::TooLarge);
     }
-    Ok(String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    Ok(String::from_utf8(buf)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// Replaces control characters (C0 but newline and tab, DEL, C1) with `?` of the same byte
@@ -187,13 +188,7 @@ mod tests {
     #[test]
     fn bounded_read_stops_at_the_limit() {
         let tmp = tempfile::tempdir().unwrap();
-        let err = read_text(
-            Path::new("/dev/zero"),
-            Origin::Named,
-            tmp.path(),
-            1024,
-        )
-        .unwrap_err();
+        let err = read_text(Path::new("/dev/zero"), Origin::Named, tmp.path(), 1024).unwrap_err();
         assert!(matches!(err, ReadError::TooLarge { .. }), "{err}");
         let err = read_text(Path::new("/dev/zero"), Origin::Found, tmp.path(), 1024).unwrap_err();
         assert!(matches!(err, ReadError::NotRegular(_)), "{err}");

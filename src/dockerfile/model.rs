@@ -27,7 +27,6 @@ pub struct Spanned {
     pub value: String,
 }
 
-
 /// An option flag such as `--from=builder` or `--mount=type=cache,target=/x`.
 #[derive(Debug, Clone)]
 pub struct Flag {
@@ -453,7 +452,10 @@ fn instruction(node: &Node) -> Result<Instruction, ParseError> {
             }
             let inner = instruction(&syntax::onbuild_inner(node))?;
             if matches!(inner.keyword, "ONBUILD" | "FROM" | "MAINTAINER") {
-                return Err(err(format!("{} is not allowed after ONBUILD", inner.keyword)));
+                return Err(err(format!(
+                    "{} is not allowed after ONBUILD",
+                    inner.keyword
+                )));
             }
             Args::Onbuild(Box::new(inner))
         }

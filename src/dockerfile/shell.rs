@@ -586,7 +586,10 @@ mod tests {
         );
         let progs: Vec<&str> = cmds.iter().filter_map(|c| c.program()).collect();
         assert_eq!(progs, vec!["uname", "echo", "exit", "go"]);
-        assert!(cmds.iter().any(|c| c.assigns == vec![("A".into(), "amd64".into())]));
+        assert!(
+            cmds.iter()
+                .any(|c| c.assigns == vec![("A".into(), "amd64".into())])
+        );
     }
 
     #[test]

@@ -318,7 +318,8 @@ fn node_from_line(line: Logical) -> Node {
         .map_or(t.len(), |p| kw_start + p);
     let (flags, rest_start) = builder_flags(t, kw_end);
     let rest_end = t.trim_end_matches(is_space).len().max(rest_start);
-    let rest_start = rest_start + (t[rest_start..rest_end].len() - t[rest_start..rest_end].trim_start().len());
+    let rest_start =
+        rest_start + (t[rest_start..rest_end].len() - t[rest_start..rest_end].trim_start().len());
     let flags = flags
         .into_iter()
         .map(|(word, r)| {
@@ -470,7 +471,10 @@ fn raw_words(line: &str) -> Vec<&str> {
 
 /// The here-documents a line opens, in order (BuildKit's `heredocsFromLine` / `ParseHeredoc`).
 fn heredocs_in(line: &str) -> Vec<Heredoc> {
-    raw_words(line).into_iter().filter_map(parse_heredoc).collect()
+    raw_words(line)
+        .into_iter()
+        .filter_map(parse_heredoc)
+        .collect()
 }
 
 /// `[fd]<<[-]WORD` → a here-document header, or `None` for any other word.
@@ -558,7 +562,10 @@ mod tests {
         let text = "FROM a\nRUN --mount=type=cache,target=/x \\\n    go build .\n";
         let p = parse(text).unwrap();
         let n = &p.nodes[1];
-        assert_eq!(&text[n.flags[0].span.clone()], "--mount=type=cache,target=/x");
+        assert_eq!(
+            &text[n.flags[0].span.clone()],
+            "--mount=type=cache,target=/x"
+        );
         let r = n.line.span(n.rest.clone());
         assert_eq!(&text[r.clone()], "go build .");
         assert_eq!(&text[n.span.clone()], &text[7..text.len() - 1]);

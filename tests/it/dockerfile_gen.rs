@@ -301,7 +301,11 @@ fn copy_filtered(context: &Path, rel: &str, dst: &Path, ignore: &Dockerignore) {
         std::fs::create_dir_all(dst).unwrap();
         for e in std::fs::read_dir(&src).unwrap() {
             let name = e.unwrap().file_name().to_string_lossy().to_string();
-            let child = if rel == "." { name.clone() } else { format!("{rel}/{name}") };
+            let child = if rel == "." {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
             copy_filtered(context, &child, &dst.join(&name), ignore);
         }
     } else if src.is_file() {
@@ -314,7 +318,11 @@ fn copy_filtered(context: &Path, rel: &str, dst: &Path, ignore: &Dockerignore) {
 /// its sources (the .dockerignore applied) into a fresh root, each WORKDIR moves, and the Go
 /// commands of each RUN run there with the stage's ENV, offline (GOPROXY=off). Returns the
 /// binaries the builds wrote, or the first failure.
-fn run_build_stage(context: &Path, dockerfile: &str, ignore_text: &str) -> Result<Vec<PathBuf>, String> {
+fn run_build_stage(
+    context: &Path,
+    dockerfile: &str,
+    ignore_text: &str,
+) -> Result<Vec<PathBuf>, String> {
     let df = Dockerfile::parse(dockerfile).map_err(|e| e.to_string())?;
     let ignore = Dockerignore::parse(ignore_text);
     let fs_root = tempfile::tempdir().unwrap();
@@ -335,20 +343,31 @@ fn run_build_stage(context: &Path, dockerfile: &str, ignore_text: &str) -> Resul
                 std::fs::create_dir_all(map(&cwd)).unwrap();
             }
             (_, "ENV") => {
-                for (k, v) in gopack::dockerfile::model::parse_assignments(&inst.text().unwrap().value) {
-                    let v = v.unwrap_or_default().replace("$TARGETOS", "linux").replace("$TARGETARCH", arch);
+                for (k, v) in
+                    gopack::dockerfile::model::parse_assignments(&inst.text().unwrap().value)
+                {
+                    let v = v
+                        .unwrap_or_default()
+                        .replace("$TARGETOS", "linux")
+                        .replace("$TARGETARCH", arch);
                     env.push((k, v));
                 }
             }
             (Args::Copy { sources, dest, .. }, "COPY") if inst.flag("from").is_none() => {
-                let d = if dest.value.starts_with('/') { dest.value.clone() } else { format!("{cwd}/{}", dest.value) };
+                let d = if dest.value.starts_with('/') {
+                    dest.value.clone()
+                } else {
+                    format!("{cwd}/{}", dest.value)
+                };
                 for s in sources {
                     let rel = s.value.trim_start_matches("./");
                     let rel = if rel.is_empty() { "." } else { rel };
                     if !context.join(rel).exists() {
                         return Err(format!("COPY {}: not in the build context", s.value));
                     }
-                    let target = if rel == "." || !d.ends_with('/') && sources.len() == 1 && !context.join(rel).is_file() {
+                    let target = if rel == "."
+                        || !d.ends_with('/') && sources.len() == 1 && !context.join(rel).is_file()
+                    {
                         map(&d)
                     } else {
                         map(&d).join(Path::new(rel).file_name().unwrap())
@@ -356,7 +375,13 @@ fn run_build_stage(context: &Path, dockerfile: &str, ignore_text: &str) -> Resul
                     copy_filtered(context, rel, &target, &ignore);
                 }
             }
-            (Args::Command { form: CommandForm::Shell(script), .. }, "RUN") => {
+            (
+                Args::Command {
+                    form: CommandForm::Shell(script),
+                    ..
+                },
+                "RUN",
+            ) => {
                 for c in shell::parse(script).iter().map(|c| c.unwrapped()) {
                     if c.program() != Some("go") {
                         continue;
@@ -397,15 +422,23 @@ fn run_build_stage(context: &Path, dockerfile: &str, ignore_text: &str) -> Resul
         }
     }
     // Keep the binaries' names only: the root is dropped with `fs_root`.
-    Ok(outputs.iter().map(|o| PathBuf::from(o.file_name().unwrap())).collect())
+    Ok(outputs
+        .iter()
+        .map(|o| PathBuf::from(o.file_name().unwrap()))
+        .collect())
 }
 
-const MAIN_USING_SDK: &str = "package main\n\nimport \"example.com/sdk\"\n\nfunc main() { println(sdk.Name()) }\n";
+const MAIN_USING_SDK: &str =
+    "package main\n\nimport \"example.com/sdk\"\n\nfunc main() { println(sdk.Name()) }\n";
 const SDK: &str = "package sdk\n\nfunc Name() string { return \"sdk\" }\n";
 
-/// Module layouts: (name, files, the directory to generate in).
-fn layouts() -> Vec<(&'static str, Vec<(&'static str, String)>, &'static str)> {
-    let app_mod = |extra: &str| format!("module example.com/app\n\ngo 1.22\n\nrequire example.com/sdk v0.0.0\n{extra}");
+/// A module layout: (name, files, the directory to generate in).
+type Layout = (&'static str, Vec<(&'static str, String)>, &'static str);
+
+fn layouts() -> Vec<Layout> {
+    let app_mod = |extra: &str| {
+        format!("module example.com/app\n\ngo 1.22\n\nrequire example.com/sdk v0.0.0\n{extra}")
+    };
     vec![
         (
             "replace ./sdk",
@@ -420,7 +453,10 @@ fn layouts() -> Vec<(&'static str, Vec<(&'static str, String)>, &'static str)> {
         (
             "replace ../sdk",
             vec![
-                ("app/go.mod", app_mod("\nreplace example.com/sdk => ../sdk\n")),
+                (
+                    "app/go.mod",
+                    app_mod("\nreplace example.com/sdk => ../sdk\n"),
+                ),
                 ("app/main.go", MAIN_USING_SDK.into()),
                 ("sdk/go.mod", "module example.com/sdk\n\ngo 1.22\n".into()),
                 ("sdk/sdk.go", SDK.into()),
@@ -432,7 +468,10 @@ fn layouts() -> Vec<(&'static str, Vec<(&'static str, String)>, &'static str)> {
             vec![
                 ("go.mod", app_mod("")),
                 ("main.go", MAIN_USING_SDK.into()),
-                ("vendor/modules.txt", "# example.com/sdk v0.0.0\n## explicit\nexample.com/sdk\n".into()),
+                (
+                    "vendor/modules.txt",
+                    "# example.com/sdk v0.0.0\n## explicit\nexample.com/sdk\n".into(),
+                ),
                 ("vendor/example.com/sdk/sdk.go", SDK.into()),
             ],
             ".",
@@ -453,7 +492,10 @@ fn layouts() -> Vec<(&'static str, Vec<(&'static str, String)>, &'static str)> {
             vec![
                 ("go.mod", "module example.com/multi\n\ngo 1.22\n".into()),
                 ("cmd/api/main.go", "package main\n\nfunc main() {}\n".into()),
-                ("cmd/worker/main.go", "package main\n\nfunc main() {}\n".into()),
+                (
+                    "cmd/worker/main.go",
+                    "package main\n\nfunc main() {}\n".into(),
+                ),
                 ("internal/x/x.go", "package x\n".into()),
             ],
             ".",
@@ -482,7 +524,10 @@ fn generated_build_steps_run_for_every_module_layout() {
             .output()
             .unwrap();
         if !out.status.success() {
-            failures.push(format!("{name}: gopack dockerfile failed: {}", String::from_utf8_lossy(&out.stderr)));
+            failures.push(format!(
+                "{name}: gopack dockerfile failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
             continue;
         }
         let dockerfile = std::fs::read_to_string(module.join("Dockerfile")).unwrap();
@@ -509,7 +554,10 @@ fn generated_build_steps_run_for_every_module_layout() {
             .output()
             .unwrap();
         if lint.status.code() != Some(0) {
-            failures.push(format!("{name}: gopack lint:\n{}", String::from_utf8_lossy(&lint.stdout)));
+            failures.push(format!(
+                "{name}: gopack lint:\n{}",
+                String::from_utf8_lossy(&lint.stdout)
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

@@ -669,9 +669,15 @@ fn cli_go_module_facts_drive_the_cgo_rules() {
             "{module}: {got:?}"
         );
         let got = json_codes(&gopack(&["lint", "-f", "json"], &dir));
-        assert!(!got.iter().any(|c| c == "GO110"), "{module} without facts: {got:?}");
+        assert!(
+            !got.iter().any(|c| c == "GO110"),
+            "{module} without facts: {got:?}"
+        );
         if let Some(code) = without_facts {
-            assert!(got.iter().any(|c| c == code), "{module} without facts: {got:?}");
+            assert!(
+                got.iter().any(|c| c == code),
+                "{module} without facts: {got:?}"
+            );
         }
     }
 }

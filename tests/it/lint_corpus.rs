@@ -116,8 +116,11 @@ fn differs(ours: &serde_json::Value, theirs: &serde_json::Value) -> bool {
     }
     if cmd == "FROM" {
         let v = |x: &serde_json::Value| {
-            x.as_array()
-                .map(|a| a.iter().map(|s| s.as_str().unwrap_or("").to_ascii_lowercase()).collect::<Vec<_>>())
+            x.as_array().map(|a| {
+                a.iter()
+                    .map(|s| s.as_str().unwrap_or("").to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+            })
         };
         return v(&ours["value"]) != v(&theirs["value"]);
     }
@@ -147,7 +150,9 @@ fn agreement(dir: &str, min: usize) {
                 continue;
             }
             (Ok(_), None) => {
-                mismatches.push(format!("{stem}: BuildKit failed ({theirs}) but gopack parsed it"));
+                mismatches.push(format!(
+                    "{stem}: BuildKit failed ({theirs}) but gopack parsed it"
+                ));
                 continue;
             }
             // Both reject (an unterminated here-document): agreement.
@@ -193,7 +198,11 @@ fn real_corpus_agrees_with_buildkit() {
 #[test]
 fn real_corpus_findings_are_exactly_the_expected_ones() {
     let files = files("testdata/dockerfiles/real");
-    assert!(files.len() >= 40, "the real corpus has {} files", files.len());
+    assert!(
+        files.len() >= 40,
+        "the real corpus has {} files",
+        files.len()
+    );
     let manifest = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/dockerfiles/real/MANIFEST.tsv"),
     )
@@ -201,13 +210,17 @@ fn real_corpus_findings_are_exactly_the_expected_ones() {
     let mut failures = Vec::new();
     for file in &files {
         let name = file.file_name().unwrap().to_string_lossy().to_string();
-        let row = manifest.lines().find(|l| l.starts_with(&format!("{name}\t")));
+        let row = manifest
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}\t")));
         let commit_ok = row.is_some_and(|r| {
             let cols: Vec<&str> = r.split('\t').collect();
             cols.len() >= 4 && cols[3].len() == 40 && cols[1].contains('/')
         });
         if !commit_ok {
-            failures.push(format!("{name}: no repository/path/commit row in MANIFEST.tsv"));
+            failures.push(format!(
+                "{name}: no repository/path/commit row in MANIFEST.tsv"
+            ));
         }
         let text = std::fs::read_to_string(file).unwrap();
         let input = LintInput {
@@ -219,16 +232,17 @@ fn real_corpus_findings_are_exactly_the_expected_ones() {
             .map(|f| format!("{} {}", f.line, f.code))
             .collect();
         got.sort();
-        let mut want: Vec<String> =
-            std::fs::read_to_string(file.with_extension("expected"))
-                .unwrap_or_default()
-                .lines()
-                .filter(|l| !l.trim().is_empty() && !l.ends_with(" missed"))
-                .map(str::to_string)
-                .collect();
+        let mut want: Vec<String> = std::fs::read_to_string(file.with_extension("expected"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.ends_with(" missed"))
+            .map(str::to_string)
+            .collect();
         want.sort();
         if got != want {
-            failures.push(format!("{name}:\n  got:      {got:?}\n  expected: {want:?}"));
+            failures.push(format!(
+                "{name}:\n  got:      {got:?}\n  expected: {want:?}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -69,7 +69,11 @@ fn check(dockerfile: &str, dockerignore: Option<&str>) {
     let _ = df::format::text(&reports, false);
     let _ = df::format::json(&reports);
     let _ = df::format::sarif(&reports);
-    assert!(start.elapsed() < PER_CASE, "lint took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < PER_CASE,
+        "lint took {:?}",
+        start.elapsed()
+    );
 }
 
 /// The reference: Docker's element-wise glob, written the obvious (backtracking) way; fine on
@@ -92,7 +96,10 @@ fn naive_parts(pat: &[&str], path: &[&str]) -> bool {
         Some(&"**") => (0..=path.len()).any(|k| naive_parts(&pat[1..], &path[k..])),
         Some(p) => {
             !path.is_empty()
-                && naive_glob(&p.chars().collect::<Vec<_>>(), &path[0].chars().collect::<Vec<_>>())
+                && naive_glob(
+                    &p.chars().collect::<Vec<_>>(),
+                    &path[0].chars().collect::<Vec<_>>(),
+                )
                 && naive_parts(&pat[1..], &path[1..])
         }
     }

@@ -43,7 +43,15 @@ fn findings(text: &str) -> Vec<(u64, String)> {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("Dockerfile"), text).unwrap();
     let out = run(
-        &["lint", "--no-dockerignore", "-f", "json", "-t", "none", "Dockerfile"],
+        &[
+            "lint",
+            "--no-dockerignore",
+            "-f",
+            "json",
+            "-t",
+            "none",
+            "Dockerfile",
+        ],
         tmp.path(),
         Duration::from_secs(30),
     );
@@ -133,7 +141,11 @@ fn go101_fires_on_a_c_compiler_with_a_scratch_final_stage_only() {
 fn go105_module_globs_are_not_sources_and_every_downloading_command_counts() {
     let glob = "FROM golang:1.24 AS b\nWORKDIR /src\nCOPY go.* ./\nRUN go mod download\nCOPY . .\nRUN go build -o /app .\n";
     assert!(!has(&findings(glob), "GO105"));
-    for cmd in ["go install ./cmd/app", "go mod vendor", "go run ./tools/gen"] {
+    for cmd in [
+        "go install ./cmd/app",
+        "go mod vendor",
+        "go run ./tools/gen",
+    ] {
         let text = format!("FROM golang:1.24 AS b\nWORKDIR /src\nCOPY . .\nRUN {cmd}\n");
         assert!(at(&findings(&text), 3, "GO105"), "{cmd}");
     }
@@ -158,7 +170,10 @@ fn go108_finds_go_install_and_go_get_through_compound_statements_and_onbuild() {
         "RUN go get ./...",
         "RUN go install ./cmd/app",
     ] {
-        assert!(!has(&findings(&format!("FROM golang:1.24\n{run}\n")), "GO108"), "{run}");
+        assert!(
+            !has(&findings(&format!("FROM golang:1.24\n{run}\n")), "GO108"),
+            "{run}"
+        );
     }
 }
 
@@ -203,7 +218,11 @@ fn go402_stays_quiet_when_the_build_runs_git_describe() {
     )
     .unwrap();
     std::fs::write(tmp.path().join(".dockerignore"), "*.md\n").unwrap();
-    let out = run(&["lint", "-f", "json", "-t", "none"], tmp.path(), Duration::from_secs(30));
+    let out = run(
+        &["lint", "-f", "json", "-t", "none"],
+        tmp.path(),
+        Duration::from_secs(30),
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("GO402"), "{text}");
 }
@@ -211,15 +230,33 @@ fn go402_stays_quiet_when_the_build_runs_git_describe() {
 #[test]
 fn missing_rules_fire() {
     for (text, code) in [
-        ("FROM golang:1.24\nCOPY . .\nUSER 1\nCMD [\"go\", \"run\", \".\"]\n", "GO210"),
-        ("FROM golang:1.24 AS b\nRUN go build -o /app .\nFROM scratch\nCOPY --from=b /app /app\nUSER 1\n", "GO211"),
-        ("FROM golang:1.24 AS b\nARG TARGETARCH\nRUN GOARCH=$TARGETARCH go build -o /app .\n", "GO111"),
+        (
+            "FROM golang:1.24\nCOPY . .\nUSER 1\nCMD [\"go\", \"run\", \".\"]\n",
+            "GO210",
+        ),
+        (
+            "FROM golang:1.24 AS b\nRUN go build -o /app .\nFROM scratch\nCOPY --from=b /app /app\nUSER 1\n",
+            "GO211",
+        ),
+        (
+            "FROM golang:1.24 AS b\nARG TARGETARCH\nRUN GOARCH=$TARGETARCH go build -o /app .\n",
+            "GO111",
+        ),
         ("FROM umputun/baseimage:buildgo-latest\n", "GO214"),
         ("FROM golang:1.24\nENV cgo_enabled=0\n", "GO112"),
         ("FROM golang:1.24\nRUN go mod tidy\n", "GO113"),
-        ("FROM golang:1.24 AS b\nWORKDIR /src\nCOPY . .\nRUN go build -o app .\nFROM alpine:3.20\nCOPY --from=b /src ./\nUSER 1\nENTRYPOINT [\"./app\"]\n", "GO212"),
-        ("FROM golang:1.24 AS b\nRUN go build -o /out/app .\nFROM scratch\nCOPY --from=b /out/server /server\nUSER 1\nENTRYPOINT [\"/server\"]\n", "GO213"),
-        ("FROM golang:1.24\nRUN go build -ldflags \"-X main.date=$(date +%F)\" -o /app .\n", "GO114"),
+        (
+            "FROM golang:1.24 AS b\nWORKDIR /src\nCOPY . .\nRUN go build -o app .\nFROM alpine:3.20\nCOPY --from=b /src ./\nUSER 1\nENTRYPOINT [\"./app\"]\n",
+            "GO212",
+        ),
+        (
+            "FROM golang:1.24 AS b\nRUN go build -o /out/app .\nFROM scratch\nCOPY --from=b /out/server /server\nUSER 1\nENTRYPOINT [\"/server\"]\n",
+            "GO213",
+        ),
+        (
+            "FROM golang:1.24\nRUN go build -ldflags \"-X main.date=$(date +%F)\" -o /app .\n",
+            "GO114",
+        ),
     ] {
         let f = findings(text);
         assert!(has(&f, code), "{code}: {f:?}");
@@ -245,7 +282,10 @@ fn text_output_shows_the_fix_and_a_snippet_for_every_finding() {
     }
     // GO402's arrow is under the COPY that sends .git.
     let go402 = blocks.iter().find(|b| b.contains("GO402")).unwrap();
-    assert!(go402.contains("3 | COPY . .") && go402.contains("^^^^^^^^"), "{go402}");
+    assert!(
+        go402.contains("3 | COPY . .") && go402.contains("^^^^^^^^"),
+        "{go402}"
+    );
 }
 
 // ---- issue 8 items 7 and 13 ----
@@ -259,7 +299,11 @@ fn a_symlinked_dockerfile_leaving_the_context_is_refused_and_not_echoed() {
     let ctx = tmp.path().join("ctx");
     std::fs::create_dir(&ctx).unwrap();
     std::os::unix::fs::symlink("../shadow", ctx.join("Dockerfile")).unwrap();
-    for args in [&["lint", "Dockerfile"][..], &["lint"], &["lint", "-f", "json", "."]] {
+    for args in [
+        &["lint", "Dockerfile"][..],
+        &["lint"],
+        &["lint", "-f", "json", "."],
+    ] {
         let out = run(args, &ctx, Duration::from_secs(30));
         let all = format!(
             "{}{}",
@@ -275,10 +319,18 @@ fn a_symlinked_dockerfile_leaving_the_context_is_refused_and_not_echoed() {
 #[test]
 fn a_symlinked_dockerignore_leaving_the_context_is_refused_and_not_echoed() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("creds"), "*.go\nhttps://u:TOKEN@example.com\n").unwrap();
+    std::fs::write(
+        tmp.path().join("creds"),
+        "*.go\nhttps://u:TOKEN@example.com\n",
+    )
+    .unwrap();
     let ctx = tmp.path().join("ctx");
     std::fs::create_dir(&ctx).unwrap();
-    std::fs::write(ctx.join("Dockerfile"), "FROM golang:1.24\nCOPY . .\nRUN go build -o /app .\n").unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM golang:1.24\nCOPY . .\nRUN go build -o /app .\n",
+    )
+    .unwrap();
     std::fs::write(ctx.join("main.go"), "package main\nfunc main() {}\n").unwrap();
     std::os::unix::fs::symlink("../creds", ctx.join(".dockerignore")).unwrap();
     let out = run(&["lint"], &ctx, Duration::from_secs(30));
@@ -308,7 +360,10 @@ fn a_named_file_that_is_not_a_dockerfile_shows_only_an_escaped_excerpt() {
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("GO001"), "{all}");
     assert!(!all.contains('\u{1b}') && !all.contains('\u{7}'), "{all:?}");
-    assert!(!all.contains("TOKENTOKEN") && !all.contains("secret"), "{all}");
+    assert!(
+        !all.contains("TOKENTOKEN") && !all.contains("secret"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -325,8 +380,17 @@ fn a_51_byte_dockerignore_does_not_hang_lint() {
     let deep = tmp.path().join("a".repeat(60));
     std::fs::create_dir(&deep).unwrap();
     std::fs::write(deep.join("x.go"), "package x\n").unwrap();
-    let out = run(&["lint", "-f", "json", "-t", "none"], tmp.path(), Duration::from_secs(10));
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &["lint", "-f", "json", "-t", "none"],
+        tmp.path(),
+        Duration::from_secs(10),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -347,14 +411,23 @@ fn endless_and_special_inputs_are_bounded() {
     // SAFETY: mkfifo with a valid C string.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     let out = run(&["lint"], tmp.path(), Duration::from_secs(20));
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
     let out = run(
         &["lint", "--no-dockerignore", ".dockerignore"],
         tmp.path(),
         Duration::from_secs(20),
     );
-    assert_eq!(out.status.code(), Some(1), "an empty file is a GO001, not a hang");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an empty file is a GO001, not a hang"
+    );
     // Standard input is bounded too.
     let mut child = Command::new(bin())
         .args(["lint", "-"])

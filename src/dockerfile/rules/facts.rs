@@ -27,11 +27,12 @@ pub(crate) fn run_script(inst: &Instruction, _escape: char) -> Option<(String, b
             {
                 let body = &first.body;
                 let shell = body.lines().next().is_none_or(|l| {
-                    !l.starts_with("#!") || ["sh", "bash", "ash", "dash", "zsh"].iter().any(|s| {
-                        l.split_whitespace()
-                            .flat_map(|w| w.rsplit('/').next())
-                            .any(|w| w == *s)
-                    })
+                    !l.starts_with("#!")
+                        || ["sh", "bash", "ash", "dash", "zsh"].iter().any(|s| {
+                            l.split_whitespace()
+                                .flat_map(|w| w.rsplit('/').next())
+                                .any(|w| w == *s)
+                        })
                 });
                 return Some((if shell { body.clone() } else { String::new() }, shell));
             }
@@ -339,7 +340,9 @@ impl GoCmd {
     /// -mod=vendor, or a GOFLAGS that says so.
     pub fn vendored(&self) -> bool {
         self.flag_value("mod").as_deref() == Some("vendor")
-            || self.env("GOFLAGS").is_some_and(|f| f.contains("-mod=vendor"))
+            || self
+                .env("GOFLAGS")
+                .is_some_and(|f| f.contains("-mod=vendor"))
     }
 }
 
@@ -387,9 +390,7 @@ impl<'a> Facts<'a> {
         let mut runs = Vec::new();
         for s in &df.stages {
             let (mut env, mut cc) = match s.base {
-                Base::Stage(p) if p < stages.len() => {
-                    (stages[p].env.clone(), stages[p].c_compiler)
-                }
+                Base::Stage(p) if p < stages.len() => (stages[p].env.clone(), stages[p].c_compiler),
                 _ => (HashMap::new(), base_has_c_compiler(&s.base)),
             };
             let libc = match s.base {
@@ -521,7 +522,10 @@ fn read_run<'a>(
 ) -> Run<'a> {
     let (script, shell_form) = run_script(inst, df.escape).unwrap_or_default();
     let cmds: Vec<SimpleCommand> = if shell_form {
-        shell::parse(&script).iter().map(|c| c.unwrapped()).collect()
+        shell::parse(&script)
+            .iter()
+            .map(|c| c.unwrapped())
+            .collect()
     } else {
         match &inst.args {
             Args::Command {
@@ -585,9 +589,10 @@ fn read_run<'a>(
             _ => {}
         }
     }
-    let cache_mount = inst.flags.iter().any(|f| {
-        f.name == "mount" && f.value.as_deref().is_some_and(|v| v.contains("type=cache"))
-    });
+    let cache_mount = inst
+        .flags
+        .iter()
+        .any(|f| f.name == "mount" && f.value.as_deref().is_some_and(|v| v.contains("type=cache")));
     Run {
         inst,
         outer,

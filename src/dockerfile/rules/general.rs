@@ -54,12 +54,11 @@ pub(super) fn go302(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
 pub(super) fn go303(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     for stage in &f.df.stages {
         for kw in ["CMD", "ENTRYPOINT"] {
-            let all: Vec<_> = f
-                .df
-                .stage_body(stage)
-                .iter()
-                .filter(|i| i.keyword == kw)
-                .collect();
+            let all: Vec<_> =
+                f.df.stage_body(stage)
+                    .iter()
+                    .filter(|i| i.keyword == kw)
+                    .collect();
             for i in all.iter().skip(1) {
                 let head = ctx.head(i);
                 ctx.push(
@@ -101,7 +100,11 @@ pub(super) fn go304(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
 }
 
 pub(super) fn go305(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
-    for inst in f.df.instructions.iter().filter(|i| i.keyword == "MAINTAINER") {
+    for inst in
+        f.df.instructions
+            .iter()
+            .filter(|i| i.keyword == "MAINTAINER")
+    {
         let who = inst.text().map(|t| t.value.clone()).unwrap_or_default();
         let head = ctx.head(inst);
         ctx.push(
@@ -123,8 +126,8 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -238,11 +241,10 @@ fn check_secrets(ctx: &mut Ctx<'_>, keyword: &str, t: &Spanned) {
 }
 
 pub(super) fn go307(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
-    for inst in f
-        .df
-        .instructions
-        .iter()
-        .filter(|i| matches!(i.keyword, "ARG" | "ENV"))
+    for inst in
+        f.df.instructions
+            .iter()
+            .filter(|i| matches!(i.keyword, "ARG" | "ENV"))
     {
         if let Some(t) = inst.text() {
             check_secrets(ctx, inst.keyword, t);
@@ -302,9 +304,10 @@ pub(super) fn go309(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
             if !shell_form || shell_pipefail || !top_pipe {
                 continue;
             }
-            let set_in_script = run.cmds.iter().any(|c| {
-                c.program() == Some("set") && c.words.iter().any(|w| w == "pipefail")
-            });
+            let set_in_script = run
+                .cmds
+                .iter()
+                .any(|c| c.program() == Some("set") && c.words.iter().any(|w| w == "pipefail"));
             if !set_in_script {
                 let head = ctx.head(run.outer);
                 ctx.push(

@@ -32,8 +32,7 @@ fn static_link(g: &GoCmd) -> bool {
     let ld = g.ldflags();
     let extld_static = ld.iter().enumerate().any(|(i, w)| {
         (w.starts_with("-extldflags") || w.starts_with("--extldflags"))
-            && (w.contains("-static")
-                || ld.get(i + 1).is_some_and(|n| n.contains("-static")))
+            && (w.contains("-static") || ld.get(i + 1).is_some_and(|n| n.contains("-static")))
     });
     let tags = g.flag_value("tags").unwrap_or_default();
     extld_static || tags.split([',', ' ']).any(|t| t == "netgo")
@@ -193,14 +192,13 @@ pub(super) fn go105(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         for (pos, inst) in df.stage_body(stage).iter().enumerate() {
             let index = stage.body.start + pos;
             match (&inst.args, inst.keyword) {
-                (Args::Copy { sources, .. }, "COPY" | "ADD") => {
+                (Args::Copy { sources, .. }, "COPY" | "ADD")
                     if inst.flag("from").is_none()
                         && !downloaded
                         && source_copy.is_none()
-                        && copies_sources(sources)
-                    {
-                        source_copy = Some(inst);
-                    }
+                        && copies_sources(sources) =>
+                {
+                    source_copy = Some(inst);
                 }
                 (_, "RUN") => {
                     let Some(run) = f.runs.iter().find(|r| r.index == index && !r.onbuild) else {
@@ -394,9 +392,8 @@ const GO_ENV: &[&str] = &[
 ];
 
 pub(super) fn go112(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
-    let is_lower_go = |k: &str| {
-        k != k.to_ascii_uppercase() && GO_ENV.iter().any(|g| g.eq_ignore_ascii_case(k))
-    };
+    let is_lower_go =
+        |k: &str| k != k.to_ascii_uppercase() && GO_ENV.iter().any(|g| g.eq_ignore_ascii_case(k));
     for inst in &f.df.instructions {
         if !matches!(inst.keyword, "ENV" | "ARG") {
             continue;
@@ -408,7 +405,10 @@ pub(super) fn go112(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
                 ctx.push(
                     RuleId::GO112,
                     head,
-                    format!("`{k}` is not `{}`: Go reads the upper-case name only", k.to_ascii_uppercase()),
+                    format!(
+                        "`{k}` is not `{}`: Go reads the upper-case name only",
+                        k.to_ascii_uppercase()
+                    ),
                 );
             }
         }
@@ -421,7 +421,10 @@ pub(super) fn go112(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
                     ctx.push(
                         RuleId::GO112,
                         head,
-                        format!("`{k}` is not `{}`: Go reads the upper-case name only", k.to_ascii_uppercase()),
+                        format!(
+                            "`{k}` is not `{}`: Go reads the upper-case name only",
+                            k.to_ascii_uppercase()
+                        ),
                     );
                 }
             }
@@ -442,9 +445,11 @@ pub(super) fn go113(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
 
 /// Whether a value runs `date` (directly or through a shell variable set from it).
 fn stamps_date(v: &str, tainted: &[String]) -> bool {
-    v.contains("$(date") || v.contains("`date") || tainted.iter().any(|t| {
-        v.contains(&format!("${t}")) || v.contains(&format!("${{{t}}}"))
-    })
+    v.contains("$(date")
+        || v.contains("`date")
+        || tainted
+            .iter()
+            .any(|t| v.contains(&format!("${t}")) || v.contains(&format!("${{{t}}}")))
 }
 
 pub(super) fn go114(ctx: &mut Ctx<'_>, f: &Facts<'_>) {

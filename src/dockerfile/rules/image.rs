@@ -10,7 +10,7 @@ use super::facts::{
 };
 use super::{Ctx, RuleId};
 
-fn final_from<'a>(df: &'a Dockerfile) -> Option<(&'a Stage, &'a Instruction)> {
+fn final_from(df: &Dockerfile) -> Option<(&Stage, &Instruction)> {
     let fin = df.final_stage()?;
     Some((fin, &df.instructions[fin.from]))
 }
@@ -134,9 +134,8 @@ pub(super) fn go214(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         if img.unresolved || img.digest.is_some() || tag == "latest" {
             continue;
         }
-        let moving = tag.ends_with("-latest")
-            || tag.starts_with("latest-")
-            || tag.contains("-latest-");
+        let moving =
+            tag.ends_with("-latest") || tag.starts_with("latest-") || tag.contains("-latest-");
         if moving {
             let from = &f.df.instructions[stage.from];
             let span = match &from.args {
@@ -341,8 +340,9 @@ pub(super) fn go209(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         {
             problems.push("`apk add` without --no-cache");
         }
-        if has(&|w| w.first().is_some_and(|p| p == "apk") && w.get(1).is_some_and(|s| s == "update"))
-            && !script.contains("/var/cache/apk")
+        if has(&|w| {
+            w.first().is_some_and(|p| p == "apk") && w.get(1).is_some_and(|s| s == "update")
+        }) && !script.contains("/var/cache/apk")
         {
             problems.push("`apk update` (the package index stays in /var/cache/apk)");
         }
@@ -429,7 +429,10 @@ pub(super) fn go210(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
             ctx.push(
                 RuleId::GO210,
                 head,
-                format!("{} runs `go run`: the program is compiled at every container start", i.keyword),
+                format!(
+                    "{} runs `go run`: the program is compiled at every container start",
+                    i.keyword
+                ),
             );
         }
     }
@@ -475,7 +478,10 @@ pub(super) fn go211(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
 /// `a/./b//c/` → `a/b/c`.
 fn normalize(p: &str) -> String {
     let abs = p.starts_with('/');
-    let parts: Vec<&str> = p.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+    let parts: Vec<&str> = p
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
     let joined = parts.join("/");
     if abs { format!("/{joined}") } else { joined }
 }
@@ -493,7 +499,7 @@ fn literal(p: &str) -> bool {
 }
 
 /// The working directory after each instruction of a stage chain (`None`: unknown).
-fn workdirs<'a>(df: &'a Dockerfile, stage: usize) -> Vec<(&'a Instruction, Option<String>)> {
+fn workdirs(df: &Dockerfile, stage: usize) -> Vec<(&Instruction, Option<String>)> {
     let mut wd = match df.root_base(stage) {
         Base::Scratch => Some("/".to_string()),
         Base::Image(img) if is_golang_image(img) => Some("/go".to_string()),
@@ -526,7 +532,9 @@ fn source_dirs(df: &Dockerfile, stage: usize) -> Vec<String> {
     for (i, wd) in workdirs(df, stage) {
         if let Args::Copy { sources, dest, .. } = &i.args
             && i.flag("from").is_none()
-            && sources.iter().any(|s| matches!(s.value.as_str(), "." | "./"))
+            && sources
+                .iter()
+                .any(|s| matches!(s.value.as_str(), "." | "./"))
             && literal(&dest.value)
             && let Some(d) = if dest.value.starts_with('/') {
                 Some(normalize(&dest.value))
@@ -554,14 +562,19 @@ pub(super) fn go212(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         };
         let from = i.flag("from").and_then(|x| x.value.as_deref());
         let whole = match from {
-            None => sources.iter().any(|s| matches!(s.value.as_str(), "." | "./")),
+            None => sources
+                .iter()
+                .any(|s| matches!(s.value.as_str(), "." | "./")),
             Some(r) => match df.stage_by_ref(r) {
                 Some(s) if s != fin.index => {
                     let dirs = source_dirs(df, s);
                     sources.iter().any(|src| {
                         literal(&src.value) && src.value.starts_with('/') && {
                             let p = normalize(&src.value);
-                            p != "/" && dirs.iter().any(|d| *d == p || d.starts_with(&format!("{p}/")))
+                            p != "/"
+                                && dirs
+                                    .iter()
+                                    .any(|d| *d == p || d.starts_with(&format!("{p}/")))
                         }
                     })
                 }
@@ -581,9 +594,32 @@ pub(super) fn go212(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
 
 /// Commands a build stage may run without creating or moving the binary.
 const HARMLESS: &[&str] = &[
-    "go", "apk", "apt-get", "apt", "mkdir", "echo", "printf", "git", "export", "chmod", "chown",
-    "rm", "set", "test", "[", "true", "adduser", "addgroup", "useradd", "groupadd",
-    "update-ca-certificates", "xx-go", "xx-verify", "xx-apk", "xx-apt", "xx-apt-get",
+    "go",
+    "apk",
+    "apt-get",
+    "apt",
+    "mkdir",
+    "echo",
+    "printf",
+    "git",
+    "export",
+    "chmod",
+    "chown",
+    "rm",
+    "set",
+    "test",
+    "[",
+    "true",
+    "adduser",
+    "addgroup",
+    "useradd",
+    "groupadd",
+    "update-ca-certificates",
+    "xx-go",
+    "xx-verify",
+    "xx-apk",
+    "xx-apt",
+    "xx-apt-get",
 ];
 
 pub(super) fn go213(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
@@ -633,7 +669,12 @@ pub(super) fn go213(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
             continue;
         };
         for src in sources {
-            let base = src.value.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+            let base = src
+                .value
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or("");
             let lands = if d.ends_with('/') || sources.len() > 1 {
                 join(&d, base)
             } else {
