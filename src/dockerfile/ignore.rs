@@ -285,6 +285,18 @@ pub fn check(df: &Dockerfile, input: &LintInput<'_>) -> Vec<Finding> {
     if !builds_go(df) {
         return out;
     }
+    out.extend(kept_files(input, &di, pos, span));
+    out.extend(excluded_sources(df, input, &di, text));
+    out
+}
+
+/// GO403: test files, testdata and local build outputs the .dockerignore keeps.
+fn kept_files(
+    input: &LintInput<'_>,
+    di: &Dockerignore,
+    pos: (usize, usize, usize, usize),
+    span: std::ops::Range<usize>,
+) -> Option<Finding> {
     let mut kept = vec![];
     if !di.excludes("pkg/x_test.go") && !di.excludes("x_test.go") {
         kept.push("*_test.go");
@@ -299,8 +311,8 @@ pub fn check(df: &Dockerfile, input: &LintInput<'_>) -> Vec<Finding> {
             }
         }
     }
-    if !kept.is_empty() {
-        out.push(finding(
+    (!kept.is_empty()).then(|| {
+        finding(
             RuleId::GO403,
             FindingFile::Dockerfile,
             pos,
@@ -309,10 +321,8 @@ pub fn check(df: &Dockerfile, input: &LintInput<'_>) -> Vec<Finding> {
                 ".dockerignore keeps {}: not needed to build, they only bust the cache",
                 kept.join(", ")
             ),
-        ));
-    }
-    out.extend(excluded_sources(df, input, &di, text));
-    out
+        )
+    })
 }
 
 /// GO404: patterns that exclude go.mod, go.sum or Go sources.

@@ -380,88 +380,7 @@ fn instruction(node: &Node) -> Result<Instruction, ParseError> {
                 super::input::excerpt(&node.keyword, 16)
             ))
         })?;
-    let l = &node.line;
-    let rest = node.rest.clone();
-    let empty = rest.is_empty();
-    let need_one = || err(format!("{keyword} requires at least one argument"));
-    let args = match keyword {
-        "FROM" => {
-            let mut w = words(l, rest);
-            match w.len() {
-                1 => Args::From {
-                    image: w.remove(0),
-                    alias: None,
-                },
-                3 if w[1].value.eq_ignore_ascii_case("as") => {
-                    let alias = w.pop();
-                    Args::From {
-                        image: w.remove(0),
-                        alias,
-                    }
-                }
-                _ => {
-                    return Err(err(
-                        "FROM requires either one or three arguments: FROM <image> [AS <name>]"
-                            .into(),
-                    ));
-                }
-            }
-        }
-        "RUN" | "CMD" | "ENTRYPOINT" => {
-            if empty && keyword == "RUN" {
-                return Err(need_one());
-            }
-            command(l, rest, &node.heredocs).map_err(err)?
-        }
-        "COPY" | "ADD" => copy(l, rest, keyword).map_err(err)?,
-        "ENV" | "ARG" | "LABEL" | "USER" | "WORKDIR" | "STOPSIGNAL" | "MAINTAINER" => {
-            if empty {
-                return Err(need_one());
-            }
-            let t = spanned(l, rest);
-            if keyword == "ENV" && !t.value.contains('=') && words_of(&t.value) < 2 {
-                let name = super::input::excerpt(&t.value, 24);
-                return Err(err(format!(
-                    "ENV {name} has no value: write ENV {name}=<value>"
-                )));
-            }
-            Args::Text(t)
-        }
-        "EXPOSE" => {
-            if empty {
-                return Err(need_one());
-            }
-            Args::List(words(l, rest))
-        }
-        "VOLUME" => match json_strings(l, rest.clone()) {
-            Some(items) => Args::List(items.map_err(err)?),
-            None if empty => return Err(need_one()),
-            None => Args::List(words(l, rest)),
-        },
-        "SHELL" => match json_strings(l, rest) {
-            Some(items) => Args::List(items.map_err(err)?),
-            None => {
-                return Err(err(
-                    "SHELL requires the arguments in JSON form: SHELL [\"/bin/sh\", \"-c\"]".into(),
-                ));
-            }
-        },
-        "ONBUILD" => {
-            if empty {
-                return Err(need_one());
-            }
-            let inner = instruction(&syntax::onbuild_inner(node))?;
-            if matches!(inner.keyword, "ONBUILD" | "FROM" | "MAINTAINER") {
-                return Err(err(format!(
-                    "{} is not allowed after ONBUILD",
-                    inner.keyword
-                )));
-            }
-            Args::Onbuild(Box::new(inner))
-        }
-        "HEALTHCHECK" => healthcheck(l, rest).map_err(err)?,
-        _ => Args::None,
-    };
+    let args = args_for(keyword, node).map_err(err)?;
     Ok(Instruction {
         keyword,
         span: node.span.clone(),
@@ -479,6 +398,88 @@ fn instruction(node: &Node) -> Result<Instruction, ParseError> {
         args,
         heredocs: node.heredocs.clone(),
         stage: None,
+    })
+}
+
+/// The arguments of an instruction, in the shape its family needs, with BuildKit's argument
+/// checks (the error is the message).
+fn args_for(keyword: &'static str, node: &Node) -> Result<Args, String> {
+    let l = &node.line;
+    let rest = node.rest.clone();
+    let empty = rest.is_empty();
+    let need_one = || format!("{keyword} requires at least one argument");
+    Ok(match keyword {
+        "FROM" => {
+            let mut w = words(l, rest);
+            match w.len() {
+                1 => Args::From {
+                    image: w.remove(0),
+                    alias: None,
+                },
+                3 if w[1].value.eq_ignore_ascii_case("as") => {
+                    let alias = w.pop();
+                    Args::From {
+                        image: w.remove(0),
+                        alias,
+                    }
+                }
+                _ => {
+                    return Err(
+                        "FROM requires either one or three arguments: FROM <image> [AS <name>]"
+                            .into(),
+                    );
+                }
+            }
+        }
+        "RUN" | "CMD" | "ENTRYPOINT" => {
+            if empty && keyword == "RUN" {
+                return Err(need_one());
+            }
+            command(l, rest, &node.heredocs)?
+        }
+        "COPY" | "ADD" => copy(l, rest, keyword)?,
+        "ENV" | "ARG" | "LABEL" | "USER" | "WORKDIR" | "STOPSIGNAL" | "MAINTAINER" => {
+            if empty {
+                return Err(need_one());
+            }
+            let t = spanned(l, rest);
+            if keyword == "ENV" && !t.value.contains('=') && words_of(&t.value) < 2 {
+                let name = super::input::excerpt(&t.value, 24);
+                return Err(format!("ENV {name} has no value: write ENV {name}=<value>"));
+            }
+            Args::Text(t)
+        }
+        "EXPOSE" => {
+            if empty {
+                return Err(need_one());
+            }
+            Args::List(words(l, rest))
+        }
+        "VOLUME" => match json_strings(l, rest.clone()) {
+            Some(items) => Args::List(items?),
+            None if empty => return Err(need_one()),
+            None => Args::List(words(l, rest)),
+        },
+        "SHELL" => match json_strings(l, rest) {
+            Some(items) => Args::List(items?),
+            None => {
+                return Err(
+                    "SHELL requires the arguments in JSON form: SHELL [\"/bin/sh\", \"-c\"]".into(),
+                );
+            }
+        },
+        "ONBUILD" => {
+            if empty {
+                return Err(need_one());
+            }
+            let inner = instruction(&syntax::onbuild_inner(node)).map_err(|e| e.message)?;
+            if matches!(inner.keyword, "ONBUILD" | "FROM" | "MAINTAINER") {
+                return Err(format!("{} is not allowed after ONBUILD", inner.keyword));
+            }
+            Args::Onbuild(Box::new(inner))
+        }
+        "HEALTHCHECK" => healthcheck(l, rest)?,
+        _ => Args::None,
     })
 }
 

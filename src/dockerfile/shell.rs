@@ -119,13 +119,29 @@ enum Token {
     Redir(String),
 }
 
-struct Lexer<'a> {
+struct Lexer {
     c: Vec<char>,
     i: usize,
-    _src: &'a str,
+    out: Vec<Token>,
+    word: String,
+    in_word: bool,
+    quoted: bool,
+    subs: Vec<String>,
 }
 
-impl Lexer<'_> {
+impl Lexer {
+    fn new(script: &str) -> Lexer {
+        Lexer {
+            c: script.chars().collect(),
+            i: 0,
+            out: Vec::new(),
+            word: String::new(),
+            in_word: false,
+            quoted: false,
+            subs: Vec::new(),
+        }
+    }
+
     fn peek(&self, k: usize) -> Option<char> {
         self.c.get(self.i + k).copied()
     }
@@ -201,7 +217,7 @@ impl Lexer<'_> {
     }
 
     /// `$(`, `${` or a backquote at the cursor: appends to the word, records a substitution.
-    fn dollar(&mut self, word: &mut String, subs: &mut Vec<String>) -> bool {
+    fn dollar_into(&mut self, word: &mut String, subs: &mut Vec<String>) -> bool {
         match (self.peek(0), self.peek(1)) {
             (Some('$'), Some('(')) => {
                 self.i += 2;
@@ -233,156 +249,160 @@ impl Lexer<'_> {
         }
     }
 
-    fn tokens(mut self) -> Vec<Token> {
-        let mut out = Vec::new();
-        let mut word = String::new();
-        let mut in_word = false;
-        let mut quoted = false;
-        let mut subs = Vec::new();
-        macro_rules! flush {
-            () => {
-                if in_word {
-                    out.push(Token::Word {
-                        text: std::mem::take(&mut word),
-                        quoted,
-                        subs: std::mem::take(&mut subs),
-                    });
-                    in_word = false;
-                    quoted = false;
-                }
-            };
+    /// `$(`, `${` or a backquote at the cursor, into the current word.
+    fn dollar(&mut self) -> bool {
+        let (mut word, mut subs) = (
+            std::mem::take(&mut self.word),
+            std::mem::take(&mut self.subs),
+        );
+        let hit = self.dollar_into(&mut word, &mut subs);
+        self.word = word;
+        self.subs = subs;
+        hit
+    }
+
+    fn flush(&mut self) {
+        if self.in_word {
+            self.out.push(Token::Word {
+                text: std::mem::take(&mut self.word),
+                quoted: self.quoted,
+                subs: std::mem::take(&mut self.subs),
+            });
+            self.in_word = false;
+            self.quoted = false;
         }
+    }
+
+    fn single_quoted(&mut self) {
+        self.in_word = true;
+        self.quoted = true;
+        self.i += 1;
+        while let Some(ch) = self.peek(0) {
+            self.i += 1;
+            if ch == '\'' {
+                break;
+            }
+            self.word.push(ch);
+        }
+    }
+
+    fn double_quoted(&mut self) {
+        self.in_word = true;
+        self.quoted = true;
+        self.i += 1;
+        while let Some(ch) = self.peek(0) {
+            if ch == '"' {
+                self.i += 1;
+                break;
+            }
+            if self.dollar() {
+                continue;
+            }
+            if ch == '\\' && matches!(self.peek(1), Some('"' | '\\' | '$' | '`')) {
+                self.i += 1;
+                self.word.push(self.peek(0).unwrap_or('\\'));
+                self.i += 1;
+                continue;
+            }
+            self.word.push(ch);
+            self.i += 1;
+        }
+    }
+
+    /// `&&`, `||`, `|`, `;`, `;;`, `&`, newline, `(`, `)` — or the `&` of a redirection.
+    fn operator(&mut self, c: char) {
+        // `2>&1`, `>&2`: the `&` belongs to a redirection.
+        if c == '&' && !self.in_word && matches!(self.out.last(), Some(Token::Redir(_))) {
+            if let Some(Token::Redir(op)) = self.out.last_mut() {
+                op.push('&');
+            }
+            self.i += 1;
+            return;
+        }
+        self.flush();
+        let two = self.peek(1) == Some(c);
+        let op = match (c, two) {
+            ('&', true) => "&&",
+            ('|', true) => "||",
+            (';', true) => ";;",
+            ('&', false) if self.peek(1) == Some('>') => {
+                self.i += 2;
+                self.out.push(Token::Redir("&>".into()));
+                return;
+            }
+            ('&', false) => "&",
+            ('|', false) => "|",
+            (';', false) => ";",
+            ('\n', _) => "\n",
+            ('(', _) => "(",
+            _ => ")",
+        };
+        self.i += if two && matches!(c, '&' | '|' | ';') {
+            2
+        } else {
+            1
+        };
+        self.out.push(Token::Op(op));
+    }
+
+    /// `<`, `>`, `>>`, `<<`, `<<-`, `<<<`, `>|`, with a file descriptor written right before.
+    fn redirect(&mut self, c: char) {
+        let fd = self.in_word && !self.quoted && self.word.chars().all(|ch| ch.is_ascii_digit());
+        let mut op = if fd {
+            self.in_word = false;
+            std::mem::take(&mut self.word)
+        } else {
+            self.flush();
+            String::new()
+        };
+        op.push(c);
+        self.i += 1;
+        while let Some(n) = self.peek(0).filter(|n| matches!(n, '<' | '>' | '-' | '|')) {
+            if n == '-' && !op.ends_with("<<") {
+                break;
+            }
+            op.push(n);
+            self.i += 1;
+        }
+        self.out.push(Token::Redir(op));
+    }
+
+    fn tokens(mut self) -> Vec<Token> {
         while let Some(c) = self.peek(0) {
-            if self.dollar(&mut word, &mut subs) {
-                in_word = true;
+            if self.dollar() {
+                self.in_word = true;
                 continue;
             }
             match c {
                 '\\' => {
-                    match self.peek(1) {
-                        Some('\n') => {}
-                        Some(n) => {
-                            word.push(n);
-                            in_word = true;
-                        }
-                        None => {}
+                    if let Some(n) = self.peek(1).filter(|n| *n != '\n') {
+                        self.word.push(n);
+                        self.in_word = true;
                     }
                     self.i += 2;
-                    continue;
                 }
-                '\'' => {
-                    in_word = true;
-                    quoted = true;
-                    self.i += 1;
-                    while let Some(ch) = self.peek(0) {
-                        self.i += 1;
-                        if ch == '\'' {
-                            break;
-                        }
-                        word.push(ch);
-                    }
-                    continue;
-                }
-                '"' => {
-                    in_word = true;
-                    quoted = true;
-                    self.i += 1;
-                    while let Some(ch) = self.peek(0) {
-                        if ch == '"' {
-                            self.i += 1;
-                            break;
-                        }
-                        if self.dollar(&mut word, &mut subs) {
-                            continue;
-                        }
-                        if ch == '\\' && matches!(self.peek(1), Some('"' | '\\' | '$' | '`')) {
-                            self.i += 1;
-                            word.push(self.peek(0).unwrap_or('\\'));
-                            self.i += 1;
-                            continue;
-                        }
-                        word.push(ch);
-                        self.i += 1;
-                    }
-                    continue;
-                }
-                '#' if !in_word => {
+                '\'' => self.single_quoted(),
+                '"' => self.double_quoted(),
+                '#' if !self.in_word => {
                     while self.peek(0).is_some_and(|ch| ch != '\n') {
                         self.i += 1;
                     }
-                    continue;
                 }
-                ' ' | '\t' | '\r' => flush!(),
-                '\n' | ';' | '&' | '|' | '(' | ')' => {
-                    // `2>&1`, `>&2`: the `&` belongs to a redirection.
-                    if c == '&' && matches!(out.last(), Some(Token::Redir(_))) && !in_word {
-                        if let Some(Token::Redir(op)) = out.last_mut() {
-                            op.push('&');
-                        }
-                        self.i += 1;
-                        continue;
-                    }
-                    flush!();
-                    let two = self.peek(1) == Some(c);
-                    let op = match (c, two) {
-                        ('&', true) => "&&",
-                        ('|', true) => "||",
-                        (';', true) => ";;",
-                        ('&', false) if self.peek(1) == Some('>') => {
-                            self.i += 2;
-                            out.push(Token::Redir("&>".into()));
-                            continue;
-                        }
-                        ('&', false) => "&",
-                        ('|', false) => "|",
-                        (';', false) => ";",
-                        ('\n', _) => "\n",
-                        ('(', _) => "(",
-                        _ => ")",
-                    };
-                    self.i += if two && matches!(c, '&' | '|' | ';') {
-                        2
-                    } else {
-                        1
-                    };
-                    out.push(Token::Op(op));
-                    continue;
-                }
-                '<' | '>' => {
-                    // A word of digits right before is the file descriptor.
-                    let fd = in_word && !quoted && word.chars().all(|ch| ch.is_ascii_digit());
-                    let mut op = if fd {
-                        in_word = false;
-                        std::mem::take(&mut word)
-                    } else {
-                        flush!();
-                        String::new()
-                    };
-                    op.push(c);
+                ' ' | '\t' | '\r' => {
+                    self.flush();
                     self.i += 1;
-                    while let Some(n) = self.peek(0).filter(|n| matches!(n, '<' | '>' | '-' | '|'))
-                    {
-                        if n == '-' && !op.ends_with("<<") {
-                            break;
-                        }
-                        op.push(n);
-                        self.i += 1;
-                    }
-                    out.push(Token::Redir(op));
-                    continue;
                 }
+                '\n' | ';' | '&' | '|' | '(' | ')' => self.operator(c),
+                '<' | '>' => self.redirect(c),
                 _ => {
-                    word.push(c);
-                    in_word = true;
+                    self.word.push(c);
+                    self.in_word = true;
+                    self.i += 1;
                 }
             }
-            self.i += 1;
         }
-        #[allow(unused_assignments)]
-        {
-            flush!();
-        }
-        out
+        self.flush();
+        self.out
     }
 }
 
@@ -403,144 +423,159 @@ enum Skip {
     CasePattern,
 }
 
-fn parse_at(script: &str, depth: usize) -> Vec<SimpleCommand> {
-    let tokens = Lexer {
-        c: script.chars().collect(),
-        i: 0,
-        _src: script,
+/// Builds simple commands from tokens, skipping the reserved words of compound statements.
+struct Parser {
+    depth: usize,
+    cmds: Vec<SimpleCommand>,
+    cur: SimpleCommand,
+    /// Commands of substitutions in the current command: they follow it.
+    nested: Vec<SimpleCommand>,
+    skip: Skip,
+    cases: usize,
+    subshell: usize,
+    pending_redirect: Option<String>,
+}
+
+impl Parser {
+    fn in_subshell(&self) -> bool {
+        self.depth > 0 || self.subshell > 0
     }
-    .tokens();
-    let mut cmds = Vec::new();
-    let mut subshell = 0usize;
-    let mut cur = SimpleCommand::new(Joiner::Start, depth > 0);
-    let mut nested: Vec<SimpleCommand> = Vec::new();
-    let mut skip = Skip::None;
-    let mut cases = 0usize;
-    let mut pending_redirect: Option<String> = None;
-    let finish = |cmds: &mut Vec<SimpleCommand>,
-                  cur: &mut SimpleCommand,
-                  nested: &mut Vec<SimpleCommand>,
-                  next: Joiner,
-                  sub: bool| {
-        let done = std::mem::replace(cur, SimpleCommand::new(next, sub));
+
+    /// Ends the current command; the next one is joined with `next`.
+    fn finish(&mut self, next: Joiner, sub: bool) {
+        let done = std::mem::replace(&mut self.cur, SimpleCommand::new(next, sub));
         if !done.words.is_empty() || !done.assigns.is_empty() || !done.redirects.is_empty() {
-            cmds.push(done);
+            self.cmds.push(done);
         }
-        cmds.append(nested);
-    };
-    for tok in tokens {
-        match tok {
-            Token::Word { text, quoted, subs } => {
-                for s in subs {
-                    if depth < MAX_DEPTH {
-                        nested.extend(parse_at(&s, depth + 1));
-                    }
+        self.cmds.append(&mut self.nested);
+    }
+
+    /// Whether a word is swallowed by the compound-statement syntax around it.
+    fn skipped(&mut self, text: &str, quoted: bool) -> bool {
+        match self.skip {
+            Skip::ForHeader => {
+                if !quoted && text == "do" {
+                    self.skip = Skip::None;
                 }
-                if let Some(op) = pending_redirect.take() {
-                    cur.redirects.push((op, text));
-                    continue;
-                }
-                let at_start = cur.words.is_empty() && cur.assigns.is_empty();
-                match skip {
-                    Skip::ForHeader => {
-                        if !quoted && text == "do" {
-                            skip = Skip::None;
-                        }
-                        continue;
-                    }
-                    Skip::CaseHeader => {
-                        if !quoted && text == "in" {
-                            skip = Skip::CasePattern;
-                        }
-                        continue;
-                    }
-                    Skip::CasePattern => {
-                        if !quoted && text == "esac" {
-                            cases = cases.saturating_sub(1);
-                            skip = if cases > 0 {
-                                Skip::CasePattern
-                            } else {
-                                Skip::None
-                            };
-                        }
-                        continue;
-                    }
-                    Skip::None => {}
-                }
-                if at_start && !quoted {
-                    match text.as_str() {
-                        "if" | "then" | "else" | "elif" | "fi" | "do" | "done" | "while"
-                        | "until" | "!" | "{" | "}" | "function" => continue,
-                        "for" | "select" => {
-                            skip = Skip::ForHeader;
-                            continue;
-                        }
-                        "case" => {
-                            skip = Skip::CaseHeader;
-                            cases += 1;
-                            continue;
-                        }
-                        "esac" => {
-                            cases = cases.saturating_sub(1);
-                            continue;
-                        }
-                        _ => {}
-                    }
-                }
-                if cur.words.is_empty()
-                    && let Some((k, v)) = split_assign(&text)
-                {
-                    cur.assigns.push((k, v));
-                } else {
-                    cur.words.push(text);
-                }
+                return true;
             }
-            Token::Redir(op) => pending_redirect = Some(op),
-            Token::Op(op) => {
-                pending_redirect = None;
-                let sub = depth > 0 || subshell > 0;
-                match op {
-                    "&&" => finish(&mut cmds, &mut cur, &mut nested, Joiner::And, sub),
-                    "||" => finish(&mut cmds, &mut cur, &mut nested, Joiner::Or, sub),
-                    "|" => finish(&mut cmds, &mut cur, &mut nested, Joiner::Pipe, sub),
-                    ";;" => {
-                        finish(&mut cmds, &mut cur, &mut nested, Joiner::Seq, sub);
-                        if cases > 0 {
-                            skip = Skip::CasePattern;
-                        }
-                    }
-                    "(" => {
-                        if skip == Skip::CasePattern {
-                            continue;
-                        }
-                        let j = cur.joiner;
-                        finish(&mut cmds, &mut cur, &mut nested, j, true);
-                        subshell += 1;
-                        cur.subshell = true;
-                    }
-                    ")" => {
-                        if skip == Skip::CasePattern {
-                            skip = Skip::None;
-                            continue;
-                        }
-                        subshell = subshell.saturating_sub(1);
-                        let sub = depth > 0 || subshell > 0;
-                        finish(&mut cmds, &mut cur, &mut nested, Joiner::Seq, sub);
-                    }
-                    _ => {
-                        if skip == Skip::ForHeader && matches!(op, ";" | "\n") {
-                            // `for x in a b; do` — the header ends at the separator.
-                            continue;
-                        }
-                        finish(&mut cmds, &mut cur, &mut nested, Joiner::Seq, sub);
+            Skip::CaseHeader => {
+                if !quoted && text == "in" {
+                    self.skip = Skip::CasePattern;
+                }
+                return true;
+            }
+            Skip::CasePattern => {
+                if !quoted && text == "esac" {
+                    self.cases = self.cases.saturating_sub(1);
+                    if self.cases == 0 {
+                        self.skip = Skip::None;
                     }
                 }
+                return true;
             }
+            Skip::None => {}
+        }
+        let at_start = self.cur.words.is_empty() && self.cur.assigns.is_empty();
+        if !at_start || quoted {
+            return false;
+        }
+        match text {
+            "if" | "then" | "else" | "elif" | "fi" | "do" | "done" | "while" | "until" | "!"
+            | "{" | "}" | "function" => true,
+            "for" | "select" => {
+                self.skip = Skip::ForHeader;
+                true
+            }
+            "case" => {
+                self.skip = Skip::CaseHeader;
+                self.cases += 1;
+                true
+            }
+            "esac" => {
+                self.cases = self.cases.saturating_sub(1);
+                true
+            }
+            _ => false,
         }
     }
-    let sub = cur.subshell;
-    finish(&mut cmds, &mut cur, &mut nested, Joiner::Seq, sub);
-    cmds
+
+    fn word(&mut self, text: String, quoted: bool, subs: Vec<String>) {
+        for s in subs {
+            if self.depth < MAX_DEPTH {
+                self.nested.extend(parse_at(&s, self.depth + 1));
+            }
+        }
+        if let Some(op) = self.pending_redirect.take() {
+            self.cur.redirects.push((op, text));
+            return;
+        }
+        if self.skipped(&text, quoted) {
+            return;
+        }
+        if self.cur.words.is_empty()
+            && let Some((k, v)) = split_assign(&text)
+        {
+            self.cur.assigns.push((k, v));
+        } else {
+            self.cur.words.push(text);
+        }
+    }
+
+    fn op(&mut self, op: &str) {
+        self.pending_redirect = None;
+        let sub = self.in_subshell();
+        match op {
+            "&&" => self.finish(Joiner::And, sub),
+            "||" => self.finish(Joiner::Or, sub),
+            "|" => self.finish(Joiner::Pipe, sub),
+            ";;" => {
+                self.finish(Joiner::Seq, sub);
+                if self.cases > 0 {
+                    self.skip = Skip::CasePattern;
+                }
+            }
+            "(" if self.skip == Skip::CasePattern => {}
+            "(" => {
+                let j = self.cur.joiner;
+                self.finish(j, true);
+                self.subshell += 1;
+                self.cur.subshell = true;
+            }
+            ")" if self.skip == Skip::CasePattern => self.skip = Skip::None,
+            ")" => {
+                self.subshell = self.subshell.saturating_sub(1);
+                let sub = self.in_subshell();
+                self.finish(Joiner::Seq, sub);
+            }
+            // `for x in a b; do` — the header ends at the separator.
+            ";" | "\n" if self.skip == Skip::ForHeader => {}
+            _ => self.finish(Joiner::Seq, sub),
+        }
+    }
+}
+
+fn parse_at(script: &str, depth: usize) -> Vec<SimpleCommand> {
+    let mut p = Parser {
+        depth,
+        cmds: Vec::new(),
+        cur: SimpleCommand::new(Joiner::Start, depth > 0),
+        nested: Vec::new(),
+        skip: Skip::None,
+        cases: 0,
+        subshell: 0,
+        pending_redirect: None,
+    };
+    for tok in Lexer::new(script).tokens() {
+        match tok {
+            Token::Word { text, quoted, subs } => p.word(text, quoted, subs),
+            Token::Redir(op) => p.pending_redirect = Some(op),
+            Token::Op(op) => p.op(op),
+        }
+    }
+    let sub = p.cur.subshell;
+    p.finish(Joiner::Seq, sub);
+    p.cmds
 }
 
 #[cfg(test)]

@@ -264,35 +264,7 @@ pub fn parse(text: &str) -> Result<Parsed, ParseError> {
         }
         let mut node = node_from_line(logical);
         if can_contain_heredoc(&node) && node.line.text.contains("<<") {
-            for mut h in heredocs_in(&node.line.text) {
-                let body_start = lines.get(i).map_or(text.len(), |l| l.0);
-                let mut terminated = false;
-                while i < lines.len() {
-                    let (s, raw) = lines[i];
-                    i += 1;
-                    let mut candidate = trim_newline(raw);
-                    if h.chomp {
-                        candidate = candidate.trim_start_matches('\t');
-                    }
-                    if candidate == h.name {
-                        terminated = true;
-                        h.body_span = body_start..s;
-                        node.span.end = s + trim_newline(raw).len();
-                        break;
-                    }
-                    h.body.push_str(raw);
-                }
-                if !terminated {
-                    return Err(err(
-                        format!(
-                            "unterminated heredoc: no line `{}` closes it",
-                            super::input::excerpt(&h.name, 24)
-                        ),
-                        start_line,
-                    ));
-                }
-                node.heredocs.push(h);
-            }
+            read_heredocs(&mut node, &lines, &mut i, text.len()).map_err(|m| err(m, start_line))?;
         }
         node.start_line = start_line;
         node.end_line = i;
@@ -302,6 +274,42 @@ pub fn parse(text: &str) -> Result<Parsed, ParseError> {
         escape: d.escape,
         nodes,
     })
+}
+
+/// Reads the bodies of the here-documents a node's line opens, from physical line `*i` on.
+fn read_heredocs(
+    node: &mut Node,
+    lines: &[(usize, &str)],
+    i: &mut usize,
+    text_len: usize,
+) -> Result<(), String> {
+    for mut h in heredocs_in(&node.line.text) {
+        let body_start = lines.get(*i).map_or(text_len, |l| l.0);
+        let mut terminated = false;
+        while *i < lines.len() {
+            let (s, raw) = lines[*i];
+            *i += 1;
+            let mut candidate = trim_newline(raw);
+            if h.chomp {
+                candidate = candidate.trim_start_matches('\t');
+            }
+            if candidate == h.name {
+                terminated = true;
+                h.body_span = body_start..s;
+                node.span.end = s + trim_newline(raw).len();
+                break;
+            }
+            h.body.push_str(raw);
+        }
+        if !terminated {
+            return Err(format!(
+                "unterminated heredoc: no line `{}` closes it",
+                super::input::excerpt(&h.name, 24)
+            ));
+        }
+        node.heredocs.push(h);
+    }
+    Ok(())
 }
 
 fn is_space(c: char) -> bool {

@@ -511,6 +511,33 @@ fn resolve(v: &str, env: &HashMap<String, String>) -> String {
     }
 }
 
+/// A `go …` command with the environment it runs with; `go env -w` also changes `env` for the
+/// commands after it.
+fn go_command(c: &SimpleCommand, env: &mut HashMap<String, String>) -> GoCmd {
+    let mut local = env.clone();
+    for (k, v) in &c.assigns {
+        let v = resolve(v, env);
+        local.insert(k.clone(), v);
+    }
+    let w = &c.words;
+    let (sub, skip) = match w.get(1).map(String::as_str) {
+        Some("mod") => (format!("mod {}", w.get(2).map_or("", |s| s.as_str())), 3),
+        Some("env") if w.get(2).is_some_and(|s| s == "-w") => ("env -w".into(), 3),
+        Some(s) => (s.to_string(), 2),
+        None => (String::new(), 1),
+    };
+    if sub == "env -w" {
+        for (k, v) in w[3..].iter().filter_map(|a| a.split_once('=')) {
+            env.insert(k.to_string(), v.to_string());
+        }
+    }
+    GoCmd {
+        sub,
+        args: w.get(skip..).map(<[String]>::to_vec).unwrap_or_default(),
+        env: local,
+    }
+}
+
 fn read_run<'a>(
     df: &Dockerfile,
     inst: &'a Instruction,
@@ -556,30 +583,7 @@ fn read_run<'a>(
                     env.remove(w);
                 }
             }
-            Some("go") => {
-                let mut local = env.clone();
-                for (k, v) in &c.assigns {
-                    let v = resolve(v, &env);
-                    local.insert(k.clone(), v);
-                }
-                let w = &c.words;
-                let (sub, skip) = match w.get(1).map(String::as_str) {
-                    Some("mod") => (format!("mod {}", w.get(2).map_or("", |s| s.as_str())), 3),
-                    Some("env") if w.get(2).is_some_and(|s| s == "-w") => ("env -w".into(), 3),
-                    Some(s) => (s.to_string(), 2),
-                    None => (String::new(), 1),
-                };
-                if sub == "env -w" {
-                    for (k, v) in w[3..].iter().filter_map(|a| a.split_once('=')) {
-                        env.insert(k.to_string(), v.to_string());
-                    }
-                }
-                go.push(GoCmd {
-                    sub,
-                    args: w.get(skip..).map(<[String]>::to_vec).unwrap_or_default(),
-                    env: local,
-                });
-            }
+            Some("go") => go.push(go_command(c, &mut env)),
             None if !c.assigns.is_empty() => {
                 for (k, v) in &c.assigns {
                     let v = resolve(v, &env);

@@ -648,66 +648,70 @@ pub(super) fn go213(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         return;
     }
     for (i, wd) in &fin_wds {
-        let Args::Copy { sources, dest, .. } = &i.args else {
+        let Some((s, from_path)) = copied_to(df, i, wd.as_deref(), &target) else {
             continue;
         };
-        let Some(s) = i
-            .flag("from")
-            .and_then(|x| x.value.as_deref())
-            .and_then(|r| df.stage_by_ref(r))
-        else {
+        let Some(outputs) = stage_outputs(f, s).filter(|o| !o.is_empty()) else {
             continue;
         };
-        if !literal(&dest.value) || sources.iter().any(|x| !literal(&x.value)) {
-            continue;
-        }
-        let Some(d) = (if dest.value.starts_with('/') {
-            Some(dest.value.clone())
-        } else {
-            wd.as_ref().map(|w| format!("{w}/{}", dest.value))
-        }) else {
-            continue;
-        };
-        for src in sources {
-            let base = src
-                .value
-                .trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .unwrap_or("");
-            let lands = if d.ends_with('/') || sources.len() > 1 {
-                join(&d, base)
-            } else {
-                normalize(&d)
-            };
-            if lands != target {
-                continue;
-            }
-            if let Some(outputs) = stage_outputs(f, s)
-                && !outputs.is_empty()
-            {
-                let from_path = normalize(&src.value);
-                let made = outputs.iter().any(|o| {
-                    *o == from_path
-                        || o.starts_with(&format!("{from_path}/"))
-                        || from_path.starts_with(&format!("{o}/"))
-                });
-                if !made {
-                    let head = ctx.head(cmd);
-                    ctx.push(
-                        RuleId::GO213,
-                        head,
-                        format!(
-                            "{} runs {target}, copied from {from_path} in stage `{}`, but that stage's go build writes {}",
-                            cmd.keyword,
-                            df.stages[s].name.as_deref().unwrap_or("?"),
-                            outputs.join(", ")
-                        ),
-                    );
-                }
-            }
+        let made = outputs.iter().any(|o| {
+            *o == from_path
+                || o.starts_with(&format!("{from_path}/"))
+                || from_path.starts_with(&format!("{o}/"))
+        });
+        if !made {
+            let head = ctx.head(cmd);
+            ctx.push(
+                RuleId::GO213,
+                head,
+                format!(
+                    "{} runs {target}, copied from {from_path} in stage `{}`, but that stage's go build writes {}",
+                    cmd.keyword,
+                    df.stages[s].name.as_deref().unwrap_or("?"),
+                    outputs.join(", ")
+                ),
+            );
         }
     }
+}
+
+/// When `i` is a `COPY --from=<stage>` (all paths literal) that puts a file at `target`: the
+/// stage and the path copied from it.
+fn copied_to(
+    df: &Dockerfile,
+    i: &Instruction,
+    wd: Option<&str>,
+    target: &str,
+) -> Option<(usize, String)> {
+    let Args::Copy { sources, dest, .. } = &i.args else {
+        return None;
+    };
+    let s = i
+        .flag("from")
+        .and_then(|x| x.value.as_deref())
+        .and_then(|r| df.stage_by_ref(r))?;
+    if !literal(&dest.value) || sources.iter().any(|x| !literal(&x.value)) {
+        return None;
+    }
+    let d = if dest.value.starts_with('/') {
+        dest.value.clone()
+    } else {
+        format!("{}/{}", wd?, dest.value)
+    };
+    sources.iter().find_map(|src| {
+        let base = src
+            .value
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("");
+        let lands = if d.ends_with('/') || sources.len() > 1 {
+            join(&d, base)
+        } else {
+            normalize(&d)
+        };
+        (lands == target).then(|| (s, normalize(&src.value)))
+    })
 }
 
 /// The files a stage's go builds write (`-o`, resolved), or `None` when something else in the
