@@ -132,15 +132,25 @@ fn builds_go(df: &Dockerfile) -> bool {
     })
 }
 
+/// How many directory entries of the build context lint looks at, at most.
+const MAX_CONTEXT_ENTRIES: usize = 50_000;
+
 /// Go source files in the context (relative paths), at most `limit`, skipping what is ignored.
+/// Symbolic links are not followed, and at most [`MAX_CONTEXT_ENTRIES`] directory entries are
+/// looked at, so a huge context (linting in `/`) costs a bounded time.
 fn go_sources(dir: &Path, limit: usize) -> Vec<String> {
     let mut out = Vec::new();
+    let mut seen = 0usize;
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((d, rel)) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else {
             continue;
         };
-        let mut entries: Vec<_> = rd.flatten().collect();
+        let mut entries: Vec<_> = rd.flatten().take(MAX_CONTEXT_ENTRIES - seen).collect();
+        seen += entries.len();
+        if seen >= MAX_CONTEXT_ENTRIES {
+            stack.clear();
+        }
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let name = e.file_name().to_string_lossy().to_string();
