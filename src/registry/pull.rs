@@ -14,6 +14,8 @@ use super::client::{Attempts, AuthMode, RegistryClient, Req, ReqBody, TransferSt
 use super::error::RegistryError;
 use super::push::{finish, parallel, remember_blob, status_error};
 use super::reference::Reference;
+use super::transport::{is_wrapped_deadline, transport_error};
+use crate::text::printable;
 
 /// Largest manifest or index gopack accepts (registries cap them at 4 MiB too).
 const MAX_MANIFEST: u64 = 4 << 20;
@@ -111,7 +113,7 @@ impl RegistryClient {
                         if available.is_empty() {
                             "none".into()
                         } else {
-                            available.join(", ")
+                            printable(&available.join(", "), 500)
                         }
                     )));
                 }
@@ -177,7 +179,8 @@ impl RegistryClient {
             let platform = platform.unwrap_or(from_config);
             if !wanted.is_empty() && !wanted.contains(&platform) {
                 return Err(RegistryError::Platform(format!(
-                    "{reference} is an image for {platform} only, not {}",
+                    "{reference} is an image for {} only, not {}",
+                    printable(&platform.to_string(), 100),
                     wanted
                         .iter()
                         .map(ToString::to_string)
@@ -233,7 +236,7 @@ impl RegistryClient {
         let bad = |detail: String| RegistryError::BadResponse {
             what: what.clone(),
             host: registry.into(),
-            detail,
+            detail: printable(&detail, 500),
         };
         if let Some(d) = expected
             && store.contains(d)
@@ -258,6 +261,7 @@ impl RegistryClient {
             scopes,
             what: &what,
             auth: AuthMode::Registry,
+            size_hint: MAX_MANIFEST,
         };
         let resp = self.execute(&req, true)?;
         let content_type = resp.header("content-type").map(str::to_string);
@@ -274,9 +278,10 @@ impl RegistryClient {
             return Err(status_error(&what, registry, status, &body));
         }
         let answered = resp.header("docker-content-digest").map(str::to_string);
+        let (host, budget) = (resp.host.clone(), resp.budget);
         let bytes = resp
             .bytes(MAX_MANIFEST)
-            .map_err(|e| super::client::transport_error(&what, registry, e))?;
+            .map_err(|e| transport_error(&what, &host, e, budget))?;
         let digest = Digest::of(&bytes);
         for claimed in expected
             .map(ToString::to_string)
@@ -287,7 +292,7 @@ impl RegistryClient {
                 return Err(RegistryError::DigestMismatch {
                     what: what.clone(),
                     host: registry.into(),
-                    expected: claimed.chars().take(100).collect(),
+                    expected: printable(&claimed, 100),
                     actual: digest.to_string(),
                 });
             }
@@ -298,8 +303,9 @@ impl RegistryClient {
         Ok((bytes, digest, media_type, doc))
     }
 
-    /// Streams one blob into the store (unless already there), verifying its digest; retries
-    /// broken transfers within the retry policy.
+    /// Streams one blob into the store (unless already there), verifying its digest and
+    /// refusing a body longer than the descriptor's size (not retried: the registry is wrong,
+    /// not the network); retries broken or stalled transfers within the retry policy.
     fn fetch_blob(
         &self,
         store: &BlobStore,
@@ -308,6 +314,9 @@ impl RegistryClient {
         scopes: &[String],
     ) -> Result<(), RegistryError> {
         let registry = reference.registry.as_str();
+        // The manifest listing this blob is in this repository, so the registry holds it
+        // there: remember that for cross-repository mounts, downloaded now or not.
+        remember_blob(store, registry, &blob.digest, &reference.repository);
         if store.contains(&blob.digest) {
             return Ok(());
         }
@@ -335,6 +344,7 @@ impl RegistryClient {
                 scopes,
                 what: &what,
                 auth: AuthMode::Registry,
+                size_hint: blob.size,
             };
             let resp = self.execute(&req, true)?;
             if resp.status != 200 {
@@ -348,30 +358,102 @@ impl RegistryClient {
                 }
                 return Err(status_error(&what, registry, status, &body));
             }
-            let mut reader = Counting {
-                inner: resp.body.into_reader(),
-                stats: self.stats.clone(),
+            let (host, budget) = (resp.host.clone(), resp.budget);
+            let too_large = |detail: String| RegistryError::TooLarge {
+                what: what.clone(),
+                host: host.clone(),
+                declared: blob.size,
+                detail,
+            };
+            let announced = resp
+                .header("content-length")
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            if let Some(n) = announced.filter(|n| *n > blob.size) {
+                return Err(too_large(format!("it announced {n} bytes")));
+            }
+            let mut reader = Bounded {
+                inner: Counting {
+                    inner: resp.body.into_reader(),
+                    stats: self.stats.clone(),
+                },
+                left: blob.size,
+                failed: false,
             };
             let err = match store.put_verified(&blob.digest, &mut reader) {
-                Ok(_) => {
-                    remember_blob(store, registry, &blob.digest, &reference.repository);
-                    return Ok(());
-                }
+                Ok(_) => return Ok(()),
                 Err(StoreError::DigestMismatch { actual, .. }) => RegistryError::DigestMismatch {
                     what: what.clone(),
-                    host: registry.into(),
+                    host: host.clone(),
                     expected: blob.digest.to_string(),
                     actual: actual.to_string(),
                 },
+                // A failure to write to the store is local: not retried, not the network's.
+                Err(e @ StoreError::Io { .. }) if !reader.failed => return Err(e.into()),
+                Err(StoreError::Io { source, .. }) if is_overflow(&source) => {
+                    return Err(too_large(
+                        "it kept sending past that size; a body longer than its descriptor \
+                         says is refused"
+                            .into(),
+                    ));
+                }
+                Err(StoreError::Io { source, .. }) if is_wrapped_deadline(&source) => {
+                    RegistryError::Deadline {
+                        what: what.clone(),
+                        host: host.clone(),
+                        budget,
+                    }
+                }
                 Err(StoreError::Io { source, .. }) => RegistryError::Transport {
                     what: what.clone(),
-                    host: registry.into(),
-                    detail: format!("the download broke off ({source})"),
+                    host: host.clone(),
+                    detail: format!(
+                        "the download broke off ({})",
+                        printable(&source.to_string(), 200)
+                    ),
                 },
                 Err(e) => return Err(e.into()),
             };
             attempts.pause(&what, err, None)?;
         }
+    }
+}
+
+/// A body cut at `left` bytes: one byte more is an error ([`Overflow`]), not silently
+/// dropped. Remembers whether reading failed, to tell network failures from store failures.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+    failed: bool,
+}
+
+/// The error a [`Bounded`] reader gives when the body goes on past its declared size.
+#[derive(Debug, thiserror::Error)]
+#[error("the body is longer than its declared size")]
+struct Overflow;
+
+fn is_overflow(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|i| i.is::<Overflow>())
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let result = if self.left == 0 {
+            let mut probe = [0u8; 1];
+            match self.inner.read(&mut probe) {
+                Ok(0) => Ok(0),
+                Ok(_) => Err(io::Error::other(Overflow)),
+                Err(e) => Err(e),
+            }
+        } else {
+            let max = buf
+                .len()
+                .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+            self.inner.read(&mut buf[..max]).inspect(|n| {
+                self.left -= *n as u64;
+            })
+        };
+        self.failed |= result.is_err();
+        result
     }
 }
 

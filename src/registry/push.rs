@@ -8,9 +8,11 @@ use crate::oci::{
     BlobStore, Descriptor, Digest, Image, MEDIA_TYPE_INDEX, MEDIA_TYPE_MANIFEST, StoreError,
 };
 
-use super::client::{Attempts, AuthMode, RegistryClient, Req, ReqBody, Resp, percent_encode};
+use super::client::{Attempts, AuthMode, MAX_ERROR_BODY, RegistryClient, Req, ReqBody, Resp};
 use super::error::{RegistryError, registry_message};
 use super::reference::Reference;
+use super::transport::{authority, percent_encode};
+use crate::text::printable;
 
 /// What to push: single-platform images (whose blobs are in the store), the index over them
 /// when there are several (its exact bytes and digest), and the tags to point at the result.
@@ -257,6 +259,7 @@ impl RegistryClient {
             scopes,
             what: &what,
             auth: AuthMode::Registry,
+            size_hint: MAX_ERROR_BODY,
         };
         let (status, answered, _) = finish(self.execute(&req, true)?);
         Ok(match status {
@@ -290,6 +293,7 @@ impl RegistryClient {
             scopes,
             what: &what,
             auth: AuthMode::Registry,
+            size_hint: bytes.len() as u64,
         };
         let resp = self.execute(&req, true)?;
         let (status, answered, body) = finish(resp);
@@ -324,6 +328,7 @@ impl RegistryClient {
             scopes,
             what: &what,
             auth: AuthMode::Registry,
+            size_hint: MAX_ERROR_BODY,
         };
         let (status, _, body) = finish(self.execute(&head, true)?);
         match status {
@@ -347,6 +352,7 @@ impl RegistryClient {
                 scopes,
                 what: &what,
                 auth: AuthMode::Registry,
+                size_hint: MAX_ERROR_BODY,
             };
             let resp = self.execute(&mount, true)?;
             let location = resp.header("location").map(str::to_string);
@@ -356,7 +362,7 @@ impl RegistryClient {
                     check_digest(&what, registry, answered.as_deref(), &blob.digest)?;
                     return Ok(BlobOutcome::Mounted);
                 }
-                (202, Some(loc)) => session = Some(self.resolve(registry, &loc)),
+                (202, Some(loc)) => session = Some(self.resolve(registry, &loc, &what)?),
                 _ => return Err(status_error(&what, registry, status, &body)),
             }
         }
@@ -410,6 +416,7 @@ impl RegistryClient {
                     scopes,
                     what,
                     auth: AuthMode::Registry,
+                    size_hint: len,
                 };
                 let resp = match self.execute(&req, false) {
                     Ok(resp) => resp,
@@ -432,7 +439,7 @@ impl RegistryClient {
                 let (status, _, body) = finish(resp);
                 match (status, next) {
                     (202, Some(next)) => {
-                        location = self.resolve(registry, &next);
+                        location = self.resolve(registry, &next, what)?;
                         offset += len;
                     }
                     (400 | 405 | 416 | 501, _) => {
@@ -468,6 +475,7 @@ impl RegistryClient {
             scopes,
             what,
             auth: AuthMode::Registry,
+            size_hint: blob.size,
         };
         let (status, answered, body) = finish(self.execute(&req, false)?);
         if status != 201 && status != 204 {
@@ -494,12 +502,13 @@ impl RegistryClient {
             scopes,
             what,
             auth: AuthMode::Registry,
+            size_hint: MAX_ERROR_BODY,
         };
         let resp = self.execute(&req, true).ok()?;
         let next = resp
             .header("location")
-            .map(|l| self.resolve(&reference.registry, l))
-            .unwrap_or_else(|| location.to_string());
+            .map(|l| self.resolve(&reference.registry, l, what).ok())
+            .unwrap_or_else(|| Some(location.to_string()))?;
         let kept = resp.header("range").map(parse_range_end);
         let status = resp.status;
         let _ = finish(resp);
@@ -526,12 +535,13 @@ impl RegistryClient {
             scopes,
             what,
             auth: AuthMode::Registry,
+            size_hint: MAX_ERROR_BODY,
         };
         let resp = self.execute(&req, false)?;
         let location = resp.header("location").map(str::to_string);
         let (status, _, body) = finish(resp);
         match (status, location) {
-            (202, Some(loc)) => Ok(self.resolve(registry, &loc)),
+            (202, Some(loc)) => self.resolve(registry, &loc, what),
             (202, None) => Err(RegistryError::BadResponse {
                 what: what.into(),
                 host: registry.into(),
@@ -541,18 +551,48 @@ impl RegistryClient {
         }
     }
 
-    /// Makes an upload `Location` absolute (registries may answer with a path).
-    pub(crate) fn resolve(&self, registry: &str, location: &str) -> String {
-        if location.starts_with("http://") || location.starts_with("https://") {
-            return location.to_string();
-        }
+    /// Makes an upload `Location` absolute (registries may answer with a path) and checks it
+    /// leads somewhere the blob may go: an http(s) URL that does not drop the registry's TLS
+    /// (unless the user named its host insecure).
+    pub(crate) fn resolve(
+        &self,
+        registry: &str,
+        location: &str,
+        what: &str,
+    ) -> Result<String, RegistryError> {
         let base = self.base_url(registry);
         let origin = base.trim_end_matches("/v2/");
-        if location.starts_with('/') {
+        let url = if location.starts_with("http://") || location.starts_with("https://") {
+            location.to_string()
+        } else if location.starts_with('/') && !location.starts_with("//") {
             format!("{origin}{location}")
-        } else {
+        } else if !location.contains(':') {
             format!("{origin}/{location}")
+        } else {
+            return Err(RegistryError::Redirect {
+                what: what.into(),
+                host: registry.into(),
+                target: printable(location, 300),
+                why: "which is not an http:// or https:// address, for an upload".into(),
+            });
+        };
+        if url.starts_with("http://")
+            && base.starts_with("https://")
+            && !self.named_insecure(authority(&url))
+        {
+            return Err(RegistryError::Redirect {
+                what: what.into(),
+                host: registry.into(),
+                target: printable(&url, 300),
+                why: format!(
+                    "which is plain HTTP, for an upload: gopack does not send a blob without \
+                     TLS to a registry it reached over TLS. If that server is meant to be \
+                     reached over plain HTTP, pass --insecure-registry {}",
+                    printable(authority(&url), 100)
+                ),
+            });
         }
+        Ok(url)
     }
 }
 
@@ -561,7 +601,7 @@ impl RegistryClient {
 pub(crate) fn finish(resp: Resp) -> (u16, Option<String>, Vec<u8>) {
     let status = resp.status;
     let digest = resp.header("docker-content-digest").map(str::to_string);
-    let body = resp.bytes(1 << 20).unwrap_or_default();
+    let body = resp.bytes(MAX_ERROR_BODY).unwrap_or_default();
     (status, digest, body)
 }
 
@@ -585,7 +625,7 @@ fn check_digest(
             what: what.into(),
             host: registry.into(),
             expected: expected.to_string(),
-            actual: d.chars().take(100).collect(),
+            actual: printable(d, 100),
         }),
         _ => Ok(()),
     }
