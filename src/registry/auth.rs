@@ -74,6 +74,7 @@ impl RegistryClient {
     /// A bearer token from the token server the challenge names (its `realm`), for `scopes`:
     /// with basic credentials (GET) or an identity token (OAuth2 refresh grant, POST), or
     /// anonymously. Credentials go only where [`RegistryClient::may_carry_secrets`] allows.
+    /// Returns the token and its lifetime in seconds.
     fn fetch_token(
         &self,
         registry: &str,
@@ -106,52 +107,14 @@ impl RegistryClient {
                 target_host: printable(authority(realm), 200),
             });
         }
-        let service = challenge.params.get("service").cloned().unwrap_or_default();
-        let mut scope_list: Vec<String> = scopes.to_vec();
-        if scope_list.is_empty()
-            && let Some(s) = challenge.params.get("scope")
-        {
-            scope_list.push(s.clone());
-        }
-        let mut query = vec![("service", service)];
-        query.extend(scope_list.iter().map(|s| ("scope", s.clone())));
         let what = format!("{what} (getting a token from {shown_realm})");
-        let (method, url, body, auth) = match credential {
-            Some(Credential::IdentityToken(refresh)) => {
-                let mut form = vec![
-                    ("grant_type", "refresh_token".to_string()),
-                    ("refresh_token", refresh.clone()),
-                    ("client_id", "gopack".into()),
-                ];
-                form.extend(query);
-                (Method::POST, realm.clone(), Some(encode_form(&form)), None)
-            }
-            other => {
-                let sep = if realm.contains('?') { '&' } else { '?' };
-                let url = format!("{realm}{sep}{}", encode_form(&query));
-                (
-                    Method::GET,
-                    url,
-                    None,
-                    other.and_then(Credential::basic_header),
-                )
-            }
-        };
-        let mut headers = vec![];
-        if let Some(a) = auth {
-            headers.push(("authorization", a));
-        }
-        if body.is_some() {
-            headers.push((
-                "content-type",
-                "application/x-www-form-urlencoded".to_string(),
-            ));
-        }
+        let request = TokenRequest::new(realm, challenge, scopes, credential);
         let req = Req {
-            method,
-            url,
-            headers,
-            body: body
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            body: request
+                .body
                 .as_deref()
                 .map_or(ReqBody::Empty, |b| ReqBody::Bytes(b.as_bytes())),
             registry,
@@ -167,30 +130,11 @@ impl RegistryClient {
             .bytes(MAX_TOKEN_RESPONSE)
             .map_err(|e| transport_error(&what, &host, e, budget))?;
         match status {
-            200 => {
-                let (token, ttl) =
-                    TokenResponse::parse(&bytes).ok_or_else(|| RegistryError::BadResponse {
-                        what: what.clone(),
-                        host: registry.into(),
-                        detail: "the token server's answer has no token".into(),
-                    })?;
-                if token.len() > MAX_TOKEN || !token.bytes().all(|b| b.is_ascii_graphic()) {
-                    return Err(RegistryError::BadResponse {
-                        what,
-                        host: registry.into(),
-                        detail: format!(
-                            "the token server answered a token of {} bytes{}; gopack takes                              tokens of printable ASCII up to {MAX_TOKEN} bytes (they travel                              in a request header; a registry's token is a few KiB)",
-                            token.len(),
-                            if token.bytes().all(|b| b.is_ascii_graphic()) {
-                                ""
-                            } else {
-                                " with characters a header cannot carry"
-                            }
-                        ),
-                    });
-                }
-                Ok((token, ttl))
-            }
+            200 => usable_token(&bytes).map_err(|detail| RegistryError::BadResponse {
+                what,
+                host: registry.into(),
+                detail,
+            }),
             401 | 403 => Err(self.refused(&what, registry, status, registry_message(&bytes))),
             _ => Err(RegistryError::Status {
                 what,
@@ -200,6 +144,85 @@ impl RegistryClient {
             }),
         }
     }
+}
+
+/// The request for a token: docker's token protocol (GET with basic credentials or none) or
+/// OAuth2's refresh-token grant (POST of a form) for an identity token.
+struct TokenRequest {
+    method: Method,
+    url: String,
+    headers: Vec<(&'static str, String)>,
+    body: Option<String>,
+}
+
+impl TokenRequest {
+    fn new(
+        realm: &str,
+        challenge: &Challenge,
+        scopes: &[String],
+        credential: Option<&Credential>,
+    ) -> TokenRequest {
+        let service = challenge.params.get("service").cloned().unwrap_or_default();
+        let mut query = vec![("service", service)];
+        match challenge.params.get("scope") {
+            Some(s) if scopes.is_empty() => query.push(("scope", s.clone())),
+            _ => query.extend(scopes.iter().map(|s| ("scope", s.clone()))),
+        }
+        match credential {
+            Some(Credential::IdentityToken(refresh)) => {
+                let mut form = vec![
+                    ("grant_type", "refresh_token".to_string()),
+                    ("refresh_token", refresh.clone()),
+                    ("client_id", "gopack".into()),
+                ];
+                form.extend(query);
+                TokenRequest {
+                    method: Method::POST,
+                    url: realm.to_string(),
+                    headers: vec![(
+                        "content-type",
+                        "application/x-www-form-urlencoded".to_string(),
+                    )],
+                    body: Some(encode_form(&form)),
+                }
+            }
+            other => {
+                let sep = if realm.contains('?') { '&' } else { '?' };
+                TokenRequest {
+                    method: Method::GET,
+                    url: format!("{realm}{sep}{}", encode_form(&query)),
+                    headers: other
+                        .and_then(Credential::basic_header)
+                        .map(|a| ("authorization", a))
+                        .into_iter()
+                        .collect(),
+                    body: None,
+                }
+            }
+        }
+    }
+}
+
+/// The token and lifetime in a token server's answer, if it can travel in a header: printable
+/// ASCII, at most [`MAX_TOKEN`] bytes. The error says what is wrong, never the token.
+fn usable_token(answer: &[u8]) -> Result<(String, u64), String> {
+    let (token, ttl) =
+        TokenResponse::parse(answer).ok_or("the token server's answer has no token")?;
+    let printable_ascii = token.bytes().all(|b| b.is_ascii_graphic());
+    if token.len() > MAX_TOKEN || !printable_ascii {
+        return Err(format!(
+            "the token server answered a token of {} bytes{}; gopack takes tokens of printable \
+             ASCII up to {MAX_TOKEN} bytes (they travel in a request header; a registry's token \
+             is a few KiB)",
+            token.len(),
+            if printable_ascii {
+                ""
+            } else {
+                " with characters a header cannot carry"
+            }
+        ));
+    }
+    Ok((token, ttl))
 }
 
 /// One `WWW-Authenticate` challenge: its scheme (`bearer`, `basic`, lowercased) and parameters

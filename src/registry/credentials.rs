@@ -489,40 +489,50 @@ fn run_helper(
         }
         let _ = tx.send(out);
     });
-    let timed_out = || CredentialError::HelperTimeout {
-        helper: helper.into(),
-        registry: registry.into(),
-        timeout,
-    };
-    // SAFETY (both kills): signalling the process group this function created; its id is the
+    match wait_for(&mut child, &rx, timeout) {
+        Ok(Some(run)) => Ok(run),
+        Ok(None) => Err(CredentialError::HelperTimeout {
+            helper: helper.into(),
+            registry: registry.into(),
+            timeout,
+        }),
+        Err(e) => Err(fail(format!("cannot run it ({e})"))),
+    }
+}
+
+/// Waits for a helper to exit and for its output (sent on `output` by the reading thread),
+/// for at most `timeout` in all; `None` when that is not enough, after killing its process
+/// group.
+fn wait_for(
+    child: &mut std::process::Child,
+    output: &std::sync::mpsc::Receiver<Vec<u8>>,
+    timeout: Duration,
+) -> std::io::Result<Option<HelperRun>> {
+    // SAFETY (kill): signalling the process group `run_helper` created; its id is the
     // child's, which stays reserved while the child is unreaped or the group has members.
     let kill_group = |pid: u32| unsafe {
         libc::kill(-(pid as i32), libc::SIGKILL);
     };
     let started = Instant::now();
     let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() < timeout => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Ok(None) => {
+        match child.try_wait()? {
+            Some(status) => break status,
+            None if started.elapsed() < timeout => std::thread::sleep(Duration::from_millis(10)),
+            None => {
                 kill_group(child.id());
                 let _ = child.wait();
-                return Err(timed_out());
+                return Ok(None);
             }
-            Err(e) => return Err(fail(format!("cannot run it ({e})"))),
         }
     };
     // A helper may exit and leave something in its group holding the pipe open.
-    let stdout = match rx.recv_timeout(timeout.saturating_sub(started.elapsed())) {
-        Ok(out) => out,
+    match output.recv_timeout(timeout.saturating_sub(started.elapsed())) {
+        Ok(stdout) => Ok(Some(HelperRun { status, stdout })),
         Err(_) => {
             kill_group(child.id());
-            return Err(timed_out());
+            Ok(None)
         }
-    };
-    Ok(HelperRun { status, stdout })
+    }
 }
 
 /// "exited with status 3", "was killed by signal 9".

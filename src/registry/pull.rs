@@ -305,7 +305,8 @@ impl RegistryClient {
 
     /// Streams one blob into the store (unless already there), verifying its digest and
     /// refusing a body longer than the descriptor's size (not retried: the registry is wrong,
-    /// not the network); retries broken or stalled transfers within the retry policy.
+    /// not the network); retries broken, stalled or corrupted transfers within the retry
+    /// policy.
     fn fetch_blob(
         &self,
         store: &BlobStore,
@@ -330,90 +331,105 @@ impl RegistryClient {
         let mut attempts = Attempts::new(&self.opts.retry);
         loop {
             attempts.begin();
-            let req = Req {
-                method: Method::GET,
-                url: format!(
-                    "{}{}/blobs/{}",
-                    self.base_url(registry),
-                    reference.repository,
-                    blob.digest
+            match self.download_blob(store, reference, blob, scopes, &what) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_transient() || matches!(e, RegistryError::DigestMismatch { .. }) => {
+                    attempts.pause(&what, e, None)?
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One attempt of [`RegistryClient::fetch_blob`].
+    fn download_blob(
+        &self,
+        store: &BlobStore,
+        reference: &Reference,
+        blob: &Descriptor,
+        scopes: &[String],
+        what: &str,
+    ) -> Result<(), RegistryError> {
+        let registry = reference.registry.as_str();
+        let req = Req {
+            method: Method::GET,
+            url: format!(
+                "{}{}/blobs/{}",
+                self.base_url(registry),
+                reference.repository,
+                blob.digest
+            ),
+            headers: vec![],
+            body: ReqBody::Empty,
+            registry,
+            scopes,
+            what,
+            auth: AuthMode::Registry,
+            size_hint: blob.size,
+        };
+        let resp = self.execute(&req, true)?;
+        if resp.status != 200 {
+            let (status, _, body) = finish(resp);
+            if status == 404 {
+                return Err(RegistryError::NotFound {
+                    what: what.into(),
+                    reference: format!("{}@{}", reference.name(), blob.digest),
+                    message: super::error::registry_message(&body),
+                });
+            }
+            return Err(status_error(what, registry, status, &body));
+        }
+        let (host, budget) = (resp.host.clone(), resp.budget);
+        let too_large = |detail: &str| RegistryError::TooLarge {
+            what: what.into(),
+            host: host.clone(),
+            declared: blob.size,
+            detail: detail.into(),
+        };
+        let announced = resp
+            .header("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(n) = announced.filter(|n| *n > blob.size) {
+            return Err(too_large(&format!("it announced {n} bytes")));
+        }
+        let mut reader = Bounded {
+            inner: Counting {
+                inner: resp.body.into_reader(),
+                stats: self.stats.clone(),
+            },
+            left: blob.size,
+            failed: false,
+        };
+        match store.put_verified(&blob.digest, &mut reader) {
+            Ok(_) => Ok(()),
+            Err(StoreError::DigestMismatch { actual, .. }) => Err(RegistryError::DigestMismatch {
+                what: what.into(),
+                host,
+                expected: blob.digest.to_string(),
+                actual: actual.to_string(),
+            }),
+            // A failure to write to the store is local: not retried, not the network's.
+            Err(e @ StoreError::Io { .. }) if !reader.failed => Err(e.into()),
+            Err(StoreError::Io { source, .. }) if is_overflow(&source) => Err(too_large(
+                "it kept sending past that size; a body longer than its descriptor says is \
+                 refused",
+            )),
+            Err(StoreError::Io { source, .. }) if is_wrapped_deadline(&source) => {
+                Err(RegistryError::Deadline {
+                    what: what.into(),
+                    host,
+                    budget,
+                })
+            }
+            Err(StoreError::Io { source, .. }) => Err(RegistryError::Transport {
+                what: what.into(),
+                host,
+                detail: format!(
+                    "the download broke off ({})",
+                    printable(&source.to_string(), 200)
                 ),
-                headers: vec![],
-                body: ReqBody::Empty,
-                registry,
-                scopes,
-                what: &what,
-                auth: AuthMode::Registry,
-                size_hint: blob.size,
-            };
-            let resp = self.execute(&req, true)?;
-            if resp.status != 200 {
-                let (status, _, body) = finish(resp);
-                if status == 404 {
-                    return Err(RegistryError::NotFound {
-                        what,
-                        reference: format!("{}@{}", reference.name(), blob.digest),
-                        message: super::error::registry_message(&body),
-                    });
-                }
-                return Err(status_error(&what, registry, status, &body));
-            }
-            let (host, budget) = (resp.host.clone(), resp.budget);
-            let too_large = |detail: String| RegistryError::TooLarge {
-                what: what.clone(),
-                host: host.clone(),
-                declared: blob.size,
-                detail,
-            };
-            let announced = resp
-                .header("content-length")
-                .and_then(|v| v.trim().parse::<u64>().ok());
-            if let Some(n) = announced.filter(|n| *n > blob.size) {
-                return Err(too_large(format!("it announced {n} bytes")));
-            }
-            let mut reader = Bounded {
-                inner: Counting {
-                    inner: resp.body.into_reader(),
-                    stats: self.stats.clone(),
-                },
-                left: blob.size,
-                failed: false,
-            };
-            let err = match store.put_verified(&blob.digest, &mut reader) {
-                Ok(_) => return Ok(()),
-                Err(StoreError::DigestMismatch { actual, .. }) => RegistryError::DigestMismatch {
-                    what: what.clone(),
-                    host: host.clone(),
-                    expected: blob.digest.to_string(),
-                    actual: actual.to_string(),
-                },
-                // A failure to write to the store is local: not retried, not the network's.
-                Err(e @ StoreError::Io { .. }) if !reader.failed => return Err(e.into()),
-                Err(StoreError::Io { source, .. }) if is_overflow(&source) => {
-                    return Err(too_large(
-                        "it kept sending past that size; a body longer than its descriptor \
-                         says is refused"
-                            .into(),
-                    ));
-                }
-                Err(StoreError::Io { source, .. }) if is_wrapped_deadline(&source) => {
-                    RegistryError::Deadline {
-                        what: what.clone(),
-                        host: host.clone(),
-                        budget,
-                    }
-                }
-                Err(StoreError::Io { source, .. }) => RegistryError::Transport {
-                    what: what.clone(),
-                    host: host.clone(),
-                    detail: format!(
-                        "the download broke off ({})",
-                        printable(&source.to_string(), 200)
-                    ),
-                },
-                Err(e) => return Err(e.into()),
-            };
-            attempts.pause(&what, err, None)?;
+            }),
+            Err(e) => Err(e.into()),
         }
     }
 }

@@ -208,7 +208,28 @@ impl RegistryClient {
             return Err(RegistryError::Deadline { what, host, budget });
         }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
-        let result = match &req.body {
+        let resp = self.run_with_body(req, builder, left)?.map_err(fail)?;
+        let (parts, body) = resp.into_parts();
+        Ok(Resp {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+            host,
+            budget,
+        })
+    }
+}
+
+impl RegistryClient {
+    /// Attaches the request's body (a `content-length` for every kind) and runs it within
+    /// `left`. The outer error is local (the request cannot be built or a file read).
+    fn run_with_body(
+        &self,
+        req: &Req,
+        mut builder: http::request::Builder,
+        left: Duration,
+    ) -> Result<Result<http::Response<ureq::Body>, ureq::Error>, RegistryError> {
+        Ok(match &req.body {
             ReqBody::Empty => {
                 if matches!(req.method, Method::PUT | Method::POST | Method::PATCH) {
                     builder = builder.header("content-length", "0");
@@ -243,20 +264,9 @@ impl RegistryClient {
                 let body = ureq::SendBody::from_owned_reader(reader);
                 self.run_within(builder.body(body).map_err(|e| invalid(req, e))?, left)
             }
-        };
-        let resp = result.map_err(fail)?;
-        let (parts, body) = resp.into_parts();
-        Ok(Resp {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            body,
-            host,
-            budget,
         })
     }
-}
 
-impl RegistryClient {
     /// Runs one request with at most `left` for all of it, response body included.
     fn run_within<S: ureq::AsSendBody>(
         &self,
