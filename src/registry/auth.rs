@@ -268,8 +268,8 @@ pub fn parse_challenge(header: &str) -> Option<Challenge> {
         while chars.peek().is_some_and(|c| c.is_whitespace()) {
             chars.next();
         }
-        if chars.peek() != Some(&'=') {
-            // A token68 or junk: skip to the next comma.
+        if chars.peek() != Some(&'=') || !name.chars().all(is_token_char) {
+            // A token68, a name that is not a token, or junk: skip to the next comma.
             while chars.next().is_some_and(|c| c != ',') {}
             continue;
         }
@@ -309,6 +309,11 @@ pub fn parse_challenge(header: &str) -> Option<Challenge> {
         scheme: scheme.to_ascii_lowercase(),
         params,
     })
+}
+
+/// RFC 7230 `tchar`: the characters of a token such as a parameter name.
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
 
 /// The answer of a token server (docker's `token`, OAuth2's `access_token`).
