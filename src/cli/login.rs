@@ -45,7 +45,7 @@ pub fn run(args: LoginArgs) -> CommandResult {
     let options = args.registry_flags.options();
     let helper_timeout = options.credentials.helper_timeout;
     let client = RegistryClient::new(options)?;
-    client
+    let checked = client
         .check_login(
             &registry,
             Credential::Basic {
@@ -78,6 +78,12 @@ pub fn run(args: LoginArgs) -> CommandResult {
         "Login succeeded for {registry} as {username}; credentials saved in {place}{}",
         path.display()
     );
+    if !checked {
+        eprintln!(
+            "note: {registry} asks for no credentials, so they could not be checked; they are \
+             saved for when it does"
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

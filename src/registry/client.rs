@@ -391,8 +391,13 @@ impl RegistryClient {
     }
 
     /// Logs in with `credential` (instead of stored ones) and checks it works: what
-    /// `gopack login` does before saving anything.
-    pub fn check_login(&self, registry: &str, credential: Credential) -> Result<(), RegistryError> {
+    /// `gopack login` does before saving anything. Returns true when the registry asked for
+    /// credentials and accepted these, false when it asks for none (so nothing was checked).
+    pub fn check_login(
+        &self,
+        registry: &str,
+        credential: Credential,
+    ) -> Result<bool, RegistryError> {
         self.with_host(registry, |h| {
             *h = HostAuth::default();
             h.credential = Some(Some(credential));
@@ -413,7 +418,7 @@ impl RegistryClient {
         let status = resp.status;
         let message = registry_message(&resp.bytes(MAX_ERROR_BODY).unwrap_or_default());
         match status {
-            200 => Ok(()),
+            200 => Ok(self.with_host(registry, |h| h.challenge.is_some())),
             401 | 403 => Err(RegistryError::Unauthorized {
                 what: "logging in".into(),
                 host: registry.into(),

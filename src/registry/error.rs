@@ -30,13 +30,25 @@ pub enum RegistryError {
         login: String,
     },
     #[error(
-        "{what}: {host} requires credentials ({status}: {message}) and none is stored for it. \
-         Run `{login}`"
+        "{what}: {host} refused access without credentials ({status}: {message}), and none is \
+         stored for it. The repository may need a login (run `{login}`) — or not exist, which \
+         registries answer the same way"
     )]
     NoCredentials {
         what: String,
         host: String,
         status: u16,
+        message: String,
+        login: String,
+    },
+    #[error(
+        "{what}: {host} denied it ({message}): the credentials were accepted but do not allow \
+         this on this repository (or it does not exist). Check the account's permissions, or \
+         log in as another user with `{login}`"
+    )]
+    Denied {
+        what: String,
+        host: String,
         message: String,
         login: String,
     },
@@ -52,24 +64,21 @@ pub enum RegistryError {
         target: String,
         target_host: String,
     },
-    #[error("{what}: cannot resolve the host `{host}`; check the registry name in the reference")]
+    #[error("{what}: cannot resolve the host `{host}`; check the name, and the network or DNS")]
     UnknownHost { what: String, host: String },
-    #[error(
-        "{what}: cannot connect to {host} ({detail}). Is the registry running and the port right?"
-    )]
+    #[error("{what}: cannot connect to {host} ({detail}). Is it running, and is the port right?")]
     Connect {
         what: String,
         host: String,
         detail: String,
     },
-    #[error(
-        "{what}: the TLS connection to {host} failed ({detail}). If it uses a private CA, pass \
-         --registry-ca FILE; if it serves plain HTTP, pass --insecure-registry {host}"
-    )]
+    #[error("{what}: the TLS connection to {host} failed ({detail}). {hint}")]
     Tls {
         what: String,
         host: String,
         detail: String,
+        /// What to do about it, from the kind of failure.
+        hint: String,
     },
     #[error(
         "{what}: {host} answers plain HTTP, not TLS. If that is expected, pass \

@@ -52,6 +52,18 @@ impl RegistryClient {
                         });
                         continue;
                     }
+                    403 if matches!(req.auth, AuthMode::Registry)
+                        && self.has_credential(req.registry) =>
+                    {
+                        let message =
+                            registry_message(&resp.bytes(MAX_ERROR_BODY).unwrap_or_default());
+                        return Err(RegistryError::Denied {
+                            what: req.what.into(),
+                            host: req.registry.into(),
+                            message,
+                            login: self.login_command(req.registry),
+                        });
+                    }
                     401 | 403 if matches!(req.auth, AuthMode::Registry) => {
                         let status = resp.status;
                         let message =
@@ -371,11 +383,13 @@ pub(crate) fn transport_error(
             }
         }
         ureq::Error::Tls(m) => RegistryError::Tls {
+            hint: tls_hint(None, &host),
             what,
             host,
             detail: m.into(),
         },
         ureq::Error::Rustls(r) => RegistryError::Tls {
+            hint: tls_hint(Some(&r), &host),
             what,
             host,
             detail: printable(&r.to_string(), 300),
@@ -386,11 +400,13 @@ pub(crate) fn transport_error(
                     RegistryError::PlainHttp { what, host }
                 }
                 Some(e) => RegistryError::Tls {
+                    hint: tls_hint(Some(e), &host),
                     what,
                     host,
                     detail: printable(&e.to_string(), 300),
                 },
                 None => RegistryError::Tls {
+                    hint: tls_hint(None, &host),
                     what,
                     host,
                     detail: printable(&io.to_string(), 300),
@@ -424,6 +440,33 @@ pub(crate) fn transport_error(
             host,
             detail: printable(&other.to_string(), 300),
         },
+    }
+}
+
+/// What to do about a TLS failure at `host`, from its kind.
+fn tls_hint(error: Option<&rustls::Error>, host: &str) -> String {
+    use rustls::CertificateError as C;
+    match error {
+        Some(rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature)) => {
+            "Its certificate is not signed by a CA gopack trusts: if it uses a private CA, pass \
+             --registry-ca FILE (that CA's PEM certificate)"
+                .into()
+        }
+        Some(rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        )) => format!(
+            "Its certificate is not issued for the name `{host}`: reach it by a name the \
+             certificate holds"
+        ),
+        Some(rustls::Error::InvalidCertificate(
+            C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. },
+        )) => "Its certificate is outside its validity dates: renew it, or check this \
+               machine's clock"
+            .into(),
+        _ => format!(
+            "If it uses a private CA, pass --registry-ca FILE; if it serves plain HTTP, pass \
+             --insecure-registry {host}"
+        ),
     }
 }
 

@@ -466,3 +466,83 @@ fn unknown_errors_stay_registry_errors() {
     assert!(matches!(err, RegistryError::BadResponse { .. }), "{err}");
     assert!(!err.to_string().contains("HTTPS"), "{err}");
 }
+
+#[test]
+fn refusals_and_certificate_failures_are_told_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = TlsIdentity::new(dir.path());
+    // Accepted credentials without the permission: not "refused the credentials".
+    let registry = HostileServer::tls(&id, |r| {
+        if r.header("authorization") != Some(&format!("Basic {}", basic())) {
+            return Reply::challenge(r#"Basic realm="hostile""#);
+        }
+        match r.path() {
+            "/v2/" => Reply::json(200, "{}"),
+            _ => Reply::json(
+                403,
+                r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#,
+            ),
+        }
+    });
+    let host = registry.host();
+    let config = docker_config(dir.path(), &host);
+    let ca = vec!["--registry-ca".to_string(), id.ca_pem.display().to_string()];
+    let out = pull(dir.path(), &format!("{host}/app:v1"), Some(&config), &ca);
+    let msg = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{msg}");
+    assert!(
+        msg.contains("requested access to the resource is denied"),
+        "{msg}"
+    );
+    assert!(msg.contains("do not allow"), "{msg}");
+    assert!(!msg.contains("refused the credentials"), "{msg}");
+
+    // Without credentials: a refusal that may also mean "no such repository".
+    let out = pull(dir.path(), &format!("{host}/app:v1"), None, &ca);
+    let msg = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{msg}");
+    assert!(msg.contains("none is stored"), "{msg}");
+    assert!(msg.contains("not exist"), "{msg}");
+
+    // A certificate for another name: the hint is about the name, not about CAs or HTTP.
+    let named = TlsIdentity::for_names(&dir.path().join("named"), &["localhost"]);
+    let image = Arc::new(FakeImage::new("app", 6));
+    let other = {
+        let image = image.clone();
+        HostileServer::tls(&named, move |r| {
+            image.answer(r).unwrap_or(Reply::status(404))
+        })
+    };
+    let out = pull(
+        dir.path(),
+        &format!("{}/app:v1", other.host()),
+        None,
+        &["--registry-ca".into(), named.ca_pem.display().to_string()],
+    );
+    let msg = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{msg}");
+    assert!(msg.contains("not issued for the name"), "{msg}");
+    assert!(!msg.contains("--insecure-registry"), "{msg}");
+    let out = pull(
+        dir.path(),
+        &format!("{}/app:v1", other.localhost()),
+        None,
+        &["--registry-ca".into(), named.ca_pem.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    // Logging in where nothing is asked: not a silent "success" of unchecked credentials.
+    let open = HostileServer::plain(|_| Reply::json(200, "{}"));
+    let mut cmd = gopack();
+    cmd.env("DOCKER_CONFIG", dir.path().join("open"))
+        .args(["login", &open.host(), "-u", USER, "--password-stdin"])
+        .args(["--insecure-registry", &open.host()]);
+    let out = run_with_stdin(cmd, PASSWORD);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("asks for no credentials"),
+        "{}",
+        text(&out)
+    );
+    assert!(!open.saw_authorization());
+}

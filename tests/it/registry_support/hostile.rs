@@ -93,6 +93,11 @@ pub struct TlsIdentity {
 impl TlsIdentity {
     /// A new CA and server certificate; the CA's PEM is written into `dir`.
     pub fn new(dir: &Path) -> TlsIdentity {
+        TlsIdentity::for_names(dir, &["127.0.0.1", "localhost"])
+    }
+
+    /// A new CA and a server certificate for exactly these names.
+    pub fn for_names(dir: &Path, names: &[&str]) -> TlsIdentity {
         use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
         let ca_key = KeyPair::generate().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -104,7 +109,8 @@ impl TlsIdentity {
         let issuer = Issuer::new(ca_params, ca_key);
         let key = KeyPair::generate().unwrap();
         let params =
-            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
         let cert = params.signed_by(&key, &issuer).unwrap();
         std::fs::create_dir_all(dir).unwrap();
         let ca_pem = dir.join(format!("ca-{}.pem", crate::registry_support::free_port()));
