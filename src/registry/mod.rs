@@ -19,6 +19,7 @@
 mod auth;
 mod client;
 mod credentials;
+mod download;
 mod error;
 mod pull;
 mod push;
