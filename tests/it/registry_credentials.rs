@@ -3,6 +3,7 @@
 //! registry never breaks the others, a helper that hangs is stopped, `gopack login` prompts on a
 //! terminal without echo, `gopack logout` forgets, and the advice in auth errors works as printed.
 
+use crate::common;
 use crate::registry_support;
 
 use std::os::unix::fs::PermissionsExt;
@@ -97,6 +98,9 @@ fn registry_with_image(dir: &Path) -> Registry {
 
 #[test]
 fn a_failing_credential_helper_never_shows_what_it_printed() {
+    if !common::require_tool("docker-registry") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
     helper(
@@ -124,6 +128,9 @@ fn a_failing_credential_helper_never_shows_what_it_printed() {
 
 #[test]
 fn a_hanging_credential_helper_is_stopped_and_named() {
+    if !common::require_tool("docker-registry") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
     helper(&bin, "stuck", "sleep 300");
@@ -153,6 +160,9 @@ fn a_hanging_credential_helper_is_stopped_and_named() {
 
 #[test]
 fn a_bad_config_entry_is_skipped_with_a_warning_naming_only_its_key() {
+    if !common::require_tool("docker-registry") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let registry = registry_with_image(dir.path());
     let host = registry.host();
@@ -217,6 +227,9 @@ fn login_command(registry: &Registry, docker: &Path) -> std::process::Command {
 
 #[test]
 fn login_prompts_on_a_terminal_without_echo_and_logout_forgets() {
+    if !common::require_tool("docker-registry") || !common::require_tool("python3") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let registry = Registry::start_tls_auth();
     let host = registry.host();
@@ -321,6 +334,9 @@ fn logout_erases_from_the_credential_helper() {
 
 #[test]
 fn the_login_advice_in_auth_errors_works_as_printed() {
+    if !common::require_tool("docker-registry") || !common::require_tool("python3") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let registry = registry_with_image(dir.path());
     let docker = dir.path().join("docker");

@@ -5,6 +5,7 @@
 //! stay on TLS to the registry or a realm the user trusts; every transfer is bounded; every
 //! message says what really happened.
 
+use crate::common;
 use crate::registry_support;
 
 use std::sync::{Arc, Mutex};
@@ -393,6 +394,9 @@ fn a_huge_token_gets_a_message_about_the_token() {
 
 #[test]
 fn plain_http_to_an_https_registry_says_it_serves_https() {
+    if !common::require_tool("docker-registry") {
+        return;
+    }
     let registry = Registry::start_tls_auth();
     let host = registry.host();
     let dir = tempfile::tempdir().unwrap();
@@ -411,6 +415,9 @@ fn plain_http_to_an_https_registry_says_it_serves_https() {
 
 #[test]
 fn loopback_registries_work_over_plain_http_without_insecure_registry() {
+    if !common::require_tool("docker-registry") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let store = BlobStore::open(dir.path().join("store")).unwrap();
     let (images, _) = build_images(&store, 5, &["linux/amd64"], 20_000);

@@ -17,7 +17,10 @@ use registry_support::{Registry, noise};
 
 #[test]
 fn base_layers_in_the_same_registry_are_mounted_even_when_already_in_the_store() {
-    if !common::require_tool("go") || !common::require_tool("skopeo") {
+    if !common::require_tool("go")
+        || !common::require_tool("skopeo")
+        || !common::require_tool("docker-registry")
+    {
         return;
     }
     let registry = Registry::start_plain();
