@@ -327,13 +327,18 @@ impl RegistryClient {
     /// A loopback registry not named insecure is tried over HTTPS first, then plain HTTP.
     pub(crate) fn prepare(&self, registry: &str, scopes: &[String]) -> Result<(), RegistryError> {
         if !self.with_host(registry, |h| h.probed) {
-            let (status, challenge) = match self.probe(registry, scopes) {
-                Err(RegistryError::PlainHttp { .. })
-                    if is_loopback(api_host(registry)) && !self.named_insecure(registry) =>
+            // A loopback registry is tried over HTTPS once, then over plain HTTP when the
+            // server did not speak TLS (it answered plain HTTP, or dropped the handshake).
+            let try_plain = is_loopback(api_host(registry)) && !self.named_insecure(registry);
+            let (status, challenge) = match self.probe(registry, scopes, !try_plain) {
+                Err(RegistryError::PlainHttp { .. } | RegistryError::Transport { .. })
+                    if try_plain =>
                 {
                     self.with_host(registry, |h| h.plain_http = true);
-                    self.probe(registry, scopes)?
+                    self.probe(registry, scopes, true)?
                 }
+                // It does speak TLS; other passing trouble gets the usual retries.
+                Err(e) if try_plain && e.is_transient() => self.probe(registry, scopes, true)?,
                 other => other?,
             };
             if status != 200 && status != 401 {
@@ -356,11 +361,13 @@ impl RegistryClient {
             .map(|_| ())
     }
 
-    /// `GET /v2/`: its status and, on 401, the challenge.
+    /// `GET /v2/`: its status and, on 401, the challenge; transient failures retried when
+    /// `retry` is set.
     fn probe(
         &self,
         registry: &str,
         scopes: &[String],
+        retry: bool,
     ) -> Result<(u16, Option<Challenge>), RegistryError> {
         let what = "contacting the registry";
         let req = Req {
@@ -374,7 +381,7 @@ impl RegistryClient {
             auth: AuthMode::None,
             size_hint: MAX_ERROR_BODY,
         };
-        let resp = self.execute(&req, true)?;
+        let resp = self.execute(&req, retry)?;
         let status = resp.status;
         let challenge = resp
             .header("www-authenticate")
