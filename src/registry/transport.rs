@@ -340,16 +340,21 @@ fn has_scheme(reference: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
-/// Whether `host[:port]` names the loopback interface: `localhost`, `127.0.0.0/8` or `::1`.
-pub(crate) fn is_loopback(host: &str) -> bool {
-    let name = if let Some(rest) = host.strip_prefix('[') {
+/// The host name or address of `host[:port]` (`[::1]:5000` → `::1`).
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
         rest.split(']').next().unwrap_or("")
     } else {
         match host.rsplit_once(':') {
             Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
             _ => host,
         }
-    };
+    }
+}
+
+/// Whether `host[:port]` names the loopback interface: `localhost`, `127.0.0.0/8` or `::1`.
+pub(crate) fn is_loopback(host: &str) -> bool {
+    let name = host_name(host);
     name.eq_ignore_ascii_case("localhost")
         || name.parse::<Ipv4Addr>().is_ok_and(|a| a.is_loopback())
         || name.parse::<Ipv6Addr>().is_ok_and(|a| a.is_loopback())
@@ -455,8 +460,9 @@ fn tls_hint(error: Option<&rustls::Error>, host: &str) -> String {
         Some(rustls::Error::InvalidCertificate(
             C::NotValidForName | C::NotValidForNameContext { .. },
         )) => format!(
-            "Its certificate is not issued for the name `{host}`: reach it by a name the \
-             certificate holds"
+            "Its certificate is not issued for the name `{}`: reach it by a name the \
+             certificate holds",
+            host_name(host)
         ),
         Some(rustls::Error::InvalidCertificate(
             C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. },
