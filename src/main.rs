@@ -24,6 +24,8 @@ enum Command {
     Plan(cli::plan::PlanArgs),
     /// Check registry credentials and save them in docker's config format
     Login(cli::login::LoginArgs),
+    /// Forget the credentials saved for a registry
+    Logout(cli::logout::LogoutArgs),
     /// Save an image from a registry as an OCI image layout (oci:DIR)
     Pull(cli::pull::PullArgs),
 }
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => cli::lint::run(args),
         Command::Dockerfile(args) => cli::dockerfile::run(args),
         Command::Login(args) => cli::login::run(args),
+        Command::Logout(args) => cli::logout::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Pull(args) => cli::pull::run(args),
     };

@@ -6,6 +6,7 @@ pub mod build;
 pub mod dockerfile;
 pub mod lint;
 pub mod login;
+pub mod logout;
 pub mod plan;
 pub mod plan_flags;
 pub mod pull;
