@@ -450,3 +450,15 @@ fn endless_and_special_inputs_are_bounded() {
     writer.join().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_gopath_install_of_the_copied_sources_is_a_program_build() {
+    let f = findings(
+        "FROM golang:1.10\nCOPY . /go/src/github.com/x/app\nRUN go install github.com/x/app\nCMD [\"app\"]\n",
+    );
+    assert!(at(&f, 3, "GO102") && at(&f, 3, "GO103"), "{f:?}");
+    // In a module, `go install example.com/lib/...` only warms the cache.
+    let f =
+        findings("FROM golang:1.24\nCOPY go.mod go.sum ./\nRUN go install github.com/x/lib/...\n");
+    assert!(!has(&f, "GO102") && !has(&f, "GO103"), "{f:?}");
+}

@@ -204,6 +204,8 @@ pub(crate) struct GoCmd {
     pub sub: String,
     pub args: Vec<String>,
     pub env: HashMap<String, String>,
+    /// GOPATH mode: the packages are the sources an earlier COPY put at `…/src/<package>`.
+    pub gopath_local: bool,
 }
 
 /// go build/install flags that take a value.
@@ -317,9 +319,10 @@ impl GoCmd {
             "install" => {
                 let pkgs = self.packages();
                 !self.is_tool_install()
-                    && pkgs
-                        .iter()
-                        .all(|p| p.starts_with('.') || p.starts_with('/'))
+                    && (self.gopath_local
+                        || pkgs
+                            .iter()
+                            .all(|p| p.starts_with('.') || p.starts_with('/')))
             }
             _ => false,
         }
@@ -436,6 +439,7 @@ impl<'a> Facts<'a> {
                 libc,
             });
         }
+        mark_gopath_sources(df, &mut runs);
         Facts {
             df,
             input,
@@ -479,6 +483,33 @@ impl<'a> Facts<'a> {
                     .and_then(|f| f.value.as_deref())
                     .is_some_and(|v| self.df.stage_by_ref(v).is_some())
         })
+    }
+}
+
+/// `COPY . /go/src/example.com/app` then `go install example.com/app`: in GOPATH mode the
+/// package is the copied source, so the install links the program.
+fn mark_gopath_sources(df: &Dockerfile, runs: &mut [Run<'_>]) {
+    for run in runs.iter_mut().filter(|r| !r.onbuild) {
+        let Some(stage) = run.stage else { continue };
+        let dests: Vec<String> = df
+            .chain_body(stage)
+            .into_iter()
+            .take_while(|i| !std::ptr::eq(*i, run.outer))
+            .filter(|i| i.flag("from").is_none())
+            .filter_map(|i| match &i.args {
+                Args::Copy { dest, .. } => Some(dest.value.trim_end_matches('/').to_string()),
+                _ => None,
+            })
+            .collect();
+        for g in run.go.iter_mut().filter(|g| g.sub == "install") {
+            let pkgs = g.packages();
+            g.gopath_local = !pkgs.is_empty()
+                && pkgs.iter().all(|p| {
+                    dests
+                        .iter()
+                        .any(|d| d.ends_with(&format!("/src/{}", p.trim_end_matches("/..."))))
+                });
+        }
     }
 }
 
@@ -535,6 +566,7 @@ fn go_command(c: &SimpleCommand, env: &mut HashMap<String, String>) -> GoCmd {
         sub,
         args: w.get(skip..).map(<[String]>::to_vec).unwrap_or_default(),
         env: local,
+        gopath_local: false,
     }
 }
 
