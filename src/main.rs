@@ -26,6 +26,10 @@ enum Command {
     Login(cli::login::LoginArgs),
     /// Save an image from a registry as an OCI image layout (oci:DIR)
     Pull(cli::pull::PullArgs),
+    /// Show or prune gopack's cache (blob store, layer records, binaries, go list answers)
+    Cache(cli::cache::CacheArgs),
+    /// Remove the blobs of an OCI layout that no image in it uses: gc oci:DIR
+    Gc(cli::gc::GcArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +57,8 @@ fn main() -> ExitCode {
         Command::Login(args) => cli::login::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Pull(args) => cli::pull::run(args),
+        Command::Cache(args) => cli::cache::run(args),
+        Command::Gc(args) => cli::gc::run(args),
     };
     cli::finish(result)
 }
