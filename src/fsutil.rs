@@ -74,9 +74,9 @@ pub fn temp_file_in(dir: &Path) -> io::Result<NamedTempFile> {
     )))
 }
 
-/// A new staging directory in `dir` (mode 0777 minus the umask), holding a locked
-/// [`LOCK_FILE`] so that [`remove_stale_temps`] leaves it alone while its writer lives. The
-/// returned lock is that file's; it stays valid after the directory is renamed.
+/// A new staging directory in `dir` (mode 0777 minus the umask), itself locked so that
+/// [`remove_stale_temps`] leaves it alone while its writer lives (the lock follows the
+/// directory when it is renamed).
 pub fn staging_dir_in(dir: &Path) -> io::Result<(tempfile::TempDir, FileLock)> {
     for _ in 0..8 {
         let staging = tempfile::Builder::new()
@@ -84,13 +84,7 @@ pub fn staging_dir_in(dir: &Path) -> io::Result<(tempfile::TempDir, FileLock)> {
             .suffix(TEMP_SUFFIX)
             .permissions(Permissions::from_mode(DIR_MODE))
             .tempdir_in(dir)?;
-        let path = staging.path().join(LOCK_FILE);
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
+        let file = File::open(staging.path())?;
         flock(&file, libc::LOCK_EX)?;
         if file.metadata()?.nlink() > 0 {
             return Ok((staging, FileLock { _file: file }));
@@ -145,9 +139,8 @@ pub fn dir_is_writable(dir: &Path) -> io::Result<()> {
 }
 
 /// Removes the temp files and staging directories (`.gopack-*.tmp`) in `dir` whose writer is
-/// gone: those whose lock can be taken. A staging directory still without its lock file is
-/// left for a minute (its writer may be creating it). Returns how many were removed and their
-/// bytes. Errors other than "already gone" are returned; a missing `dir` is not one.
+/// gone: those whose lock can be taken. Returns how many were removed and their bytes. Errors
+/// other than "already gone" are returned; a missing `dir` is not one.
 pub fn remove_stale_temps(dir: &Path) -> io::Result<(usize, u64)> {
     remove_stale(dir, is_temp_name)
 }
@@ -177,10 +170,8 @@ fn remove_stale(dir: &Path, matches: impl Fn(&str) -> bool) -> io::Result<(usize
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),
         };
-        let removed = if meta.is_dir() {
-            remove_stale_dir(&path, &meta)?
-        } else if meta.is_file() {
-            remove_stale_file(&path)?
+        let removed = if meta.is_dir() || meta.is_file() {
+            remove_if_unlocked(&path, meta.is_dir())?
         } else {
             false
         };
@@ -192,7 +183,9 @@ fn remove_stale(dir: &Path, matches: impl Fn(&str) -> bool) -> io::Result<(usize
     Ok((count, bytes))
 }
 
-fn remove_stale_file(path: &Path) -> io::Result<bool> {
+/// Removes a temp file or staging directory whose lock nobody holds. A writer that locks its
+/// new temp just after this removed it sees a link count of 0 and makes another.
+fn remove_if_unlocked(path: &Path, is_dir: bool) -> io::Result<bool> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
@@ -201,26 +194,11 @@ fn remove_stale_file(path: &Path) -> io::Result<bool> {
     if !try_lock(&file)? {
         return Ok(false);
     }
-    ignore_missing(fs::remove_file(path))?;
-    Ok(true)
-}
-
-fn remove_stale_dir(path: &Path, meta: &fs::Metadata) -> io::Result<bool> {
-    match File::open(path.join(LOCK_FILE)) {
-        Ok(lock) => {
-            if !try_lock(&lock)? {
-                return Ok(false);
-            }
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let age = meta.modified()?.elapsed().unwrap_or_default();
-            if age < Duration::from_secs(60) {
-                return Ok(false);
-            }
-        }
-        Err(e) => return Err(e),
+    if is_dir {
+        ignore_missing(fs::remove_dir_all(path))?;
+    } else {
+        ignore_missing(fs::remove_file(path))?;
     }
-    ignore_missing(fs::remove_dir_all(path))?;
     Ok(true)
 }
 

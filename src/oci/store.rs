@@ -236,7 +236,7 @@ impl BlobStore {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(io_err(&self.path(digest))(e).into()),
             };
-            temp.write_all(&buf[..n]).map_err(write_err)?;
+            temp.as_file_mut().write_all(&buf[..n]).map_err(write_err)?;
         }
         temp.as_file().sync_all().map_err(write_err)?;
         temp.persist(dest).map_err(|e| write_err(e.error))?;

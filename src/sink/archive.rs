@@ -233,7 +233,10 @@ fn check_archive_path(file: &Path) -> Result<(), SinkError> {
 /// renamed into place when complete.
 struct AtomicTar {
     dest: PathBuf,
-    builder: tar::Builder<BufWriter<NamedTempFile>>,
+    temp: NamedTempFile,
+    /// Writes through a duplicate of the temp file's descriptor, so errors are the system's
+    /// own (not wrapped with the temp file's name).
+    builder: tar::Builder<BufWriter<fs::File>>,
     /// The first failed read of a blob, so that a failing read is not blamed on the output.
     read_error: Rc<RefCell<Option<(PathBuf, io::Error)>>>,
 }
@@ -246,11 +249,13 @@ impl AtomicTar {
         let parent = fsutil::parent_of(dest);
         fsutil::create_dirs(&parent).map_err(write_err(&parent))?;
         fsutil::remove_stale_temps(&parent).map_err(write_err(&parent))?;
-        let file = fsutil::temp_file_in(&parent).map_err(write_err(dest))?;
+        let temp = fsutil::temp_file_in(&parent).map_err(write_err(dest))?;
+        let file = temp.as_file().try_clone().map_err(write_err(dest))?;
         let mut builder = tar::Builder::new(BufWriter::with_capacity(1 << 20, file));
         builder.mode(tar::HeaderMode::Deterministic);
         Ok(AtomicTar {
             dest: dest.to_path_buf(),
+            temp,
             builder,
             read_error: Rc::default(),
         })
@@ -317,10 +322,10 @@ impl AtomicTar {
     fn finish(self) -> Result<(), SinkError> {
         let dest = self.dest.clone();
         let buffered = self.builder.into_inner().map_err(write_err(&dest))?;
-        let temp = buffered
+        buffered
             .into_inner()
             .map_err(|e| write_err(&dest)(e.into_error()))?;
-        fsutil::commit(temp, &dest).map_err(write_err(&dest))?;
+        fsutil::commit(self.temp, &dest).map_err(write_err(&dest))?;
         Ok(())
     }
 }

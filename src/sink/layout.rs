@@ -248,7 +248,7 @@ fn create_layout(
 ) -> Result<bool, SinkError> {
     let parent = fsutil::parent_of(dir);
     let (staging, _lock) = fsutil::staging_dir_in(&parent).map_err(write_err(&parent))?;
-    fill_layout(store, staging.path(), blobs, entries)?;
+    fill_layout(store, staging.path(), blobs, entries).map_err(|e| e.at(dir))?;
     match fs::rename(staging.path(), dir) {
         Ok(()) => {
             let _ = staging.keep();
@@ -290,7 +290,9 @@ fn fill_layout(
 pub(super) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), SinkError> {
     let parent = fsutil::parent_of(path);
     let mut temp = fsutil::temp_file_in(&parent).map_err(write_err(path))?;
-    temp.write_all(bytes).map_err(write_err(path))?;
+    temp.as_file_mut()
+        .write_all(bytes)
+        .map_err(write_err(path))?;
     fsutil::commit(temp, path).map_err(write_err(path))?;
     Ok(())
 }

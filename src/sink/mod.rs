@@ -337,22 +337,37 @@ pub enum SinkError {
 
 /// An I/O error with the reason in words people act on.
 fn describe_io(e: &io::Error) -> String {
-    let hint = match e.raw_os_error() {
-        Some(libc::ENOSPC) => {
+    use io::ErrorKind as K;
+    let hint = match e.kind() {
+        K::StorageFull => {
             "; the file system holding it is full: free space there or choose another --output"
         }
-        Some(libc::EDQUOT) => {
+        K::QuotaExceeded => {
             "; your disk quota there is used up: free space or choose another --output"
         }
-        Some(libc::EROFS) => "; it is on a read-only file system: choose another --output",
-        Some(libc::EACCES | libc::EPERM) => {
+        K::ReadOnlyFilesystem => "; it is on a read-only file system: choose another --output",
+        K::PermissionDenied => {
             "; you may not write there: choose another --output or fix the permissions"
         }
-        Some(libc::ENOTDIR) => "; a part of the path is a file, not a directory",
-        Some(libc::EIO) => "; the device reported an I/O error",
+        K::NotADirectory => "; a part of the path is a file, not a directory",
+        _ if e.raw_os_error() == Some(libc::EIO) => "; the device reported an I/O error",
         _ => "",
     };
     format!("{e}{hint}")
+}
+
+impl SinkError {
+    /// The same error, a failed write reported against `path` (the output the user named
+    /// rather than a staging name inside it).
+    fn at(self, path: &Path) -> SinkError {
+        match self {
+            SinkError::Write { error, .. } => SinkError::Write {
+                path: path.to_path_buf(),
+                error,
+            },
+            other => other,
+        }
+    }
 }
 
 fn write_err(path: &Path) -> impl FnOnce(io::Error) -> SinkError + '_ {
