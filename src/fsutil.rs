@@ -6,6 +6,8 @@
 //! `flock(2)` for as long as its writer lives. The kernel drops the lock when the process dies,
 //! however it dies, so [`remove_stale_temps`] removes exactly the temp files of killed runs.
 
+#![warn(missing_docs)]
+
 use std::fs::{self, File, Permissions};
 use std::io;
 use std::os::fd::AsRawFd;
@@ -219,14 +221,25 @@ pub struct FileLock {
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// The lock file could not be created or locked.
-    #[error("cannot lock {path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    #[error("cannot lock {}: {error}", .path.display())]
+    Io {
+        /// The lock file.
+        path: PathBuf,
+        /// What the system said.
+        error: io::Error,
+    },
     /// Another process held the lock for the whole wait.
     #[error(
-        "another gopack process has held {path} for {waited:?}; wait for it to finish (a lock is \
-         released when its process exits, so a lock held this long belongs to a running process)"
+        "another gopack process has held {} for {waited:?}; wait for it to finish (a lock is \
+         released when its process exits, so a lock held this long belongs to a running process)",
+        .path.display()
     )]
-    Timeout { path: PathBuf, waited: Duration },
+    Timeout {
+        /// The lock file.
+        path: PathBuf,
+        /// How long gopack waited.
+        waited: Duration,
+    },
 }
 
 impl FileLock {
@@ -237,9 +250,9 @@ impl FileLock {
         timeout: Duration,
         waiting: &dyn Fn(),
     ) -> Result<FileLock, LockError> {
-        let io_err = |source| LockError::Io {
+        let io_err = |error| LockError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         };
         let file = File::options()
             .read(true)

@@ -21,6 +21,8 @@
 //! `gopack cache info` reports each part; `gopack cache prune` removes what has not been used
 //! for a while (and temp files of killed runs).
 
+#![warn(missing_docs)]
+
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -43,14 +45,24 @@ const CACHEDIR_TAG_TEXT: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 pub enum CacheError {
     /// A file of the cache could not be read or written.
     #[error("cannot use gopack's cache at {}: {error}", .path.display())]
-    Io { path: PathBuf, error: io::Error },
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the system said.
+        error: io::Error,
+    },
     /// A newer gopack wrote the cache in a format this one does not know.
     #[error(
         "gopack's cache at {} has format {found}, newer than this gopack's {FORMAT}; use the \
          newer gopack, or point GOPACK_CACHE at another directory",
         .root.display()
     )]
-    NewerFormat { root: PathBuf, found: u32 },
+    NewerFormat {
+        /// The cache directory.
+        root: PathBuf,
+        /// The format recorded there.
+        found: u32,
+    },
     /// The content store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -19,6 +19,8 @@
 //! layout take turns on a lock file; temp files of killed runs are removed by the next write.
 //! New files follow the umask (0666 minus it), like `cp`.
 
+#![warn(missing_docs)]
+
 mod archive;
 mod layout;
 mod naming;
@@ -282,7 +284,12 @@ pub fn publish(
 pub enum SinkError {
     /// Writing a file or directory of the output failed.
     #[error("cannot write {}: {}", .path.display(), describe_io(.error))]
-    Write { path: PathBuf, error: io::Error },
+    Write {
+        /// The file or directory of the output.
+        path: PathBuf,
+        /// What the system said.
+        error: io::Error,
+    },
     /// Reading a blob from gopack's cache failed (the output is not to blame).
     #[error(transparent)]
     Store(#[from] crate::oci::StoreError),
@@ -292,7 +299,12 @@ pub enum SinkError {
          Choose another --output (a new or empty directory, or an existing layout)",
         .dir.display(), .foreign.join(", ")
     )]
-    NotALayout { dir: PathBuf, foreign: Vec<String> },
+    NotALayout {
+        /// The directory.
+        dir: PathBuf,
+        /// The names in it that are not layout parts (at most 5, then `…`).
+        foreign: Vec<String>,
+    },
     /// The layout path names a file.
     #[error(
         "{} is a file, not a directory; an oci: output is a directory (for one file, use \
@@ -313,7 +325,12 @@ pub enum SinkError {
          other images. Repair it, or write to another --output",
         .dir.display()
     )]
-    BadIndex { dir: PathBuf, reason: String },
+    BadIndex {
+        /// The layout directory.
+        dir: PathBuf,
+        /// Why it cannot be read.
+        reason: String,
+    },
     /// The layout's lock could not be taken.
     #[error(transparent)]
     Lock(#[from] fsutil::LockError),
@@ -323,7 +340,10 @@ pub enum SinkError {
          Build one platform (--platform linux/amd64) for `docker load`, or use --output \
          oci-archive:FILE for a multi-platform archive"
     )]
-    DockerArchiveMultiPlatform { platforms: usize },
+    DockerArchiveMultiPlatform {
+        /// Platforms asked for.
+        platforms: usize,
+    },
     /// A name (tag, reference) the output cannot hold.
     #[error("{0}")]
     Name(String),
