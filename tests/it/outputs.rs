@@ -808,3 +808,67 @@ fn a_docker_archive_loads_into_podman_under_the_name_it_was_given() {
         .collect();
     assert_eq!(tags, [&Value::from("example.org/webcheck:v1")]);
 }
+
+#[test]
+fn layout_blobs_are_hard_links_to_the_store() {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let layout = tmp.path().join("out");
+    run_ok(
+        gopack(&cache)
+            .current_dir(repo_root())
+            .args(["build", "./testdata/hello", "-q", "-o"])
+            .arg(format!("oci:{}", layout.display())),
+    );
+    let blobs: Vec<_> = std::fs::read_dir(layout.join("blobs/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect();
+    assert_eq!(blobs.len(), 4);
+    for blob in blobs {
+        let stored = cache.join("store/blobs/sha256").join(blob.file_name());
+        assert_eq!(
+            blob.metadata().unwrap().ino(),
+            std::fs::metadata(&stored).unwrap().ino(),
+            "{:?} is a copy",
+            blob.file_name()
+        );
+    }
+}
+
+#[test]
+fn output_paths_are_checked_before_building_with_messages_that_say_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let dir = tmp.path().join("a-dir");
+    std::fs::create_dir(&dir).unwrap();
+    for (output, words) in [
+        (
+            format!("oci:{}", file.display()),
+            "is a file, not a directory",
+        ),
+        (format!("oci-archive:{}", dir.display()), "is a directory"),
+        (
+            format!("docker-archive:{}", dir.display()),
+            "is a directory",
+        ),
+        (format!("oci:{}/sub/out", file.display()), "not a directory"),
+    ] {
+        let (code, err) = run_fail(gp().args(["build", "./testdata/hello", "-o", &output]));
+        assert_eq!(code, 1, "{output}");
+        assert!(
+            err.contains(words) && !err.contains("caused by"),
+            "{output}: {err}"
+        );
+        assert!(
+            !err.contains("go build"),
+            "{output}: checked before building: {err}"
+        );
+    }
+    // Missing parent directories are made.
+    let deep = tmp.path().join("new/deeper/out");
+    build(&["./testdata/hello", "-o", &format!("oci:{}", deep.display())]);
+    skopeo_inspect(&oci(&deep, "latest"), &[]);
+}
