@@ -28,6 +28,10 @@ enum Command {
     Logout(cli::logout::LogoutArgs),
     /// Save an image from a registry as an OCI image layout (oci:DIR)
     Pull(cli::pull::PullArgs),
+    /// Show or prune gopack's cache (blob store, layer records, binaries, go list answers)
+    Cache(cli::cache::CacheArgs),
+    /// Remove the blobs of an OCI layout that no image in it uses: gc oci:DIR
+    Gc(cli::gc::GcArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +60,8 @@ fn main() -> ExitCode {
         Command::Logout(args) => cli::logout::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Pull(args) => cli::pull::run(args),
+        Command::Cache(args) => cli::cache::run(args),
+        Command::Gc(args) => cli::gc::run(args),
     };
     cli::finish(result)
 }

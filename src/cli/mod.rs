@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 pub mod build;
+pub mod cache;
 pub mod dockerfile;
+pub mod gc;
 pub mod lint;
 pub mod login;
 pub mod logout;

@@ -14,6 +14,8 @@ mod lint_issue14;
 mod needs;
 mod needs_e2e;
 mod needs_support;
+mod outputs;
+mod outputs_faults;
 mod pclntab;
 mod pclntab_props;
 mod plan;
