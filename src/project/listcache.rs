@@ -27,7 +27,7 @@ const MAX_ENTRIES: usize = 20_000;
 const KEY_FORMAT: &str = "golist-v2";
 
 fn cache_dir() -> PathBuf {
-    crate::oci::default_cache_dir().join("golist")
+    crate::cache::golist_dir()
 }
 
 /// The cache key, or `None` when this project must not be cached.
