@@ -52,7 +52,14 @@ pub(super) fn key(root: &Path, dir: &Path, args: &[String], go_version: &str) ->
         "gopack {} {KEY_FORMAT}\n{go_version}\n",
         env!("CARGO_PKG_VERSION")
     ));
-    h.update(format!("{}\n{}\n", dir.display(), args.join("\0")));
+    // Absolute paths: the answer holds them (Dir), so two copies of a module never share one.
+    let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    h.update(format!(
+        "{}\n{}\n{}\n",
+        absolute(root).display(),
+        absolute(dir).display(),
+        args.join("\0")
+    ));
     let mut env: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| {
             k.starts_with("GO")

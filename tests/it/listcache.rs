@@ -63,6 +63,31 @@ fn a_function_body_edit_reuses_the_go_list_answer() {
 }
 
 #[test]
+fn copies_of_a_module_in_two_places_never_share_an_answer() {
+    // `gopack dockerfile . --main .` asks go list in the relative directory `.`: the key must
+    // still tell the copies apart, since the answer holds absolute package directories.
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    for name in ["a", "b"] {
+        let src = tmp.path().join(name);
+        copy_tree(&testdata("hello"), &src);
+        run_ok(gopack(&cache).current_dir(&src).args([
+            "dockerfile",
+            ".",
+            "--main",
+            ".",
+            "--force",
+        ]));
+        let p = plan(&cache, &src);
+        let dir = p["images"][0]["dir"].as_str().unwrap().to_string();
+        assert!(
+            Path::new(&dir).ends_with(name),
+            "the plan for {name} names {dir}"
+        );
+    }
+}
+
+#[test]
 fn import_and_cgo_edits_are_seen_at_once() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("app");
