@@ -3,8 +3,10 @@
 //! Each module is one stage of the pipeline described in DESIGN.md; stages hand plain values
 //! forward and never reach back.
 
+pub mod assemble;
 pub mod base;
 pub mod binary;
+pub mod config;
 pub mod dockerfile;
 pub mod gobuild;
 pub mod oci;

@@ -3,8 +3,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Args;
+use gopack::assemble::ImageSettings;
+use gopack::config::GoEnv;
 use gopack::oci::{BlobStore, Compression, Platform};
-use gopack::pipeline::{self, BuildOptions, BuildOutcome, DataDir, ImageSettings, Progress};
+use gopack::pipeline::{self, BuildOptions, BuildOutcome, Progress};
 use gopack::registry::Reference;
 use gopack::sink::{DEFAULT_OUTPUT, OutputTarget};
 
@@ -40,14 +42,6 @@ pub struct BuildArgs {
     /// Layer compression: gzip[:1-9] or zstd[:1-19]
     #[arg(long, default_value = "gzip:6", value_name = "ALGO[:LEVEL]")]
     pub compression: String,
-
-    /// Copy a directory of static files into the image (default destination /data)
-    #[arg(long, value_name = "DIR[:DEST]")]
-    pub data: Vec<String>,
-
-    /// Environment variable for the image, repeatable
-    #[arg(long, value_name = "KEY=VALUE")]
-    pub env: Vec<String>,
 
     /// Port the program listens on (ExposedPorts), repeatable: 8080 or 53/udp
     #[arg(long, value_name = "PORT[/PROTO]")]
@@ -115,17 +109,6 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
         }
     }
     let compression: Compression = args.compression.parse().map_err(usage)?;
-    let data = args
-        .data
-        .iter()
-        .map(|d| d.parse::<DataDir>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(usage)?;
-    for kv in &args.env {
-        if !kv.contains('=') {
-            return Err(usage(format!("--env `{kv}` must be KEY=VALUE")));
-        }
-    }
     for port in &args.port {
         let (number, proto) = port.split_once('/').unwrap_or((port, "tcp"));
         if number.parse::<u16>().map_or(true, |n| n == 0)
@@ -139,9 +122,7 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
     Ok(BuildOptions {
         plan,
         compression,
-        data,
         settings: ImageSettings {
-            env: args.env.clone(),
             ports: args.port.clone(),
             workdir: args.workdir.clone(),
             labels: key_values("label", &args.label)?,
@@ -249,6 +230,7 @@ impl Progress for Spinner {
 
 pub fn run(args: BuildArgs) -> CommandResult {
     let options = options(&args)?;
+    let goenv = GoEnv::read()?;
     let store = BlobStore::open_default()?;
     let spinner = (std::io::stderr().is_terminal() && !args.quiet && !args.json).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -256,7 +238,7 @@ pub fn run(args: BuildArgs) -> CommandResult {
         bar
     });
     let progress = Spinner(spinner);
-    let result = pipeline::build(&store, &options, &progress);
+    let result = pipeline::build(&store, &goenv, &options, &progress);
     if let Some(bar) = &progress.0 {
         bar.finish_and_clear();
     }
@@ -272,6 +254,9 @@ pub fn run(args: BuildArgs) -> CommandResult {
             println!("{}", super::plan::long_form(&outcome.plan));
         } else {
             print!("{}", super::plan::short_form(&outcome.plan));
+        }
+        for warning in &outcome.warnings {
+            println!("warning: {warning}");
         }
         print_summary(&outcome);
     }

@@ -81,13 +81,15 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
         goos: Some("linux".into()),
         ..Default::default()
     };
-    let proj = project::load(&cwd, &patterns, &query)?;
+    let goenv = gopack::config::GoEnv::read()?;
+    let proj = project::load(&goenv, &cwd, &patterns, &query)?;
     let root = proj.module_root.clone();
     let root_canon = root.canonicalize().unwrap_or_else(|_| root.clone());
 
     let mains = proj
         .mains
         .iter()
+        .map(|m| &m.package)
         .map(|m| {
             let dir = m.dir.canonicalize().unwrap_or_else(|_| m.dir.clone());
             let rel = dir.strip_prefix(&root_canon).with_context(|| {
@@ -117,7 +119,7 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
     let go_version = generate::builder_go_version(
         proj.gomod.go_version.as_deref(),
         proj.gomod.toolchain.as_deref(),
-        Some(proj.installed_go.as_str()),
+        Some(goenv.installed().name.as_str()),
     )?;
     let spec = GenerateSpec {
         module: proj.gomod.module.clone(),

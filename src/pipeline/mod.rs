@@ -1,0 +1,391 @@
+//! `gopack build` and `gopack plan --deep`, as a sequence of stages that hand plain values
+//! forward (DESIGN.md, "Data flow of build"):
+//!
+//! `make_plan` (pure data) → per target [`target::prepare`] (`build_binary` → `check_binary` →
+//! file decisions) → `assemble` (base + layers + config) → `publish`.
+//!
+//! `plan --deep` runs the first stages, literally the same functions, and stops.
+
+mod error;
+mod publish;
+mod target;
+mod vcs;
+
+use std::collections::BTreeMap;
+
+pub use error::BuildError;
+pub use target::PreparedTarget;
+
+use crate::assemble::{self, Assembly, BaseView, ImageSettings};
+use crate::base::{self, BaseSpec};
+use crate::config::GoEnv;
+use crate::gobuild::{Builder, CgoMode};
+use crate::oci::{BlobStore, Compression, Digest, LayerWriter, Platform, WrittenLayer, index_for};
+use crate::plan::report::{BuiltTarget, PlanReport};
+use crate::plan::{FileDecisions, ImagePlan, Plan, PlanRequest, early_guess, make_plan};
+use crate::registry::RegistryOptions;
+use crate::sink::{self, ImageSet, IndexBlob, OutputTarget};
+
+/// Everything a build depends on, as given by the user (flags, env) or defaulted.
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    /// What decides the plan (packages, platforms, flags, cgo, files, user, base, env, data):
+    /// the very request `gopack plan` takes, so build follows exactly what plan shows.
+    pub plan: PlanRequest,
+    pub compression: Compression,
+    pub settings: ImageSettings,
+    pub output: OutputTarget,
+    pub registry: RegistryOptions,
+    /// Extra tags pushed with a registry output.
+    pub push_tags: Vec<String>,
+    /// Name each pushed image `<repository>/<binary>` (GOPACK_REPO), as ko does.
+    pub repository_per_binary: bool,
+}
+
+/// What one platform image turned out to be.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PlatformImage {
+    pub platform: Platform,
+    pub manifest_digest: Digest,
+    pub binary_size: u64,
+    pub compressed_size: u64,
+    pub uncompressed_size: u64,
+    pub layers: Vec<LayerSummary>,
+    pub go_build: String,
+    /// What the linked binary needs at run time, with the function that shows each need.
+    pub needs: Vec<crate::binary::needs::DetectedNeed>,
+    /// Which base files went in, and why.
+    pub files: FileDecisions,
+    /// What may fail at run time in this image.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    #[serde(skip)]
+    pub build_info: Option<crate::binary::buildinfo::BuildInfo>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LayerSummary {
+    pub digest: Digest,
+    pub size: u64,
+    pub uncompressed_size: u64,
+    pub description: String,
+    pub reused: bool,
+}
+
+/// What one main package became.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BuiltImage {
+    pub name: String,
+    pub package: String,
+    /// The digest of the index (several platforms) or of the single manifest.
+    pub digest: Digest,
+    pub media_type: String,
+    pub user: String,
+    pub entrypoint: Vec<String>,
+    pub platforms: Vec<PlatformImage>,
+    /// Where the image was written, as a reference a person can pass to skopeo.
+    pub reference: String,
+    /// For registry outputs: what the push sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushSummary>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PushSummary {
+    pub tags: Vec<String>,
+    pub blobs_uploaded: usize,
+    pub blobs_mounted: usize,
+    pub blobs_present: usize,
+    pub blob_bytes_uploaded: u64,
+}
+
+/// The cgo mode of the build: one mode when every image shares it (`null` when they differ).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CgoSummary {
+    pub mode: Option<CgoMode>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BuildOutcome {
+    pub output: String,
+    pub cgo: CgoSummary,
+    pub images: Vec<BuiltImage>,
+    /// The plan the build followed, with what each linked binary needed.
+    pub plan: PlanReport,
+    /// About the output itself (e.g. inside a git work tree that does not ignore it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Receives one line per step, for a progress display.
+pub trait Progress {
+    fn step(&self, message: &str);
+}
+
+impl Progress for () {
+    fn step(&self, _: &str) {}
+}
+
+/// Runs the whole build and writes the images to `options.output`.
+pub fn build(
+    store: &BlobStore,
+    goenv: &GoEnv,
+    options: &BuildOptions,
+    progress: &dyn Progress,
+) -> Result<BuildOutcome, BuildError> {
+    sink::preflight(&options.output, options.plan.platforms.len())?;
+    let builder = Builder::new(goenv, store.root());
+    if let Some(guess) = early_guess(&options.plan, goenv) {
+        builder.start_early(guess);
+    }
+    progress.step("reading the Go project (go list)");
+    let plan = make_plan(&options.plan, goenv)?;
+    plan.check_buildable()?;
+    let bases = Bases::resolve(store, &plan, &options.registry, progress)?;
+    let (sets, mut built, reports) =
+        build_images(store, &builder, &plan, &bases, options, progress)?;
+    progress.step(&format!("writing {}", options.output));
+    publish::publish(store, options, &sets, &mut built)?;
+    let warnings = vcs::keep_output_out_of_vcs(&options.output);
+    Ok(BuildOutcome {
+        output: options.output.to_string(),
+        cgo: CgoSummary {
+            mode: plan.cgo.mode,
+            reason: plan.cgo.reason.clone(),
+        },
+        images: built,
+        plan: PlanReport {
+            plan,
+            built: reports,
+        },
+        warnings,
+    })
+}
+
+/// `gopack plan --deep`: the plan, and each target built and checked as `build` would.
+pub fn plan_deep(
+    store: &BlobStore,
+    goenv: &GoEnv,
+    request: &PlanRequest,
+    registry: &RegistryOptions,
+) -> Result<PlanReport, BuildError> {
+    let plan = make_plan(request, goenv)?;
+    plan.check_buildable()?;
+    let builder = Builder::new(goenv, store.root());
+    let bases = Bases::resolve(store, &plan, registry, &())?;
+    let mut built = Vec::new();
+    for image in &plan.images {
+        for t in plan.targets_of(image) {
+            let base = bases.view(&t.platform);
+            built.push(target::prepare(&builder, &plan, image, t, base)?.report);
+        }
+    }
+    Ok(PlanReport { plan, built })
+}
+
+type Built = (Vec<ImageSet>, Vec<BuiltImage>, Vec<BuiltTarget>);
+
+/// Every image of the plan: each target prepared and assembled, one set per main package.
+fn build_images(
+    store: &BlobStore,
+    builder: &Builder,
+    plan: &Plan,
+    bases: &Bases,
+    options: &BuildOptions,
+    progress: &dyn Progress,
+) -> Result<Built, BuildError> {
+    let mut images = Images {
+        store,
+        plan,
+        options,
+        writer: LayerWriter::new(store, options.compression),
+        mtime: assemble::source_date_epoch(&plan.module.root),
+        extra_ca: plan
+            .extra_ca_files
+            .iter()
+            .map(|p| crate::rootfs::read_extra_ca(p))
+            .collect::<Result<_, _>>()?,
+        data_layers: BTreeMap::new(),
+    };
+    let (mut sets, mut built, mut reports) = (Vec::new(), Vec::new(), Vec::new());
+    for image in &plan.images {
+        let (mut oci_images, mut summaries, mut user) =
+            (Vec::new(), Vec::new(), plan.user.user.clone());
+        for t in plan.targets_of(image) {
+            progress.step(&format!("go build {} ({})", image.package, t.platform));
+            let base = bases.view(&t.platform);
+            let prepared = target::prepare(builder, plan, image, t, base)?;
+            progress.step(&format!(
+                "writing the {} layers ({})",
+                image.name, t.platform
+            ));
+            let assembled = images.assemble(image, &t.platform, &prepared, base)?;
+            user = prepared.user.user.clone();
+            summaries.push(platform_image(&prepared, &assembled));
+            reports.push(prepared.report);
+            oci_images.push(assembled.image);
+        }
+        let set = image_set(store, image, oci_images)?;
+        built.push(built_image(image, &set, summaries, user));
+        sets.push(set);
+    }
+    Ok((sets, built, reports))
+}
+
+/// What every image of one build shares: the store, the layer writer, the date, the CA files,
+/// and the data layer (one per owner of the --writable directories).
+struct Images<'a> {
+    store: &'a BlobStore,
+    plan: &'a Plan,
+    options: &'a BuildOptions,
+    writer: LayerWriter<'a>,
+    mtime: u64,
+    extra_ca: Vec<String>,
+    data_layers: BTreeMap<(u32, u32), Option<(WrittenLayer, String)>>,
+}
+
+impl Images<'_> {
+    fn assemble(
+        &mut self,
+        image: &ImagePlan,
+        platform: &Platform,
+        prepared: &PreparedTarget,
+        base: Option<&BaseView>,
+    ) -> Result<assemble::AssembledImage, BuildError> {
+        let owner = (
+            prepared.user.uid.unwrap_or(0),
+            prepared.user.gid.unwrap_or(0),
+        );
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.data_layers.entry(owner) {
+            let spec = assemble::data_layer_spec(
+                &self.plan.data,
+                &self.options.plan.writable,
+                owner,
+                self.mtime,
+            );
+            let layer = match spec {
+                Some(spec) => Some((self.writer.write(&spec)?, spec.description.clone())),
+                None => None,
+            };
+            slot.insert(layer);
+        }
+        let assembly = Assembly {
+            image,
+            platform,
+            module_path: &self.plan.module.path,
+            module_root: &self.plan.module.root,
+            binary: &prepared.checked,
+            files: &prepared.files,
+            user: &prepared.user,
+            base,
+            settings: &self.options.settings,
+            env: &self.plan.env,
+            data_layer: self.data_layers.get(&owner).and_then(Option::as_ref),
+            extra_ca: &self.extra_ca,
+            mtime: self.mtime,
+        };
+        Ok(assemble::assemble(self.store, &self.writer, &assembly)?)
+    }
+}
+
+fn platform_image(
+    prepared: &PreparedTarget,
+    assembled: &assemble::AssembledImage,
+) -> PlatformImage {
+    let layers = &assembled.layers;
+    PlatformImage {
+        platform: assembled.image.platform.clone(),
+        manifest_digest: assembled.image.manifest_digest.clone(),
+        binary_size: prepared.binary.size,
+        compressed_size: assembled.image.compressed_size(),
+        uncompressed_size: layers.iter().map(|(l, _)| l.uncompressed_size).sum(),
+        layers: layers
+            .iter()
+            .map(|(l, d)| LayerSummary {
+                digest: l.digest.clone(),
+                size: l.size,
+                uncompressed_size: l.uncompressed_size,
+                description: d.clone(),
+                reused: l.reused,
+            })
+            .collect(),
+        go_build: prepared.binary.command_line.clone(),
+        needs: prepared.report.needs.clone(),
+        files: prepared.files.clone(),
+        warnings: prepared.report.warnings.clone(),
+        build_info: prepared.checked.build_info.clone(),
+    }
+}
+
+fn image_set(
+    store: &BlobStore,
+    image: &ImagePlan,
+    images: Vec<crate::oci::Image>,
+) -> Result<ImageSet, BuildError> {
+    let index = if images.len() > 1 {
+        let (_, bytes, digest) = index_for(store, &images, BTreeMap::new())?;
+        Some(IndexBlob::oci(bytes, digest))
+    } else {
+        None
+    };
+    Ok(ImageSet {
+        name: image.name.clone(),
+        images,
+        index,
+    })
+}
+
+fn built_image(
+    image: &ImagePlan,
+    set: &ImageSet,
+    platforms: Vec<PlatformImage>,
+    user: String,
+) -> BuiltImage {
+    let top = set.top_descriptor();
+    BuiltImage {
+        name: image.name.clone(),
+        package: image.package.clone(),
+        digest: top.digest,
+        media_type: top.media_type,
+        user,
+        entrypoint: image.entrypoint.clone(),
+        platforms,
+        reference: String::new(),
+        push: None,
+    }
+}
+
+/// The base image, resolved once, and read once per platform.
+struct Bases {
+    views: BTreeMap<Platform, BaseView>,
+}
+
+impl Bases {
+    fn resolve(
+        store: &BlobStore,
+        plan: &Plan,
+        registry: &RegistryOptions,
+        progress: &dyn Progress,
+    ) -> Result<Bases, BuildError> {
+        if plan.base_spec != BaseSpec::Scratch {
+            progress.step(&format!("resolving the base image {}", plan.base_spec));
+        }
+        let platforms: Vec<Platform> = plan.targets.iter().map(|t| t.platform.clone()).collect();
+        let base = base::resolve(&plan.base_spec, store, &platforms, registry)?;
+        let mut views = BTreeMap::new();
+        if let Some(b) = &base {
+            for p in &platforms {
+                if !views.contains_key(p) {
+                    views.insert(p.clone(), BaseView::read(store, b, p)?);
+                }
+            }
+        }
+        Ok(Bases { views })
+    }
+
+    /// The base for `platform` (every target platform was read by `resolve`); `None` for scratch.
+    fn view(&self, platform: &Platform) -> Option<&BaseView> {
+        self.views.get(platform)
+    }
+}
