@@ -30,7 +30,9 @@ const CA_FILES: &[&str] = &[
 pub struct BaseView {
     /// The base as the user named it.
     pub name: String,
+    /// The base's image for this platform (config, manifest, layers in the store).
     pub image: Image,
+    /// Its paths and symlinks, whiteouts applied.
     pub fs: BaseFileSystem,
     /// Where the base keeps its CA bundle (its SSL_CERT_FILE, else the first of Go's list).
     pub ca_bundle: Option<String>,

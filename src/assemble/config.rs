@@ -14,9 +14,13 @@ use crate::rootfs::CA_BUNDLE_PATH;
 /// Image config settings from flags (the environment is part of the plan).
 #[derive(Clone, Debug, Default)]
 pub struct ImageSettings {
+    /// `--port`: `N` or `N/udp`, added to the base's ExposedPorts.
     pub ports: Vec<String>,
+    /// `--workdir`; else the base's, else `/`.
     pub workdir: Option<String>,
+    /// `--label`, over the build's own labels.
     pub labels: BTreeMap<String, String>,
+    /// `--annotation`, over the build's own manifest annotations.
     pub annotations: BTreeMap<String, String>,
     /// Copy the base image's labels into ours (off by default: they describe the base).
     pub keep_base_labels: bool,
@@ -24,22 +28,29 @@ pub struct ImageSettings {
 
 /// Everything the config of one platform image is made from.
 pub struct ConfigInputs<'a> {
+    /// The flags' settings.
     pub settings: &'a ImageSettings,
     /// The image's environment (`--env`), in order.
     pub env: &'a [(String, String)],
+    /// The module path (for `org.opencontainers.image.source`).
     pub module_path: &'a str,
+    /// The module root (for the git revision when the build info has none).
     pub module_root: &'a Path,
     /// Binary name; the entrypoint is `/usr/local/bin/<name>`.
     pub name: &'a str,
+    /// The image's platform (config `os`, `architecture`, `variant`).
     pub platform: &'a Platform,
+    /// The config's `User`.
     pub user: &'a str,
     /// gopack's own CA bundle is at [`CA_BUNDLE_PATH`] (not merged into the base's).
     pub own_ca_bundle: bool,
+    /// The binary's build info (revision and version annotations).
     pub build_info: Option<&'a BuildInfo>,
     /// The base: its name as recorded and its image for this platform.
     pub base: Option<(&'a str, &'a Image)>,
     /// gopack's layers, with the sentence describing each.
     pub layers: &'a [(WrittenLayer, String)],
+    /// Seconds since the epoch for `created` (SOURCE_DATE_EPOCH rule).
     pub mtime: u64,
 }
 

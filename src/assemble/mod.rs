@@ -23,34 +23,49 @@ use crate::rootfs::{BaseFilesSpec, CaBundle, UserDatabase};
 
 /// Everything one platform image is made from.
 pub struct Assembly<'a> {
+    /// The image (main package) this platform image belongs to.
     pub image: &'a ImagePlan,
+    /// The platform.
     pub platform: &'a Platform,
+    /// The module path.
     pub module_path: &'a str,
+    /// The module root.
     pub module_root: &'a Path,
+    /// The linked, checked binary.
     pub binary: &'a CheckedBinary,
+    /// The base-file decisions for this binary.
     pub files: &'a FileDecisions,
     /// The run user, resolved against the base.
     pub user: &'a UserPlan,
+    /// The base, for this platform; `None` for scratch.
     pub base: Option<&'a BaseView>,
+    /// Ports, workdir, labels, annotations.
     pub settings: &'a ImageSettings,
+    /// The image's environment.
     pub env: &'a [(String, String)],
     /// The data layer, shared by every image of the build that has the same owner.
     pub data_layer: Option<&'a (WrittenLayer, String)>,
     /// `--ca-file` contents (PEM).
     pub extra_ca: &'a [String],
+    /// Layer mtime and `created`, seconds since the epoch.
     pub mtime: u64,
 }
 
 /// An image in the store, with gopack's layers (not the base's) and their descriptions.
 pub struct AssembledImage {
+    /// The image, its config and manifest in the store.
     pub image: Image,
+    /// gopack's layers (after the base's), with the history sentence of each.
     pub layers: Vec<(WrittenLayer, String)>,
 }
 
+/// Why an image could not be assembled.
 #[derive(Debug, thiserror::Error)]
 pub enum AssembleError {
+    /// A layer could not be written.
     #[error(transparent)]
     Layer(#[from] LayerError),
+    /// The store could not take a blob.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -11,9 +11,11 @@ use super::programs::program_paths;
 /// What a linked binary is.
 #[derive(Clone, Debug)]
 pub struct CheckedBinary {
+    /// The binary file.
     pub path: PathBuf,
     /// Size in bytes.
     pub size: u64,
+    /// Interpreter and DT_NEEDED libraries.
     pub linkage: Linkage,
     /// `None` when the binary has no readable build info.
     pub build_info: Option<BuildInfo>,
@@ -23,10 +25,13 @@ pub struct CheckedBinary {
     pub programs: Vec<String>,
 }
 
+/// A built binary that cannot be read as an ELF executable.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot read the built binary {path}: {reason}")]
 pub struct CheckError {
+    /// The binary.
     pub path: PathBuf,
+    /// What is wrong with it.
     pub reason: String,
 }
 

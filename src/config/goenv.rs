@@ -40,8 +40,11 @@ impl SettingSource {
 /// One Go setting in effect.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GoSetting {
+    /// The variable, e.g. `GOFLAGS`.
     pub name: String,
+    /// Its value (never empty: empty means unset).
     pub value: String,
+    /// Where it comes from.
     pub source: SettingSource,
 }
 
@@ -50,13 +53,16 @@ pub struct GoSetting {
 pub struct InstalledGo {
     /// `go1.26.8` (with any `-X:…` experiment suffix).
     pub name: String,
+    /// The parsed version, when `name` is one.
     pub version: Option<GoVersion>,
+    /// `go env GOROOT`.
     pub goroot: PathBuf,
 }
 
 /// The GOTOOLCHAIN every `go` command gopack runs gets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Toolchain {
+    /// The value (`local`, `auto`, `go1.27.0+auto`, `path`…).
     pub value: String,
     /// Where the user set it; `None` when it is gopack's default, `local`.
     pub source: Option<SettingSource>,
@@ -69,18 +75,28 @@ impl Toolchain {
     }
 }
 
+/// Why the Go environment could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
         "cannot run `{program}`: {source}. Install Go (https://go.dev/dl) and put it on PATH, or \
          set GOPACK_GO=/path/to/go"
     )]
+    /// The go program could not be started.
     GoNotFound {
+        /// The program (GOPACK_GO, else `go`).
         program: String,
+        /// The OS error.
         source: std::io::Error,
     },
+    /// `go env` failed; Go's stderr.
     #[error("`{program} env GOVERSION GOROOT` failed:\n{stderr}")]
-    GoEnvFailed { program: String, stderr: String },
+    GoEnvFailed {
+        /// The program.
+        program: String,
+        /// Go's stderr.
+        stderr: String,
+    },
 }
 
 /// The Go environment, read once. Cheap to clone.

@@ -17,28 +17,49 @@ pub const STATIC_CGO_TAGS: [&str; 2] = ["netgo", "osusergo"];
 /// One entry of GOFLAGS: `-name`, `--name` or `-name=value`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GoFlag {
+    /// The flag name without dashes (`ldflags`, `mod`, `trimpath`).
     pub name: String,
+    /// The value after `=`, if any.
     pub value: Option<String>,
     /// The entry as written.
     pub raw: String,
 }
 
+/// Why flags could not be read or merged.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FlagError {
+    /// GOFLAGS does not split with Go's quoting.
     #[error("GOFLAGS: {0}")]
     GoflagsQuote(QuoteError),
+    /// A GOFLAGS entry that is not a flag.
     #[error("GOFLAGS: non-flag {0:?} (each entry must be -flag or -flag=value)")]
     NotAFlag(String),
+    /// A flag value does not split, or cannot be joined, with Go's quoting.
     #[error("{flag}: {source}")]
-    Quote { flag: String, source: QuoteError },
+    Quote {
+        /// The flag.
+        flag: String,
+        /// The quoting error.
+        source: QuoteError,
+    },
     #[error(
         "GOFLAGS has {raw}: gopack passes its own -ldflags, which replaces this one for the main \
          package, and cannot tell whether the pattern `{pattern}` matches it. Give these linker \
          flags with --ldflags instead"
     )]
-    UnknownPattern { raw: String, pattern: String },
+    /// A GOFLAGS per-package `-ldflags` whose pattern gopack cannot match.
+    UnknownPattern {
+        /// The GOFLAGS entry.
+        raw: String,
+        /// The package pattern.
+        pattern: String,
+    },
+    /// A per-package flag without `=`.
     #[error("{raw}: missing =<value> in <pattern>=<value>")]
-    BadPerPackage { raw: String },
+    BadPerPackage {
+        /// The GOFLAGS entry.
+        raw: String,
+    },
 }
 
 /// Parses GOFLAGS like `cmd/go/internal/base.InitGOFLAGS`: Go's quoting, then one flag per

@@ -41,10 +41,15 @@ pub enum CgoMode {
 /// environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GoBuildRequest {
+    /// Where `go build` runs (the module root).
     pub module_root: PathBuf,
+    /// The main package.
     pub package: MainPackage,
+    /// The target platform.
     pub platform: Platform,
+    /// How cgo is used.
     pub cgo: CgoMode,
+    /// `-ldflags`, `-tags` and GOFLAGS, merged.
     pub flags: BuildFlags,
     /// GOOS, GOARCH and, when needed, the level variable ([`platform::target_env`]).
     pub target_env: Vec<(&'static str, String)>,
@@ -53,34 +58,49 @@ pub struct GoBuildRequest {
 /// A linked binary in gopack's build directory.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BuiltBinary {
+    /// Where the binary is.
     pub path: PathBuf,
     /// Size in bytes.
     pub size: u64,
     /// The command as a person would type it.
     pub command_line: String,
+    /// How long the build took.
     #[serde(skip)]
     pub duration: Duration,
 }
 
+/// Why a `go build` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum GoBuildError {
+    /// The go program could not be started.
     #[error("cannot run `{program}`: {source}. Install Go (https://go.dev/dl) or set GOPACK_GO")]
     GoNotFound {
+        /// The program.
         program: String,
+        /// The OS error.
         source: std::io::Error,
     },
+    /// go build failed; Go's own message, and gopack's hint when it has one.
     #[error("go build failed for {package} ({platform}):\n{stderr}{hint}")]
     Compile {
+        /// The package.
         package: String,
+        /// The platform.
         platform: String,
+        /// Go's stderr.
         stderr: String,
+        /// gopack's next step, or empty.
         hint: String,
     },
+    /// go build succeeded but wrote nothing.
     #[error("go build reported success but wrote no binary at {0}")]
     NoOutput(PathBuf),
+    /// The build directory under the cache could not be made.
     #[error("cannot create a build directory in {path}: {source}")]
     Scratch {
+        /// The directory.
         path: PathBuf,
+        /// The OS error.
         source: std::io::Error,
     },
 }
@@ -177,6 +197,7 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// A builder for `goenv` keeping binaries under `cache_root/build`.
     pub fn new(goenv: &GoEnv, cache_root: &Path) -> Builder {
         Builder {
             goenv: goenv.clone(),

@@ -104,9 +104,21 @@ pub enum LevelChoice {
     /// No level variable is set, or it agrees with the platform.
     Unchanged,
     /// The platform named no variant, and the environment's level sets it.
-    SetByEnvironment { var: &'static str, value: String },
+    /// The level variable and its value.
+    SetByEnvironment {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+    },
     /// The platform names a variant, which wins over the environment's level.
-    Overridden { var: &'static str, value: String },
+    /// The level variable and its (unused) value.
+    Overridden {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+    },
 }
 
 /// The platform to build for `requested`, with the environment's level variable applied when

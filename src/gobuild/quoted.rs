@@ -6,12 +6,14 @@
 /// Why a flag list could not be split or joined.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum QuoteError {
+    /// A quote with no closing quote.
     #[error("unterminated {0} string")]
     Unterminated(char),
     #[error(
         "argument {0:?} contains both single and double quotes, which Go's flag quoting cannot \
          express"
     )]
+    /// An argument holding both kinds of quote.
     BothQuotes(String),
 }
 

@@ -4,14 +4,19 @@ use crate::assemble::AssembleError;
 use crate::binary::check::CheckError;
 use crate::plan::{MakePlanError, Problem};
 
+/// Why a build (or `plan --deep`) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
+    /// No plan could be made.
     #[error(transparent)]
     MakePlan(#[from] MakePlanError),
+    /// The plan has a problem that stops the build.
     #[error("{0}")]
     Plan(#[from] Problem),
+    /// The base image could not be read.
     #[error(transparent)]
     Base(#[from] crate::base::BaseError),
+    /// The registry failed.
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
     #[error(
@@ -19,14 +24,21 @@ pub enum BuildError {
          Build without cgo (a pure-Go alternative), link statically (--cgo static), or choose a \
          base that provides these files"
     )]
+    /// A dynamic binary whose base lacks its loader or libraries.
     BaseLacksLibraries {
+        /// The image name.
         binary: String,
+        /// The platform.
         platform: String,
+        /// The base as named.
         base: String,
+        /// What the base lacks, comma-separated.
         missing: String,
     },
+    /// An output reference that is not a registry reference (the reference, the reason).
     #[error("`{0}` is not a registry reference to push to: {1}")]
     PushReference(String, String),
+    /// go build failed.
     #[error(transparent)]
     GoBuild(#[from] crate::gobuild::GoBuildError),
     #[error(
@@ -38,11 +50,17 @@ pub enum BuildError {
          scratch. An image that ships these libraries needs a base that contains the interpreter \
          and every library listed above"
     )]
+    /// A dynamic binary (cgo) on scratch.
     NotStatic {
+        /// The image name.
         binary: String,
+        /// The platform.
         platform: String,
+        /// PT_INTERP, or `(none)`.
         interpreter: String,
+        /// DT_NEEDED libraries, or `(none)`.
         libraries: String,
+        /// Pure-Go alternatives, as a clause, or empty.
         alternatives: String,
     },
     #[error(
@@ -51,25 +69,43 @@ pub enum BuildError {
          flags, not cgo: {cause}. Remove that flag (gopack's own build is static), or build on a \
          --base that holds the loader and these libraries"
     )]
+    /// A binary the build flags made dynamic (`-buildmode=pie`…) on scratch.
     DynamicByFlags {
+        /// The image name.
         binary: String,
+        /// The platform.
         platform: String,
+        /// PT_INTERP, or `(none)`.
         interpreter: String,
+        /// DT_NEEDED libraries, or `(none)`.
         libraries: String,
+        /// Which flag, and why it links dynamically.
         cause: String,
     },
+    /// The binary's recorded level differs from the image platform's.
     #[error("{binary}: the image platform must equal the binary's, and it does not: {detail}")]
-    PlatformMismatch { binary: String, detail: String },
+    PlatformMismatch {
+        /// The image name.
+        binary: String,
+        /// What differs.
+        detail: String,
+    },
+    /// The built binary is not a readable ELF file.
     #[error(transparent)]
     BadBinary(#[from] CheckError),
+    /// A `--ca-file` could not be read.
     #[error(transparent)]
     Rootfs(#[from] crate::rootfs::RootfsError),
+    /// An image could not be assembled.
     #[error(transparent)]
     Assemble(#[from] AssembleError),
+    /// A layer could not be written.
     #[error(transparent)]
     Layer(#[from] crate::oci::LayerError),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::oci::StoreError),
+    /// The output could not be written.
     #[error(transparent)]
     Sink(#[from] crate::sink::SinkError),
 }

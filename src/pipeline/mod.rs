@@ -32,9 +32,13 @@ pub struct BuildOptions {
     /// What decides the plan (packages, platforms, flags, cgo, files, user, base, env, data):
     /// the very request `gopack plan` takes, so build follows exactly what plan shows.
     pub plan: PlanRequest,
+    /// Layer compression.
     pub compression: Compression,
+    /// Ports, workdir, labels, annotations.
     pub settings: ImageSettings,
+    /// Where the images go.
     pub output: OutputTarget,
+    /// Registry access (insecure hosts, CAs, credentials).
     pub registry: RegistryOptions,
     /// Extra tags pushed with a registry output.
     pub push_tags: Vec<String>,
@@ -45,12 +49,19 @@ pub struct BuildOptions {
 /// What one platform image turned out to be.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PlatformImage {
+    /// The platform.
     pub platform: Platform,
+    /// The manifest's digest.
     pub manifest_digest: Digest,
+    /// Binary size in bytes.
     pub binary_size: u64,
+    /// Bytes of every layer blob (base included), the config and the manifest.
     pub compressed_size: u64,
+    /// Uncompressed bytes of gopack's layers.
     pub uncompressed_size: u64,
+    /// gopack's layers.
     pub layers: Vec<LayerSummary>,
+    /// The `go build` command that made the binary.
     pub go_build: String,
     /// What the linked binary needs at run time, with the function that shows each need.
     pub needs: Vec<crate::binary::needs::DetectedNeed>,
@@ -59,29 +70,42 @@ pub struct PlatformImage {
     /// What may fail at run time in this image.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The binary's build info.
     #[serde(skip)]
     pub build_info: Option<crate::binary::buildinfo::BuildInfo>,
 }
 
+/// One of gopack's layers.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct LayerSummary {
+    /// Its digest.
     pub digest: Digest,
+    /// Compressed bytes.
     pub size: u64,
+    /// Uncompressed bytes (the tar).
     pub uncompressed_size: u64,
+    /// The history sentence.
     pub description: String,
+    /// Already in the store: nothing was compressed.
     pub reused: bool,
 }
 
 /// What one main package became.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BuiltImage {
+    /// The image name (the binary's).
     pub name: String,
+    /// The main package's import path.
     pub package: String,
     /// The digest of the index (several platforms) or of the single manifest.
     pub digest: Digest,
+    /// The media type of the top descriptor.
     pub media_type: String,
+    /// The config's `User`.
     pub user: String,
+    /// The config's `Entrypoint`.
     pub entrypoint: Vec<String>,
+    /// One entry per platform.
     pub platforms: Vec<PlatformImage>,
     /// Where the image was written, as a reference a person can pass to skopeo.
     pub reference: String,
@@ -90,26 +114,38 @@ pub struct BuiltImage {
     pub push: Option<PushSummary>,
 }
 
+/// What a push sent.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PushSummary {
+    /// Extra tags set.
     pub tags: Vec<String>,
+    /// Blobs uploaded.
     pub blobs_uploaded: usize,
+    /// Blobs mounted from another repository.
     pub blobs_mounted: usize,
+    /// Blobs the registry had.
     pub blobs_present: usize,
+    /// Bytes uploaded.
     pub blob_bytes_uploaded: u64,
 }
 
 /// The cgo mode of the build: one mode when every image shares it (`null` when they differ).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct CgoSummary {
+    /// The mode.
     pub mode: Option<CgoMode>,
+    /// Why.
     pub reason: String,
 }
 
+/// What `gopack build` did.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BuildOutcome {
+    /// The output as given.
     pub output: String,
+    /// The cgo decision.
     pub cgo: CgoSummary,
+    /// One entry per main package.
     pub images: Vec<BuiltImage>,
     /// The plan the build followed, with what each linked binary needed.
     pub plan: PlanReport,
@@ -120,6 +156,7 @@ pub struct BuildOutcome {
 
 /// Receives one line per step, for a progress display.
 pub trait Progress {
+    /// Reports that a step starts.
     fn step(&self, message: &str);
 }
 

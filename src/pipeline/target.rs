@@ -17,10 +17,13 @@ use super::BuildError;
 
 /// A target built and checked, with what goes in its image.
 pub struct PreparedTarget {
+    /// The linked binary.
     pub binary: BuiltBinary,
+    /// What the binary is (linkage, build info, needs, programs).
     pub checked: CheckedBinary,
     /// The run user, resolved against the base.
     pub user: UserPlan,
+    /// Which base files go in.
     pub files: FileDecisions,
     /// What is reported for it (plan --deep, build --json).
     pub report: BuiltTarget,

@@ -15,15 +15,20 @@ pub enum CgoChoice {
     /// Off unless a package needs cgo; then static, to stay on scratch.
     #[default]
     Auto,
+    /// `CGO_ENABLED=0`, refused when a package needs cgo.
     Off,
+    /// cgo linked statically.
     Static,
+    /// cgo linked dynamically (the base must hold the libraries).
     Dynamic,
 }
 
 /// How one binary uses cgo, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CgoDecision {
+    /// The mode.
     pub mode: CgoMode,
+    /// Why.
     pub reason: String,
 }
 
@@ -36,6 +41,7 @@ pub struct CgoPlan {
     /// What the build does, when every image does the same (`null` when they differ: see
     /// `images[].cgo`).
     pub mode: Option<CgoMode>,
+    /// Why (the images' decisions when they differ).
     pub reason: String,
     /// Every non-standard package that uses cgo, with its module, C libraries and pure-Go
     /// alternatives.
@@ -46,6 +52,7 @@ pub struct CgoPlan {
     pub c_compiler: Option<String>,
 }
 
+/// Why a cgo decision cannot be built.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum PlanError {
     #[error(
@@ -53,25 +60,35 @@ pub enum PlanError {
          a stub that fails at run time (mattn/go-sqlite3 does this).{alternatives}\nUse --cgo \
          static (the default, auto, picks it) to link C statically and stay on scratch"
     )]
+    /// `--cgo off` on a program that needs cgo.
     CgoRequired {
+        /// The packages that use cgo, with their modules.
         packages: String,
+        /// Pure-Go alternatives, as a sentence, or empty.
         alternatives: String,
     },
     #[error(
         "cgo is needed ({packages}) but the C compiler `{compiler}` is not installed. Install it \
          (Debian/Ubuntu: apt-get install gcc; Alpine: apk add gcc musl-dev) or set CC.{alternatives}"
     )]
+    /// The C compiler is missing.
     NoCCompiler {
+        /// The packages that use cgo, with their modules.
         packages: String,
+        /// The compiler (CC, else gcc).
         compiler: String,
+        /// Pure-Go alternatives, as a sentence, or empty.
         alternatives: String,
     },
     #[error(
         "cgo for {platform} needs a C cross-compiler for that architecture: set CC (e.g. \
          CC=aarch64-linux-gnu-gcc) or build this platform on a matching machine.{alternatives}"
     )]
+    /// cgo for another architecture without a cross-compiler.
     CgoCrossCompile {
+        /// The platform.
         platform: String,
+        /// Pure-Go alternatives, as a sentence, or empty.
         alternatives: String,
     },
 }

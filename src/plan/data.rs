@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::oci::{EntryKind, LayerEntry};
 
+/// Where `--data DIR` goes when no destination is given.
 pub const DEFAULT_DATA_DEST: &str = "/data";
 
 /// Links in a followed tree deeper than this are refused as loops.
@@ -20,7 +21,9 @@ const MAX_FOLLOW_DEPTH: usize = 16;
 /// `--data DIR[:DEST]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataDir {
+    /// The directory on this machine.
     pub source: PathBuf,
+    /// The absolute directory in the image.
     pub dest: String,
 }
 
@@ -58,12 +61,17 @@ pub enum DataSymlinks {
 /// One data directory as it will be in the image.
 #[derive(Clone, Debug, Serialize)]
 pub struct DataPlan {
+    /// The directory on this machine.
     pub source: PathBuf,
+    /// Where it goes in the image.
     pub dest: String,
+    /// Number of files.
     pub files: usize,
+    /// Number of symlinks (kept or followed).
     pub symlinks: usize,
     /// Links that leave the directory, copied as what they point to.
     pub followed: Vec<String>,
+    /// The layer entries (root-owned; `--writable` ownership is applied when the layer is made).
     #[serde(skip)]
     pub entries: Vec<LayerEntry>,
 }
@@ -71,17 +79,28 @@ pub struct DataPlan {
 /// Why a link cannot be kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BadLink {
+    /// It leaves the directory (or is absolute).
     Leaves,
+    /// It points to nothing.
     Dangles,
+    /// It loops.
     Loops,
 }
 
+/// Why a data directory cannot go in the image.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum DataError {
+    /// The path is not a directory.
     #[error("--data {0}: is not a directory")]
     NotADirectory(PathBuf),
+    /// It could not be read.
     #[error("--data {path}: {reason}")]
-    Io { path: PathBuf, reason: String },
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     #[error(
         "--data {source_dir}: these symlinks would point nowhere in the image:\n{list}\nReplace \
          them with the files, remove them, or pass --data-symlinks follow to copy what the links \
@@ -92,8 +111,11 @@ pub enum DataError {
             BadLink::Loops => "loops",
         })).collect::<Vec<_>>().join("\n")
     )]
+    /// Symlinks that would point nowhere in the image.
     Symlinks {
+        /// The `--data` directory.
         source_dir: PathBuf,
+        /// Each link (relative path), its target, and why it is refused.
         links: Vec<(String, String, BadLink)>,
     },
 }

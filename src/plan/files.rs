@@ -14,17 +14,25 @@ use crate::rootfs::{CA_BUNDLE_PATH, ZONEINFO_DIR};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Toggle {
+    /// Follow what the binary and the config need.
     #[default]
     Auto,
+    /// Always.
     Yes,
+    /// Never.
     No,
 }
 
+/// `--certs`, `--tz`, `--userdb`, `--tmp` as given.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct FileChoices {
+    /// `--certs`.
     pub certs: Toggle,
+    /// `--tz`.
     pub tz: Toggle,
+    /// `--userdb`.
     pub userdb: Toggle,
+    /// `--tmp`.
     pub tmp: Toggle,
 }
 
@@ -32,9 +40,13 @@ pub struct FileChoices {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileGroup {
+    /// The CA bundle.
     CaCertificates,
+    /// /usr/share/zoneinfo.
     Zoneinfo,
+    /// /etc/passwd, /etc/group and home directories.
     UserDatabase,
+    /// /tmp (1777).
     Tmp,
 }
 
@@ -53,10 +65,13 @@ impl FileGroup {
 /// Whether one group of base files goes in, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FileDecision {
+    /// The group.
     pub group: FileGroup,
+    /// Its files, as shown to people.
     pub files: String,
     /// gopack's layer writes these files.
     pub included: bool,
+    /// Why.
     pub reason: String,
     /// The base image's file these files are merged with (its CA bundle with `--ca-file`
     /// appended; its /etc/passwd with the run user added).
@@ -79,13 +94,18 @@ impl FileDecision {
 /// The four decisions, one per group (serialised as a list in that order).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileDecisions {
+    /// The CA bundle.
     pub ca_certificates: FileDecision,
+    /// The zoneinfo database.
     pub zoneinfo: FileDecision,
+    /// passwd, group, homes.
     pub user_database: FileDecision,
+    /// /tmp.
     pub tmp: FileDecision,
 }
 
 impl FileDecisions {
+    /// The four decisions in report order.
     pub fn iter(&self) -> impl Iterator<Item = &FileDecision> {
         [
             &self.ca_certificates,
@@ -106,10 +126,12 @@ impl Serialize for FileDecisions {
 /// What the file decisions are made from.
 #[derive(Clone, Copy, Debug)]
 pub struct FileInputs<'a> {
+    /// `--certs/--tz/--userdb/--tmp`.
     pub choices: FileChoices,
     /// What the linked binary needs; `Err` (why) when its function table could not be read,
     /// and then every group goes in.
     pub needs: Result<&'a NeedsReport, &'a str>,
+    /// The run user (resolved against the base).
     pub user: &'a UserPlan,
     /// TZ in the image config.
     pub tz: Option<&'a str>,
@@ -274,11 +296,13 @@ fn decide_userdb(inputs: &FileInputs<'_>) -> FileDecision {
 pub struct BaseProvides {
     /// The path of the base's CA bundle (the first of Go's list it has, or its SSL_CERT_FILE).
     pub ca_bundle: Option<String>,
+    /// /usr/share/zoneinfo exists.
     pub zoneinfo: bool,
     /// /etc/passwd and /etc/group exist.
     pub user_database: bool,
     /// The run user is in the base's /etc/passwd (by uid, or by name for a named user).
     pub knows_user: bool,
+    /// /tmp exists.
     pub tmp: bool,
 }
 
@@ -332,6 +356,7 @@ pub fn apply_base(
 /// How the files are chosen, shown before anything is built.
 #[derive(Clone, Debug, Serialize)]
 pub struct FilesPlan {
+    /// Where the decisions come from.
     pub decided_from: String,
     /// One rule per group of files, with the flag that overrides it.
     pub rules: Vec<FileRule>,
@@ -339,14 +364,20 @@ pub struct FilesPlan {
     pub extra_ca_files: Vec<PathBuf>,
 }
 
+/// The rule for one group of files.
 #[derive(Clone, Debug, Serialize)]
 pub struct FileRule {
+    /// The files.
     pub files: String,
+    /// The flag that overrides the rule.
     pub flag: String,
+    /// The flag's value.
     pub choice: Toggle,
+    /// The rule, for people.
     pub rule: String,
 }
 
+/// The rules for `c`, and the CA files.
 pub fn files_plan(c: &FileChoices, extra_ca_files: &[PathBuf]) -> FilesPlan {
     let rule = |group: FileGroup, flag: &str, choice: Toggle, auto: &str| FileRule {
         files: group.files().into(),

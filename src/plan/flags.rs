@@ -10,9 +10,12 @@ use crate::gobuild::platform::{LevelChoice, target_env};
 use crate::gobuild::{CgoMode, quoted};
 use crate::oci::Platform;
 
+/// A flag (or environment variable) and why it is there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FlagReason {
+    /// The flag as passed.
     pub flag: String,
+    /// Why.
     pub why: String,
 }
 
@@ -45,12 +48,19 @@ pub fn flags_not_used() -> Vec<FlagReason> {
 
 /// What the flag reasons are made from.
 pub struct FlagContext<'a> {
+    /// The Go environment.
     pub goenv: &'a GoEnv,
+    /// GOFLAGS, parsed.
     pub goflags: &'a [GoFlag],
+    /// The cgo mode of each image.
     pub modes: &'a [CgoMode],
+    /// The target platforms.
     pub platforms: &'a [Platform],
+    /// What the environment's level variable did to each platform.
     pub levels: &'a [(Platform, LevelChoice)],
+    /// `--ldflags` words.
     pub ldflags: &'a [String],
+    /// `--tags`.
     pub tags: &'a [String],
 }
 

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::config::{GoEnv, GoSetting, SettingSource};
 use crate::project::{GoMod, GoVersion};
 
+/// The Go toolchain decision.
 #[derive(Clone, Debug, Serialize)]
 pub struct GoPlan {
     /// The `go` line of go.mod: the minimum Go version (hard requirement since Go 1.21).

@@ -45,21 +45,31 @@ pub const BINARY_DIR: &str = "/usr/local/bin";
 /// resolved from `--env NAME` and `--env-file`).
 #[derive(Clone, Debug, Default)]
 pub struct PlanRequest {
+    /// The directory gopack runs in.
     pub cwd: PathBuf,
+    /// Package patterns (`.` when none).
     pub patterns: Vec<String>,
+    /// `--platform`; empty for the host's.
     pub platforms: Vec<Platform>,
     /// `--ldflags`, every occurrence, split with Go's quoting.
     pub ldflags: Vec<String>,
+    /// `--tags`.
     pub tags: Vec<String>,
+    /// `--cgo`.
     pub cgo: CgoChoice,
+    /// `--certs/--tz/--userdb/--tmp`.
     pub files: FileChoices,
+    /// `--user`.
     pub user: Option<String>,
+    /// `--ca-file`.
     pub extra_ca_files: Vec<PathBuf>,
     /// `--base`: scratch (the embedded empty base), a registry reference, or a layout.
     pub base: BaseSpec,
     /// The image config's environment (`--env`, `--env-file`), in order.
     pub env: Vec<(String, String)>,
+    /// `--data`.
     pub data: Vec<DataDir>,
+    /// `--data-symlinks`.
     pub data_symlinks: DataSymlinks,
     /// `--writable`: directories the run user owns.
     pub writable: Vec<String>,
@@ -68,39 +78,58 @@ pub struct PlanRequest {
 /// Everything `gopack build` will do, and why.
 #[derive(Clone, Debug, Serialize)]
 pub struct Plan {
+    /// [`PLAN_SCHEMA_VERSION`].
     pub schema: u32,
+    /// The module.
     pub module: ModulePlan,
+    /// The Go toolchain and settings.
     pub go: GoPlan,
+    /// The target platforms (`os/arch[/variant]`).
     pub platforms: Vec<String>,
+    /// One per main package.
     pub images: Vec<ImagePlan>,
+    /// The cgo picture of the whole build.
     pub cgo: CgoPlan,
     /// Each `go build` flag and environment variable gopack sets or passes on, and why.
     pub flags: Vec<FlagReason>,
     /// Flags gopack never sets, and why (the advice they come from is outdated).
     pub flags_not_used: Vec<FlagReason>,
+    /// One per image and platform.
     pub targets: Vec<TargetPlan>,
+    /// The base image.
     pub base: BasePlan,
+    /// The run user.
     pub user: UserPlan,
+    /// How the base files are chosen.
     pub files: files::FilesPlan,
+    /// `--data` directories.
     pub data: Vec<DataPlan>,
+    /// Where the run user can write.
     pub writable: WritablePlan,
+    /// What deserves attention but does not stop the build.
     pub warnings: Vec<String>,
     /// What stops the build (it cannot start until these are fixed); empty when it can run.
     pub problems: Vec<Problem>,
     /// The image config's environment (names and values; never printed by the text forms).
     #[serde(skip)]
     pub env: Vec<(String, String)>,
+    /// `--ca-file`.
     #[serde(skip)]
     pub extra_ca_files: Vec<PathBuf>,
+    /// `--certs/--tz/--userdb/--tmp`.
     #[serde(skip)]
     pub file_choices: FileChoices,
+    /// `--base`.
     #[serde(skip)]
     pub base_spec: BaseSpec,
 }
 
+/// The Go module.
 #[derive(Clone, Debug, Serialize)]
 pub struct ModulePlan {
+    /// Its module path.
     pub path: String,
+    /// Its root directory.
     pub root: PathBuf,
     /// `vendor/modules.txt` exists: go builds from the vendor directory, offline.
     pub vendored: bool,
@@ -111,11 +140,15 @@ pub struct ModulePlan {
 pub struct ImagePlan {
     /// Image name (the binary name, as `go build` chooses it).
     pub name: String,
+    /// The main package's import path.
     pub package: String,
+    /// Its directory.
     pub dir: PathBuf,
+    /// The config's Entrypoint.
     pub entrypoint: Vec<String>,
     /// How this binary uses cgo, decided from its own dependencies.
     pub cgo: CgoDecision,
+    /// The main package.
     #[serde(skip)]
     pub main: MainPackage,
     /// The cgo verdict for this binary's packages (for the ways out of a dynamic binary).
@@ -126,8 +159,11 @@ pub struct ImagePlan {
 /// One `go build`: one main package for one platform.
 #[derive(Clone, Debug, Serialize)]
 pub struct TargetPlan {
+    /// The image name.
     pub image: String,
+    /// The main package.
     pub package: String,
+    /// The platform.
     pub platform: Platform,
     /// The exact command (`-o` names the binary; gopack writes it in its build directory).
     pub go_build: String,
@@ -139,29 +175,45 @@ pub struct TargetPlan {
     pub request: GoBuildRequest,
 }
 
+/// The base image decision.
 #[derive(Clone, Debug, Serialize)]
 pub struct BasePlan {
+    /// The base as named, or `scratch`.
     pub image: String,
     /// Built into gopack (nothing is pulled).
     pub embedded: bool,
+    /// Why.
     pub reason: String,
 }
 
 /// A reason the build cannot start. Shown as its sentence (in JSON too).
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum Problem {
+    /// go.mod needs a newer Go than the installed one.
     #[error("{suggestion}")]
     GoTooOld {
+        /// The `go` line.
         required: String,
+        /// The installed Go.
         installed: String,
+        /// What to do.
         suggestion: String,
     },
+    /// A cgo decision that cannot be built.
     #[error("{image}: {error}")]
-    Cgo { image: String, error: PlanError },
+    Cgo {
+        /// The image.
+        image: String,
+        /// The cgo error.
+        error: PlanError,
+    },
+    /// GOFLAGS or `--ldflags` that cannot be used.
     #[error("{0}")]
     Flags(String),
+    /// A `--data` directory that cannot go in the image.
     #[error("{0}")]
     Data(#[from] data::DataError),
+    /// Any other flag that cannot be used.
     #[error("{0}")]
     Input(String),
 }
@@ -175,6 +227,7 @@ impl Serialize for Problem {
 /// Why no plan could be made at all.
 #[derive(Debug, thiserror::Error)]
 pub enum MakePlanError {
+    /// The project could not be read.
     #[error(transparent)]
     Project(#[from] ProjectError),
 }

@@ -15,14 +15,17 @@ pub struct BuiltTarget {
     /// The target this is for (its package and platform).
     #[serde(skip)]
     pub package: String,
+    /// The target's platform.
     #[serde(skip)]
     pub platform: Platform,
     /// Size of the binary in bytes.
     pub binary_size: u64,
     /// No interpreter and no DT_NEEDED libraries: starts on scratch.
     pub static_binary: bool,
+    /// PT_INTERP of a dynamic binary.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interpreter: Option<String>,
+    /// DT_NEEDED libraries of a dynamic binary.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub needed_libraries: Vec<String>,
     /// Runtime needs with the linked function that shows each.
@@ -38,6 +41,7 @@ pub struct BuiltTarget {
     /// Absolute program paths the binary may run (it links os/exec), found in its data.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub programs: Vec<String>,
+    /// Which base files go in, and why.
     pub files: FileDecisions,
     /// What may fail at run time (programs the image lacks…).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -53,7 +57,9 @@ impl BuiltTarget {
 /// The plan and what each built target turned out to be.
 #[derive(Clone, Debug)]
 pub struct PlanReport {
+    /// The plan.
     pub plan: Plan,
+    /// Each target that was built, in plan order.
     pub built: Vec<BuiltTarget>,
 }
 

@@ -24,9 +24,12 @@ const KNOWN_USERS: &[(&str, u32, &str)] = &[
 pub struct UserPlan {
     /// The config's `User`.
     pub user: String,
+    /// Why.
     pub reason: String,
+    /// The uid the image runs as.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uid: Option<u32>,
+    /// The gid the image runs as.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<u32>,
     /// The entry gopack adds to /etc/passwd when the user database goes in.
@@ -226,15 +229,20 @@ fn created_user(given: &str, name: &str, group: Option<&str>) -> UserPlan {
 /// Where the run user can write in the image.
 #[derive(Clone, Debug, Serialize)]
 pub struct WritablePlan {
+    /// The run user.
     pub user: String,
+    /// Writable places.
     pub paths: Vec<WritablePath>,
     /// What the user cannot write, and how to change that.
     pub read_only: String,
 }
 
+/// A place the run user can write.
 #[derive(Clone, Debug, Serialize)]
 pub struct WritablePath {
+    /// The path.
     pub path: String,
+    /// Why it is writable.
     pub why: String,
 }
 

@@ -15,35 +15,56 @@ use serde::Serialize;
 
 use crate::config::GoEnv;
 
+/// Why the project could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
     #[error(
         "cannot run `{program}`: {source}. Install Go (https://go.dev/dl) and put it on PATH, or \
          set GOPACK_GO=/path/to/go"
     )]
+    /// The go program could not be started.
     GoNotFound {
+        /// The program.
         program: String,
+        /// The OS error.
         source: std::io::Error,
     },
     #[error(
         "no go.mod found in {dir} or any parent directory: gopack builds Go modules. Run \
          `go mod init example.com/yourapp` in the project directory, or point gopack at one"
     )]
-    NoModule { dir: PathBuf },
+    /// No go.mod up from the directory.
+    NoModule {
+        /// The directory searched from.
+        dir: PathBuf,
+    },
+    /// go.mod could not be read.
     #[error("cannot read {path}: {source}")]
     ReadGoMod {
+        /// go.mod.
         path: PathBuf,
+        /// The OS error.
         source: std::io::Error,
     },
+    /// go.mod is malformed.
     #[error("{path}: {reason}")]
-    BadGoMod { path: PathBuf, reason: String },
+    BadGoMod {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     #[error(
         "{gomod} requires go >= {required}, but the installed Go is {installed} (GOTOOLCHAIN=local). \
          Install Go {required} or newer, or set GOTOOLCHAIN={toolchain} to let go download it"
     )]
+    /// go.mod needs a newer Go.
     GoTooOld {
+        /// go.mod.
         gomod: PathBuf,
+        /// The `go` line.
         required: String,
+        /// The installed Go.
         installed: String,
         /// The toolchain name go accepts for `required` (`go1.27.0`, not `go1.27`).
         toolchain: String,
@@ -52,22 +73,43 @@ pub enum ProjectError {
         "`{import_path}` is package `{name}`, not a main package: gopack builds commands. Point it \
          at a directory with `package main` and `func main()`, e.g. ./cmd/..."
     )]
-    NotMain { import_path: String, name: String },
+    /// A pattern names a package that is not `main`.
+    NotMain {
+        /// The import path.
+        import_path: String,
+        /// Its package name.
+        name: String,
+    },
+    /// A pattern matches no main package.
     #[error("no main packages match `{pattern}`; gopack builds commands (package main)")]
-    NoMainPackages { pattern: String },
+    NoMainPackages {
+        /// The package pattern.
+        pattern: String,
+    },
+    /// A go command failed; Go's stderr verbatim.
     #[error("`go {args}` failed in {dir}:\n{stderr}{}", hint_for_go_error(stderr))]
     GoFailed {
+        /// The arguments.
         args: String,
+        /// Where it ran.
         dir: PathBuf,
+        /// Go's stderr.
         stderr: String,
     },
+    /// A go command's output could not be read.
     #[error("cannot understand the output of `go {args}`: {reason}")]
-    GoOutput { args: String, reason: String },
+    GoOutput {
+        /// The go arguments.
+        args: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The directives of go.mod that decide how to build.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct GoMod {
+    /// The module path.
     pub module: String,
     /// The `go` line: the minimum Go version (a hard requirement since Go 1.21).
     pub go_version: Option<String>,
@@ -76,6 +118,7 @@ pub struct GoMod {
 }
 
 impl GoMod {
+    /// Parses the directives gopack reads; `Err` (why) without a `module` line.
     pub fn parse(text: &str) -> Result<GoMod, String> {
         let mut gomod = GoMod::default();
         for (n, raw) in text.lines().enumerate() {
@@ -100,6 +143,7 @@ impl GoMod {
         Ok(gomod)
     }
 
+    /// Reads and parses go.mod at `path`.
     pub fn read(path: &Path) -> Result<GoMod, ProjectError> {
         let text = std::fs::read_to_string(path).map_err(|source| ProjectError::ReadGoMod {
             path: path.into(),
@@ -144,7 +188,9 @@ fn output_of(
 /// One `package main` to build into one image.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MainPackage {
+    /// Its import path.
     pub import_path: String,
+    /// Its directory.
     pub dir: PathBuf,
     /// The binary name, as `go build` would choose it (last path element, skipping `/vN`).
     pub name: String,
@@ -154,15 +200,20 @@ pub struct MainPackage {
 /// commands differ, one may need cgo and another not.
 #[derive(Clone, Debug, Serialize)]
 pub struct MainCommand {
+    /// The main package.
     pub package: MainPackage,
+    /// Which of its packages use cgo.
     pub cgo: cgo::CgoReport,
 }
 
 /// What the build works on: the module and its main packages.
 #[derive(Clone, Debug, Serialize)]
 pub struct Project {
+    /// The root of the first pattern's module.
     pub module_root: PathBuf,
+    /// Its go.mod.
     pub gomod: GoMod,
+    /// The main packages, sorted by import path.
     pub mains: Vec<MainCommand>,
     /// Which packages of all the main packages need cgo, from the same `go list` runs.
     pub cgo: cgo::CgoReport,
@@ -276,6 +327,7 @@ fn locate(cwd: &Path, pattern: &str) -> (PathBuf, String) {
     (cwd.to_path_buf(), pattern.to_string())
 }
 
+/// The directory holding go.mod, from `dir` up.
 pub fn find_module_root(dir: &Path) -> Result<PathBuf, ProjectError> {
     let start = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     start

@@ -8,9 +8,13 @@ use std::fmt;
 /// sorts before its pre-releases (`1.21rc1`), which sort before the release (`1.21.0`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GoVersion {
+    /// 1 in `go1.26.8`.
     pub major: u32,
+    /// 26 in `go1.26.8`.
     pub minor: u32,
+    /// 8 in `go1.26.8` (0 when absent).
     pub patch: u32,
+    /// Language version, pre-release or release.
     pub kind: VersionKind,
 }
 

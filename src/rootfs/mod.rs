@@ -11,8 +11,11 @@ use crate::oci::{LayerEntry, LayerSpec};
 /// The unprivileged user every gopack image runs as unless told otherwise (distroless's
 /// "nonroot"), numeric so Kubernetes `runAsNonRoot` can verify it without reading /etc/passwd.
 pub const NONROOT_UID: u64 = 65532;
+/// [`NONROOT_UID`] as the config writes it, `uid:gid`.
 pub const NONROOT_USER: &str = "65532:65532";
+/// Where gopack puts its CA bundle (the first path Go's crypto/x509 tries on Linux).
 pub const CA_BUNDLE_PATH: &str = "/etc/ssl/certs/ca-certificates.crt";
+/// Where gopack puts the zoneinfo database (the first directory Go's time package tries).
 pub const ZONEINFO_DIR: &str = "/usr/share/zoneinfo";
 
 /// The base-files layer uses mtime 0, whatever SOURCE_DATE_EPOCH says: its content depends only
@@ -26,17 +29,22 @@ nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n";
 
 const GROUP: &str = "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n";
 
+/// Why a base file could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum RootfsError {
+    /// A `--ca-file` could not be read.
     #[error("cannot read CA file {path}: {source}")]
     ReadCa {
+        /// The file.
         path: std::path::PathBuf,
+        /// The OS error.
         source: std::io::Error,
     },
     #[error(
         "CA file {0} holds no PEM certificate (expected `-----BEGIN CERTIFICATE-----` blocks); \
          convert a DER file with `openssl x509 -inform der -in FILE -out FILE.pem`"
     )]
+    /// A `--ca-file` without PEM certificates.
     NotPem(std::path::PathBuf),
 }
 
@@ -80,9 +88,13 @@ pub fn read_extra_ca(path: &Path) -> Result<String, RootfsError> {
 /// An /etc/passwd (and /etc/group) entry for the run user, beyond root, nobody and nonroot.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Account {
+    /// The user name.
     pub name: String,
+    /// Its uid.
     pub uid: u32,
+    /// Its primary gid.
     pub gid: u32,
+    /// Its home directory (made 0700, owned by the user).
     pub home: String,
     /// A group added with the user (name, gid), when the gid is not one every image has.
     pub group: Option<(String, u32)>,
@@ -108,8 +120,11 @@ impl Account {
 /// The CA bundle an image gets: where, and the PEM bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaBundle {
+    /// Absolute path in the image.
     pub path: String,
+    /// The PEM bundle.
     pub pem: Vec<u8>,
+    /// Its part of the layer's history sentence.
     pub description: String,
 }
 
@@ -148,10 +163,13 @@ impl CaBundle {
 /// /etc/passwd, /etc/group and the home directories an image gets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserDatabase {
+    /// /etc/passwd.
     pub passwd: Vec<u8>,
+    /// /etc/group.
     pub group: Vec<u8>,
     /// Home directories: (path, mode, uid, gid).
     pub homes: Vec<(String, u32, u64, u64)>,
+    /// Its part of the layer's history sentence.
     pub description: String,
 }
 
@@ -213,9 +231,13 @@ impl UserDatabase {
 /// The files of the base-files layer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BaseFilesSpec {
+    /// The CA bundle, if any.
     pub ca_bundle: Option<CaBundle>,
+    /// passwd/group/homes, if any.
     pub user_database: Option<UserDatabase>,
+    /// An empty /tmp (1777).
     pub tmp: bool,
+    /// The zoneinfo database.
     pub zoneinfo: bool,
 }
 
