@@ -469,6 +469,17 @@ fn a_dynamic_cgo_binary_stops_the_build_with_its_libraries_and_the_ways_out() {
         "{err}"
     );
     assert!(!tmp.path().join("o").exists());
+    // plan --deep runs the very same checks, so it stops with the very same error.
+    let (code, deep) =
+        run_fail(plan_cmd(&testdata("cgoonly")).args(["--deep", "--cgo", "dynamic"]));
+    assert_eq!(code, 1);
+    let first_line = |e: &str| {
+        e.lines()
+            .find(|l| l.contains("dynamically linked"))
+            .map(str::to_string)
+    };
+    assert_eq!(first_line(&deep), first_line(&err), "{deep}");
+    assert!(deep.contains("Two ways out"), "{deep}");
 }
 
 #[test]
