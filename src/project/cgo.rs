@@ -256,9 +256,9 @@ pub(super) struct ListedPackage {
     pub(super) dir: PathBuf,
     #[serde(default)]
     pub(super) dep_only: bool,
-    /// Every package this one imports, directly or not.
+    /// The packages this one imports directly (resolved import paths; `C` for cgo).
     #[serde(default)]
-    pub(super) deps: Vec<String>,
+    pub(super) imports: Vec<String>,
     #[serde(default)]
     standard: bool,
     module: Option<ListedModule>,

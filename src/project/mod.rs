@@ -225,7 +225,7 @@ pub struct Project {
 ///
 /// One `CGO_ENABLED=1 go list -deps -json` run per pattern serves both the package search and
 /// cgo detection (go-facts §4: never detect cgo from a cgo-off build), for the target and tags
-/// in `query`; each main package's cgo verdict covers its own dependencies (`Deps`).
+/// in `query`; each main package's cgo verdict covers its own dependencies (from `Imports`).
 pub fn load(
     goenv: &GoEnv,
     cwd: &Path,
@@ -285,12 +285,7 @@ fn mains_of(
                 name: pkg.name.clone(),
             });
         }
-        let closure: std::collections::BTreeSet<&str> = pkg
-            .deps
-            .iter()
-            .map(String::as_str)
-            .chain([pkg.import_path.as_str()])
-            .collect();
+        let closure = import_closure(listed, pkg);
         let cgo = cgo::CgoReport::from_listed(
             listed
                 .iter()
@@ -306,6 +301,34 @@ fn mains_of(
         });
     }
     Ok(mains)
+}
+
+/// The import paths `main` depends on, itself included, following `Imports` (a package that
+/// imports `C` depends on runtime/cgo, as go's loader adds). `go list -deps` lists them all, so
+/// this needs only the direct imports, not each package's much larger `Deps`.
+fn import_closure<'a>(
+    listed: &'a [cgo::ListedPackage],
+    main: &'a cgo::ListedPackage,
+) -> std::collections::BTreeSet<&'a str> {
+    let by_path: BTreeMap<&str, &cgo::ListedPackage> =
+        listed.iter().map(|p| (p.import_path.as_str(), p)).collect();
+    let mut seen = std::collections::BTreeSet::from([main.import_path.as_str()]);
+    let mut stack = vec![main];
+    while let Some(pkg) = stack.pop() {
+        for import in &pkg.imports {
+            let path = if import == "C" {
+                "runtime/cgo"
+            } else {
+                import.as_str()
+            };
+            if let Some(next) = by_path.get(path)
+                && seen.insert(next.import_path.as_str())
+            {
+                stack.push(next);
+            }
+        }
+    }
+    seen
 }
 
 /// Splits a user argument into the directory to run `go list` in and the pattern to give it.
@@ -367,7 +390,7 @@ fn list_packages(
     pattern: &str,
     query: &cgo::CgoQuery,
 ) -> Result<Vec<cgo::ListedPackage>, ProjectError> {
-    let fields = format!("Name,Dir,DepOnly,Deps,{}", cgo::LIST_FIELDS);
+    let fields = format!("Name,Dir,DepOnly,Imports,{}", cgo::LIST_FIELDS);
     let (cmd, args) = query.go_list(goenv, dir, &fields, &[pattern.to_string()]);
     let mut key_args = args.clone();
     key_args.extend(query.goos.iter().chain(query.goarch.iter()).cloned());
