@@ -6,8 +6,10 @@
 pub mod assemble;
 pub mod base;
 pub mod binary;
+pub mod cache;
 pub mod config;
 pub mod dockerfile;
+pub mod fsutil;
 pub mod gobuild;
 pub mod oci;
 pub mod pipeline;
@@ -16,3 +18,4 @@ pub mod project;
 pub mod registry;
 pub mod rootfs;
 pub mod sink;
+pub mod text;

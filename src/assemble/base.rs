@@ -30,6 +30,9 @@ const CA_FILES: &[&str] = &[
 pub struct BaseView {
     /// The base as the user named it.
     pub name: String,
+    /// The name recorded in `org.opencontainers.image.base.name` (see
+    /// [`super::config::stable_base_name`]).
+    pub recorded_name: Option<String>,
     /// The base's image for this platform (config, manifest, layers in the store).
     pub image: Image,
     /// Its paths and symlinks, whiteouts applied.
@@ -66,6 +69,7 @@ impl BaseView {
         let files = read_files(store, &image, &base.name, &wanted)?;
         Ok(BaseView {
             name: base.name.clone(),
+            recorded_name: None,
             image,
             fs,
             ca_bundle,

@@ -46,8 +46,9 @@ pub struct ConfigInputs<'a> {
     pub own_ca_bundle: bool,
     /// The binary's build info (revision and version annotations).
     pub build_info: Option<&'a BuildInfo>,
-    /// The base: its name as recorded and its image for this platform.
-    pub base: Option<(&'a str, &'a Image)>,
+    /// The base: the name recorded for it ([`stable_base_name`]) and its image for this
+    /// platform.
+    pub base: Option<(Option<&'a str>, &'a Image)>,
     /// gopack's layers, with the sentence describing each.
     pub layers: &'a [(WrittenLayer, String)],
     /// Seconds since the epoch for `created` (SOURCE_DATE_EPOCH rule).
@@ -67,10 +68,12 @@ pub fn image_config(cx: &ConfigInputs<'_>) -> (ImageConfig, BTreeMap<String, Str
     labels.extend(annotations.clone());
     labels.extend(cx.settings.labels.clone());
     if let Some((name, image)) = cx.base {
-        annotations.insert(
-            "org.opencontainers.image.base.name".into(),
-            name.to_string(),
-        );
+        if let Some(name) = name {
+            annotations.insert(
+                "org.opencontainers.image.base.name".into(),
+                name.to_string(),
+            );
+        }
         annotations.insert(
             "org.opencontainers.image.base.digest".into(),
             image.manifest_digest.to_string(),
@@ -187,6 +190,19 @@ fn build_annotations(cx: &ConfigInputs<'_>, created: &str) -> BTreeMap<String, S
         annotations.insert("org.opencontainers.image.version".into(), version);
     }
     annotations
+}
+
+/// `org.opencontainers.image.base.name`: a name that does not depend on how a path was typed
+/// (`oci:./bases/dl` and `oci:/abs/bases/dl` must give the same digest): the registry
+/// reference, or the layout's ref name when one was given, else nothing (the base digest is
+/// recorded either way).
+pub fn stable_base_name(spec: &crate::base::BaseSpec) -> Option<String> {
+    use crate::base::BaseSpec;
+    match spec {
+        BaseSpec::Registry(reference) => Some(reference.to_string()),
+        BaseSpec::Layout { tag, .. } => tag.clone(),
+        BaseSpec::Scratch => None,
+    }
 }
 
 /// Layer mtimes and `created`: SOURCE_DATE_EPOCH, else the HEAD commit time, else 0.

@@ -7,7 +7,9 @@ mod base;
 mod config;
 
 pub use base::BaseView;
-pub use config::{ConfigInputs, ImageSettings, image_config, rfc3339, source_date_epoch};
+pub use config::{
+    ConfigInputs, ImageSettings, image_config, rfc3339, source_date_epoch, stable_base_name,
+};
 
 use std::path::Path;
 
@@ -84,7 +86,7 @@ pub fn assemble(
     layers.extend(a.data_layer.cloned());
     let bin = binary_layer_spec(a.image, &a.binary.path, a.mtime);
     layers.push((writer.write(&bin)?, bin.description.clone()));
-    let base = a.base.map(|b| (b.name.as_str(), &b.image));
+    let base = a.base.map(|b| (b.recorded_name.as_deref(), &b.image));
     let (config, annotations) = image_config(&ConfigInputs {
         settings: a.settings,
         env: a.env,

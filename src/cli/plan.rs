@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use clap::Args;
+use gopack::cache::Cache;
 use gopack::config::GoEnv;
-use gopack::oci::BlobStore;
 use gopack::plan::report::{BuiltTarget, PlanReport};
 use gopack::plan::{Plan, TargetPlan, make_plan};
 
@@ -36,8 +36,8 @@ pub fn run(args: PlanArgs) -> CommandResult {
     let goenv = GoEnv::read()?;
     let plan = make_plan(&request, &goenv)?;
     let report = if args.deep && plan.problems.is_empty() {
-        let store = BlobStore::open_default()?;
-        gopack::pipeline::plan_deep(&store, &goenv, &request, &args.registry.options())?
+        let cache = Cache::open_default()?;
+        gopack::pipeline::plan_deep(cache.store(), &goenv, &request, &args.registry.options())?
     } else {
         PlanReport {
             plan,

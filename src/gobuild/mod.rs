@@ -188,20 +188,20 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
-/// Runs `go build`s into gopack's build directory (under the cache), one binary per distinct
-/// build, kept between runs so `go build -o` can skip an unchanged link.
+/// Runs `go build`s into gopack's build directory (the cache's binaries part), one binary per
+/// distinct build, kept between runs so `go build -o` can skip an unchanged link.
 pub struct Builder {
     goenv: GoEnv,
-    cache_root: PathBuf,
+    binaries: PathBuf,
     early: Mutex<Option<early::EarlyBuild>>,
 }
 
 impl Builder {
-    /// A builder for `goenv` keeping binaries under `cache_root/build`.
-    pub fn new(goenv: &GoEnv, cache_root: &Path) -> Builder {
+    /// A builder for `goenv` keeping binaries under `binaries` (`cache::binaries_dir`).
+    pub fn new(goenv: &GoEnv, binaries: &Path) -> Builder {
         Builder {
             goenv: goenv.clone(),
-            cache_root: cache_root.to_path_buf(),
+            binaries: binaries.to_path_buf(),
             early: Mutex::new(None),
         }
     }
@@ -228,9 +228,9 @@ impl Builder {
     }
 
     fn output_for(&self, request: &GoBuildRequest) -> Result<PathBuf, GoBuildError> {
-        let dir = output_dir(&self.cache_root, &request.module_root).map_err(|source| {
+        let dir = output_dir(&self.binaries, &request.module_root).map_err(|source| {
             GoBuildError::Scratch {
-                path: self.cache_root.clone(),
+                path: self.binaries.clone(),
                 source,
             }
         })?;
@@ -273,14 +273,14 @@ fn run(goenv: &GoEnv, req: &GoBuildRequest, output: &Path) -> Result<BuiltBinary
     })
 }
 
-/// Where binaries are built before they go into layers: a directory per module under the gopack
-/// cache, so they never land in the user's project. It is kept between builds on purpose: `go
+/// Where binaries are built before they go into layers: a directory per module under the cache's
+/// binaries directory, so they never land in the user's project. It is kept between builds on purpose: `go
 /// build -o FILE` skips the link step when FILE already holds the binary for the same inputs
 /// (Go compares build IDs), which is most of a warm build's time.
-pub fn output_dir(cache: &Path, module_root: &Path) -> std::io::Result<PathBuf> {
+pub fn output_dir(binaries: &Path, module_root: &Path) -> std::io::Result<PathBuf> {
     use sha2::Digest as _;
     let key = sha2::Sha256::digest(canonical(module_root).as_os_str().as_encoded_bytes());
-    let dir = cache.join("build").join(&hex::encode(key)[..16]);
+    let dir = binaries.join(&hex::encode(key)[..16]);
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }

@@ -35,9 +35,6 @@ pub enum BuildError {
         /// What the base lacks, comma-separated.
         missing: String,
     },
-    /// An output reference that is not a registry reference (the reference, the reason).
-    #[error("`{0}` is not a registry reference to push to: {1}")]
-    PushReference(String, String),
     /// go build failed.
     #[error(transparent)]
     GoBuild(#[from] crate::gobuild::GoBuildError),
@@ -105,6 +102,9 @@ pub enum BuildError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::oci::StoreError),
+    /// The cache could not say a base layer's size.
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
     /// The output could not be written.
     #[error(transparent)]
     Sink(#[from] crate::sink::SinkError),

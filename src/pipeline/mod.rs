@@ -24,7 +24,7 @@ use crate::oci::{BlobStore, Compression, Digest, LayerWriter, Platform, WrittenL
 use crate::plan::report::{BuiltTarget, PlanReport};
 use crate::plan::{FileDecisions, ImagePlan, Plan, PlanRequest, early_guess, make_plan};
 use crate::registry::RegistryOptions;
-use crate::sink::{self, ImageSet, IndexBlob, OutputTarget};
+use crate::sink::{self, ImageSet, IndexBlob, PushStats};
 
 /// Everything a build depends on, as given by the user (flags, env) or defaulted.
 #[derive(Clone, Debug)]
@@ -36,14 +36,10 @@ pub struct BuildOptions {
     pub compression: Compression,
     /// Ports, workdir, labels, annotations.
     pub settings: ImageSettings,
-    /// Where the images go.
-    pub output: OutputTarget,
+    /// Where the images go, under which names (`--output`, `--tag`, GOPACK_REPO).
+    pub output: sink::Output,
     /// Registry access (insecure hosts, CAs, credentials).
     pub registry: RegistryOptions,
-    /// Extra tags pushed with a registry output.
-    pub push_tags: Vec<String>,
-    /// Name each pushed image `<repository>/<binary>` (GOPACK_REPO), as ko does.
-    pub repository_per_binary: bool,
 }
 
 /// What one platform image turned out to be.
@@ -57,9 +53,9 @@ pub struct PlatformImage {
     pub binary_size: u64,
     /// Bytes of every layer blob (base included), the config and the manifest.
     pub compressed_size: u64,
-    /// Uncompressed bytes of gopack's layers.
+    /// Uncompressed bytes of every layer (base included): one scope for both sizes.
     pub uncompressed_size: u64,
-    /// gopack's layers.
+    /// Every layer, the base's first.
     pub layers: Vec<LayerSummary>,
     /// The `go build` command that made the binary.
     pub go_build: String,
@@ -75,7 +71,8 @@ pub struct PlatformImage {
     pub build_info: Option<crate::binary::buildinfo::BuildInfo>,
 }
 
-/// One of gopack's layers.
+/// One layer of a built image, the base's included. Sizes are in bytes: `size` as stored
+/// (compressed), `uncompressed_size` of the tar.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct LayerSummary {
     /// Its digest.
@@ -88,6 +85,8 @@ pub struct LayerSummary {
     pub description: String,
     /// Already in the store: nothing was compressed.
     pub reused: bool,
+    /// A layer of the `--base` image, reused as it is.
+    pub from_base: bool,
 }
 
 /// What one main package became.
@@ -107,26 +106,14 @@ pub struct BuiltImage {
     pub entrypoint: Vec<String>,
     /// One entry per platform.
     pub platforms: Vec<PlatformImage>,
-    /// Where the image was written, as a reference a person can pass to skopeo.
+    /// The reference that pins the result (what `-q` prints): `REGISTRY/REPO@sha256:…` for a
+    /// push, else `oci:DIR:NAME`, `oci-archive:FILE:NAME` or `docker-archive:FILE:REPO:TAG`.
     pub reference: String,
+    /// Every name the image was written under (see [`sink::Published::references`]).
+    pub references: Vec<String>,
     /// For registry outputs: what the push sent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub push: Option<PushSummary>,
-}
-
-/// What a push sent.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct PushSummary {
-    /// Extra tags set.
-    pub tags: Vec<String>,
-    /// Blobs uploaded.
-    pub blobs_uploaded: usize,
-    /// Blobs mounted from another repository.
-    pub blobs_mounted: usize,
-    /// Blobs the registry had.
-    pub blobs_present: usize,
-    /// Bytes uploaded.
-    pub blob_bytes_uploaded: u64,
+    pub push: Option<PushStats>,
 }
 
 /// The cgo mode of the build: one mode when every image shares it (`null` when they differ).
@@ -171,8 +158,9 @@ pub fn build(
     options: &BuildOptions,
     progress: &dyn Progress,
 ) -> Result<BuildOutcome, BuildError> {
-    sink::preflight(&options.output, options.plan.platforms.len())?;
-    let builder = Builder::new(goenv, store.root());
+    let sink = options.output.sink(&options.registry)?;
+    sink.check(options.plan.platforms.len())?;
+    let builder = Builder::new(goenv, &crate::cache::binaries_dir(store));
     if let Some(guess) = early_guess(&options.plan, goenv) {
         builder.start_early(guess);
     }
@@ -182,9 +170,8 @@ pub fn build(
     let bases = Bases::resolve(store, &plan, &options.registry, progress)?;
     let (sets, mut built, reports) =
         build_images(store, &builder, &plan, &bases, options, progress)?;
-    progress.step(&format!("writing {}", options.output));
-    publish::publish(store, options, &sets, &mut built)?;
-    let warnings = vcs::keep_output_out_of_vcs(&options.output);
+    publish::publish(store, sink.as_ref(), &sets, &mut built, progress)?;
+    let warnings = vcs::keep_output_out_of_vcs(&options.output.target);
     Ok(BuildOutcome {
         output: options.output.to_string(),
         cgo: CgoSummary {
@@ -209,7 +196,7 @@ pub fn plan_deep(
 ) -> Result<PlanReport, BuildError> {
     let plan = make_plan(request, goenv)?;
     plan.check_buildable()?;
-    let builder = Builder::new(goenv, store.root());
+    let builder = Builder::new(goenv, &crate::cache::binaries_dir(store));
     let bases = Bases::resolve(store, &plan, registry, &())?;
     let mut built = Vec::new();
     for image in &plan.images {
@@ -259,7 +246,7 @@ fn build_images(
             ));
             let assembled = images.assemble(image, &t.platform, &prepared, base)?;
             user = prepared.user.user.clone();
-            summaries.push(platform_image(&prepared, &assembled));
+            summaries.push(platform_image(store, &prepared, &assembled, base)?);
             reports.push(prepared.report);
             oci_images.push(assembled.image);
         }
@@ -327,32 +314,57 @@ impl Images<'_> {
 }
 
 fn platform_image(
+    store: &BlobStore,
     prepared: &PreparedTarget,
     assembled: &assemble::AssembledImage,
-) -> PlatformImage {
-    let layers = &assembled.layers;
-    PlatformImage {
+    base: Option<&BaseView>,
+) -> Result<PlatformImage, BuildError> {
+    let layers = layer_summaries(store, base, &assembled.layers)?;
+    Ok(PlatformImage {
         platform: assembled.image.platform.clone(),
         manifest_digest: assembled.image.manifest_digest.clone(),
         binary_size: prepared.binary.size,
         compressed_size: assembled.image.compressed_size(),
-        uncompressed_size: layers.iter().map(|(l, _)| l.uncompressed_size).sum(),
-        layers: layers
-            .iter()
-            .map(|(l, d)| LayerSummary {
-                digest: l.digest.clone(),
-                size: l.size,
-                uncompressed_size: l.uncompressed_size,
-                description: d.clone(),
-                reused: l.reused,
-            })
-            .collect(),
+        uncompressed_size: layers.iter().map(|l| l.uncompressed_size).sum(),
+        layers,
         go_build: prepared.binary.command_line.clone(),
         needs: prepared.report.needs.clone(),
         files: prepared.files.clone(),
         warnings: prepared.report.warnings.clone(),
         build_info: prepared.checked.build_info.clone(),
+    })
+}
+
+/// The summary of every layer of an image: the base's first (sizes read from the store), then
+/// the layers gopack wrote. One scope for every size: the whole image.
+fn layer_summaries(
+    store: &BlobStore,
+    base: Option<&BaseView>,
+    ours: &[(WrittenLayer, String)],
+) -> Result<Vec<LayerSummary>, BuildError> {
+    let mut out = Vec::new();
+    for d in base
+        .map(|b| b.image.manifest.layers.as_slice())
+        .unwrap_or_default()
+    {
+        out.push(LayerSummary {
+            digest: d.digest.clone(),
+            size: d.size,
+            uncompressed_size: crate::cache::uncompressed_size(store, d)?,
+            description: format!("base image {}", base.map_or("", |b| b.name.as_str())),
+            reused: true,
+            from_base: true,
+        });
     }
+    out.extend(ours.iter().map(|(l, d)| LayerSummary {
+        digest: l.digest.clone(),
+        size: l.size,
+        uncompressed_size: l.uncompressed_size,
+        description: d.clone(),
+        reused: l.reused,
+        from_base: false,
+    }));
+    Ok(out)
 }
 
 fn image_set(
@@ -361,7 +373,7 @@ fn image_set(
     images: Vec<crate::oci::Image>,
 ) -> Result<ImageSet, BuildError> {
     let index = if images.len() > 1 {
-        let (_, bytes, digest) = index_for(store, &images, BTreeMap::new())?;
+        let (_, bytes, digest) = index_for(store, &images, sink::index_annotations(&images))?;
         Some(IndexBlob::oci(bytes, digest))
     } else {
         None
@@ -389,6 +401,7 @@ fn built_image(
         entrypoint: image.entrypoint.clone(),
         platforms,
         reference: String::new(),
+        references: Vec::new(),
         push: None,
     }
 }
@@ -414,7 +427,9 @@ impl Bases {
         if let Some(b) = &base {
             for p in &platforms {
                 if !views.contains_key(p) {
-                    views.insert(p.clone(), BaseView::read(store, b, p)?);
+                    let mut view = BaseView::read(store, b, p)?;
+                    view.recorded_name = assemble::stable_base_name(&plan.base_spec);
+                    views.insert(p.clone(), view);
                 }
             }
         }

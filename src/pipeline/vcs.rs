@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::sink::OutputTarget;
+use crate::oci::ImageRef;
 
 /// The git work tree `path` is in, if any.
 fn work_tree(path: &Path) -> Option<PathBuf> {
@@ -19,15 +19,15 @@ fn work_tree(path: &Path) -> Option<PathBuf> {
 /// Python's venv does), which hides the layout, itself included, from `git status`. A file
 /// output inside a work tree that git does not ignore gets a warning, since gopack will not
 /// edit the user's own .gitignore.
-pub(super) fn keep_output_out_of_vcs(output: &OutputTarget) -> Vec<String> {
+pub(super) fn keep_output_out_of_vcs(output: &ImageRef) -> Vec<String> {
     match output {
-        OutputTarget::OciLayout { dir, .. } => {
+        ImageRef::Layout { dir, .. } => {
             if work_tree(dir).is_some() && !dir.join(".gitignore").exists() {
                 let _ = write_gitignore(dir);
             }
             Vec::new()
         }
-        OutputTarget::OciArchive { file, .. } | OutputTarget::DockerArchive { file, .. } => {
+        ImageRef::OciArchive { file, .. } | ImageRef::DockerArchive { file, .. } => {
             match work_tree(file) {
                 Some(tree) if !ignored_by_git(&tree, file) => vec![format!(
                     "{} is inside the git work tree {} and git does not ignore it: go stamps the \
@@ -39,7 +39,7 @@ pub(super) fn keep_output_out_of_vcs(output: &OutputTarget) -> Vec<String> {
                 _ => Vec::new(),
             }
         }
-        OutputTarget::Registry { .. } => Vec::new(),
+        ImageRef::Registry(_) | ImageRef::DockerDaemon(_) => Vec::new(),
     }
 }
 
