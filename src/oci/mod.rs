@@ -27,7 +27,7 @@ pub mod source;
 mod store;
 pub mod tar_reader;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod transport;
 pub mod tree;
 

@@ -7,6 +7,7 @@ mod buildinfo;
 mod cgo;
 mod common;
 mod dockerfile_gen;
+mod hostile_images;
 mod lint;
 mod lint_corpus;
 mod lint_fuzz;
