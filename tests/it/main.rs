@@ -8,6 +8,8 @@ mod cgo;
 mod common;
 mod dockerfile_gen;
 mod hostile_images;
+mod image_read_props;
+mod image_sources;
 mod lint;
 mod lint_corpus;
 mod lint_fuzz;
