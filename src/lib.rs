@@ -5,7 +5,9 @@
 
 pub mod base;
 pub mod binary;
+pub mod cache;
 pub mod dockerfile;
+pub mod fsutil;
 pub mod gobuild;
 pub mod oci;
 pub mod pipeline;
@@ -14,3 +16,4 @@ pub mod project;
 pub mod registry;
 pub mod rootfs;
 pub mod sink;
+pub mod text;

@@ -24,12 +24,12 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::image::{Descriptor, ImageIndex};
-use super::media::printable;
 use super::store::{BlobStore, StoreError};
 use super::tar_reader::TarLimits;
 use super::transport::ImageRef;
 use super::{ANNOTATION_REF_NAME, Digest};
 use crate::registry::{RegistryClient, RegistryError, RegistryOptions};
+use crate::text::printable;
 
 pub use archive::OciArchiveSource;
 pub use docker_archive::DockerArchiveSource;
@@ -102,7 +102,7 @@ impl Default for Limits {
 }
 
 /// Why an image could not be read. Every message names the source and the blob, and no text
-/// from the image reaches it without [`printable`].
+/// from the image reaches it without [`crate::text::printable`].
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The source is not what its transport says (not a layout, not an archive) or names
