@@ -54,8 +54,9 @@ pub trait ImageSource: Send + Sync {
     /// forever and must not read anything but a regular file or the registry's answer.
     fn open_raw(&self, descriptor: &Descriptor) -> Result<Box<dyn Read + Send>, SourceError>;
 
-    /// Brings the blob into `store`, verified. The default streams [`ImageSource::open_raw`]
-    /// through a [`VerifiedReader`]; the registry adapter uses its retrying download instead.
+    /// Brings the blob into `store` (nothing to do when it is there), verified. The default
+    /// streams [`ImageSource::open_raw`] through a [`VerifiedReader`]; the registry adapter uses
+    /// its retrying download instead.
     fn fetch_raw_into(
         &self,
         descriptor: &Descriptor,
@@ -317,9 +318,9 @@ pub fn fetch_blob<S: ImageSource + ?Sized>(
     descriptor: &Descriptor,
     store: &BlobStore,
 ) -> Result<(), SourceError> {
-    if !store.contains(&descriptor.digest) {
-        source.fetch_raw_into(descriptor, store)?;
-    }
+    // The adapter decides what a blob already in the store needs (the registry records where
+    // it came from, for cross-repository mounts).
+    source.fetch_raw_into(descriptor, store)?;
     let path = store.path(&descriptor.digest);
     let len = std::fs::metadata(&path)
         .map_err(|error| SourceError::Io {
@@ -342,6 +343,9 @@ fn copy_verified<S: ImageSource + ?Sized>(
     descriptor: &Descriptor,
     store: &BlobStore,
 ) -> Result<(), SourceError> {
+    if store.contains(&descriptor.digest) {
+        return Ok(());
+    }
     let mut reader = open_blob(source, descriptor)?;
     let mut writer = store.writer()?;
     io::copy(&mut reader, &mut writer).map_err(|e| reader.error(e))?;
