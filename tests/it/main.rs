@@ -13,6 +13,7 @@ mod image_sources;
 mod lint;
 mod lint_corpus;
 mod lint_fuzz;
+mod lint_issue14;
 mod needs;
 mod needs_e2e;
 mod needs_support;
