@@ -14,3 +14,4 @@ pub mod project;
 pub mod registry;
 pub mod rootfs;
 pub mod sink;
+pub mod size;

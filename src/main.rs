@@ -26,6 +26,8 @@ enum Command {
     Login(cli::login::LoginArgs),
     /// Save an image from a registry as an OCI image layout (oci:DIR)
     Pull(cli::pull::PullArgs),
+    /// Where a Go binary's bytes go: modules, packages, symbols, sections; diff, budgets, HTML
+    Size(Box<cli::size::SizeArgs>),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Login(args) => cli::login::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Pull(args) => cli::pull::run(args),
+        Command::Size(args) => cli::size::run(*args),
     };
     cli::finish(result)
 }

@@ -6,3 +6,9 @@ pub mod elf;
 
 pub mod needs;
 pub mod pclntab;
+
+pub mod attribution;
+pub mod dwarf;
+pub mod layout;
+pub mod pclnsize;
+pub mod symbols;

@@ -1,0 +1,555 @@
+//! Puts every byte of an ELF Go binary in exactly one bucket: a symbol (with its package when it
+//! has one), the unattributed remainder of a section, a header table, or padding between
+//! sections. Memory-only sections (`.bss`, `.noptrbss`, `.tbss`) take no file bytes and so take
+//! no part. Nothing is clamped: the buckets add up to the file size by construction, and
+//! [`Attribution::total`] lets callers check it.
+//!
+//! Who claims which bytes, most precise first (a byte goes to the first claim that covers it):
+//! 1. the function table (works on stripped binaries): each function's code, and its entry,
+//!    record, name and pc-value tables inside `.gopclntab` ([`super::pclnsize`]);
+//! 2. `go:embed` files the caller names (found by content in the read-only data);
+//! 3. `.symtab` symbols with a size (data and C functions), and every symbol's own table entry
+//!    and name in `.symtab`/`.strtab`;
+//! 4. non-Go DWARF compile units (cgo C code) for code nothing else claimed.
+
+use std::collections::HashMap;
+
+use super::dwarf::{self, ForeignUnit};
+use super::elf::ElfError;
+use super::layout::{FileLayout, SectionInfo, read_layout};
+use super::pclnsize::{self, PclnPart};
+use super::pclntab::{self, PclntabError};
+use super::symbols::{self, Symtab};
+
+/// What kind of bytes of a symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    /// Machine code.
+    Code,
+    /// The function's entry, record, name and pc-value tables in `.gopclntab`.
+    FuncTable,
+    /// Data (variables, read-only data) named by `.symtab`.
+    Data,
+    /// The symbol's own `.symtab` entry and `.strtab` name.
+    SymbolTable,
+    /// A `go:embed` file's contents.
+    Embed,
+}
+
+impl Part {
+    /// Every part, in report order.
+    pub const ALL: [Part; 5] = [
+        Part::Code,
+        Part::FuncTable,
+        Part::Data,
+        Part::SymbolTable,
+        Part::Embed,
+    ];
+}
+
+/// Where a symbol's name and owner come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SymbolKind {
+    /// A Go function (in the function table).
+    Function,
+    /// Data named by `.symtab`.
+    Data,
+    /// C/C++/assembly code of a cgo binary (named by `.symtab` or a DWARF compile unit).
+    Cgo,
+    /// A `go:embed` file.
+    Embed,
+    /// A symbol with no file bytes of its own (a carrier such as `type:*`), owning only its
+    /// symbol table entry.
+    Other,
+}
+
+/// A symbol and the file bytes it owns.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OwnedSymbol {
+    /// Name (`.symtab`'s `.abi0` suffix dropped, `·` written `.`); for embeds `embed:<file>`,
+    /// for DWARF-only C code `cgo:<compile unit>`.
+    pub name: String,
+    /// Import path of the owning package; `cgo:<unit>` for C code; `None` when no Go package
+    /// owns the name (linker-made symbols and carriers).
+    pub package: Option<String>,
+    pub kind: SymbolKind,
+    /// Made by the compiler or linker (type algorithms, dictionaries, wrappers).
+    pub generated: bool,
+    /// Bytes per part, indexed like [`Part::ALL`].
+    pub bytes: [u64; 5],
+}
+
+impl OwnedSymbol {
+    /// All file bytes of the symbol.
+    pub fn total(&self) -> u64 {
+        self.bytes.iter().sum()
+    }
+}
+
+/// A section's bytes: how many went to symbols, and what is left.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SectionBytes {
+    pub name: String,
+    pub offset: u64,
+    pub file_size: u64,
+    /// Bytes given to symbols.
+    pub attributed: u64,
+    /// Bytes no symbol claimed (the section's own bucket).
+    pub remainder: u64,
+    /// Bytes that another header or section already covered (overlapping file ranges).
+    pub overlapped: u64,
+    /// Memory only (`SHT_NOBITS`): listed for reference, owns no file byte.
+    pub memory_only: bool,
+    pub alloc: bool,
+    /// A DWARF section (`.debug_*`, `.zdebug_*`).
+    pub debug: bool,
+}
+
+/// Which readers contributed.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Sources {
+    /// Functions read from the function table.
+    pub pclntab_functions: usize,
+    /// Symbols read from `.symtab` (0 when stripped).
+    pub symtab_symbols: usize,
+    /// Non-Go DWARF compile units.
+    pub dwarf_foreign_units: usize,
+    /// `go:embed` files found in the binary, of those the caller named.
+    pub embeds_found: usize,
+    pub embeds_named: usize,
+    /// Why a reader could not be used (a stripped symbol table is not a problem and is not
+    /// listed).
+    pub notes: Vec<String>,
+}
+
+/// Every file byte, bucketed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Attribution {
+    pub file_size: u64,
+    /// Symbols owning at least one byte, in no particular order.
+    pub symbols: Vec<OwnedSymbol>,
+    /// Every section with a header, in file order.
+    pub sections: Vec<SectionBytes>,
+    /// ELF header, program header table and section header table.
+    pub headers: u64,
+    /// Bytes between (and after) headers and sections that nothing describes: alignment
+    /// padding.
+    pub padding: u64,
+    pub sources: Sources,
+}
+
+impl Attribution {
+    /// Sum of every bucket; equals `file_size`.
+    pub fn total(&self) -> u64 {
+        self.symbols.iter().map(OwnedSymbol::total).sum::<u64>()
+            + self.sections.iter().map(|s| s.remainder).sum::<u64>()
+            + self.headers
+            + self.padding
+    }
+}
+
+/// A file embedded with `//go:embed`, as `go list` reports it.
+#[derive(Debug, Clone)]
+pub struct EmbedFile {
+    /// Import path of the package whose directive embeds it.
+    pub package: String,
+    /// Path relative to the package directory.
+    pub path: String,
+    /// Its contents.
+    pub contents: Vec<u8>,
+}
+
+/// Files smaller than this are not searched for: short contents could match by chance.
+pub const MIN_EMBED_LEN: usize = 64;
+
+/// What can stop attribution.
+#[derive(Debug, thiserror::Error)]
+pub enum AttributionError {
+    #[error(transparent)]
+    Elf(#[from] ElfError),
+    #[error("{0}")]
+    Pclntab(#[from] PclntabError),
+}
+
+#[derive(Clone, Copy)]
+struct Claim {
+    start: u64,
+    end: u64,
+    rank: u8,
+    owner: u32,
+    part: Part,
+}
+
+#[derive(Default)]
+struct Owners {
+    index: HashMap<String, u32>,
+    list: Vec<OwnedSymbol>,
+}
+
+impl Owners {
+    fn get(&mut self, name: &str, package: Option<String>, kind: SymbolKind) -> u32 {
+        let key = normalise(name);
+        if let Some(&i) = self.index.get(key.as_ref()) {
+            return i;
+        }
+        let i = self.list.len() as u32;
+        self.list.push(OwnedSymbol {
+            generated: symbols::is_generated(&key),
+            name: key.to_string(),
+            package,
+            kind,
+            bytes: [0; 5],
+        });
+        self.index.insert(key.into_owned(), i);
+        i
+    }
+}
+
+fn normalise(name: &str) -> std::borrow::Cow<'_, str> {
+    let name = name.strip_suffix(".abi0").unwrap_or(name);
+    if name.contains('·') {
+        name.replace('·', ".").into()
+    } else {
+        name.into()
+    }
+}
+
+/// Claims grouped by the section (position in `layout.sections`) they fall in.
+struct Claims<'l> {
+    layout: &'l FileLayout,
+    /// (offset, end, position) of file-backed sections, sorted by offset.
+    spans: Vec<(u64, u64, usize)>,
+    by_section: Vec<Vec<Claim>>,
+}
+
+impl<'l> Claims<'l> {
+    fn new(layout: &'l FileLayout) -> Self {
+        let mut spans: Vec<(u64, u64, usize)> = layout
+            .sections
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.file_size > 0)
+            .map(|(i, s)| (s.offset, s.offset + s.file_size, i))
+            .collect();
+        spans.sort_unstable();
+        Claims {
+            layout,
+            spans,
+            by_section: vec![Vec::new(); layout.sections.len()],
+        }
+    }
+
+    /// Claims `[start, start+len)` of the file, clipped to the section holding `start`.
+    fn file(&mut self, start: u64, len: u64, rank: u8, owner: u32, part: Part) {
+        let i = self.spans.partition_point(|s| s.0 <= start);
+        let Some(&(_, end, pos)) = i.checked_sub(1).and_then(|i| self.spans.get(i)) else {
+            return;
+        };
+        if start >= end || len == 0 {
+            return;
+        }
+        let stop = start.saturating_add(len).min(end);
+        self.by_section[pos].push(Claim {
+            start,
+            end: stop,
+            rank,
+            owner,
+            part,
+        });
+    }
+
+    /// Claims `[addr, addr+len)` of the loaded image, when a file-backed section holds it.
+    fn memory(&mut self, addr: u64, len: u64, rank: u8, owner: u32, part: Part) {
+        if let Some((off, _)) = self.layout.offset_of(addr) {
+            self.file(off, len, rank, owner, part);
+        }
+    }
+}
+
+/// Buckets every byte of `data`, an ELF Go binary. `embeds` are the `go:embed` files of its
+/// packages (empty when unknown).
+///
+/// Errors: not an ELF file, malformed headers, or no Go function table.
+pub fn attribute(data: &[u8], embeds: &[EmbedFile]) -> Result<Attribution, AttributionError> {
+    let layout = read_layout(data)?;
+    let mut owners = Owners::default();
+    let mut claims = Claims::new(&layout);
+    let mut sources = Sources {
+        pclntab_functions: claim_functions(data, &layout, &mut owners, &mut claims)?,
+        ..Default::default()
+    };
+    let (found, named) = claim_embeds(data, &layout, embeds, &mut owners, &mut claims);
+    sources.embeds_found = found;
+    sources.embeds_named = named;
+    let units = match dwarf::foreign_units(data) {
+        Ok(units) => units,
+        Err(e) => {
+            sources.notes.push(format!("DWARF not used: {e}"));
+            Vec::new()
+        }
+    };
+    sources.dwarf_foreign_units = units.len();
+    match symbols::read_symtab(data) {
+        Ok(Some(symtab)) => {
+            sources.symtab_symbols = symtab.symbols.len();
+            claim_symtab(&symtab, &layout, &units, &mut owners, &mut claims);
+        }
+        Ok(None) => {}
+        Err(e) => sources.notes.push(format!(".symtab not used: {e}")),
+    }
+    for unit in &units {
+        let owner = owners.get(
+            &format!("cgo:{}", unit.name),
+            Some(cgo_package(&unit.name)),
+            SymbolKind::Cgo,
+        );
+        for &(start, end) in &unit.ranges {
+            claims.memory(start, end - start, 4, owner, Part::Code);
+        }
+    }
+    Ok(sweep(&layout, claims.by_section, owners.list, sources))
+}
+
+/// The package name given to C code of a DWARF compile unit: `cgo:<file name>`.
+pub fn cgo_package(unit: &str) -> String {
+    let base = unit.rsplit('/').next().unwrap_or(unit);
+    format!("cgo:{base}")
+}
+
+fn claim_functions(
+    data: &[u8],
+    layout: &FileLayout,
+    owners: &mut Owners,
+    claims: &mut Claims<'_>,
+) -> Result<usize, AttributionError> {
+    let found = pclntab::locate(data)?;
+    let table = found.table;
+    let table_offset = match found.address {
+        Some(addr) => layout.offset_of(addr).map(|(o, _)| o),
+        None => None,
+    }
+    .or_else(|| layout.section(".gopclntab").map(|s| s.offset));
+    let base = found.text_start.map_or(0, |(t, _)| t);
+    let mut ids = Vec::with_capacity(table.len());
+    for f in table.functions() {
+        let f = f?;
+        let owner = owners.get(f.name, symbols::package_of(f.name), SymbolKind::Function);
+        ids.push(owner);
+        claims.memory(
+            base.wrapping_add(f.entry_offset),
+            f.size,
+            0,
+            owner,
+            Part::Code,
+        );
+    }
+    if let Some(table_offset) = table_offset {
+        pclnsize::for_each_piece(&table, |index, part, offset, len| {
+            let rank = if part == PclnPart::PcValue { 1 } else { 0 };
+            claims.file(
+                table_offset + offset,
+                len,
+                rank,
+                ids[index],
+                Part::FuncTable,
+            );
+        })?;
+    }
+    Ok(ids.len())
+}
+
+fn claim_embeds(
+    data: &[u8],
+    layout: &FileLayout,
+    embeds: &[EmbedFile],
+    owners: &mut Owners,
+    claims: &mut Claims<'_>,
+) -> (usize, usize) {
+    let searchable: Vec<&SectionInfo> = layout
+        .sections
+        .iter()
+        .filter(|s| s.alloc && !s.exec && s.file_size > 0)
+        .collect();
+    let mut found = 0;
+    let named = embeds
+        .iter()
+        .filter(|e| e.contents.len() >= MIN_EMBED_LEN)
+        .count();
+    for embed in embeds.iter().filter(|e| e.contents.len() >= MIN_EMBED_LEN) {
+        let finder = memchr::memmem::Finder::new(&embed.contents);
+        for s in &searchable {
+            let bytes = &data[s.offset as usize..(s.offset + s.file_size) as usize];
+            if let Some(pos) = finder.find(bytes) {
+                let owner = owners.get(
+                    &format!("embed:{}/{}", embed.package, embed.path),
+                    Some(embed.package.clone()),
+                    SymbolKind::Embed,
+                );
+                let len = embed.contents.len() as u64;
+                claims.file(s.offset + pos as u64, len, 2, owner, Part::Embed);
+                found += 1;
+                break;
+            }
+        }
+    }
+    (found, named)
+}
+
+fn claim_symtab(
+    symtab: &Symtab,
+    layout: &FileLayout,
+    units: &[ForeignUnit],
+    owners: &mut Owners,
+    claims: &mut Claims<'_>,
+) {
+    let section_at = |index: usize| layout.sections.iter().find(|s| s.index == index);
+    for sym in &symtab.symbols {
+        if sym.name.is_empty() {
+            continue;
+        }
+        let section = section_at(sym.section_index);
+        let exec = section.is_some_and(|s| s.exec);
+        let go_package = symbols::package_of(&sym.name);
+        let c_unit = (go_package.is_none() && exec)
+            .then(|| {
+                units.iter().find(|u| {
+                    u.ranges
+                        .iter()
+                        .any(|&(a, b)| sym.address >= a && sym.address < b)
+                })
+            })
+            .flatten();
+        let (package, kind) = match (go_package, c_unit) {
+            (Some(p), _) => (
+                Some(p),
+                if exec {
+                    SymbolKind::Function
+                } else {
+                    SymbolKind::Data
+                },
+            ),
+            (None, Some(u)) => (Some(cgo_package(&u.name)), SymbolKind::Cgo),
+            (None, None) if exec && !is_go_linker_name(&sym.name) => {
+                (Some("cgo".to_string()), SymbolKind::Cgo)
+            }
+            (None, None) if sym.size > 0 => (None, SymbolKind::Data),
+            (None, None) => (None, SymbolKind::Other),
+        };
+        let owner = owners.get(&sym.name, package, kind);
+        if sym.size > 0 && section.is_some_and(|s| s.alloc && !s.nobits) {
+            let part = if exec { Part::Code } else { Part::Data };
+            claims.memory(sym.address, sym.size, 3, owner, part);
+        }
+        let entry = symtab.symtab_offset + sym.index as u64 * symtab.entry_size;
+        claims.file(entry, symtab.entry_size, 3, owner, Part::SymbolTable);
+        claims.file(
+            symtab.strtab_offset + sym.name_offset,
+            sym.name.len() as u64 + 1,
+            3,
+            owner,
+            Part::SymbolTable,
+        );
+    }
+}
+
+/// Names the Go linker makes for its own tables and boundaries (`runtime.text`, `go:buildid`,
+/// `type:*`), as opposed to C symbols.
+fn is_go_linker_name(name: &str) -> bool {
+    name.starts_with("go:")
+        || name.starts_with("type:")
+        || name.starts_with("go.")
+        || name.starts_with("type.")
+        || name.contains('.')
+}
+
+fn sweep(
+    layout: &FileLayout,
+    mut by_section: Vec<Vec<Claim>>,
+    mut symbols: Vec<OwnedSymbol>,
+    sources: Sources,
+) -> Attribution {
+    // Headers and sections as file regions, in file order; overlaps go to the earlier region.
+    enum Region {
+        Header,
+        Section(usize),
+    }
+    let mut regions: Vec<(u64, u64, Region)> = Vec::new();
+    for h in [
+        Some(layout.elf_header),
+        layout.program_headers,
+        layout.section_headers,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        regions.push((h.offset, h.offset + h.size, Region::Header));
+    }
+    for (pos, s) in layout.sections.iter().enumerate() {
+        if s.file_size > 0 {
+            regions.push((s.offset, s.offset + s.file_size, Region::Section(pos)));
+        }
+    }
+    regions.sort_by_key(|r| (r.0, r.1));
+    let mut sections: Vec<SectionBytes> = layout
+        .sections
+        .iter()
+        .map(|s| SectionBytes {
+            name: s.name.clone(),
+            offset: s.offset,
+            file_size: s.file_size,
+            attributed: 0,
+            remainder: 0,
+            overlapped: 0,
+            memory_only: s.nobits,
+            alloc: s.alloc,
+            debug: s.name.starts_with(".debug_") || s.name.starts_with(".zdebug_"),
+        })
+        .collect();
+    let (mut headers, mut padding, mut cursor) = (0u64, 0u64, 0u64);
+    for (start, end, region) in regions {
+        let from = start.max(cursor);
+        if from > cursor {
+            padding += from - cursor;
+        }
+        if let Region::Section(pos) = region {
+            sections[pos].overlapped = from.min(end) - start;
+        }
+        if end <= from {
+            continue;
+        }
+        match region {
+            Region::Header => headers += end - from,
+            Region::Section(pos) => {
+                let claims = &mut by_section[pos];
+                claims.sort_unstable_by_key(|c| (c.start, c.rank));
+                let (mut at, mut given) = (from, 0u64);
+                for c in claims.iter() {
+                    let s = c.start.max(at);
+                    let e = c.end.min(end);
+                    if e > s {
+                        symbols[c.owner as usize].bytes[c.part as usize] += e - s;
+                        given += e - s;
+                        at = e;
+                    }
+                }
+                sections[pos].attributed = given;
+                sections[pos].remainder = (end - from) - given;
+            }
+        }
+        cursor = end;
+    }
+    padding += layout.file_size.saturating_sub(cursor);
+    symbols.retain(|s| s.total() > 0);
+    let mut sections_in_order = sections;
+    sections_in_order.sort_by_key(|s| (s.memory_only, s.offset));
+    Attribution {
+        file_size: layout.file_size,
+        symbols,
+        sections: sections_in_order,
+        headers,
+        padding,
+        sources,
+    }
+}

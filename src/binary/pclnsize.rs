@@ -1,0 +1,136 @@
+//! Which bytes of the Go function table (`.gopclntab`) belong to which function.
+//!
+//! For each function the table holds (writer: `cmd/link/internal/ld/pcln.go`, reader:
+//! `runtime/symtab.go`):
+//! - its 8-byte `functab` entry (`entryOff`, `funcOff`);
+//! - its `_func` record: a fixed part (40 bytes for magic `0xfffffff0`, 44 once Go 1.20 added
+//!   `startLine`), then `npcdata` and `nfuncdata` 32-bit offsets;
+//! - its NUL-terminated name in the function name table;
+//! - its pc-value tables in `pctab` (`pcsp`, `pcfile`, `pcln`, each `pcdata[i]`): varint pairs
+//!   ending at a zero value delta. The linker deduplicates identical tables; a shared table is
+//!   given to the first function that points at it.
+//!
+//! The layout is chosen by the magic number alone (no Go version table). Every read is bounded
+//! by the table's bytes.
+
+use super::pclntab::{PclnTable, PclntabError, PclntabVersion};
+
+/// What part of a function's table entry a byte range is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PclnPart {
+    /// The `functab` pair.
+    FuncTab,
+    /// The `_func` record with its pcdata/funcdata offsets.
+    Record,
+    /// The function's name.
+    Name,
+    /// A pc-value table (stack pointer, file, line or pcdata).
+    PcValue,
+}
+
+/// Calls `visit(function_index, part, offset, len)` for every byte range of the table that
+/// belongs to a function; offsets are from the start of the table. Ranges of different
+/// functions may coincide (deduplicated tables and names); callers give them to one owner.
+pub fn for_each_piece(
+    table: &PclnTable<'_>,
+    mut visit: impl FnMut(usize, PclnPart, u64, u64),
+) -> Result<(), PclntabError> {
+    let data = table.bytes();
+    let big = table.byte_order() == super::pclntab::ByteOrder::Big;
+    let u32_at = |off: u64| -> Option<u32> {
+        let off = usize::try_from(off).ok()?;
+        let b: [u8; 4] = data.get(off..off.checked_add(4)?)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let fixed: u64 = match table.version() {
+        PclntabVersion::Go118 => 40,
+        PclntabVersion::Go120 => 44,
+    };
+    let pctab = table.pctab_offset()?;
+    let functab = table.functab_offset();
+    let names = table.funcname_offset();
+    for index in 0..table.len() {
+        visit(index, PclnPart::FuncTab, functab + 8 * index as u64, 8);
+        let rec = table.func_record_offset(index)?;
+        let Some(npcdata) = u32_at(rec + 28) else {
+            continue;
+        };
+        let nfuncdata = data
+            .get(usize::try_from(rec + fixed - 1).unwrap_or(usize::MAX))
+            .copied()
+            .unwrap_or(0);
+        let len = fixed + 4 * (u64::from(npcdata) + u64::from(nfuncdata));
+        if rec.saturating_add(len) <= data.len() as u64 {
+            visit(index, PclnPart::Record, rec, len);
+        }
+        if let Some(name_off) = u32_at(rec + 4) {
+            let start = names + u64::from(name_off);
+            if let Some(n) = usize::try_from(start)
+                .ok()
+                .and_then(|s| data.get(s..))
+                .and_then(|t| t.iter().position(|&b| b == 0))
+            {
+                visit(index, PclnPart::Name, start, n as u64 + 1);
+            }
+        }
+        // pcsp, pcfile, pcln at 16, 20, 24; then npcdata offsets right after the fixed part.
+        let tables = [rec + 16, rec + 20, rec + 24]
+            .into_iter()
+            .chain((0..u64::from(npcdata)).map(|i| rec + fixed + 4 * i));
+        for at in tables {
+            let Some(off) = u32_at(at).filter(|&o| o != 0) else {
+                continue;
+            };
+            let start = pctab + u64::from(off);
+            if let Some(n) = pcvalue_len(data, start) {
+                visit(index, PclnPart::PcValue, start, n);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Length of the pc-value table at `start`: (value delta, pc delta) varint pairs up to and
+/// including the zero value delta that ends it (`runtime.step`). `None` when it runs off the
+/// data or a varint is longer than 5 bytes.
+fn pcvalue_len(data: &[u8], start: u64) -> Option<u64> {
+    let start = usize::try_from(start).ok()?;
+    let mut p = start;
+    let mut first = true;
+    loop {
+        let b = *data.get(p)?;
+        if b == 0 && !first {
+            return Some((p + 1 - start) as u64);
+        }
+        first = false;
+        p += varint_len(data, p)?;
+        p += varint_len(data, p)?;
+    }
+}
+
+fn varint_len(data: &[u8], at: usize) -> Option<usize> {
+    for i in 0..5 {
+        if data.get(at + i)? & 0x80 == 0 {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pcvalue_tables_end_at_a_zero_value_delta_after_the_first_pair() {
+        // First pair may have value delta 0; (0x02,0x81 0x01) then terminator.
+        let data = [0x00, 0x04, 0x02, 0x81, 0x01, 0x00, 0xff];
+        assert_eq!(pcvalue_len(&data, 0), Some(6));
+        assert_eq!(pcvalue_len(&data[..5], 0), None);
+        assert_eq!(pcvalue_len(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x01], 0), None);
+    }
+}
