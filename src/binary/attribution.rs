@@ -10,11 +10,13 @@
 //! 2. `go:embed` files the caller names (found by content in the read-only data);
 //! 3. `.symtab` symbols with a size (data and C functions), and every symbol's own table entry
 //!    and name in `.symtab`/`.strtab`;
-//! 4. non-Go DWARF compile units (cgo C code) for code nothing else claimed.
+//! 4. non-Go DWARF compile units (cgo C code) for code nothing else claimed;
+//! 5. the DWARF sections, split by compile unit (Go writes one per package) and by function
+//!    (`.debug_frame` FDEs), see [`super::dwarf`].
 
 use std::collections::HashMap;
 
-use super::dwarf::{self, ForeignUnit};
+use super::dwarf::{self, DebugOwner, DwarfInfo, ForeignUnit};
 use super::elf::ElfError;
 use super::layout::{FileLayout, SectionInfo, read_layout};
 use super::pclnsize::{self, PclnPart};
@@ -35,16 +37,20 @@ pub enum Part {
     SymbolTable,
     /// A `go:embed` file's contents.
     Embed,
+    /// DWARF: the compile unit's or function's share of the `.debug_*` sections (file bytes,
+    /// compressed when the sections are).
+    Debug,
 }
 
 impl Part {
     /// Every part, in report order.
-    pub const ALL: [Part; 5] = [
+    pub const ALL: [Part; 6] = [
         Part::Code,
         Part::FuncTable,
         Part::Data,
         Part::SymbolTable,
         Part::Embed,
+        Part::Debug,
     ];
 }
 
@@ -60,6 +66,8 @@ pub enum SymbolKind {
     Cgo,
     /// A `go:embed` file.
     Embed,
+    /// The DWARF of a Go compile unit (`dwarf:<package>`).
+    Debug,
     /// A symbol with no file bytes of its own (a carrier such as `type:*`), owning only its
     /// symbol table entry.
     Other,
@@ -78,7 +86,7 @@ pub struct OwnedSymbol {
     /// Made by the compiler or linker (type algorithms, dictionaries, wrappers).
     pub generated: bool,
     /// Bytes per part, indexed like [`Part::ALL`].
-    pub bytes: [u64; 5],
+    pub bytes: [u64; 6],
 }
 
 impl OwnedSymbol {
@@ -200,7 +208,7 @@ impl Owners {
             name: key.to_string(),
             package,
             kind,
-            bytes: [0; 5],
+            bytes: [0; 6],
         });
         self.index.insert(key.into_owned(), i);
         i
@@ -276,30 +284,32 @@ pub fn attribute(data: &[u8], embeds: &[EmbedFile]) -> Result<Attribution, Attri
     let layout = read_layout(data)?;
     let mut owners = Owners::default();
     let mut claims = Claims::new(&layout);
+    let functions = claim_functions(data, &layout, &mut owners, &mut claims)?;
     let mut sources = Sources {
-        pclntab_functions: claim_functions(data, &layout, &mut owners, &mut claims)?,
+        pclntab_functions: functions.len(),
         ..Default::default()
     };
     let (found, named) = claim_embeds(data, &layout, embeds, &mut owners, &mut claims);
     sources.embeds_found = found;
     sources.embeds_named = named;
-    let units = match dwarf::foreign_units(data) {
-        Ok(units) => units,
+    let dwarf = match dwarf::read_dwarf(data) {
+        Ok(d) => d,
         Err(e) => {
             sources.notes.push(format!("DWARF not used: {e}"));
-            Vec::new()
+            DwarfInfo::default()
         }
     };
+    let units = &dwarf.foreign;
     sources.dwarf_foreign_units = units.len();
     match symbols::read_symtab(data) {
         Ok(Some(symtab)) => {
             sources.symtab_symbols = symtab.symbols.len();
-            claim_symtab(&symtab, &layout, &units, &mut owners, &mut claims);
+            claim_symtab(&symtab, &layout, units, &mut owners, &mut claims);
         }
         Ok(None) => {}
         Err(e) => sources.notes.push(format!(".symtab not used: {e}")),
     }
-    for unit in &units {
+    for unit in units {
         let owner = owners.get(
             &format!("cgo:{}", unit.name),
             Some(cgo_package(&unit.name)),
@@ -309,6 +319,7 @@ pub fn attribute(data: &[u8], embeds: &[EmbedFile]) -> Result<Attribution, Attri
             claims.memory(start, end - start, 4, owner, Part::Code);
         }
     }
+    claim_dwarf(data, &dwarf, &functions, &mut owners, &mut claims);
     Ok(sweep(&layout, claims.by_section, owners.list, sources))
 }
 
@@ -323,7 +334,7 @@ fn claim_functions(
     layout: &FileLayout,
     owners: &mut Owners,
     claims: &mut Claims<'_>,
-) -> Result<usize, AttributionError> {
+) -> Result<Vec<(u64, u32)>, AttributionError> {
     let found = pclntab::locate(data)?;
     let table = found.table;
     let table_offset = match found.address {
@@ -333,17 +344,14 @@ fn claim_functions(
     .or_else(|| layout.section(".gopclntab").map(|s| s.offset));
     let base = found.text_start.map_or(0, |(t, _)| t);
     let mut ids = Vec::with_capacity(table.len());
+    let mut entries = Vec::with_capacity(table.len());
     for f in table.functions() {
         let f = f?;
         let owner = owners.get(f.name, symbols::package_of(f.name), SymbolKind::Function);
         ids.push(owner);
-        claims.memory(
-            base.wrapping_add(f.entry_offset),
-            f.size,
-            0,
-            owner,
-            Part::Code,
-        );
+        let entry = base.wrapping_add(f.entry_offset);
+        entries.push((entry, owner));
+        claims.memory(entry, f.size, 0, owner, Part::Code);
     }
     if let Some(table_offset) = table_offset {
         pclnsize::for_each_piece(&table, |index, part, offset, len| {
@@ -357,7 +365,80 @@ fn claim_functions(
             );
         })?;
     }
-    Ok(ids.len())
+    entries.sort_unstable();
+    Ok(entries)
+}
+
+/// Gives each DWARF compile unit's and FDE's bytes to its package or function.
+fn claim_dwarf(
+    data: &[u8],
+    dwarf: &DwarfInfo,
+    functions: &[(u64, u32)],
+    owners: &mut Owners,
+    claims: &mut Claims<'_>,
+) {
+    let Ok(file) = object::File::parse(data) else {
+        return;
+    };
+    let unit_owners: Vec<u32> = dwarf
+        .units
+        .iter()
+        .map(|u| {
+            if u.go {
+                owners.get(
+                    &format!("dwarf:{}", u.name),
+                    Some(u.name.clone()),
+                    SymbolKind::Debug,
+                )
+            } else {
+                owners.get(
+                    &format!("cgo:{}", u.name),
+                    Some(cgo_package(&u.name)),
+                    SymbolKind::Cgo,
+                )
+            }
+        })
+        .collect();
+    let mut by_section: HashMap<&str, Vec<&dwarf::DebugPiece>> = HashMap::new();
+    for p in &dwarf.pieces {
+        by_section.entry(p.section).or_default().push(p);
+    }
+    for (name, pieces) in by_section {
+        let Some(section) = object::Object::section_by_name(&file, name) else {
+            continue;
+        };
+        let Ok(stored) = object::ObjectSection::compressed_data(&section) else {
+            continue;
+        };
+        let stream_offset = stored.data.as_ptr() as u64 - data.as_ptr() as u64;
+        let mut bounds: Vec<u64> = pieces.iter().flat_map(|p| [p.start, p.end]).collect();
+        bounds.sort_unstable();
+        bounds.dedup();
+        let map: HashMap<u64, u64> = match stored.format {
+            object::CompressionFormat::None => bounds.iter().map(|&b| (b, b)).collect(),
+            object::CompressionFormat::Zlib => {
+                match dwarf::compressed_positions(stored.data, &bounds) {
+                    Some(pos) => bounds.iter().copied().zip(pos).collect(),
+                    None => continue,
+                }
+            }
+            _ => continue,
+        };
+        for p in pieces {
+            let owner = match p.owner {
+                DebugOwner::Unit(i) => unit_owners[i],
+                DebugOwner::Function(addr) => {
+                    let i = functions.partition_point(|f| f.0 <= addr);
+                    match i.checked_sub(1).map(|i| functions[i]) {
+                        Some((entry, owner)) if entry == addr => owner,
+                        _ => continue,
+                    }
+                }
+            };
+            let (start, end) = (map[&p.start], map[&p.end]);
+            claims.file(stream_offset + start, end - start, 5, owner, Part::Debug);
+        }
+    }
 }
 
 fn claim_embeds(

@@ -144,9 +144,9 @@ pub fn report(r: &SizeReport, by: By, top: usize, style: Style) -> String {
         },
         By::Package => Table {
             header: vec![
-                "package", "size", "share", "code", "functab", "data", "symtab", "embed",
+                "package", "size", "share", "code", "functab", "data", "symtab", "embed", "dwarf",
             ],
-            numeric: vec![false, true, true, true, true, true, true, true],
+            numeric: vec![false, true, true, true, true, true, true, true, true],
             rows: r.packages[..take(r.packages.len())]
                 .iter()
                 .map(|p| {
@@ -159,6 +159,7 @@ pub fn report(r: &SizeReport, by: By, top: usize, style: Style) -> String {
                         human(p.data),
                         human(p.symbol_table),
                         human(p.embed),
+                        human(p.debug),
                     ]
                 })
                 .collect(),

@@ -63,6 +63,9 @@ pub struct PackageSize {
     pub symbol_table: u64,
     /// `go:embed` files.
     pub embed: u64,
+    /// Its share of the DWARF sections (file bytes, compressed as stored).
+    #[serde(default)]
+    pub debug: u64,
     pub symbols: usize,
 }
 
@@ -310,6 +313,7 @@ fn add_parts(pkg: &mut PackageSize, s: &OwnedSymbol) {
     pkg.data += b(Part::Data);
     pkg.symbol_table += b(Part::SymbolTable);
     pkg.embed += b(Part::Embed);
+    pkg.debug += b(Part::Debug);
     pkg.size += s.total();
     pkg.symbols += 1;
 }
