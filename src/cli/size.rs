@@ -193,7 +193,7 @@ fn resolve(input: &str, args: &SizeArgs) -> anyhow::Result<Input> {
     let built = build_package(input, args)?;
     let embeds = embeds_of(&built);
     let mut report = report_file(&built.binary, &embeds)?;
-    report.binary.path = input.to_string();
+    report.binary.path = built.import_path.clone();
     Ok(Input {
         report,
         built: Some(built),

@@ -21,3 +21,5 @@ mod registry_parsers;
 mod registry_support;
 mod registry_tls;
 mod registry_token;
+mod size;
+mod size_support;
