@@ -22,4 +22,5 @@ mod registry_support;
 mod registry_tls;
 mod registry_token;
 mod size;
+mod size_html;
 mod size_support;
