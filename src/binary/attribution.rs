@@ -345,9 +345,13 @@ fn claim_functions(
     let base = found.text_start.map_or(0, |(t, _)| t);
     let mut ids = Vec::with_capacity(table.len());
     let mut entries = Vec::with_capacity(table.len());
-    for f in table.functions() {
+    for (index, f) in table.functions().enumerate() {
         let f = f?;
-        let owner = owners.get(f.name, symbols::package_of(f.name), SymbolKind::Function);
+        // Static assembly functions (`·name<>`) have no package in their name: their source
+        // file's directory names it.
+        let package = symbols::package_of(f.name)
+            .or_else(|| pclnsize::function_file(&table, index).and_then(pclnsize::package_of_file));
+        let owner = owners.get(f.name, package, SymbolKind::Function);
         ids.push(owner);
         let entry = base.wrapping_add(f.entry_offset);
         entries.push((entry, owner));

@@ -461,6 +461,30 @@ impl<'a> PclnTable<'a> {
         )
     }
 
+    /// Offset of the compilation unit table (`cuOffset`, header word 4).
+    pub fn cutab_offset(&self) -> Result<u64, PclntabError> {
+        let ps = usize::from(self.ptr_size);
+        read_word(
+            self.data,
+            8 + 4 * ps,
+            self.ptr_size,
+            self.order,
+            "header cuOffset",
+        )
+    }
+
+    /// Offset of the file name table (`filetabOffset`, header word 5).
+    pub fn filetab_offset(&self) -> Result<u64, PclntabError> {
+        let ps = usize::from(self.ptr_size);
+        read_word(
+            self.data,
+            8 + 5 * ps,
+            self.ptr_size,
+            self.order,
+            "header filetabOffset",
+        )
+    }
+
     /// Offset of the `index`-th function's `_func` record from the start of the table.
     pub fn func_record_offset(&self, index: usize) -> Result<u64, PclntabError> {
         let func_off = self.functab(2 * index + 1)?;

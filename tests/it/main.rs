@@ -22,5 +22,7 @@ mod registry_support;
 mod registry_tls;
 mod registry_token;
 mod size;
+mod size_gsa;
 mod size_html;
 mod size_support;
+mod size_toolchains;
