@@ -126,11 +126,12 @@ fn package_code_within_two_percent_of_gsa_and_less_left_unattributed() {
         let mut ours: HashMap<String, u64> = HashMap::new();
         let mut package_of: HashMap<&str, &str> = HashMap::new();
         for s in &a.symbols {
-            if s.kind == SymbolKind::Function && !s.name.starts_with("type:") {
-                if let Some(p) = &s.package {
-                    *ours.entry(p.clone()).or_default() += s.bytes[Part::Code as usize];
-                    package_of.insert(&s.name, p);
-                }
+            if s.kind == SymbolKind::Function
+                && !s.name.starts_with("type:")
+                && let Some(p) = &s.package
+            {
+                *ours.entry(p.clone()).or_default() += s.bytes[Part::Code as usize];
+                package_of.insert(&s.name, p);
             }
         }
         for f in pclntab::parse_elf(&data).unwrap().functions {
