@@ -9,7 +9,8 @@
 //!    record, name and pc-value tables inside `.gopclntab` ([`super::pclnsize`]);
 //! 2. `go:embed` files the caller names (found by content in the read-only data);
 //! 3. `.symtab` symbols with a size (data and C functions), and every symbol's own table entry
-//!    and name in `.symtab`/`.strtab`;
+//!    and name in `.symtab`/`.strtab`; with `.symtab`'s `go:func.*` area, each function's
+//!    funcdata blobs (stack maps, inlining trees) inside it;
 //! 4. non-Go DWARF compile units (cgo C code) for code nothing else claimed;
 //! 5. the DWARF sections, split by compile unit (Go writes one per package) and by function
 //!    (`.debug_frame` FDEs), see [`super::dwarf`].
@@ -286,7 +287,7 @@ pub fn attribute(data: &[u8], embeds: &[EmbedFile]) -> Result<Attribution, Attri
     let mut claims = Claims::new(&layout);
     let functions = claim_functions(data, &layout, &mut owners, &mut claims)?;
     let mut sources = Sources {
-        pclntab_functions: functions.len(),
+        pclntab_functions: functions.entries.len(),
         ..Default::default()
     };
     let (found, named) = claim_embeds(data, &layout, embeds, &mut owners, &mut claims);
@@ -305,6 +306,7 @@ pub fn attribute(data: &[u8], embeds: &[EmbedFile]) -> Result<Attribution, Attri
         Ok(Some(symtab)) => {
             sources.symtab_symbols = symtab.symbols.len();
             claim_symtab(&symtab, &layout, units, &mut owners, &mut claims);
+            claim_funcdata(&symtab, &functions.funcdata, &mut claims);
         }
         Ok(None) => {}
         Err(e) => sources.notes.push(format!(".symtab not used: {e}")),
@@ -319,7 +321,7 @@ pub fn attribute(data: &[u8], embeds: &[EmbedFile]) -> Result<Attribution, Attri
             claims.memory(start, end - start, 4, owner, Part::Code);
         }
     }
-    claim_dwarf(data, &dwarf, &functions, &mut owners, &mut claims);
+    claim_dwarf(data, &dwarf, &functions.entries, &mut owners, &mut claims);
     Ok(sweep(&layout, claims.by_section, owners.list, sources))
 }
 
@@ -334,7 +336,7 @@ fn claim_functions(
     layout: &FileLayout,
     owners: &mut Owners,
     claims: &mut Claims<'_>,
-) -> Result<Vec<(u64, u32)>, AttributionError> {
+) -> Result<Functions, AttributionError> {
     let found = pclntab::locate(data)?;
     let table = found.table;
     let table_offset = match found.address {
@@ -369,8 +371,40 @@ fn claim_functions(
             );
         })?;
     }
+    let mut funcdata = Vec::new();
+    pclnsize::for_each_funcdata(&table, |index, off| funcdata.push((off, ids[index])))?;
     entries.sort_unstable();
-    Ok(entries)
+    Ok(Functions { entries, funcdata })
+}
+
+/// What the function table gave: (entry address, owner) sorted by address, and (funcdata
+/// offset from `go:func.*`, owner) in table order.
+struct Functions {
+    entries: Vec<(u64, u32)>,
+    funcdata: Vec<(u64, u32)>,
+}
+
+/// Splits the `go:func.*` area (funcdata blobs, laid out one after another) at every offset a
+/// function points at; each blob goes to the first function that points at it. Needs the
+/// area's address and size from `.symtab`.
+fn claim_funcdata(symtab: &Symtab, funcdata: &[(u64, u32)], claims: &mut Claims<'_>) {
+    let Some(area) = symtab
+        .symbols
+        .iter()
+        .find(|s| (s.name == "go:func.*" || s.name == "go.func.*") && s.size > 0)
+    else {
+        return;
+    };
+    let mut first: HashMap<u64, u32> = HashMap::new();
+    for &(off, owner) in funcdata {
+        first.entry(off).or_insert(owner);
+    }
+    let mut starts: Vec<(u64, u32)> = first.into_iter().filter(|(o, _)| *o < area.size).collect();
+    starts.sort_unstable();
+    for (i, &(off, owner)) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(area.size, |n| n.0);
+        claims.memory(area.address + off, end - off, 2, owner, Part::FuncTable);
+    }
 }
 
 /// Gives each DWARF compile unit's and FDE's bytes to its package or function.
@@ -549,6 +583,54 @@ fn is_go_linker_name(name: &str) -> bool {
         || name.contains('.')
 }
 
+/// Gives the bytes of `[from, end)` to `claims`: a lower rank wins over a higher one wherever
+/// they overlap; within a rank, the claim that starts first. Returns the bytes given.
+fn assign(claims: &mut [Claim], from: u64, end: u64, symbols: &mut [OwnedSymbol]) -> u64 {
+    use std::collections::BTreeMap;
+    claims.sort_unstable_by_key(|c| (c.rank, c.start));
+    // Taken ranges, start → end, disjoint and merged when adjacent.
+    let mut taken: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut given = 0;
+    for c in claims.iter() {
+        let (mut s, e) = (c.start.max(from), c.end.min(end));
+        // A range taken before `s` may reach into the claim.
+        if let Some((_, &prev_end)) = taken.range(..=s).next_back() {
+            s = s.max(prev_end);
+        }
+        while s < e {
+            // The next taken range at or after `s` bounds this free piece.
+            let next = taken.range(s..).next().map(|(&a, &b)| (a, b));
+            let stop = next.map_or(e, |(a, _)| a.min(e));
+            if stop > s {
+                symbols[c.owner as usize].bytes[c.part as usize] += stop - s;
+                given += stop - s;
+                insert_merged(&mut taken, s, stop);
+            }
+            match next {
+                Some((a, b)) if a < e => s = b.max(stop),
+                _ => break,
+            }
+        }
+    }
+    given
+}
+
+fn insert_merged(taken: &mut std::collections::BTreeMap<u64, u64>, start: u64, end: u64) {
+    let (mut start, mut end) = (start, end);
+    if let Some((&a, &b)) = taken.range(..=start).next_back()
+        && b >= start
+    {
+        start = a;
+        end = end.max(b);
+        taken.remove(&a);
+    }
+    if let Some(&b) = taken.get(&end) {
+        taken.remove(&end);
+        end = b;
+    }
+    taken.insert(start, end);
+}
+
 fn sweep(
     layout: &FileLayout,
     mut by_section: Vec<Vec<Claim>>,
@@ -607,18 +689,7 @@ fn sweep(
         match region {
             Region::Header => headers += end - from,
             Region::Section(pos) => {
-                let claims = &mut by_section[pos];
-                claims.sort_unstable_by_key(|c| (c.start, c.rank));
-                let (mut at, mut given) = (from, 0u64);
-                for c in claims.iter() {
-                    let s = c.start.max(at);
-                    let e = c.end.min(end);
-                    if e > s {
-                        symbols[c.owner as usize].bytes[c.part as usize] += e - s;
-                        given += e - s;
-                        at = e;
-                    }
-                }
+                let given = assign(&mut by_section[pos], from, end, &mut symbols);
                 sections[pos].attributed = given;
                 sections[pos].remainder = (end - from) - given;
             }
@@ -636,5 +707,49 @@ fn sweep(
         headers,
         padding,
         sources,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sym(name: &str) -> OwnedSymbol {
+        OwnedSymbol {
+            name: name.into(),
+            package: None,
+            kind: SymbolKind::Other,
+            generated: false,
+            bytes: [0; 6],
+        }
+    }
+
+    fn claim(start: u64, end: u64, rank: u8, owner: u32) -> Claim {
+        Claim {
+            start,
+            end,
+            rank,
+            owner,
+            part: Part::Data,
+        }
+    }
+
+    #[test]
+    fn lower_ranks_win_overlaps_and_every_byte_is_given_once() {
+        let mut symbols = vec![sym("carrier"), sym("a"), sym("b"), sym("c")];
+        // A carrier (rank 3) spans 0..100; precise claims (rank 2) sit inside it and overlap
+        // each other; one claim runs past the section end.
+        let mut claims = vec![
+            claim(0, 100, 3, 0),
+            claim(10, 20, 2, 1),
+            claim(15, 30, 2, 2),
+            claim(90, 150, 2, 3),
+        ];
+        let given = assign(&mut claims, 0, 120, &mut symbols);
+        let bytes: Vec<u64> = symbols.iter().map(OwnedSymbol::total).collect();
+        assert_eq!(bytes, vec![10 + 60, 10, 10, 30]);
+        assert_eq!(given, 120);
+        let mut none = vec![claim(200, 300, 0, 1)];
+        assert_eq!(assign(&mut none, 0, 120, &mut symbols), 0);
     }
 }

@@ -94,6 +94,47 @@ pub fn for_each_piece(
     Ok(())
 }
 
+/// Calls `visit(function_index, offset)` for every funcdata blob a function points at (GC
+/// stack maps, inlining trees, argument info…): offsets are relative to the start of the
+/// `go:func.*` area (`moduledata.gofunc`); `0xffffffff` (no blob) is skipped.
+pub fn for_each_funcdata(
+    table: &PclnTable<'_>,
+    mut visit: impl FnMut(usize, u64),
+) -> Result<(), PclntabError> {
+    let data = table.bytes();
+    let big = table.byte_order() == super::pclntab::ByteOrder::Big;
+    let u32_at = |off: u64| -> Option<u32> {
+        let off = usize::try_from(off).ok()?;
+        let b: [u8; 4] = data.get(off..off.checked_add(4)?)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let fixed: u64 = match table.version() {
+        PclntabVersion::Go118 => 40,
+        PclntabVersion::Go120 => 44,
+    };
+    for index in 0..table.len() {
+        let rec = table.func_record_offset(index)?;
+        let Some(npcdata) = u32_at(rec + 28) else {
+            continue;
+        };
+        let nfuncdata = data
+            .get(usize::try_from(rec + fixed - 1).unwrap_or(usize::MAX))
+            .copied()
+            .unwrap_or(0);
+        let first = rec + fixed + 4 * u64::from(npcdata);
+        for i in 0..u64::from(nfuncdata) {
+            if let Some(off) = u32_at(first + 4 * i).filter(|&o| o != u32::MAX) {
+                visit(index, u64::from(off));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The source file of the `index`-th function's entry: the first value of its `pcfile` table
 /// (a file number within its compilation unit), looked up in `cutab` and `filetab`. `None` when
 /// any offset is out of bounds.
