@@ -24,5 +24,6 @@ mod registry_token;
 mod size;
 mod size_gsa;
 mod size_html;
+mod size_props;
 mod size_support;
 mod size_toolchains;
