@@ -123,6 +123,8 @@ pub struct Sources {
     pub pclntab_functions: usize,
     /// Symbols read from `.symtab` (0 when stripped).
     pub symtab_symbols: usize,
+    /// Symbols read from an unstripped twin's `.symtab` (for a stripped binary).
+    pub twin_symbols: usize,
     /// Non-Go DWARF compile units.
     pub dwarf_foreign_units: usize,
     /// `go:embed` files found in the binary, of those the caller named.
@@ -282,6 +284,18 @@ impl<'l> Claims<'l> {
 ///
 /// Errors: not an ELF file, malformed headers, or no Go function table.
 pub fn attribute(data: &[u8], embeds: &[EmbedFile]) -> Result<Attribution, AttributionError> {
+    attribute_with_twin(data, embeds, None)
+}
+
+/// As [`attribute`], and when `data` is stripped, names its data from `twin`: a build of the
+/// same program with the same flags but without `-s` (go-facts §6: identical loaded sections).
+/// The twin is used only when every loaded section of it is byte-identical, at the same
+/// address, to the same section of `data`; otherwise a note says why it was not.
+pub fn attribute_with_twin(
+    data: &[u8],
+    embeds: &[EmbedFile],
+    twin: Option<&[u8]>,
+) -> Result<Attribution, AttributionError> {
     let layout = read_layout(data)?;
     let mut owners = Owners::default();
     let mut claims = Claims::new(&layout);
@@ -305,10 +319,27 @@ pub fn attribute(data: &[u8], embeds: &[EmbedFile]) -> Result<Attribution, Attri
     match symbols::read_symtab(data) {
         Ok(Some(symtab)) => {
             sources.symtab_symbols = symtab.symbols.len();
-            claim_symtab(&symtab, &layout, units, &mut owners, &mut claims);
+            claim_symtab(&symtab, &layout, units, &mut owners, &mut claims, true);
             claim_funcdata(&symtab, &functions.funcdata, &mut claims);
         }
-        Ok(None) => {}
+        Ok(None) => match twin.map(|t| twin_symtab(&layout, data, t)) {
+            Some(Ok((symtab, twin_layout))) => {
+                sources.twin_symbols = symtab.symbols.len();
+                claim_symtab(
+                    &symtab,
+                    &twin_layout,
+                    units,
+                    &mut owners,
+                    &mut claims,
+                    false,
+                );
+                claim_funcdata(&symtab, &functions.funcdata, &mut claims);
+            }
+            Some(Err(why)) => sources
+                .notes
+                .push(format!("unstripped twin not used: {why}")),
+            None => {}
+        },
         Err(e) => sources.notes.push(format!(".symtab not used: {e}")),
     }
     for unit in units {
@@ -516,12 +547,54 @@ fn claim_embeds(
     (found, named)
 }
 
+/// The symbol table of `twin` and its layout, when every loaded section of `twin` is in
+/// `data` at the same address with the same bytes.
+fn twin_symtab(
+    layout: &FileLayout,
+    data: &[u8],
+    twin: &[u8],
+) -> Result<(Symtab, FileLayout), String> {
+    let twin_layout = read_layout(twin).map_err(|e| e.to_string())?;
+    let symtab = symbols::read_symtab(twin)
+        .map_err(|e| e.to_string())?
+        .ok_or("it has no .symtab either")?;
+    for t in twin_layout
+        .sections
+        .iter()
+        .filter(|s| s.alloc && s.file_size > 0)
+    {
+        let same = layout
+            .sections
+            .iter()
+            .find(|s| s.name == t.name && s.address == t.address && s.file_size == t.file_size);
+        let bytes = |d: &[u8], s: &SectionInfo| {
+            d.get(s.offset as usize..(s.offset + s.file_size) as usize)
+                .map(<[u8]>::to_vec)
+        };
+        // The build ID and the build settings (`-ldflags=-w` for `-s`, same length) differ by
+        // design; only their place must match.
+        let id_only = matches!(
+            t.name.as_str(),
+            ".note.go.buildid" | ".note.gnu.build-id" | ".go.buildinfo"
+        );
+        match same {
+            Some(_) if id_only => {}
+            Some(s) if bytes(data, s).is_some() && bytes(data, s) == bytes(twin, t) => {}
+            _ => return Err(format!("its {} section differs", t.name)),
+        }
+    }
+    Ok((symtab, twin_layout))
+}
+
+/// Claims the bytes `.symtab` names; with `own_entries`, also the table's own entries and
+/// names (false for a twin's table, which is not in this file).
 fn claim_symtab(
     symtab: &Symtab,
     layout: &FileLayout,
     units: &[ForeignUnit],
     owners: &mut Owners,
     claims: &mut Claims<'_>,
+    own_entries: bool,
 ) {
     let section_at = |index: usize| layout.sections.iter().find(|s| s.index == index);
     for sym in &symtab.symbols {
@@ -560,6 +633,9 @@ fn claim_symtab(
         if sym.size > 0 && section.is_some_and(|s| s.alloc && !s.nobits) {
             let part = if exec { Part::Code } else { Part::Data };
             claims.memory(sym.address, sym.size, 3, owner, part);
+        }
+        if !own_entries {
+            continue;
         }
         let entry = symtab.symtab_offset + sym.index as u64 * symtab.entry_size;
         claims.file(entry, symtab.entry_size, 3, owner, Part::SymbolTable);

@@ -11,7 +11,7 @@ use gopack::plan::report::{PlanRequest, make_plan};
 use gopack::size::budget::{self, SizeBudget};
 use gopack::size::diff::{SizeDiff, diff};
 use gopack::size::render::{self, By, Style};
-use gopack::size::report::{SizeReport, report_file};
+use gopack::size::report::{SizeReport, report_file, report_file_with_twin};
 use gopack::size::{html, variants, why};
 
 use super::plan_flags::{CgoArg, split_words};
@@ -95,6 +95,9 @@ pub enum FormatArg {
 /// A package `gopack size` built, and what it needs to know about it.
 struct BuiltPackage {
     binary: PathBuf,
+    /// The same build without `-s`, naming the data of the stripped binary (`None` when it
+    /// could not be built).
+    twin: Option<PathBuf>,
     module_root: PathBuf,
     import_path: String,
     /// GOOS/GOARCH/CGO_ENABLED of the build, for `go list`.
@@ -192,7 +195,7 @@ fn resolve(input: &str, args: &SizeArgs) -> anyhow::Result<Input> {
     }
     let built = build_package(input, args)?;
     let embeds = embeds_of(&built);
-    let mut report = report_file(&built.binary, &embeds)?;
+    let mut report = report_file_with_twin(&built.binary, &embeds, built.twin.as_deref())?;
     report.binary.path = built.import_path.clone();
     Ok(Input {
         report,
@@ -239,6 +242,7 @@ fn build_package(package: &str, args: &SizeArgs) -> anyhow::Result<BuiltPackage>
     let go_request = plan.go_build_request(&main, &target.platform, output);
     eprintln!("building {} ({})", main.import_path, target.platform);
     let binary = gopack::gobuild::build(&go_request)?;
+    let twin = build_twin(&go_request, &dir.path().join(format!("{}.twin", main.name)));
     let env: Vec<(String, String)> = go_request
         .env()
         .into_iter()
@@ -252,6 +256,7 @@ fn build_package(package: &str, args: &SizeArgs) -> anyhow::Result<BuiltPackage>
     own_args.retain(|a| a != "build");
     Ok(BuiltPackage {
         binary: binary.path,
+        twin,
         module_root: project.module_root.clone(),
         import_path: main.import_path.clone(),
         as_variant: variants::Variant {
@@ -267,6 +272,39 @@ fn build_package(package: &str, args: &SizeArgs) -> anyhow::Result<BuiltPackage>
         tags: request.tags.clone(),
         _dir: dir,
     })
+}
+
+/// The same `go build` with `-w` in place of `-s`: a twin that keeps `.symtab`, so the data of
+/// the stripped binary can be named (go-facts §6). `None` (with a note) when it fails.
+fn build_twin(request: &gopack::gobuild::GoBuildRequest, output: &Path) -> Option<PathBuf> {
+    let ldflags = request.ldflags_value();
+    let rest = ldflags.strip_prefix("-s").unwrap_or(&ldflags).trim_start();
+    let mut cmd = gopack::project::go_command(&request.module_root);
+    for a in request.args() {
+        if a.starts_with("-ldflags=") {
+            cmd.arg(format!("-ldflags=-w {rest}").trim_end());
+        } else if Path::new(&a) == request.output {
+            cmd.arg(output);
+        } else {
+            cmd.arg(a);
+        }
+    }
+    cmd.envs(request.env());
+    match cmd.output() {
+        Ok(o) if o.status.success() => Some(output.to_path_buf()),
+        Ok(o) => {
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            eprintln!(
+                "note: unstripped twin build failed, data left unnamed: {}",
+                stderr.trim()
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("note: unstripped twin build failed, data left unnamed: {e}");
+            None
+        }
+    }
 }
 
 fn embeds_of(built: &BuiltPackage) -> Vec<EmbedFile> {

@@ -230,7 +230,12 @@ fn totals(r: &SizeReport, style: Style, out: &mut String) {
         human(f),
         t.owner_share
     );
-    if r.binary.stripped {
+    if r.binary.stripped && r.binary.twin_symbols > 0 {
+        let _ = writeln!(
+            out,
+            "note: stripped binary: its data is named from an unstripped twin build (same flags without -s; identical loaded sections)"
+        );
+    } else if r.binary.stripped {
         let _ = writeln!(
             out,
             "note: stripped binary: functions are named from the function table; data symbols need .symtab (build without -s to attribute them)"

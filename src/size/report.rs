@@ -128,6 +128,9 @@ pub struct BinarySummary {
     /// embedded files found.
     pub functions: usize,
     pub symtab_symbols: usize,
+    /// Symbols named from an unstripped twin build (for a stripped binary).
+    #[serde(default)]
+    pub twin_symbols: usize,
     pub cgo_units: usize,
     pub embeds_found: usize,
     pub embeds_named: usize,
@@ -170,6 +173,17 @@ pub enum SizeError {
 ///
 /// Errors: unreadable file, not an ELF Go binary (≥ Go 1.18).
 pub fn report_file(path: &Path, embeds: &[EmbedFile]) -> Result<SizeReport, SizeError> {
+    report_file_with_twin(path, embeds, None)
+}
+
+/// As [`report_file`]; a stripped binary's data is named from `twin`, an unstripped build with
+/// the same flags, when its loaded sections are identical (see
+/// [`crate::binary::attribution::attribute_with_twin`]).
+pub fn report_file_with_twin(
+    path: &Path,
+    embeds: &[EmbedFile],
+    twin: Option<&Path>,
+) -> Result<SizeReport, SizeError> {
     let shown = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|source| SizeError::Read {
         path: shown.clone(),
@@ -181,12 +195,19 @@ pub fn report_file(path: &Path, embeds: &[EmbedFile]) -> Result<SizeReport, Size
         path: shown.clone(),
         source,
     })?;
-    let attribution = crate::binary::attribution::attribute(&map, embeds).map_err(|source| {
-        SizeError::Attribution {
-            path: shown.clone(),
+    let twin_bytes = match twin {
+        Some(t) => Some(std::fs::read(t).map_err(|source| SizeError::Read {
+            path: t.display().to_string(),
             source,
-        }
-    })?;
+        })?),
+        None => None,
+    };
+    let attribution =
+        crate::binary::attribution::attribute_with_twin(&map, embeds, twin_bytes.as_deref())
+            .map_err(|source| SizeError::Attribution {
+                path: shown.clone(),
+                source,
+            })?;
     let info = read_build_info(&map).unwrap_or_default();
     let linkage = crate::binary::elf::read_linkage(&map).ok();
     Ok(build_report(&shown, attribution, &info, linkage.as_ref()))
@@ -293,6 +314,7 @@ pub fn build_report(
             dwarf: linkage.is_some_and(|l| l.has_debug_info),
             functions: src.pclntab_functions,
             symtab_symbols: src.symtab_symbols,
+            twin_symbols: src.twin_symbols,
             cgo_units: src.dwarf_foreign_units,
             embeds_found: src.embeds_found,
             embeds_named: src.embeds_named,

@@ -59,6 +59,36 @@ fn buckets_sum_to_the_file_size_on_every_test_binary() {
 }
 
 #[test]
+fn a_stripped_binary_names_its_data_through_an_unstripped_twin() {
+    use crate::needs_support::{AMD64, AMD64_STRIPPED, built};
+    use gopack::binary::attribution::attribute_with_twin;
+    let stripped = read(&built("tlsclient", AMD64_STRIPPED));
+    let twin = read(&built("tlsclient", AMD64));
+    let alone = attribute(&stripped, &[]).unwrap();
+    let with = attribute_with_twin(&stripped, &[], Some(&twin)).unwrap();
+    assert_eq!(with.total(), stripped.len() as u64);
+    assert!(with.sources.twin_symbols > 1000, "{:?}", with.sources.notes);
+    let data = |a: &gopack::binary::attribution::Attribution| -> u64 {
+        a.symbols.iter().map(|s| s.bytes[Part::Data as usize]).sum()
+    };
+    assert_eq!(data(&alone), 0);
+    assert!(data(&with) > 100_000, "{}", data(&with));
+    // A twin of another program is refused, with the reason.
+    let other = read(&built("compute", AMD64));
+    let refused = attribute_with_twin(&stripped, &[], Some(&other)).unwrap();
+    assert_eq!(refused.sources.twin_symbols, 0);
+    assert!(
+        refused
+            .sources
+            .notes
+            .iter()
+            .any(|n| n.starts_with("unstripped twin not used")),
+        "{:?}",
+        refused.sources.notes
+    );
+}
+
+#[test]
 fn memory_only_sections_own_no_bytes_even_when_huge() {
     // crypto/internal/fips140/drbg has a 32 MiB .noptrbss array in every TLS program: gsa
     // counted such arrays as file bytes (#522).
