@@ -10,9 +10,12 @@ use gopack::binary::attribution::attribute;
 use gopack::binary::layout::read_layout;
 use proptest::prelude::*;
 
+/// A binary and the (offset, size) file ranges of its sections.
+type Sample = (Vec<u8>, Vec<(u64, u64)>);
+
 /// A real unstripped binary (symtab and compressed DWARF) and its sections' file ranges.
-fn real() -> &'static (Vec<u8>, Vec<(u64, u64)>) {
-    static REAL: OnceLock<(Vec<u8>, Vec<(u64, u64)>)> = OnceLock::new();
+fn real() -> &'static Sample {
+    static REAL: OnceLock<Sample> = OnceLock::new();
     REAL.get_or_init(|| {
         let path = crate::needs_support::built("compute", crate::needs_support::AMD64);
         let bytes = std::fs::read(path).unwrap();
