@@ -134,80 +134,37 @@ fn units<R: gimli::Reader<Offset = usize>>(
             header.length_including_self() as u64,
         );
         let unit = dwarf.unit(header)?;
-        let mut entries = unit.entries();
-        let mut spans = [Span::default(); 3];
-        let mut name = String::new();
-        let mut language = None;
-        let mut first = true;
-        while let Some(entry) = entries.next_dfs()? {
-            for attr in entry.attrs() {
-                match attr.value() {
-                    AttributeValue::LocationListsRef(o) => spans[0].add(o.0 as u64),
-                    AttributeValue::DebugLocListsIndex(i) => {
-                        if let Ok(o) = dwarf.locations_offset(&unit, i) {
-                            spans[0].add(o.0 as u64);
-                        }
-                    }
-                    AttributeValue::RangeListsRef(o) => spans[1].add(o.0 as u64),
-                    AttributeValue::DebugRngListsIndex(i) => {
-                        if let Ok(o) = dwarf.ranges_offset(&unit, i) {
-                            spans[1].add(o.0 as u64);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            if first {
-                first = false;
-                language = match entry.attr_value(gimli::DW_AT_language) {
-                    Some(AttributeValue::Language(l)) => Some(l),
-                    _ => None,
-                };
-                if let Some(v) = entry.attr_value(gimli::DW_AT_name) {
-                    name = dwarf
-                        .attr_string(&unit, v)
-                        .ok()
-                        .and_then(|s| s.to_string_lossy().ok().map(|c| c.into_owned()))
-                        .unwrap_or_default();
-                }
-            }
-        }
-        if unit.addr_base.0 > 0 {
-            spans[2].add(unit.addr_base.0 as u64);
-        }
-        for (k, s) in spans.iter().enumerate() {
+        let scan = scan_unit(dwarf, &unit)?;
+        for (k, s) in scan.spans.iter().enumerate() {
             if let Some((min, _)) = s.0 {
                 starts[k].push((min, index));
             }
         }
+        let owner = DebugOwner::Unit(index);
         if info_len > 0 {
             info.pieces.push(DebugPiece {
                 section: ".debug_info",
                 start: info_start,
                 end: info_start + info_len,
-                owner: DebugOwner::Unit(index),
+                owner,
             });
         }
         if let Some(program) = &unit.line_program {
-            let off = unit
-                .line_program
-                .as_ref()
-                .map(|p| p.header().offset().0 as u64)
-                .unwrap_or(0);
-            let len = program.header().unit_length() as u64
-                + match program.header().format() {
-                    gimli::Format::Dwarf32 => 4,
-                    gimli::Format::Dwarf64 => 12,
-                };
+            let header = program.header();
+            let start = header.offset().0 as u64;
+            let length_field = match header.format() {
+                gimli::Format::Dwarf32 => 4,
+                gimli::Format::Dwarf64 => 12,
+            };
             info.pieces.push(DebugPiece {
                 section: ".debug_line",
-                start: off,
-                end: off + len,
-                owner: DebugOwner::Unit(index),
+                start,
+                end: start + header.unit_length() as u64 + length_field,
+                owner,
             });
         }
-        let go = language == Some(gimli::DW_LANG_Go);
-        if !go && language.is_some() {
+        let go = scan.language == Some(gimli::DW_LANG_Go);
+        if let Some(language) = scan.language.filter(|_| !go) {
             let mut ranges = Vec::new();
             let mut iter = dwarf.unit_ranges(&unit)?;
             while let Some(r) = iter.next()? {
@@ -217,17 +174,80 @@ fn units<R: gimli::Reader<Offset = usize>>(
             }
             if !ranges.is_empty() {
                 info.foreign.push(ForeignUnit {
-                    name: name.clone(),
-                    language: language
-                        .and_then(|l| l.static_string())
-                        .unwrap_or("unknown")
-                        .to_string(),
+                    name: scan.name.clone(),
+                    language: language.static_string().unwrap_or("unknown").to_string(),
                     ranges,
                 });
             }
         }
-        info.units.push(UnitName { name, go });
+        info.units.push(UnitName {
+            name: scan.name,
+            go,
+        });
     }
+    span_pieces(starts, lens, &mut info.pieces);
+    Ok(info)
+}
+
+/// What one pass over a unit's entries finds.
+struct UnitScan {
+    /// loclists, rnglists, addr offsets the unit uses.
+    spans: [Span; 3],
+    name: String,
+    language: Option<gimli::DwLang>,
+}
+
+fn scan_unit<R: gimli::Reader<Offset = usize>>(
+    dwarf: &gimli::Dwarf<R>,
+    unit: &gimli::Unit<R>,
+) -> gimli::Result<UnitScan> {
+    let mut scan = UnitScan {
+        spans: [Span::default(); 3],
+        name: String::new(),
+        language: None,
+    };
+    let mut entries = unit.entries();
+    let mut first = true;
+    while let Some(entry) = entries.next_dfs()? {
+        for attr in entry.attrs() {
+            match attr.value() {
+                AttributeValue::LocationListsRef(o) => scan.spans[0].add(o.0 as u64),
+                AttributeValue::DebugLocListsIndex(i) => {
+                    if let Ok(o) = dwarf.locations_offset(unit, i) {
+                        scan.spans[0].add(o.0 as u64);
+                    }
+                }
+                AttributeValue::RangeListsRef(o) => scan.spans[1].add(o.0 as u64),
+                AttributeValue::DebugRngListsIndex(i) => {
+                    if let Ok(o) = dwarf.ranges_offset(unit, i) {
+                        scan.spans[1].add(o.0 as u64);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if first {
+            first = false;
+            if let Some(AttributeValue::Language(l)) = entry.attr_value(gimli::DW_AT_language) {
+                scan.language = Some(l);
+            }
+            if let Some(v) = entry.attr_value(gimli::DW_AT_name) {
+                scan.name = dwarf
+                    .attr_string(unit, v)
+                    .ok()
+                    .and_then(|s| s.to_string_lossy().ok().map(|c| c.into_owned()))
+                    .unwrap_or_default();
+            }
+        }
+    }
+    if unit.addr_base.0 > 0 {
+        scan.spans[2].add(unit.addr_base.0 as u64);
+    }
+    Ok(scan)
+}
+
+/// Each unit owns its loclists/rnglists/addr bytes from its first offset to the next unit's.
+fn span_pieces(mut starts: [Vec<(u64, usize)>; 3], lens: [u64; 3], pieces: &mut Vec<DebugPiece>) {
     for (k, section) in [".debug_loclists", ".debug_rnglists", ".debug_addr"]
         .into_iter()
         .enumerate()
@@ -237,7 +257,7 @@ fn units<R: gimli::Reader<Offset = usize>>(
         for (i, &(start, unit)) in list.iter().enumerate() {
             let end = list.get(i + 1).map_or(lens[k], |n| n.0);
             if end > start {
-                info.pieces.push(DebugPiece {
+                pieces.push(DebugPiece {
                     section,
                     start,
                     end,
@@ -246,7 +266,6 @@ fn units<R: gimli::Reader<Offset = usize>>(
             }
         }
     }
-    Ok(info)
 }
 
 fn frames<R: gimli::Reader<Offset = usize>>(
@@ -297,7 +316,7 @@ fn section_bytes<'a>(
     match compressed.format {
         object::CompressionFormat::None => Ok(Cow::Borrowed(compressed.data)),
         object::CompressionFormat::Zlib => {
-            let mut out = Vec::with_capacity(size as usize);
+            let mut out = Vec::with_capacity(size.min(64 << 20) as usize);
             flate2::read::ZlibDecoder::new(compressed.data)
                 .take(size)
                 .read_to_end(&mut out)
@@ -305,7 +324,7 @@ fn section_bytes<'a>(
             Ok(Cow::Owned(out))
         }
         object::CompressionFormat::Zstandard => {
-            let mut out = Vec::with_capacity(size as usize);
+            let mut out = Vec::with_capacity(size.min(64 << 20) as usize);
             zstd::stream::read::Decoder::new(compressed.data)
                 .map_err(|e| format!("zstd DWARF: {e}"))?
                 .take(size)

@@ -132,6 +132,27 @@ fn layout<H: FileHeader<Endian = Endianness>>(
         size: u64::from(header.e_ehsize(endian)).min(file_size),
     };
 
+    let sections = section_infos::<H>(header, endian, data)?;
+    let goarch = super::elf::read_linkage(data).ok().and_then(|l| l.goarch);
+    Ok(FileLayout {
+        file_size,
+        elf_header,
+        program_headers,
+        section_headers,
+        sections,
+        goarch,
+        ptr_size,
+        big_endian: !object::Endian::is_little_endian(endian),
+    })
+}
+
+/// Every section header but the null one, checked to lie inside the file.
+fn section_infos<H: FileHeader<Endian = Endianness>>(
+    header: &H,
+    endian: Endianness,
+    data: &[u8],
+) -> Result<Vec<SectionInfo>, ElfError> {
+    let bad = |e: object::Error| ElfError::Malformed(e.to_string());
     let table = header.sections(endian, data).map_err(bad)?;
     let mut sections = Vec::new();
     for (index, sh) in table.enumerate() {
@@ -174,17 +195,7 @@ fn layout<H: FileHeader<Endian = Endianness>>(
             symtab: sh.sh_type(endian) == elf::SHT_SYMTAB,
         });
     }
-    let goarch = super::elf::read_linkage(data).ok().and_then(|l| l.goarch);
-    Ok(FileLayout {
-        file_size,
-        elf_header,
-        program_headers,
-        section_headers,
-        sections,
-        goarch,
-        ptr_size,
-        big_endian: !object::Endian::is_little_endian(endian),
-    })
+    Ok(sections)
 }
 
 fn file_size_of(data: &[u8]) -> u64 {

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::diff::SizeDiff;
 use super::render::human;
-use super::report::{Class, SizeReport};
+use super::report::{Class, PackageSize, SizeReport, SymbolSize};
 
 const TEMPLATE: &str = include_str!("treemap.html");
 
@@ -60,103 +60,132 @@ fn leaf(n: String, s: u64, l: &'static str, c: Option<&'static str>) -> Node {
     }
 }
 
+/// Changes by name at each level, when diffing.
+struct Deltas {
+    modules: HashMap<String, i64>,
+    packages: HashMap<String, i64>,
+    symbols: HashMap<String, i64>,
+}
+
+impl Deltas {
+    fn new(diff: &SizeDiff) -> Self {
+        let map =
+            |l: &[super::diff::Change]| l.iter().map(|c| (c.name.clone(), c.delta())).collect();
+        Deltas {
+            modules: map(&diff.modules),
+            packages: map(&diff.packages),
+            symbols: map(&diff.symbols),
+        }
+    }
+}
+
+/// An owner's change: its delta, or all of it when it is new.
+fn delta(map: Option<&HashMap<String, i64>>, name: &str, size: u64) -> Option<i64> {
+    map.map(|m| m.get(name).copied().unwrap_or(size as i64))
+}
+
 fn tree(r: &SizeReport, diff: Option<&SizeDiff>) -> Node {
-    let deltas = |list: Option<&Vec<super::diff::Change>>| -> HashMap<String, i64> {
-        list.map(|l| l.iter().map(|c| (c.name.clone(), c.delta())).collect())
-            .unwrap_or_default()
-    };
-    let (dm, dp, ds) = (
-        deltas(diff.map(|d| &d.modules)),
-        deltas(diff.map(|d| &d.packages)),
-        deltas(diff.map(|d| &d.symbols)),
-    );
-    let with_diff = diff.is_some();
-    let mut by_package: HashMap<&str, Vec<&super::report::SymbolSize>> = HashMap::new();
+    let deltas = diff.map(Deltas::new);
+    let mut by_package: HashMap<&str, Vec<&SymbolSize>> = HashMap::new();
     for s in &r.symbols {
         by_package.entry(s.package.as_str()).or_default().push(s);
     }
     let mut modules: Vec<Node> = Vec::new();
     for m in &r.modules {
-        let mut pkgs = Vec::new();
-        for p in r.packages.iter().filter(|p| p.module == m.path) {
-            let class = p.class.map(class_word);
-            let syms = by_package.get(p.path.as_str()).cloned().unwrap_or_default();
-            let mut kids: Vec<Node> = syms
-                .iter()
-                .take(SYMBOLS_PER_PACKAGE)
-                .map(|s| {
-                    let c = if s.generated {
-                        Some("generated")
-                    } else {
-                        class
-                    };
-                    let mut n = leaf(s.name.clone(), s.size, "symbol", c);
-                    n.d = with_diff.then(|| ds.get(&s.name).copied().unwrap_or(s.size as i64));
-                    n
-                })
-                .collect();
-            if syms.len() > SYMBOLS_PER_PACKAGE {
-                let rest: u64 = syms[SYMBOLS_PER_PACKAGE..].iter().map(|s| s.size).sum();
-                let more = syms.len() - SYMBOLS_PER_PACKAGE;
-                kids.push(leaf(
-                    format!("({more} more symbols)"),
-                    rest,
-                    "symbol",
-                    class,
-                ));
-            }
-            pkgs.push(Node {
-                n: p.path.clone(),
-                s: p.size,
-                l: "package",
-                c: class,
-                d: with_diff.then(|| dp.get(&p.path).copied().unwrap_or(p.size as i64)),
-                k: kids,
-            });
-        }
+        let pkgs = r
+            .packages
+            .iter()
+            .filter(|p| p.module == m.path)
+            .map(|p| {
+                let syms = by_package
+                    .get(p.path.as_str())
+                    .map_or(&[][..], |v| v.as_slice());
+                package_node(p, syms, deltas.as_ref())
+            })
+            .collect();
         modules.push(Node {
             n: m.path.clone(),
             s: m.size,
             l: "module",
             c: Some(class_word(m.class)),
-            d: with_diff.then(|| dm.get(&m.path).copied().unwrap_or(m.size as i64)),
+            d: delta(deltas.as_ref().map(|d| &d.modules), &m.path, m.size),
             k: pkgs,
         });
     }
-    let remainders: Vec<Node> = r
+    modules.push(unattributed_node(r));
+    modules.sort_by_key(|m| std::cmp::Reverse(m.s));
+    Node {
+        n: r.binary.path.clone(),
+        s: r.totals.file_size,
+        l: "file",
+        c: None,
+        d: diff.map(SizeDiff::delta),
+        k: modules,
+    }
+}
+
+/// A package with its largest symbols (the rest summed in one rectangle).
+fn package_node(p: &PackageSize, syms: &[&SymbolSize], deltas: Option<&Deltas>) -> Node {
+    let class = p.class.map(class_word);
+    let mut kids: Vec<Node> = syms
+        .iter()
+        .take(SYMBOLS_PER_PACKAGE)
+        .map(|s| {
+            let c = if s.generated {
+                Some("generated")
+            } else {
+                class
+            };
+            let mut n = leaf(s.name.clone(), s.size, "symbol", c);
+            n.d = delta(deltas.map(|d| &d.symbols), &s.name, s.size);
+            n
+        })
+        .collect();
+    if syms.len() > SYMBOLS_PER_PACKAGE {
+        let rest: u64 = syms[SYMBOLS_PER_PACKAGE..].iter().map(|s| s.size).sum();
+        let more = syms.len() - SYMBOLS_PER_PACKAGE;
+        kids.push(leaf(
+            format!("({more} more symbols)"),
+            rest,
+            "symbol",
+            class,
+        ));
+    }
+    Node {
+        n: p.path.clone(),
+        s: p.size,
+        l: "package",
+        c: class,
+        d: delta(deltas.map(|d| &d.packages), &p.path, p.size),
+        k: kids,
+    }
+}
+
+/// Section remainders, headers and padding: the bytes no owner claimed, so that areas add up
+/// to the file.
+fn unattributed_node(r: &SizeReport) -> Node {
+    let t = &r.totals;
+    let mut k: Vec<Node> = r
         .sections
         .iter()
         .filter(|s| s.remainder > 0)
         .map(|s| leaf(s.name.clone(), s.remainder, "section", Some("bucket")))
         .collect();
-    let t = &r.totals;
-    let mut buckets = Node {
-        n: "(not attributed)".into(),
-        s: t.section_remainders + t.headers + t.padding,
-        l: "bucket",
-        c: Some("bucket"),
-        d: None,
-        k: remainders,
-    };
-    buckets.k.push(leaf(
+    k.push(leaf(
         "ELF headers".into(),
         t.headers,
         "bucket",
         Some("bucket"),
     ));
-    buckets
-        .k
-        .push(leaf("padding".into(), t.padding, "bucket", Some("bucket")));
-    buckets.k.retain(|n| n.s > 0);
-    modules.push(buckets);
-    modules.sort_by_key(|m| std::cmp::Reverse(m.s));
+    k.push(leaf("padding".into(), t.padding, "bucket", Some("bucket")));
+    k.retain(|n| n.s > 0);
     Node {
-        n: r.binary.path.clone(),
-        s: t.file_size,
-        l: "file",
-        c: None,
-        d: diff.map(SizeDiff::delta),
-        k: modules,
+        n: "(not attributed)".into(),
+        s: t.section_remainders + t.headers + t.padding,
+        l: "bucket",
+        c: Some("bucket"),
+        d: None,
+        k,
     }
 }
 

@@ -109,8 +109,6 @@ impl Table {
 pub fn report(r: &SizeReport, by: By, top: usize, style: Style) -> String {
     let mut out = String::new();
     let file = r.totals.file_size;
-    let take = |n: usize| if top == 0 { n } else { top.min(n) };
-    let pct = |b: u64| format!("{:.2}%", percent(b, file));
     if style == Style::Markdown {
         let _ = writeln!(out, "### Size of `{}`\n", r.binary.path);
     } else {
@@ -125,7 +123,17 @@ pub fn report(r: &SizeReport, by: By, top: usize, style: Style) -> String {
             if r.binary.stripped { "  stripped" } else { "" }
         );
     }
-    let table = match by {
+    level_table(r, by, top).render(style, &mut out);
+    out.push('\n');
+    totals(r, style, &mut out);
+    out
+}
+
+/// The rows of one level, largest first, `top` of them (0: all).
+fn level_table(r: &SizeReport, by: By, top: usize) -> Table {
+    let take = |n: usize| if top == 0 { n } else { top.min(n) };
+    let pct = |b: u64| format!("{:.2}%", percent(b, r.totals.file_size));
+    match by {
         By::Module => Table {
             header: vec!["module", "version", "size", "share", "packages"],
             numeric: vec![false, false, true, true, true],
@@ -198,11 +206,7 @@ pub fn report(r: &SizeReport, by: By, top: usize, style: Style) -> String {
                     .collect(),
             }
         }
-    };
-    table.render(style, &mut out);
-    out.push('\n');
-    totals(r, style, &mut out);
-    out
+    }
 }
 
 fn totals(r: &SizeReport, style: Style, out: &mut String) {

@@ -266,6 +266,30 @@ pub fn build_report(
     let mut modules: Vec<ModuleSize> = modules.into_values().collect();
     modules.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
     symbols.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
+    let section_remainders = attribution.sections.iter().map(|s| s.remainder).sum();
+    let all_symbols: u64 = attribution.symbols.iter().map(OwnedSymbol::total).sum();
+    let owners = all_symbols - linker_symbols;
+    let totals = Totals {
+        file_size: attribution.file_size,
+        owners,
+        linker_symbols,
+        section_remainders,
+        headers: attribution.headers,
+        padding: attribution.padding,
+        owner_share: percent(owners, attribution.file_size),
+    };
+    SizeReport {
+        schema: SIZE_SCHEMA_VERSION,
+        binary: summary(path, info, linkage, &attribution.sources),
+        totals,
+        modules,
+        packages,
+        sections: section_sizes(&attribution),
+        symbols,
+    }
+}
+
+fn section_sizes(attribution: &Attribution) -> Vec<SectionSize> {
     let mut sections: Vec<SectionSize> = attribution
         .sections
         .iter()
@@ -283,48 +307,36 @@ pub fn build_report(
             .cmp(&a.file_size)
             .then_with(|| a.name.cmp(&b.name))
     });
-    let section_remainders = attribution.sections.iter().map(|s| s.remainder).sum();
-    let all_symbols: u64 = attribution.symbols.iter().map(OwnedSymbol::total).sum();
-    let owners = all_symbols - linker_symbols;
-    let totals = Totals {
-        file_size: attribution.file_size,
-        owners,
-        linker_symbols,
-        section_remainders,
-        headers: attribution.headers,
-        padding: attribution.padding,
-        owner_share: percent(owners, attribution.file_size),
-    };
-    let src = &attribution.sources;
-    SizeReport {
-        schema: SIZE_SCHEMA_VERSION,
-        binary: BinarySummary {
-            path: path.to_string(),
-            go_version: info.go_version.clone(),
-            main_module: info
-                .main
-                .as_ref()
-                .map(|m| m.path.clone())
-                .unwrap_or_default(),
-            goarch: linkage
-                .and_then(|l| l.goarch)
-                .unwrap_or("unknown")
-                .to_string(),
-            stripped: linkage.is_none_or(|l| l.stripped),
-            dwarf: linkage.is_some_and(|l| l.has_debug_info),
-            functions: src.pclntab_functions,
-            symtab_symbols: src.symtab_symbols,
-            twin_symbols: src.twin_symbols,
-            cgo_units: src.dwarf_foreign_units,
-            embeds_found: src.embeds_found,
-            embeds_named: src.embeds_named,
-            notes: src.notes.clone(),
-        },
-        totals,
-        modules,
-        packages,
-        sections,
-        symbols,
+    sections
+}
+
+fn summary(
+    path: &str,
+    info: &BuildInfo,
+    linkage: Option<&crate::binary::elf::Linkage>,
+    src: &crate::binary::attribution::Sources,
+) -> BinarySummary {
+    BinarySummary {
+        path: path.to_string(),
+        go_version: info.go_version.clone(),
+        main_module: info
+            .main
+            .as_ref()
+            .map(|m| m.path.clone())
+            .unwrap_or_default(),
+        goarch: linkage
+            .and_then(|l| l.goarch)
+            .unwrap_or("unknown")
+            .to_string(),
+        stripped: linkage.is_none_or(|l| l.stripped),
+        dwarf: linkage.is_some_and(|l| l.has_debug_info),
+        functions: src.pclntab_functions,
+        symtab_symbols: src.symtab_symbols,
+        twin_symbols: src.twin_symbols,
+        cgo_units: src.dwarf_foreign_units,
+        embeds_found: src.embeds_found,
+        embeds_named: src.embeds_named,
+        notes: src.notes.clone(),
     }
 }
 
