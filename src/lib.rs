@@ -5,7 +5,9 @@
 
 pub mod base;
 pub mod binary;
+pub mod cache;
 pub mod dockerfile;
+pub mod fsutil;
 pub mod gobuild;
 pub mod oci;
 pub mod pipeline;
@@ -15,3 +17,4 @@ pub mod registry;
 pub mod rootfs;
 pub mod sink;
 pub mod size;
+pub mod text;

@@ -24,10 +24,16 @@ enum Command {
     Plan(cli::plan::PlanArgs),
     /// Check registry credentials and save them in docker's config format
     Login(cli::login::LoginArgs),
+    /// Forget the credentials saved for a registry
+    Logout(cli::logout::LogoutArgs),
     /// Save an image from a registry as an OCI image layout (oci:DIR)
     Pull(cli::pull::PullArgs),
     /// Where a Go binary's bytes go: modules, packages, symbols, sections; diff, budgets, HTML
     Size(Box<cli::size::SizeArgs>),
+    /// Show or prune gopack's cache (blob store, layer records, binaries, go list answers)
+    Cache(cli::cache::CacheArgs),
+    /// Remove the blobs of an OCI layout that no image in it uses: gc oci:DIR
+    Gc(cli::gc::GcArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,9 +59,12 @@ fn main() -> ExitCode {
         Command::Lint(args) => cli::lint::run(args),
         Command::Dockerfile(args) => cli::dockerfile::run(args),
         Command::Login(args) => cli::login::run(args),
+        Command::Logout(args) => cli::logout::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Pull(args) => cli::pull::run(args),
         Command::Size(args) => cli::size::run(*args),
+        Command::Cache(args) => cli::cache::run(args),
+        Command::Gc(args) => cli::gc::run(args),
     };
     cli::finish(result)
 }

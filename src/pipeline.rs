@@ -17,9 +17,9 @@ use crate::oci::{
 use crate::plan::report::{BuiltTarget, MakePlanError, Plan, PlanRequest, make_plan};
 use crate::plan::{self, CgoChoice, CgoDecision, FileDecision};
 use crate::project::{self, MainPackage, Project};
-use crate::registry::{PushRequest, Reference, RegistryClient, RegistryOptions};
+use crate::registry::RegistryOptions;
 use crate::rootfs::{self, CA_BUNDLE_PATH};
-use crate::sink::{self, ImageSet, IndexBlob, OutputTarget};
+use crate::sink::{self, ImageSet, IndexBlob, PushStats};
 
 /// Where the binary goes in every image.
 pub const BINARY_DIR: &str = "/usr/local/bin";
@@ -34,12 +34,9 @@ pub struct BuildOptions {
     pub compression: Compression,
     pub data: Vec<DataDir>,
     pub settings: ImageSettings,
-    pub output: OutputTarget,
+    /// Where the images go, under which names (`--output`, `--tag`, GOPACK_REPO).
+    pub output: sink::Output,
     pub registry: RegistryOptions,
-    /// Extra tags pushed with a registry output.
-    pub push_tags: Vec<String>,
-    /// Name each pushed image `<repository>/<binary>` (GOPACK_REPO), as ko does.
-    pub repository_per_binary: bool,
 }
 
 /// `--data DIR[:DEST]`: static files copied into the image.
@@ -100,6 +97,8 @@ pub struct PlatformImage {
     pub build_info: Option<BuildInfo>,
 }
 
+/// One layer of a built image, the base's included. Sizes are in bytes: `size` as stored
+/// (compressed), `uncompressed_size` of the tar.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct LayerSummary {
     pub digest: Digest,
@@ -107,6 +106,39 @@ pub struct LayerSummary {
     pub uncompressed_size: u64,
     pub description: String,
     pub reused: bool,
+    /// A layer of the `--base` image, reused as it is.
+    pub from_base: bool,
+}
+
+/// The summary of every layer of an image: the base's first (sizes read from the store), then
+/// the layers gopack wrote. One scope for every size: the whole image.
+fn layer_summaries(
+    store: &BlobStore,
+    base: Option<&BaseImage>,
+    base_layers: &[Descriptor],
+    ours: &[(WrittenLayer, String)],
+) -> Result<Vec<LayerSummary>, BuildError> {
+    let base_name = base.map(|b| b.name.as_str()).unwrap_or("base");
+    let mut out = Vec::new();
+    for d in base_layers {
+        out.push(LayerSummary {
+            digest: d.digest.clone(),
+            size: d.size,
+            uncompressed_size: crate::cache::uncompressed_size(store, d)?,
+            description: format!("base image {base_name}"),
+            reused: true,
+            from_base: true,
+        });
+    }
+    out.extend(ours.iter().map(|(l, d)| LayerSummary {
+        digest: l.digest.clone(),
+        size: l.size,
+        uncompressed_size: l.uncompressed_size,
+        description: d.clone(),
+        reused: l.reused,
+        from_base: false,
+    }));
+    Ok(out)
 }
 
 /// What one main package became.
@@ -120,20 +152,14 @@ pub struct BuiltImage {
     pub user: String,
     pub entrypoint: Vec<String>,
     pub platforms: Vec<PlatformImage>,
-    /// Where the image was written, as a reference a person can pass to skopeo.
+    /// The reference that pins the result (what `-q` prints): `REGISTRY/REPO@sha256:…` for a
+    /// push, else `oci:DIR:NAME`, `oci-archive:FILE:NAME` or `docker-archive:FILE:REPO:TAG`.
     pub reference: String,
+    /// Every name the image was written under (see [`sink::Published::references`]).
+    pub references: Vec<String>,
     /// For registry outputs: what the push sent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub push: Option<PushSummary>,
-}
-
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct PushSummary {
-    pub tags: Vec<String>,
-    pub blobs_uploaded: usize,
-    pub blobs_mounted: usize,
-    pub blobs_present: usize,
-    pub blob_bytes_uploaded: u64,
+    pub push: Option<PushStats>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -197,6 +223,8 @@ pub enum BuildError {
     #[error(transparent)]
     Store(#[from] crate::oci::StoreError),
     #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
+    #[error(transparent)]
     Sink(#[from] sink::SinkError),
     #[error("cannot create a build directory in {path}: {source}")]
     Scratch {
@@ -235,7 +263,8 @@ pub fn build(
     options: &BuildOptions,
     progress: &dyn Progress,
 ) -> Result<BuildOutcome, BuildError> {
-    sink::preflight(&options.output, options.plan.platforms.len())?;
+    let sink = options.output.sink(&options.registry)?;
+    sink.check(options.plan.platforms.len())?;
     let mut speculation = SpeculativeBuild::start(options, store);
     progress.step("reading the Go project (go list)");
     let mut the_plan = make_plan(&options.plan)?;
@@ -360,26 +389,21 @@ pub fn build(
                 manifest_digest: image.manifest_digest.clone(),
                 binary_size: binary.size,
                 compressed_size: image.compressed_size(),
-                uncompressed_size: layers.iter().map(|(l, _)| l.uncompressed_size).sum(),
-                layers: layers
-                    .iter()
-                    .map(|(l, d)| LayerSummary {
-                        digest: l.digest.clone(),
-                        size: l.size,
-                        uncompressed_size: l.uncompressed_size,
-                        description: d.clone(),
-                        reused: l.reused,
-                    })
-                    .collect(),
+                uncompressed_size: 0,
+                layers: layer_summaries(store, base.as_ref(), &base_layers, &layers)?,
                 go_build: binary.command_line,
                 needs: needs.map(|n| n.needs).unwrap_or_default(),
                 files,
                 build_info: info,
             });
+            if let Some(summary) = summaries.last_mut() {
+                summary.uncompressed_size =
+                    summary.layers.iter().map(|l| l.uncompressed_size).sum();
+            }
             images.push(image);
         }
         let index = if images.len() > 1 {
-            let (_, bytes, digest) = index_for(store, &images, BTreeMap::new())?;
+            let (_, bytes, digest) = index_for(store, &images, sink::index_annotations(&images))?;
             Some(IndexBlob::oci(bytes, digest))
         } else {
             None
@@ -399,20 +423,18 @@ pub fn build(
             entrypoint: vec![binary_path(package)],
             platforms: summaries,
             reference: String::new(),
+            references: Vec::new(),
             push: None,
         });
         sets.push(set);
     }
 
-    progress.step(&format!("writing {}", options.output));
-    if let OutputTarget::Registry { reference } = &options.output {
-        push_all(store, options, reference, &sets, &mut built)?;
-    } else {
-        sink::write(store, &options.output, &sets)?;
-        let names = output_references(&options.output, &sets);
-        for (image, reference) in built.iter_mut().zip(names) {
-            image.reference = reference;
-        }
+    progress.step(&format!("writing {}", sink.destination()));
+    let published = sink::publish(store, &sets, sink.as_ref(), &|m| progress.step(m))?;
+    for (image, p) in built.iter_mut().zip(published) {
+        image.reference = p.pinned;
+        image.references = p.references;
+        image.push = p.push;
     }
     Ok(BuildOutcome {
         output: options.output.to_string(),
@@ -420,66 +442,6 @@ pub fn build(
         images: built,
         plan: the_plan,
     })
-}
-
-/// Pushes each image set: to `reference` itself when there is one binary, else (or with
-/// GOPACK_REPO) to `<repository>/<binary>`; the reference's tag (default `latest`) and every
-/// extra tag point at the pushed digest once everything under it is in the registry.
-fn push_all(
-    store: &BlobStore,
-    options: &BuildOptions,
-    reference: &str,
-    sets: &[ImageSet],
-    built: &mut [BuiltImage],
-) -> Result<(), BuildError> {
-    let target: Reference = reference
-        .parse()
-        .map_err(|e: crate::registry::ReferenceError| {
-            BuildError::PushReference(reference.into(), e.reason)
-        })?;
-    let client = RegistryClient::new(options.registry.clone())?;
-    for (set, image) in sets.iter().zip(built.iter_mut()) {
-        let mut destination = target.clone();
-        if options.repository_per_binary || sets.len() > 1 {
-            destination.repository = format!("{}/{}", target.repository, set.name);
-        }
-        if destination.tag.is_none() && destination.digest.is_none() {
-            destination.tag = Some(
-                options
-                    .push_tags
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "latest".into()),
-            );
-        }
-        let index = set.index.as_ref().map(|i| (&i.bytes[..], &i.digest));
-        let tags: Vec<String> = options
-            .push_tags
-            .iter()
-            .filter(|t| Some(*t) != destination.tag.as_ref())
-            .cloned()
-            .collect();
-        let report = client.push(
-            store,
-            &PushRequest {
-                reference: &destination,
-                images: &set.images,
-                index,
-                tags: &tags,
-            },
-        )?;
-        let mut pushed = report.reference.clone();
-        pushed.digest = None;
-        image.reference = pushed.to_string();
-        image.push = Some(PushSummary {
-            tags: report.tags.clone(),
-            blobs_uploaded: report.blobs_uploaded,
-            blobs_mounted: report.blobs_mounted,
-            blobs_present: report.blobs_present,
-            blob_bytes_uploaded: report.blob_bytes_uploaded,
-        });
-    }
-    Ok(())
 }
 
 /// A `go build` started before `go list` has answered, for the common case of one directory
@@ -558,20 +520,6 @@ fn has_go_files(dir: &Path) -> bool {
                 .any(|e| e.file_name().to_string_lossy().ends_with(".go"))
         })
         .unwrap_or(false)
-}
-
-fn output_references(target: &OutputTarget, sets: &[ImageSet]) -> Vec<String> {
-    match target {
-        OutputTarget::OciLayout { dir, tag } => sink::ref_names(sets, tag.as_deref())
-            .into_iter()
-            .map(|n| format!("oci:{}:{n}", dir.display()))
-            .collect(),
-        OutputTarget::OciArchive { file, tag } => sink::ref_names(sets, tag.as_deref())
-            .into_iter()
-            .map(|n| format!("oci-archive:{}:{n}", file.display()))
-            .collect(),
-        other => sets.iter().map(|_| other.to_string()).collect(),
-    }
 }
 
 fn binary_path(package: &MainPackage) -> String {
@@ -820,11 +768,10 @@ fn image_config(
     }
     labels.extend(annotations.clone());
     labels.extend(settings.labels.clone());
-    if let Some((base, image)) = base {
-        annotations.insert(
-            "org.opencontainers.image.base.name".into(),
-            base.name.clone(),
-        );
+    if let Some((_, image)) = base {
+        if let Some(name) = stable_base_name(&options.plan.base) {
+            annotations.insert("org.opencontainers.image.base.name".into(), name);
+        }
         annotations.insert(
             "org.opencontainers.image.base.digest".into(),
             image.manifest_digest.to_string(),
@@ -878,6 +825,18 @@ fn image_config(
         extra: Default::default(),
     };
     (config, annotations)
+}
+
+/// `org.opencontainers.image.base.name`: a name that does not depend on how a path was typed
+/// (`oci:./bases/dl` and `oci:/abs/bases/dl` must give the same digest): the registry
+/// reference, or the layout's ref name when one was given, else nothing (the base digest is
+/// recorded either way).
+fn stable_base_name(spec: &BaseSpec) -> Option<String> {
+    match spec {
+        BaseSpec::Registry(reference) => Some(reference.to_string()),
+        BaseSpec::Layout { tag, .. } => tag.clone(),
+        BaseSpec::Scratch => None,
+    }
 }
 
 /// Layer mtimes and `created`: SOURCE_DATE_EPOCH, else the HEAD commit time, else 0.

@@ -19,7 +19,7 @@ pub use layer::{
     WrittenLayer,
 };
 pub use platform::{Platform, PlatformError, parse_platform_list};
-pub use store::{BlobStore, BlobWriter, StoreError, default_cache_dir};
+pub use store::{BlobStore, BlobWriter, ExportError, Exported, StoreError, default_cache_dir};
 pub use transport::{Bare, ImageRef, ImageRefError, check_ref_name};
 
 pub const MEDIA_TYPE_INDEX: &str = "application/vnd.oci.image.index.v1+json";

@@ -227,22 +227,12 @@ fn escape_html(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Writes `contents` to `path` atomically: a temporary file in the same directory, renamed
-/// over `path` only once complete, so a failure never leaves a half-written file or removes a
-/// previous one.
+/// Writes `contents` to `path` atomically (gopack's locked temp file, fsync, rename; mode 0666
+/// minus the umask): a failure never leaves a half-written file or removes a previous one.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    // 0666 before the umask, like any file a tool creates.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".gopack-size-")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-        .tempfile_in(dir)?;
+    let mut tmp = crate::fsutil::temp_file_in(&crate::fsutil::parent_of(path))?;
     tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    crate::fsutil::commit(tmp, path)?;
     Ok(())
 }
 
