@@ -15,6 +15,11 @@
 
 use super::pclntab::{PclnTable, PclntabError, PclntabVersion};
 
+/// Longest function or file name read (damaged tables cannot make a search run on).
+const MAX_NAME: usize = 1 << 16;
+/// Longest pc-value table read.
+const MAX_PCVALUE: usize = 1 << 20;
+
 /// What part of a function's table entry a byte range is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PclnPart {
@@ -64,15 +69,19 @@ pub fn for_each_piece(
             .copied()
             .unwrap_or(0);
         let len = fixed + 4 * (u64::from(npcdata) + u64::from(nfuncdata));
-        if rec.saturating_add(len) <= data.len() as u64 {
+        // A record that does not fit is damaged: its counts are not to be trusted (a
+        // corrupted npcdata would otherwise mean billions of lookups).
+        let fits = rec.saturating_add(len) <= data.len() as u64;
+        if fits {
             visit(index, PclnPart::Record, rec, len);
         }
+        let npcdata = if fits { npcdata } else { 0 };
         if let Some(name_off) = u32_at(rec + 4) {
             let start = names + u64::from(name_off);
             if let Some(n) = usize::try_from(start)
                 .ok()
                 .and_then(|s| data.get(s..))
-                .and_then(|t| t.iter().position(|&b| b == 0))
+                .and_then(|t| memchr::memchr(0, &t[..t.len().min(MAX_NAME)]))
             {
                 visit(index, PclnPart::Name, start, n as u64 + 1);
             }
@@ -163,7 +172,7 @@ pub fn function_file<'a>(table: &PclnTable<'a>, index: usize) -> Option<&'a str>
     let name_off = u32_at(entry).filter(|&o| o != u32::MAX)?;
     let name_start = usize::try_from(table.filetab_offset().ok()? + u64::from(name_off)).ok()?;
     let tail = data.get(name_start..)?;
-    let end = tail.iter().position(|&b| b == 0)?;
+    let end = memchr::memchr(0, &tail[..tail.len().min(MAX_NAME)])?;
     std::str::from_utf8(&tail[..end]).ok()
 }
 
@@ -222,6 +231,9 @@ fn pcvalue_len(data: &[u8], start: u64) -> Option<u64> {
     let mut p = start;
     let mut first = true;
     loop {
+        if p - start > MAX_PCVALUE {
+            return None;
+        }
         let b = *data.get(p)?;
         if b == 0 && !first {
             return Some((p + 1 - start) as u64);
