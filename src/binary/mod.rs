@@ -2,10 +2,12 @@
 //! at run time.
 
 pub mod buildinfo;
+pub mod check;
 pub mod elf;
 
 pub mod needs;
 pub mod pclntab;
+pub mod programs;
 
 pub mod attribution;
 pub mod dwarf;

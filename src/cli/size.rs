@@ -6,15 +6,17 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use gopack::binary::attribution::EmbedFile;
+use gopack::config::GoEnv;
 use gopack::dockerfile::config::LintConfig;
-use gopack::plan::report::{PlanRequest, make_plan};
+use gopack::gobuild::{Builder, GoBuildRequest};
+use gopack::plan::{PlanRequest, make_plan};
 use gopack::size::budget::{self, SizeBudget};
 use gopack::size::diff::{SizeDiff, diff};
 use gopack::size::render::{self, By, Style};
 use gopack::size::report::{SizeReport, report_file, report_file_with_twin};
 use gopack::size::{html, variants, why};
 
-use super::plan_flags::{CgoArg, split_words};
+use super::plan_flags::CgoArg;
 use super::{CommandResult, UsageError};
 
 #[derive(Args)]
@@ -103,6 +105,8 @@ struct BuiltPackage {
     /// GOOS/GOARCH/CGO_ENABLED of the build, for `go list`.
     env: Vec<(String, String)>,
     tags: Vec<String>,
+    /// The Go environment the build used.
+    goenv: GoEnv,
     /// `gopack build`'s flags for this package, as a variant row.
     as_variant: variants::Variant,
     _dir: tempfile::TempDir,
@@ -217,48 +221,51 @@ fn read_json_report(path: &Path) -> anyhow::Result<SizeReport> {
 /// Builds `package` the way `gopack build` would (same plan, same `go build` request), into a
 /// temporary directory. The one place that knows the build path: adapt it here when it moves.
 fn build_package(package: &str, args: &SizeArgs) -> anyhow::Result<BuiltPackage> {
+    let mut ldflags = Vec::new();
+    if let Some(value) = &args.ldflags {
+        ldflags = gopack::gobuild::quoted::split(value)
+            .map_err(|e| UsageError(format!("--ldflags {value:?}: {e}")))?;
+    }
     let request = PlanRequest {
         cwd: std::env::current_dir()?,
         patterns: vec![package.to_string()],
         platforms: super::parse_platforms(args.platform.as_slice())?,
-        ldflags: args.ldflags.as_deref().map(split_words).unwrap_or_default(),
+        ldflags,
         tags: super::parse_build_tags(args.build_tags.as_deref()),
         cgo: args.cgo.into(),
         ..Default::default()
     };
-    let mut plan = make_plan(&request)?;
+    let goenv = GoEnv::read()?;
+    let plan = make_plan(&request, &goenv)?;
     plan.check_buildable()?;
-    let project = plan.project.clone().context("the plan has no project")?;
-    let main = project.mains.first().cloned().with_context(|| {
+    let target = plan.targets.first().with_context(|| {
         format!("{package} names no main package: `gopack size` builds one `package main`")
     })?;
-    let target = plan
-        .targets
-        .iter()
-        .find(|t| t.package == main.import_path)
-        .context("the plan has no target for the package")?;
+    let go_request = &target.request;
+    let cache = gopack::cache::Cache::open_default()?;
+    let builder = Builder::new(&goenv, &gopack::cache::binaries_dir(cache.store()));
+    eprintln!(
+        "building {} ({})",
+        go_request.package.import_path, target.platform
+    );
+    let binary = builder.build(go_request)?;
     let dir = tempfile::Builder::new().prefix("gopack-size-").tempdir()?;
-    let output = dir.path().join(&main.name);
-    let go_request = plan.go_build_request(&main, &target.platform, output);
-    eprintln!("building {} ({})", main.import_path, target.platform);
-    let binary = gopack::gobuild::build(&go_request)?;
-    let twin = build_twin(&go_request, &dir.path().join(format!("{}.twin", main.name)));
+    let twin = build_twin(&goenv, go_request, &dir.path().join("twin"));
     let env: Vec<(String, String)> = go_request
         .env()
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-    let mut own_args: Vec<String> = go_request
-        .args()
+    let own_args: Vec<String> = go_request
+        .args(Path::new("-"))
         .into_iter()
-        .filter(|a| a.starts_with('-') && a != "-o")
+        .filter(|a| a.starts_with("-t") || a.starts_with("-ldflags="))
         .collect();
-    own_args.retain(|a| a != "build");
     Ok(BuiltPackage {
         binary: binary.path,
         twin,
-        module_root: project.module_root.clone(),
-        import_path: main.import_path.clone(),
+        module_root: go_request.module_root.clone(),
+        import_path: go_request.package.import_path.clone(),
         as_variant: variants::Variant {
             name: "gopack build".into(),
             args: own_args,
@@ -269,22 +276,21 @@ fn build_package(package: &str, args: &SizeArgs) -> anyhow::Result<BuiltPackage>
                 .collect(),
         },
         env,
-        tags: request.tags.clone(),
+        tags: go_request.flags.tags.clone(),
+        goenv,
         _dir: dir,
     })
 }
 
 /// The same `go build` with `-w` in place of `-s`: a twin that keeps `.symtab`, so the data of
 /// the stripped binary can be named (go-facts §6). `None` (with a note) when it fails.
-fn build_twin(request: &gopack::gobuild::GoBuildRequest, output: &Path) -> Option<PathBuf> {
-    let ldflags = request.ldflags_value();
-    let rest = ldflags.strip_prefix("-s").unwrap_or(&ldflags).trim_start();
-    let mut cmd = gopack::project::go_command(&request.module_root);
-    for a in request.args() {
+fn build_twin(goenv: &GoEnv, request: &GoBuildRequest, output: &Path) -> Option<PathBuf> {
+    let ldflags = &request.flags.ldflags;
+    let rest = ldflags.strip_prefix("-s").unwrap_or(ldflags).trim_start();
+    let mut cmd = goenv.command(&request.module_root);
+    for a in request.args(output) {
         if a.starts_with("-ldflags=") {
             cmd.arg(format!("-ldflags=-w {rest}").trim_end());
-        } else if Path::new(&a) == request.output {
-            cmd.arg(output);
         } else {
             cmd.arg(a);
         }
@@ -309,6 +315,7 @@ fn build_twin(request: &gopack::gobuild::GoBuildRequest, output: &Path) -> Optio
 
 fn embeds_of(built: &BuiltPackage) -> Vec<EmbedFile> {
     match why::list_deps(
+        &built.goenv,
         &built.module_root,
         &built.import_path,
         &built.env,
@@ -354,6 +361,7 @@ fn print_variants(built: &BuiltPackage, format: FormatArg) -> CommandResult {
         built.import_path
     );
     let results = variants::build_all(
+        &built.goenv,
         &built.module_root,
         &built.import_path,
         &platform_env,
@@ -374,19 +382,21 @@ fn print_variants(built: &BuiltPackage, format: FormatArg) -> CommandResult {
 }
 
 fn print_why(target: &str, input: &Input, format: FormatArg) -> anyhow::Result<()> {
-    let (dir, pattern, env, tags) = match &input.built {
+    let (dir, pattern, env, tags, goenv) = match &input.built {
         Some(b) => (
             b.module_root.clone(),
             b.import_path.clone(),
             b.env.clone(),
             b.tags.clone(),
+            b.goenv.clone(),
         ),
         None => {
             let main = binary_main_package(&input.report)?;
-            (std::env::current_dir()?, main, Vec::new(), Vec::new())
+            let here = std::env::current_dir()?;
+            (here, main, Vec::new(), Vec::new(), GoEnv::read()?)
         }
     };
-    let packages = why::list_deps(&dir, &pattern, &env, &tags)?;
+    let packages = why::list_deps(&goenv, &dir, &pattern, &env, &tags)?;
     let chain = why::shortest_chain(&packages, target);
     match (chain, format) {
         (Some(chain), FormatArg::Json) => {

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use crate::project::go_command;
+use crate::config::GoEnv;
 
 /// One build of the matrix.
 #[derive(Debug, Clone, Serialize)]
@@ -72,6 +72,7 @@ pub fn matrix(goarch: &str, gopack_flags: Variant) -> Vec<Variant> {
 /// `out_dir`, `jobs` at a time, with `env` (GOOS/GOARCH, user tags are in each variant's args)
 /// under each variant's own settings. A failed build is a row with its error, not a failure.
 pub fn build_all(
+    goenv: &GoEnv,
     module_root: &Path,
     package: &str,
     env: &[(String, String)],
@@ -95,7 +96,7 @@ pub fn build_all(
                         break;
                     };
                     let out = out_dir.join(format!("variant-{i}"));
-                    let r = build_one(module_root, package, env, variant, &out);
+                    let r = build_one(goenv, module_root, package, env, variant, &out);
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                 }
             });
@@ -110,13 +111,14 @@ pub fn build_all(
 }
 
 fn build_one(
+    goenv: &GoEnv,
     module_root: &Path,
     package: &str,
     env: &[(String, String)],
     variant: &Variant,
     out: &PathBuf,
 ) -> VariantResult {
-    let mut cmd = go_command(module_root);
+    let mut cmd = goenv.command(module_root);
     cmd.arg("build")
         .args(&variant.args)
         .arg("-o")

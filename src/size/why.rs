@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::binary::attribution::EmbedFile;
-use crate::project::{ProjectError, go_command, go_program};
+use crate::config::GoEnv;
+use crate::project::ProjectError;
 
 /// One package as `go list -deps -json` describes it.
 #[derive(Debug, Clone, Deserialize)]
@@ -41,12 +42,13 @@ pub struct ListedModule {
 ///
 /// Errors: Go missing, or go list failing (its stderr is in the error).
 pub fn list_deps(
+    goenv: &GoEnv,
     dir: &Path,
     pattern: &str,
     env: &[(String, String)],
     tags: &[String],
 ) -> Result<Vec<ListedPackage>, ProjectError> {
-    let mut cmd = go_command(dir);
+    let mut cmd = goenv.command(dir);
     cmd.args([
         "list",
         "-deps",
@@ -60,7 +62,7 @@ pub fn list_deps(
         cmd.env(k, v);
     }
     let output = cmd.output().map_err(|source| ProjectError::GoNotFound {
-        program: go_program().display().to_string(),
+        program: goenv.program().display().to_string(),
         source,
     })?;
     if !output.status.success() {
