@@ -18,4 +18,5 @@ pub mod project;
 pub mod registry;
 pub mod rootfs;
 pub mod sink;
+pub mod size;
 pub mod text;
