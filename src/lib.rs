@@ -18,5 +18,6 @@ pub mod project;
 pub mod registry;
 pub mod rootfs;
 pub mod sink;
+pub mod size;
 pub mod text;
 pub mod trace;
