@@ -7,6 +7,7 @@ pub mod base;
 pub mod binary;
 pub mod dockerfile;
 pub mod gobuild;
+pub mod inspect;
 pub mod oci;
 pub mod pipeline;
 pub mod plan;

@@ -26,6 +26,8 @@ enum Command {
     Login(cli::login::LoginArgs),
     /// Save an image from a registry as an OCI image layout (oci:DIR)
     Pull(cli::pull::PullArgs),
+    /// Look inside an image without a daemon: layers, waste, files, security findings, Go binaries and what they need; or compare two
+    Inspect(Box<cli::inspect::InspectArgs>),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Login(args) => cli::login::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Pull(args) => cli::pull::run(args),
+        Command::Inspect(args) => cli::inspect::run(*args),
     };
     cli::finish(result)
 }

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 pub mod build;
 pub mod dockerfile;
+pub mod inspect;
 pub mod lint;
 pub mod login;
 pub mod plan;
