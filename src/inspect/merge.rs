@@ -519,3 +519,6 @@ fn dive_leaves(entries: &[Entry]) -> Leaves<'_> {
         .collect();
     Leaves { entries, phantoms }
 }
+
+#[cfg(test)]
+mod tests;
