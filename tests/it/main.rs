@@ -9,6 +9,7 @@ mod common;
 mod dockerfile_gen;
 mod inspect;
 mod inspect_debian;
+mod inspect_hostile;
 mod inspect_support;
 mod lint;
 mod lint_corpus;
