@@ -275,9 +275,12 @@ fn inspect_one(args: &InspectArgs, format: Format) -> CommandResult {
         }
         None => None,
     };
-    let unreadable = reports
-        .iter()
-        .any(|r| r.layers.iter().any(|l| l.error.is_some()));
+    // An image that cannot be read whole, or is inconsistent, fails whatever the gate says.
+    let unreadable = analyses.iter().any(|a| {
+        a.findings
+            .iter()
+            .any(|f| f.rule == rules::RuleId::LayerUnreadable)
+    });
     let failed = gate_report.as_ref().is_some_and(|g| !g.passed) || unreadable;
     let doc = InspectDocument {
         schema: report::SCHEMA,
