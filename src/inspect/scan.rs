@@ -105,7 +105,7 @@ fn scan_entry(
         Some(Whiteout::Meta) => return Ok(()),
         Some(Whiteout::Remove(p)) => (Kind::Whiteout, p),
         Some(Whiteout::Opaque(p)) => (Kind::Opaque, p),
-        None => (Kind::of(entry.file_type), std::mem::take(&mut entry.path)),
+        None => (Kind::of(entry.file_type), entry.path.clone()),
     };
     if let Some(issue) = entry.path_issue {
         record.path_problems.push(PathProblem {
@@ -129,7 +129,7 @@ fn scan_entry(
         gid: entry.gid,
         size: entry.size,
         mtime: entry.mtime,
-        link: entry.link_target.take(),
+        link: entry.link_target.clone(),
         sha256: None,
         flags: 0,
     };

@@ -41,9 +41,10 @@ pub enum Whiteout {
     Meta,
 }
 
-/// One member of a layer. `path` is normalised: relative to the image root, no leading `/`, no
-/// `.` or `..` components, no trailing `/`; the root itself is `""`.
-pub struct FileEntry<'r> {
+/// What a layer member is, without its content. `path` is normalised: relative to the image
+/// root, no leading `/`, no `.` or `..` components, no trailing `/`; the root itself is `""`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryMeta {
     /// The normalised path.
     pub path: String,
     /// What was wrong with the stored path, if anything.
@@ -64,10 +65,9 @@ pub struct FileEntry<'r> {
     pub link_target: Option<String>,
     /// What was wrong with a hard link's stored target, if anything.
     pub link_issue: Option<PathIssue>,
-    tar: &'r mut TarReader<StreamInput<DiffHasher>>,
 }
 
-impl FileEntry<'_> {
+impl EntryMeta {
     /// Whether this member is a whiteout, and what it deletes.
     pub fn whiteout(&self) -> Option<Whiteout> {
         let (parent, name) = match self.path.rsplit_once('/') {
@@ -82,6 +82,33 @@ impl FileEntry<'_> {
             return Some(Whiteout::Meta);
         }
         Some(Whiteout::Remove(join(parent, hidden)))
+    }
+}
+
+/// One member of a layer as it is read: its [`EntryMeta`] (fields reachable directly, e.g.
+/// `entry.path`) and its content, read through `Read` until the next call to
+/// [`LayerReader::next_entry`].
+pub struct FileEntry<'r> {
+    meta: EntryMeta,
+    tar: &'r mut TarReader<StreamInput<DiffHasher>>,
+}
+
+impl FileEntry<'_> {
+    /// The member without its content.
+    pub fn meta(&self) -> &EntryMeta {
+        &self.meta
+    }
+
+    /// The member without its content, owned.
+    pub fn into_meta(self) -> EntryMeta {
+        self.meta
+    }
+}
+
+impl std::ops::Deref for FileEntry<'_> {
+    type Target = EntryMeta;
+    fn deref(&self) -> &EntryMeta {
+        &self.meta
     }
 }
 
@@ -374,16 +401,18 @@ fn entry_of(header: TarHeader, tar: &mut TarReader<StreamInput<DiffHasher>>) -> 
         (_, t) => (t, None),
     };
     FileEntry {
-        path,
-        path_issue,
-        file_type: header.file_type,
-        mode: header.mode,
-        uid: header.uid,
-        gid: header.gid,
-        size: header.size,
-        mtime: header.mtime,
-        link_target,
-        link_issue,
+        meta: EntryMeta {
+            path,
+            path_issue,
+            file_type: header.file_type,
+            mode: header.mode,
+            uid: header.uid,
+            gid: header.gid,
+            size: header.size,
+            mtime: header.mtime,
+            link_target,
+            link_issue,
+        },
         tar,
     }
 }

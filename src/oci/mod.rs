@@ -27,7 +27,7 @@ pub mod source;
 mod store;
 pub mod tar_reader;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod transport;
 pub mod tree;
 
@@ -40,7 +40,9 @@ pub use layer::{
     Compression, EntryKind, FileSource, LayerEntry, LayerError, LayerSpec, LayerWriter,
     WrittenLayer,
 };
-pub use layer_reader::{FileEntry, LayerDigests, LayerReadError, LayerReader, PathIssue, Whiteout};
+pub use layer_reader::{
+    EntryMeta, FileEntry, LayerDigests, LayerReadError, LayerReader, PathIssue, Whiteout,
+};
 pub use media::{LayerCompression, MediaKind};
 pub use platform::{Platform, PlatformError, PlatformSelector, best_match, parse_platform_list};
 pub use resolve::{Resolved, StoreBlobs, fetch_layers, open_layer, resolve};

@@ -1,4 +1,4 @@
-//! The file system an image's layers add up to, built entry by entry from [`FileEntry`]s with
+//! The file system an image's layers add up to, built entry by entry from [`EntryMeta`]s with
 //! the whiteout rules of image-spec `layer.md`: `.wh.NAME` deletes `NAME` and `.wh..wh..opq`
 //! hides a directory's contents, each only for *lower* layers (so a layer may delete a directory
 //! and recreate it, in any member order).
@@ -15,9 +15,9 @@ use std::sync::Arc;
 
 use super::digest::Digest;
 use super::image::Image;
-use super::layer_reader::{FileEntry, LayerReadError, Whiteout};
+use super::layer_reader::{EntryMeta, LayerReadError, Whiteout};
 use super::resolve::open_layer;
-use super::source::ImageSource;
+use super::source::{ImageSource, SourceError};
 use super::tar_reader::{FileType, TarLimits};
 
 /// Most symlinks followed one inside another while resolving a path (Linux's `MAXSYMLINKS`).
@@ -125,30 +125,59 @@ pub struct LayerFailure {
 impl FileTree {
     /// Reads every layer of `image` from `source` in one streaming pass each, merging them,
     /// and checks each layer's size and digest (descriptor) and diff_id (config) on the way.
+    /// Layers are decompressed and hashed on up to as many threads as there are CPUs (each
+    /// handing its entries over in bounded batches) and merged in order on this one.
     pub fn read_image<S: ImageSource + ?Sized>(
         source: &S,
         image: &Image,
         limits: TarLimits,
     ) -> Result<FileTree, LayerFailure> {
+        let layers = &image.manifest.layers;
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, layers.len().max(1));
         let mut tree = FileTree::new();
-        for (index, layer) in image.manifest.layers.iter().enumerate() {
-            let fail = |error| LayerFailure {
-                index,
-                digest: layer.digest.clone(),
-                origin: source.name(),
-                error: Box::new(error),
-            };
-            let mut reader = open_layer(source, layer, limits).map_err(fail)?;
-            tree.begin_layer(index as u32);
-            while let Some(entry) = reader.next_entry().map_err(fail)? {
-                tree.apply(&entry);
+        std::thread::scope(|scope| {
+            let mut pending = std::collections::VecDeque::new();
+            let mut next = 0;
+            for index in 0..layers.len() {
+                while pending.len() < workers && next < layers.len() {
+                    let (tx, rx) = std::sync::mpsc::sync_channel(8);
+                    let expected = image.config.rootfs.diff_ids.get(next);
+                    let layer = &layers[next];
+                    scope.spawn(move || read_layer(source, layer, expected, limits, tx));
+                    pending.push_back(rx);
+                    next += 1;
+                }
+                let Some(rx) = pending.pop_front() else { break };
+                tree.begin_layer(index as u32);
+                let fail = |error| LayerFailure {
+                    index,
+                    digest: layers[index].digest.clone(),
+                    origin: source.name(),
+                    error: Box::new(error),
+                };
+                loop {
+                    match rx.recv() {
+                        Ok(Batch::Entries(entries)) => {
+                            for entry in &entries {
+                                tree.apply(entry);
+                            }
+                        }
+                        Ok(Batch::Done(Ok(()))) => break,
+                        Ok(Batch::Done(Err(e))) => return Err(fail(e)),
+                        Err(_) => {
+                            return Err(fail(LayerReadError::Source(SourceError::Invalid {
+                                origin: source.name(),
+                                reason: "its layer reader stopped before the end".into(),
+                            })));
+                        }
+                    }
+                }
+                tree.end_layer();
             }
-            tree.end_layer();
-            reader
-                .finish(image.config.rootfs.diff_ids.get(index))
-                .map_err(fail)?;
-        }
-        Ok(tree)
+            Ok(tree)
+        })
     }
 
     /// An empty tree: just the root directory.
@@ -192,7 +221,7 @@ impl FileTree {
     /// Applies one entry of the current layer. Whiteouts are queued and take effect at
     /// [`FileTree::end_layer`]. A member under a path that is not a directory replaces it with
     /// a directory (the path is never followed through a symlink).
-    pub fn apply(&mut self, entry: &FileEntry<'_>) -> Applied {
+    pub fn apply(&mut self, entry: &EntryMeta) -> Applied {
         match entry.whiteout() {
             Some(Whiteout::Meta) => return Applied::Ignored,
             Some(w) => {
@@ -491,6 +520,41 @@ impl FileTree {
             Some((path, NodeId(id)))
         })
     }
+}
+
+/// What a layer reader thread hands to the merging thread.
+enum Batch {
+    Entries(Vec<EntryMeta>),
+    Done(Result<(), LayerReadError>),
+}
+
+/// Reads one layer, sending its entries in batches, then the verification result. Stops early
+/// (quietly) when the merger has gone away.
+fn read_layer<S: ImageSource + ?Sized>(
+    source: &S,
+    layer: &super::image::Descriptor,
+    expected: Option<&Digest>,
+    limits: TarLimits,
+    tx: std::sync::mpsc::SyncSender<Batch>,
+) {
+    let result = (|| {
+        let mut reader = open_layer(source, layer, limits)?;
+        let mut batch = Vec::with_capacity(512);
+        while let Some(entry) = reader.next_entry()? {
+            batch.push(entry.into_meta());
+            if batch.len() == 512 {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(512));
+                if tx.send(Batch::Entries(full)).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        if !batch.is_empty() && tx.send(Batch::Entries(batch)).is_err() {
+            return Ok(());
+        }
+        reader.finish(expected).map(drop)
+    })();
+    let _ = tx.send(Batch::Done(result));
 }
 
 fn join(parent: &str, name: &str) -> String {

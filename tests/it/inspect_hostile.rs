@@ -137,6 +137,10 @@ fn escaping_paths_links_and_loops_are_reported_and_never_followed() {
     assert!(out.stdout.is_empty());
 }
 
+/// A name, how to spoil the layout, the layer, the diff_ids to list.
+type Case = (&'static str, Spoil, Vec<u8>, Option<Vec<String>>);
+type Spoil = Box<dyn Fn(&Path, &[String])>;
+
 #[test]
 fn unreadable_layers_are_reported_with_exit_1() {
     let tmp = tempfile::tempdir().unwrap();
@@ -154,12 +158,7 @@ fn unreadable_layers_are_reported_with_exit_1() {
         &vec![b'a'; (1 << 20) + 600],
     );
     member(&mut huge, "x", b'0', "", b"x");
-    let cases: Vec<(
-        &str,
-        Box<dyn Fn(&Path, &[String])>,
-        Vec<u8>,
-        Option<Vec<String>>,
-    )> = vec![
+    let cases: Vec<Case> = vec![
         ("huge header", Box::new(|_, _| {}), end(huge), None),
         (
             "truncated",
