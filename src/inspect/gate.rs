@@ -346,8 +346,9 @@ pub struct GateReport {
     pub checks: Vec<GateCheck>,
 }
 
-/// Applies the ignores to `report` (dropping ignored findings, discounting ignored paths from
-/// the waste the thresholds see) and evaluates the gate.
+/// Applies the ignores to `reports` (dropping ignored findings, discounting ignored paths from
+/// the waste the thresholds see) and evaluates the gate. `wasted` lists, per report, every path
+/// with reclaimable bytes (normalised, no leading `/`) and those bytes.
 pub fn evaluate(
     config: &GateConfig,
     reports: &mut [ImageReport],
@@ -362,35 +363,41 @@ pub fn evaluate(
             .filter(|(p, _)| globs.is_match(p))
             .map(|(_, b)| *b)
             .sum();
-        let w = &report.waste;
-        let reclaimable = w.reclaimable_bytes.saturating_sub(ignored);
-        let efficiency = if w.total_file_bytes == 0 {
-            1.0
-        } else {
-            (w.total_file_bytes - reclaimable) as f64 / w.total_file_bytes as f64
-        };
-        let user = (w.user_bytes > 0).then(|| reclaimable as f64 / w.user_bytes as f64);
-        checks.push(threshold(
-            "lowestEfficiency",
-            config.lowest_efficiency,
-            |t| {
-                (
-                    efficiency >= t,
-                    format!("efficiency {efficiency:.4} (threshold {t})"),
-                )
-            },
-        ));
-        checks.push(threshold(
-            "highestWastedBytes",
-            config.highest_wasted_bytes,
-            |t| {
-                (
-                    reclaimable <= t,
-                    format!("{reclaimable} reclaimable bytes (threshold {t})"),
-                )
-            },
-        ));
-        checks.push(threshold(
+        checks.extend(evaluate_one(config, report, ignored));
+    }
+    Ok(GateReport {
+        config: config.origin.clone(),
+        passed: checks.iter().all(|c| c.status != "fail"),
+        checks,
+    })
+}
+
+/// The five checks of one image, `ignored` reclaimable bytes left out of the waste.
+fn evaluate_one(config: &GateConfig, report: &ImageReport, ignored: u64) -> Vec<GateCheck> {
+    let w = &report.waste;
+    let reclaimable = w.reclaimable_bytes.saturating_sub(ignored);
+    let efficiency = if w.total_file_bytes == 0 {
+        1.0
+    } else {
+        (w.total_file_bytes - reclaimable) as f64 / w.total_file_bytes as f64
+    };
+    let user = (w.user_bytes > 0).then(|| reclaimable as f64 / w.user_bytes as f64);
+    let size = report.totals.compressed_bytes;
+    let failing: Vec<&Finding> = report.findings.iter().filter(|f| config.fails(f)).collect();
+    vec![
+        threshold("lowestEfficiency", config.lowest_efficiency, |t| {
+            (
+                efficiency >= t,
+                format!("efficiency {efficiency:.4} (threshold {t})"),
+            )
+        }),
+        threshold("highestWastedBytes", config.highest_wasted_bytes, |t| {
+            (
+                reclaimable <= t,
+                format!("{reclaimable} reclaimable bytes (threshold {t})"),
+            )
+        }),
+        threshold(
             "highestUserWastedPercent",
             config.highest_user_wasted_percent,
             |t| match user {
@@ -400,16 +407,14 @@ pub fn evaluate(
                 ),
                 None => (true, "one-layer image: no user layers".into()),
             },
-        ));
-        let size = report.totals.compressed_bytes;
-        checks.push(threshold("maxSize", config.max_size, |t| {
+        ),
+        threshold("maxSize", config.max_size, |t| {
             (
                 size <= t,
                 format!("{size} compressed bytes (threshold {t})"),
             )
-        }));
-        let failing: Vec<&Finding> = report.findings.iter().filter(|f| config.fails(f)).collect();
-        checks.push(GateCheck {
+        }),
+        GateCheck {
             name: "findings",
             status: if config.fail_on.is_empty() {
                 "skip"
@@ -421,17 +426,11 @@ pub fn evaluate(
             detail: if failing.is_empty() {
                 format!("{} findings, none failing", report.findings.len())
             } else {
-                let codes: Vec<String> =
-                    failing.iter().map(|f| f.rule.code().to_string()).collect();
+                let codes: Vec<&str> = failing.iter().map(|f| f.rule.code()).collect();
                 format!("{} failing findings: {}", failing.len(), codes.join(", "))
             },
-        });
-    }
-    Ok(GateReport {
-        config: config.origin.clone(),
-        passed: checks.iter().all(|c| c.status != "fail"),
-        checks,
-    })
+        },
+    ]
 }
 
 fn threshold<T: Copy>(

@@ -363,75 +363,11 @@ pub fn junit(doc: &InspectDocument, fails: &dyn Fn(&super::Finding) -> bool) -> 
     for (i, img) in doc.images.iter().enumerate() {
         let mut cases = String::new();
         let mut counts = (0usize, 0usize);
-        for r in RULES {
-            let found: Vec<&super::Finding> =
-                img.findings.iter().filter(|f| f.rule == r.id).collect();
-            counts.0 += 1;
-            let failing: Vec<&&super::Finding> = found.iter().filter(|f| fails(f)).collect();
-            let _ = write!(
-                cases,
-                "    <testcase classname=\"gopack.inspect.{}\" name=\"{} {}\"",
-                xml(&img.platform),
-                r.code,
-                r.name
-            );
-            if failing.is_empty() {
-                let notes: Vec<String> = found.iter().map(|f| xml(&f.message)).collect();
-                if notes.is_empty() {
-                    cases.push_str("/>\n");
-                } else {
-                    let _ = writeln!(
-                        cases,
-                        "><system-out>{}</system-out></testcase>",
-                        notes.join("\n")
-                    );
-                }
-            } else {
-                counts.1 += 1;
-                let text: Vec<String> = failing.iter().map(|f| xml(&f.message)).collect();
-                let _ = writeln!(
-                    cases,
-                    "><failure type=\"{}\" message=\"{}\">{}</failure></testcase>",
-                    r.code,
-                    xml(r.summary),
-                    text.join("\n")
-                );
-            }
-        }
+        junit_rules(img, fails, &mut cases, &mut counts);
         if let Some(g) = &doc.gate {
             let per = g.checks.len() / doc.images.len().max(1);
-            for c in g
-                .checks
-                .iter()
-                .skip(i * per)
-                .take(per)
-                .filter(|c| c.name != "findings")
-            {
-                counts.0 += 1;
-                let _ = write!(
-                    cases,
-                    "    <testcase classname=\"gopack.inspect.gate\" name=\"{}\"",
-                    c.name
-                );
-                match c.status {
-                    "fail" => {
-                        counts.1 += 1;
-                        let _ = writeln!(
-                            cases,
-                            "><failure message=\"{}\"/></testcase>",
-                            xml(&c.detail)
-                        );
-                    }
-                    "skip" => {
-                        let _ = writeln!(
-                            cases,
-                            "><skipped message=\"{}\"/></testcase>",
-                            xml(&c.detail)
-                        );
-                    }
-                    _ => cases.push_str("/>\n"),
-                }
-            }
+            let checks = g.checks.iter().skip(i * per).take(per);
+            junit_gate(checks, &mut cases, &mut counts);
         }
         let _ = write!(
             suites,
@@ -448,6 +384,84 @@ pub fn junit(doc: &InspectDocument, fails: &dyn Fn(&super::Finding) -> bool) -> 
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"gopack inspect\" tests=\"{}\" failures=\"{}\">\n{suites}</testsuites>\n",
         total.0, total.1
     )
+}
+
+/// One test case per rule: failed when one of its findings fails, else passed (its findings,
+/// if any, as output).
+fn junit_rules(
+    img: &ImageReport,
+    fails: &dyn Fn(&super::Finding) -> bool,
+    cases: &mut String,
+    counts: &mut (usize, usize),
+) {
+    for r in RULES {
+        let found: Vec<&super::Finding> = img.findings.iter().filter(|f| f.rule == r.id).collect();
+        counts.0 += 1;
+        let failing: Vec<&&super::Finding> = found.iter().filter(|f| fails(f)).collect();
+        let _ = write!(
+            cases,
+            "    <testcase classname=\"gopack.inspect.{}\" name=\"{} {}\"",
+            xml(&img.platform),
+            r.code,
+            r.name
+        );
+        if failing.is_empty() {
+            let notes: Vec<String> = found.iter().map(|f| xml(&f.message)).collect();
+            if notes.is_empty() {
+                cases.push_str("/>\n");
+            } else {
+                let _ = writeln!(
+                    cases,
+                    "><system-out>{}</system-out></testcase>",
+                    notes.join("\n")
+                );
+            }
+        } else {
+            counts.1 += 1;
+            let text: Vec<String> = failing.iter().map(|f| xml(&f.message)).collect();
+            let _ = writeln!(
+                cases,
+                "><failure type=\"{}\" message=\"{}\">{}</failure></testcase>",
+                r.code,
+                xml(r.summary),
+                text.join("\n")
+            );
+        }
+    }
+}
+
+/// One test case per threshold of the gate (findings are the rule cases).
+fn junit_gate<'a>(
+    checks: impl Iterator<Item = &'a super::gate::GateCheck>,
+    cases: &mut String,
+    counts: &mut (usize, usize),
+) {
+    for c in checks.filter(|c| c.name != "findings") {
+        counts.0 += 1;
+        let _ = write!(
+            cases,
+            "    <testcase classname=\"gopack.inspect.gate\" name=\"{}\"",
+            c.name
+        );
+        match c.status {
+            "fail" => {
+                counts.1 += 1;
+                let _ = writeln!(
+                    cases,
+                    "><failure message=\"{}\"/></testcase>",
+                    xml(&c.detail)
+                );
+            }
+            "skip" => {
+                let _ = writeln!(
+                    cases,
+                    "><skipped message=\"{}\"/></testcase>",
+                    xml(&c.detail)
+                );
+            }
+            _ => cases.push_str("/>\n"),
+        }
+    }
 }
 
 /// The text rendering of a diff; long lists are cut at `limit` lines each, with a count.
@@ -501,6 +515,15 @@ pub fn diff_text(d: &DiffReport, limit: usize) -> String {
             );
         }
     }
+    diff_files_text(&mut o, d, limit);
+    diff_binaries_text(&mut o, d);
+    if !d.ignored.is_empty() {
+        let _ = writeln!(o, "\n(ignored: {})", d.ignored.join(", "));
+    }
+    o
+}
+
+fn diff_files_text(o: &mut String, d: &DiffReport, limit: usize) {
     let f = &d.files;
     let _ = writeln!(
         o,
@@ -532,6 +555,9 @@ pub fn diff_text(d: &DiffReport, limit: usize) -> String {
             );
         }
     }
+}
+
+fn diff_binaries_text(o: &mut String, d: &DiffReport) {
     if !d.go_binaries.is_empty() {
         let _ = writeln!(o, "\nGo binaries");
         for b in &d.go_binaries {
@@ -556,8 +582,4 @@ pub fn diff_text(d: &DiffReport, limit: usize) -> String {
             }
         }
     }
-    if !d.ignored.is_empty() {
-        let _ = writeln!(o, "\n(ignored: {})", d.ignored.join(", "));
-    }
-    o
 }

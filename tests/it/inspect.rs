@@ -502,3 +502,113 @@ fn json_sarif_and_junit_validate() {
     let text = String::from_utf8_lossy(&check.stdout);
     assert!(text.starts_with("1 ") && text.contains("IMG401"), "{text}");
 }
+
+#[test]
+fn platforms_of_an_index_are_chosen_like_everywhere_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let image_ref = build(
+        &cache,
+        &testdata("hello"),
+        &tmp.path().join("out"),
+        "multi",
+        &["--platform", "linux/amd64,linux/arm64"],
+    );
+    let platforms = |args: &[&str]| {
+        let mut all = vec![image_ref.as_str()];
+        all.extend_from_slice(args);
+        let (doc, code) = inspect_json(&cache, &all);
+        assert_eq!(code, 0, "{doc:#}");
+        doc["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let arch = i["platform"].as_str().unwrap().to_string();
+                // The binary is built for the image's platform: no IMG408.
+                assert!(findings(i, "IMG408").is_empty(), "{arch}");
+                arch
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(platforms(&["--platform", "linux/arm64"]), ["linux/arm64"]);
+    assert_eq!(platforms(&["--platform", "all"]).len(), 2);
+    let host = if cfg!(target_arch = "aarch64") {
+        "linux/arm64"
+    } else {
+        "linux/amd64"
+    };
+    assert_eq!(platforms(&[]), [host]);
+    let out = inspect(&cache, &[&image_ref, "--platform", "linux/s390x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("linux/arm64"));
+}
+
+#[test]
+fn secrets_in_env_are_findings_and_never_printed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let token = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    let image_ref = build(
+        &cache,
+        &testdata("hello"),
+        &tmp.path().join("out"),
+        "v1",
+        &[
+            "--env",
+            &format!("GITHUB={token}"),
+            "--env",
+            "DB_PASSWORD=hunter2",
+            "--env",
+            "DB_PASSWORD_FILE=/run/secrets/db",
+        ],
+    );
+    let (doc, _) = inspect_json(&cache, &[&image_ref]);
+    let im = image(&doc);
+    assert_eq!(findings(im, "IMG103").len(), 2, "{:#}", im["findings"]);
+    let env = im["config"]["env"].to_string();
+    assert!(env.contains("DB_PASSWORD_FILE=/run/secrets/db"), "{env}");
+    for format in [
+        &["--json"][..],
+        &[][..],
+        &["--format", "sarif"][..],
+        &["--format", "junit"][..],
+    ] {
+        let mut args = vec![image_ref.as_str()];
+        args.extend_from_slice(format);
+        let out = inspect(&cache, &args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.contains(token) && !text.contains("hunter2"),
+            "{format:?}: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_user_name_the_image_cannot_resolve_is_an_error_under_umoci() {
+    if !root_and(&["umoci"]) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let img = UmociImage::new(tmp.path(), "u");
+    fs::create_dir_all(img.rootfs().join("etc")).unwrap();
+    fs::write(
+        img.rootfs().join("etc/passwd"),
+        "root:x:0:0::/root:/sbin/nologin\n",
+    )
+    .unwrap();
+    img.layer("passwd");
+    img.config(&["--config.user", "app:staff"]);
+    let (doc, _) = inspect_json(&tmp.path().join("cache"), &[&img.reference()]);
+    let f = findings(image(&doc), "IMG102");
+    assert_eq!(f.len(), 2, "{doc:#}");
+    assert!(
+        f.iter()
+            .any(|f| f["message"].as_str().unwrap().contains("user `app`"))
+    );
+    assert!(
+        f.iter()
+            .any(|f| f["message"].as_str().unwrap().contains("group `staff`"))
+    );
+}
