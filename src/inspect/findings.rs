@@ -433,7 +433,7 @@ fn check_buried(m: &Merged, out: &mut Vec<Finding>) {
             Finding::new(
                 RuleId::BuriedSecret,
                 format!(
-                    "/{} ({}, {} bytes) was {how} but is still stored in layer {}",
+                    "/{} is {}; {} bytes of it were {how} but are still stored in layer {}",
                     printable(&b.path),
                     b.why,
                     b.size,

@@ -405,7 +405,7 @@ fn evaluate_one(config: &GateConfig, report: &ImageReport, ignored: u64) -> Vec<
                     u <= t,
                     format!("{u:.4} of user bytes reclaimable (threshold {t})"),
                 ),
-                None => (true, "one-layer image: no user layers".into()),
+                None => (true, "the layers after the first add no file bytes".into()),
             },
         ),
         threshold("maxSize", config.max_size, |t| {

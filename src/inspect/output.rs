@@ -147,9 +147,10 @@ fn waste_text(o: &mut String, r: &ImageReport) {
             .collect();
         let _ = writeln!(
             o,
-            "  {:>9}  {} copies  {}  ({})",
+            "  {:>9}  {} {}  {}  ({})",
             human_bytes(p.bytes),
             p.copies,
+            if p.copies == 1 { "copy  " } else { "copies" },
             printable(&p.path),
             kinds.join(", ")
         );
