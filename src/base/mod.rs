@@ -68,7 +68,7 @@ pub enum BaseError {
         available: String,
     },
     /// One of its layers is broken (not a tar, over a limit, wrong diff_id).
-    #[error("cannot read the base image {base}: {failure}")]
+    #[error("cannot use {failure}")]
     Layer {
         /// The base as named.
         base: String,
@@ -149,7 +149,7 @@ impl BaseFileSystem {
         FileTree::read_image(&StoreBlobs(store), image, TarLimits::default())
             .map(|tree| BaseFileSystem { tree })
             .map_err(|mut failure| {
-                failure.origin = base.to_string();
+                failure.origin = format!("the base image {base}");
                 BaseError::Layer {
                     base: base.to_string(),
                     failure: Box::new(failure),

@@ -6,7 +6,7 @@
 //! Memory is bounded whatever the layer holds: one decompression window (zstd windows are capped
 //! at 2^27 bytes, zstd's own default limit), a 64 KiB buffer, and one tar extension header at most
 //! [`TarLimits::max_extension_header`] bytes. Whiteouts are recognised here
-//! ([`FileEntry::whiteout`]) and applied by [`super::FileTree`].
+//! ([`EntryMeta::whiteout`]) and applied by [`super::FileTree`].
 #![warn(missing_docs)]
 
 use std::io::{self, BufReader, Read};
@@ -135,7 +135,7 @@ fn join(parent: &str, name: &str) -> String {
     }
 }
 
-/// Normalises a stored member path (see [`FileEntry::path`]), saying what was odd about it.
+/// Normalises a stored member path (see [`EntryMeta::path`]), saying what was odd about it.
 pub fn normalise_path(raw: &str) -> (String, Option<PathIssue>) {
     let mut issue = raw.starts_with('/').then_some(PathIssue::Absolute);
     let mut parts: Vec<&str> = Vec::new();
@@ -286,7 +286,7 @@ impl Read for DiffHasher {
 }
 
 /// One pass over one layer. Create it over the layer's compressed bytes (normally a verified
-/// blob reader from [`super::open_blob`]), call [`LayerReader::next_entry`] until `None`, then
+/// blob reader from [`super::open_layer`]), call [`LayerReader::next_entry`] until `None`, then
 /// [`LayerReader::finish`] to read to the end and get the diff_id.
 pub struct LayerReader {
     tar: TarReader<StreamInput<DiffHasher>>,

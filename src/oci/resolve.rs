@@ -65,17 +65,7 @@ pub fn resolve<S: ImageSource + ?Sized>(
     store.put_bytes(&top_bytes)?;
     if kind == MediaKind::Manifest {
         let image = load_image(source, &top, &top_bytes, None, store, limits)?;
-        if let PlatformSelector::Only(wanted) = selector {
-            for w in wanted {
-                if w.match_score(&image.platform).is_none() {
-                    return Err(SourceError::NoPlatform {
-                        origin,
-                        wanted: w.to_string(),
-                        available: format!("only {}, a single-platform image", image.platform),
-                    });
-                }
-            }
-        }
+        check_serves(&image, selector, &origin)?;
         return Ok(Resolved {
             origin,
             top,
@@ -129,6 +119,28 @@ pub fn resolve<S: ImageSource + ?Sized>(
         images,
         complete,
     })
+}
+
+/// A single-platform image must serve every platform asked for.
+fn check_serves(
+    image: &Image,
+    selector: &PlatformSelector,
+    origin: &str,
+) -> Result<(), SourceError> {
+    let PlatformSelector::Only(wanted) = selector else {
+        return Ok(());
+    };
+    match wanted
+        .iter()
+        .find(|w| w.match_score(&image.platform).is_none())
+    {
+        Some(w) => Err(SourceError::NoPlatform {
+            origin: origin.to_string(),
+            wanted: w.to_string(),
+            available: format!("only {}, a single-platform image", image.platform),
+        }),
+        None => Ok(()),
+    }
 }
 
 fn kind_name(kind: MediaKind) -> &'static str {
