@@ -12,7 +12,14 @@
 //!   directory; efficiency = Σ smallest visit / Σ all visits; wasted = Σ all visits of every
 //!   path visited twice or more — which counts the copy that stays as waste (dive #684).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap as StdHashMap, HashSet as StdHashSet};
+
+/// Hash maps keyed by paths: foldhash, as hashbrown uses, instead of SipHash (image paths are
+/// not chosen to collide by anyone who can see the process, and SipHash was a fifth of a warm
+/// inspect).
+pub type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
+/// See [`HashMap`].
+pub type HashSet<K> = StdHashSet<K, foldhash::fast::RandomState>;
 
 use super::record::{Entry, FLAG_PRIVATE_KEY, GoBinary, Kind, LayerRecord, PathProblem};
 use super::sensitive;
@@ -490,8 +497,8 @@ struct Leaves<'a> {
 }
 
 fn dive_leaves(entries: &[Entry]) -> Leaves<'_> {
-    let mut parents: HashSet<&str> = HashSet::new();
-    let mut last: HashMap<&str, usize> = HashMap::new();
+    let mut parents: HashSet<&str> = HashSet::default();
+    let mut last: HashMap<&str, usize> = HashMap::default();
     for (i, e) in entries.iter().enumerate() {
         if !matches!(e.kind, Kind::Whiteout | Kind::Opaque) {
             last.insert(e.path.as_str(), i);
