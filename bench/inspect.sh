@@ -25,15 +25,18 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/gopack-inspect-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export GOPACK_CACHE="$work/cache"
 
-# Runs a command under GNU time; prints "<label>: <wall s> s, <peak RSS MB> MB".
+# Runs a command under GNU time; prints wall seconds, CPU seconds (user + system) and peak RSS.
+# CPU seconds are the steadier figure when other work shares the machine.
 measure() {
   local label=$1; shift
-  /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || true
-  read -r wall rss <"$work/time"
-  printf '%-34s %8.2f s  %7.1f MB peak RSS\n' "$label" "$wall" "$(echo "$rss / 1024" | bc -l)"
-  echo "$wall $rss" >"$work/last"
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || true
+  read -r wall user sys rss <"$work/time"
+  cpu=$(echo "$user + $sys" | bc -l)
+  printf '%-34s %8.2f s wall  %8.2f s CPU  %7.1f MB peak RSS\n' "$label" "$wall" "$cpu" "$(echo "$rss / 1024" | bc -l)"
+  echo "$wall $rss $cpu" >"$work/last"
 }
 
+date
 echo "== 1. vs dive: $small_files files, $small_bytes bytes, $small_layers layers"
 "$READ" make "$work/small" "$small_files" "$small_bytes" "$small_layers" >/dev/null 2>&1
 skopeo copy --quiet "oci:$work/small:big" "docker-archive:$work/small.tar"
@@ -41,12 +44,12 @@ rm -rf "$work/small"
 du -h "$work/small.tar" | sed 's/^/   archive: /'
 cat "$work/small.tar" >/dev/null
 measure "gopack inspect (no cache)" "$GOPACK" inspect "docker-archive:$work/small.tar" --no-cache
-read -r g_wall g_rss <"$work/last"
+read -r g_wall g_rss g_cpu <"$work/last"
 grep -E '^Waste|dive would say' "$work/out" | sed 's/^/   /'
 measure "dive --ci --source docker-archive" env CI=true dive --ci --source docker-archive "$work/small.tar"
-read -r d_wall d_rss <"$work/last"
+read -r d_wall d_rss d_cpu <"$work/last"
 grep -E 'efficiency|wastedBytes' "$work/out" | sed 's/^/   /'
-printf 'time ratio gopack/dive: %.3f   RSS ratio: %.3f\n' "$(echo "$g_wall / $d_wall" | bc -l)" "$(echo "$g_rss / $d_rss" | bc -l)"
+printf 'ratios gopack/dive: wall %.3f, CPU %.3f, peak RSS %.3f\n' "$(echo "$g_wall / $d_wall" | bc -l)" "$(echo "$g_cpu / $d_cpu" | bc -l)" "$(echo "$g_rss / $d_rss" | bc -l)"
 rm -f "$work/small.tar"
 
 echo "== 2. $big_files files, $big_bytes bytes, $big_layers layers (OCI layout)"

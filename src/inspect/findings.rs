@@ -74,6 +74,7 @@ pub fn check(a: &Analysis) -> Vec<Finding> {
     check_history(a, &mut out);
     check_well_known_files(&a.merged.tree, &mut out);
     check_walk(&a.merged, &mut out);
+    check_keys(&a.merged, &mut out);
     check_buried(&a.merged, &mut out);
     check_layers(a, &mut out);
     super::needs::check_binaries(a, &user, &mut out);
@@ -320,9 +321,6 @@ fn check_walk(m: &Merged, out: &mut Vec<Finding>) {
 fn check_node(m: &Merged, path: &str, id: NodeId, out: &mut Vec<Finding>) {
     {
         let info = m.tree.info(id);
-        let in_tmp = SHARED_TMP
-            .iter()
-            .any(|t| path == *t || path.strip_prefix(t).is_some_and(|r| r.starts_with('/')));
         if info.file_type == FileType::Regular && info.mode & 0o6000 != 0 {
             let bits = match info.mode & 0o6000 {
                 0o6000 => "setuid and setgid",
@@ -344,7 +342,7 @@ fn check_node(m: &Merged, path: &str, id: NodeId, out: &mut Vec<Finding>) {
                 .in_layer(info.layer),
             );
         }
-        if info.mode & 0o002 != 0 && info.file_type != FileType::Symlink && !in_tmp {
+        if info.mode & 0o002 != 0 && info.file_type != FileType::Symlink && !in_shared_tmp(path) {
             out.push(
                 Finding::new(
                     RuleId::WorldWritable,
@@ -407,19 +405,39 @@ fn check_sensitive(m: &Merged, path: &str, id: NodeId, out: &mut Vec<Finding>) {
             return;
         }
     }
-    let key = m
+}
+
+fn in_shared_tmp(path: &str) -> bool {
+    SHARED_TMP
+        .iter()
+        .any(|t| path == *t || path.strip_prefix(t).is_some_and(|r| r.starts_with('/')))
+}
+
+/// Files whose content holds a PEM private key (a flag of the scan), whatever their name.
+fn check_keys(m: &Merged, out: &mut Vec<Finding>) {
+    let mut keys: Vec<&str> = m
         .states
-        .get(path)
-        .is_some_and(|s| s.flags & FLAG_PRIVATE_KEY != 0);
-    if key && info.file_type == FileType::Regular {
-        out.push(
-            Finding::new(
-                RuleId::SensitiveFile,
-                format!("/{} holds a PEM private key", printable(path)),
-            )
-            .at(path)
-            .in_layer(info.layer),
-        );
+        .iter()
+        .filter(|(_, s)| s.flags & FLAG_PRIVATE_KEY != 0)
+        .map(|(p, _)| p.as_ref())
+        .filter(|p| sensitive::classify(p).is_none())
+        .collect();
+    keys.sort();
+    for path in keys {
+        let Some(id) = m.tree.lookup_link(path) else {
+            continue;
+        };
+        let info = m.tree.info(id);
+        if info.file_type == FileType::Regular {
+            out.push(
+                Finding::new(
+                    RuleId::SensitiveFile,
+                    format!("/{} holds a PEM private key", printable(path)),
+                )
+                .at(path)
+                .in_layer(info.layer),
+            );
+        }
     }
 }
 

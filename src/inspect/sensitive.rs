@@ -17,11 +17,25 @@ const fn s(why: &'static str) -> Option<Sensitive> {
 
 /// Classifies a normalised path (no leading `/`) by its name and place.
 pub fn classify(path: &str) -> Option<Sensitive> {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    let parent = path
-        .rsplit_once('/')
-        .map(|(p, _)| p.rsplit('/').next().unwrap_or(p))
-        .unwrap_or("");
+    let slash = |s: &str| s.as_bytes().iter().rposition(|&b| b == b'/');
+    let (dir, name) = match slash(path) {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("", path),
+    };
+    // Every name below starts with '.', 'i', 'k', '_' or ends like a key file: most paths stop here.
+    let key_like = name.ends_with(".key") || name.ends_with(".p12") || name.ends_with(".pfx");
+    if !matches!(
+        name.as_bytes().first(),
+        Some(b'.' | b'i' | b'k' | b'_' | b'c')
+    ) && !key_like
+        && !dir.contains(".ssh")
+    {
+        return None;
+    }
+    let parent = match slash(dir) {
+        Some(i) => &dir[i + 1..],
+        None => dir,
+    };
     if name == ".git" {
         return Some(Sensitive {
             why: "a git repository (history, remotes, sometimes credentials)",
