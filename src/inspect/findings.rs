@@ -402,7 +402,6 @@ fn check_sensitive(m: &Merged, path: &str, id: NodeId, out: &mut Vec<Finding>) {
                 .at(path)
                 .in_layer(info.layer),
             );
-            return;
         }
     }
 }
