@@ -12,8 +12,8 @@ use gopack::inspect::gate::{self, GateConfig};
 use gopack::inspect::report::{self, InspectDocument};
 use gopack::inspect::{self as ins, Analysis, InspectOptions, LayerCache, diff, output, rules};
 use gopack::oci::{
-    Bare, BlobStore, ImageRef, ImageSource, Platform, PlatformSelector, best_match,
-    default_cache_dir, parse_platform_list, resolve, source,
+    Bare, BlobStore, ImageRef, ImageSource, Platform, PlatformSelector, default_cache_dir,
+    parse_platform_list, resolve, source,
 };
 
 use super::pull::RegistryFlags;
@@ -171,35 +171,50 @@ fn open(args: &InspectArgs, reference: &str) -> anyhow::Result<Opened> {
         Some("all") => Some(Vec::new()),
         Some(list) => Some(parse_platform_list(list).map_err(|e| UsageError(e.to_string()))?),
     };
-    let selector = match &wanted {
-        Some(list) if !list.is_empty() => PlatformSelector::Only(list.clone()),
-        _ => PlatformSelector::All,
+    let images = match wanted {
+        Some(list) => {
+            let selector = PlatformSelector::from_list(&list);
+            resolve(src.as_ref(), &selector, &store, &options.limits)
+                .with_context(|| format!("cannot read {reference}"))?
+                .images
+        }
+        None => host_image(src.as_ref(), &store, &options.limits, reference)?,
     };
-    let resolved = resolve(src.as_ref(), &selector, &store, &options.limits)
-        .with_context(|| format!("cannot read {reference}"))?;
-    let mut images = resolved.images;
-    if wanted.is_none() && images.len() > 1 {
-        let host = Platform::host();
-        let pick = best_match(
-            &host,
-            images.iter().enumerate().map(|(i, im)| (&im.platform, i)),
-        );
-        let Some(i) = pick else {
-            let offered: Vec<String> = images.iter().map(|i| i.platform.to_string()).collect();
-            return Err(UsageError(format!(
-                "{reference} has no image for this host ({host}); choose with --platform \
-                 (it has: {}), or --platform all",
-                offered.join(", ")
-            ))
-            .into());
-        };
-        images = vec![images.swap_remove(i)];
-    }
     Ok(Opened {
         source: src,
         images,
         store,
     })
+}
+
+/// The image for this host: only its manifest and config are read when the source is an index;
+/// a single-platform image is taken whatever its platform.
+fn host_image(
+    src: &dyn ImageSource,
+    store: &BlobStore,
+    limits: &gopack::oci::Limits,
+    reference: &str,
+) -> anyhow::Result<Vec<gopack::oci::Image>> {
+    let host = Platform::host();
+    let only = PlatformSelector::Only(vec![host.clone()]);
+    match resolve(src, &only, store, limits) {
+        Ok(r) => Ok(r.images),
+        Err(gopack::oci::SourceError::NoPlatform { .. }) => {
+            let all = resolve(src, &PlatformSelector::All, store, limits)
+                .with_context(|| format!("cannot read {reference}"))?;
+            if all.index.is_none() {
+                return Ok(all.images);
+            }
+            let offered: Vec<String> = all.images.iter().map(|i| i.platform.to_string()).collect();
+            Err(UsageError(format!(
+                "{reference} has no image for this host ({host}); choose with --platform \
+                 (it has: {}), or --platform all",
+                offered.join(", ")
+            ))
+            .into())
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot read {reference}"))),
+    }
 }
 
 fn options(args: &InspectArgs) -> InspectOptions {
