@@ -24,8 +24,14 @@ enum Command {
     Plan(cli::plan::PlanArgs),
     /// Check registry credentials and save them in docker's config format
     Login(cli::login::LoginArgs),
+    /// Forget the credentials saved for a registry
+    Logout(cli::logout::LogoutArgs),
     /// Save an image from a registry as an OCI image layout (oci:DIR)
     Pull(cli::pull::PullArgs),
+    /// Show or prune gopack's cache (blob store, layer records, binaries, go list answers)
+    Cache(cli::cache::CacheArgs),
+    /// Remove the blobs of an OCI layout that no image in it uses: gc oci:DIR
+    Gc(cli::gc::GcArgs),
     /// Look inside an image without a daemon: layers, waste, files, security findings, Go binaries and what they need; or compare two
     Inspect(Box<cli::inspect::InspectArgs>),
 }
@@ -53,8 +59,11 @@ fn main() -> ExitCode {
         Command::Lint(args) => cli::lint::run(args),
         Command::Dockerfile(args) => cli::dockerfile::run(args),
         Command::Login(args) => cli::login::run(args),
+        Command::Logout(args) => cli::logout::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Pull(args) => cli::pull::run(args),
+        Command::Cache(args) => cli::cache::run(args),
+        Command::Gc(args) => cli::gc::run(args),
         Command::Inspect(args) => cli::inspect::run(*args),
     };
     cli::finish(result)

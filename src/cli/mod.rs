@@ -3,10 +3,13 @@
 use std::process::ExitCode;
 
 pub mod build;
+pub mod cache;
 pub mod dockerfile;
+pub mod gc;
 pub mod inspect;
 pub mod lint;
 pub mod login;
+pub mod logout;
 pub mod plan;
 pub mod plan_flags;
 pub mod pull;

@@ -548,5 +548,5 @@ fn check_layers(a: &Analysis, out: &mut Vec<Finding>) {
 
 /// Text from the image made safe to print (control characters replaced, length bounded).
 pub fn printable(text: &str) -> String {
-    crate::oci::media::printable(text, 300)
+    crate::text::printable(text, 300)
 }

@@ -1,343 +1,228 @@
-//! Credentials (docker/podman config files and credential helpers) and the registry's
-//! `WWW-Authenticate` challenges. Secrets never reach `Debug`, `Display` or error text.
+//! The registry's `WWW-Authenticate` challenges (RFC 7235, as distribution's token auth uses
+//! them) and the answers of token servers (docker's token protocol, OAuth2's `access_token`).
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
+use ureq::http::Method;
 
-use super::reference::DOCKER_HUB;
+use super::client::{AuthMode, RegistryClient, Req, ReqBody};
+use super::credentials::Credential;
+use super::error::{RegistryError, registry_message};
+use super::transport::{authority, encode_form, scope_key, transport_error};
+use crate::text::printable;
 
-/// What a registry is logged in with.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Credential {
-    Basic {
-        username: String,
-        password: String,
-    },
-    /// An OAuth2 refresh token (`identitytoken` in config.json), exchanged for bearer tokens.
-    IdentityToken(String),
-}
+/// Largest token server answer read (a token is normally a few KiB).
+const MAX_TOKEN_RESPONSE: u64 = 1 << 20;
+/// Largest token sent on: it travels in a request header.
+pub const MAX_TOKEN: usize = 64 << 10;
 
-impl fmt::Debug for Credential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Credential::Basic { username, .. } => {
-                write!(
-                    f,
-                    "Basic {{ username: {username:?}, password: <redacted> }}"
-                )
-            }
-            Credential::IdentityToken(_) => write!(f, "IdentityToken(<redacted>)"),
-        }
-    }
-}
-
-impl Credential {
-    pub fn basic_header(&self) -> Option<String> {
-        match self {
-            Credential::Basic { username, password } => Some(format!(
-                "Basic {}",
-                BASE64.encode(format!("{username}:{password}"))
-            )),
-            Credential::IdentityToken(_) => None,
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CredentialError {
-    #[error("cannot read the credentials file {path}: {reason}")]
-    File { path: PathBuf, reason: String },
-    #[error(
-        "credential helper `docker-credential-{helper}` failed for {registry}: {reason}. Check that \
-         it is installed and on PATH, or remove it from the config file"
-    )]
-    Helper {
-        helper: String,
-        registry: String,
-        reason: String,
-    },
-}
-
-/// Where credentials are looked up: config files in order (the first one with an entry for a
-/// registry wins), with their `auths`, `credHelpers` and `credsStore`.
-#[derive(Clone, Debug, Default)]
-pub struct CredentialStore {
-    pub files: Vec<PathBuf>,
-}
-
-impl CredentialStore {
-    /// The files docker, podman and skopeo read, in the order they give them priority:
-    /// `REGISTRY_AUTH_FILE`, `$DOCKER_CONFIG/config.json`, podman's `auth.json`
-    /// (`$XDG_RUNTIME_DIR/containers`, `~/.config/containers`), then `~/.docker/config.json`.
-    pub fn from_env() -> CredentialStore {
-        let var = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        let mut files = Vec::new();
-        if let Some(f) = var("REGISTRY_AUTH_FILE") {
-            files.push(f);
-        }
-        let docker = var("DOCKER_CONFIG");
-        if let Some(d) = &docker {
-            files.push(d.join("config.json"));
-        }
-        if let Some(d) = var("XDG_RUNTIME_DIR") {
-            files.push(d.join("containers/auth.json"));
-        }
-        if let Some(h) = dirs::home_dir() {
-            files.push(h.join(".config/containers/auth.json"));
-            if docker.is_none() {
-                files.push(h.join(".docker/config.json"));
-            }
-        }
-        CredentialStore { files }
-    }
-
-    pub fn from_files(files: Vec<PathBuf>) -> CredentialStore {
-        CredentialStore { files }
-    }
-
-    /// The file `gopack login` writes: `REGISTRY_AUTH_FILE`, else `$DOCKER_CONFIG/config.json`,
-    /// else `~/.docker/config.json` (docker's own choice).
-    pub fn login_file() -> PathBuf {
-        let var = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        if let Some(f) = var("REGISTRY_AUTH_FILE") {
-            return f;
-        }
-        if let Some(d) = var("DOCKER_CONFIG") {
-            return d.join("config.json");
-        }
-        dirs::home_dir()
-            .unwrap_or_else(|| PathBuf::from("."))
-            .join(".docker/config.json")
-    }
-
-    /// Credentials for `registry` (as written in references, e.g. `docker.io`,
-    /// `localhost:5000`), or `None` for anonymous access.
-    pub fn lookup(&self, registry: &str) -> Result<Option<Credential>, CredentialError> {
-        for path in &self.files {
-            let text = match std::fs::read_to_string(path) {
-                Ok(t) => t,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => {
-                    return Err(CredentialError::File {
-                        path: path.clone(),
-                        reason: e.to_string(),
-                    });
-                }
-            };
-            if text.trim().is_empty() {
-                continue;
-            }
-            let config: ConfigFile =
-                serde_json::from_str(&text).map_err(|e| CredentialError::File {
-                    path: path.clone(),
-                    reason: format!("it is not a docker config file ({e})"),
-                })?;
-            if let Some(found) = config.lookup(registry, path)? {
-                return Ok(Some(found));
-            }
-        }
-        Ok(None)
-    }
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct ConfigFile {
-    #[serde(default)]
-    auths: BTreeMap<String, AuthEntry>,
-    #[serde(default)]
-    cred_helpers: BTreeMap<String, String>,
-    #[serde(default)]
-    creds_store: Option<String>,
-}
-
-#[derive(serde::Deserialize, Default)]
-struct AuthEntry {
-    #[serde(default)]
-    auth: Option<String>,
-    #[serde(default)]
-    username: Option<String>,
-    #[serde(default)]
-    password: Option<String>,
-    #[serde(default)]
-    identitytoken: Option<String>,
-}
-
-/// The keys a registry may be stored under (`https://index.docker.io/v1/` for Docker Hub, with
-/// or without scheme and path for others).
-pub fn config_key(registry: &str) -> String {
-    if registry == DOCKER_HUB {
-        "https://index.docker.io/v1/".into()
-    } else {
-        registry.into()
-    }
-}
-
-fn key_host(key: &str) -> &str {
-    let k = key
-        .strip_prefix("https://")
-        .or_else(|| key.strip_prefix("http://"))
-        .unwrap_or(key);
-    let host = k.split('/').next().unwrap_or(k);
-    match host {
-        "index.docker.io" | "registry-1.docker.io" => DOCKER_HUB,
-        h => h,
-    }
-}
-
-impl ConfigFile {
-    fn lookup(&self, registry: &str, path: &Path) -> Result<Option<Credential>, CredentialError> {
-        let helper = self
-            .cred_helpers
-            .iter()
-            .find(|(k, _)| key_host(k) == registry)
-            .map(|(_, v)| v);
-        if let Some(helper) = helper {
-            return run_helper_get(helper, registry);
-        }
-        if let Some((_, entry)) = self.auths.iter().find(|(k, _)| key_host(k) == registry) {
-            if let Some(t) = entry.identitytoken.as_ref().filter(|t| !t.is_empty()) {
-                return Ok(Some(Credential::IdentityToken(t.clone())));
-            }
-            if let Some(auth) = entry.auth.as_ref().filter(|a| !a.is_empty()) {
-                let bad = |why: &str| CredentialError::File {
-                    path: path.to_path_buf(),
-                    reason: format!("the `auth` entry for {registry} {why}"),
-                };
-                let decoded = BASE64
-                    .decode(auth.trim())
-                    .map_err(|_| bad("is not base64"))?;
-                let decoded = String::from_utf8(decoded).map_err(|_| bad("is not UTF-8"))?;
-                let (u, p) = decoded
-                    .split_once(':')
-                    .ok_or_else(|| bad("is not `user:password`"))?;
-                return Ok(Some(Credential::Basic {
-                    username: u.into(),
-                    password: p.into(),
-                }));
-            }
-            if let (Some(u), Some(p)) = (&entry.username, &entry.password) {
-                return Ok(Some(Credential::Basic {
-                    username: u.clone(),
-                    password: p.clone(),
-                }));
-            }
-        }
-        if let Some(store) = self.creds_store.as_ref().filter(|s| !s.is_empty()) {
-            return run_helper_get(store, registry);
-        }
-        Ok(None)
-    }
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct HelperOutput {
-    username: String,
-    secret: String,
-}
-
-/// Runs `docker-credential-HELPER VERB` with `input` on its standard input (the docker
-/// credential-helper protocol) and returns what it printed.
-fn run_helper(
-    helper: &str,
-    verb: &str,
-    input: &[u8],
-    fail: &dyn Fn(String) -> CredentialError,
-) -> Result<std::process::Output, CredentialError> {
-    let mut child = Command::new(format!("docker-credential-{helper}"))
-        .arg(verb)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| fail(format!("cannot start it ({e})")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(input);
-    }
-    child
-        .wait_with_output()
-        .map_err(|e| fail(format!("cannot run it ({e})")))
-}
-
-fn run_helper_get(helper: &str, registry: &str) -> Result<Option<Credential>, CredentialError> {
-    let fail = |reason: String| CredentialError::Helper {
-        helper: helper.into(),
-        registry: registry.into(),
-        reason,
-    };
-    let out = run_helper(helper, "get", config_key(registry).as_bytes(), &fail)?;
-    if !out.status.success() {
-        let msg = String::from_utf8_lossy(&out.stdout);
-        if msg.contains("credentials not found") {
+impl RegistryClient {
+    /// The `Authorization` value for a request to `registry` needing `scopes`: basic
+    /// credentials for a basic challenge, a (cached) bearer token for a bearer challenge,
+    /// nothing when the registry asked for nothing.
+    pub(crate) fn auth_header(
+        &self,
+        registry: &str,
+        scopes: &[String],
+        what: &str,
+    ) -> Result<Option<String>, RegistryError> {
+        let Some(challenge) = self.with_host(registry, |h| h.challenge.clone()) else {
             return Ok(None);
+        };
+        let credential = self.credential(registry)?;
+        match challenge.scheme.as_str() {
+            "basic" => match credential.as_ref().and_then(Credential::basic_header) {
+                Some(h) => Ok(Some(h)),
+                None => Err(self.refused(
+                    what,
+                    registry,
+                    401,
+                    "it asks for a user name and password".into(),
+                )),
+            },
+            "bearer" => {
+                let key = scope_key(scopes);
+                let cached = || {
+                    self.with_host(registry, |h| {
+                        h.tokens
+                            .get(&key)
+                            .filter(|(_, exp)| *exp > Instant::now())
+                            .map(|(t, _)| t.clone())
+                    })
+                };
+                if let Some(t) = cached() {
+                    return Ok(Some(format!("Bearer {t}")));
+                }
+                let _guard = self.token_lock.lock().unwrap_or_else(|e| e.into_inner());
+                // Another thread may have fetched it while this one waited.
+                if let Some(t) = cached() {
+                    return Ok(Some(format!("Bearer {t}")));
+                }
+                let (token, ttl) =
+                    self.fetch_token(registry, &challenge, scopes, credential.as_ref(), what)?;
+                let expiry = Instant::now() + Duration::from_secs(ttl.saturating_sub(5).max(5));
+                self.with_host(registry, |h| {
+                    h.tokens.insert(key, (token.clone(), expiry));
+                });
+                Ok(Some(format!("Bearer {token}")))
+            }
+            _ => Ok(None),
         }
-        // The helper's own message; it never contains the secret it failed to find.
-        return Err(fail(format!(
-            "it exited with {} ({})",
-            out.status,
-            msg.trim()
-        )));
     }
-    let parsed: HelperOutput = serde_json::from_slice(&out.stdout)
-        .map_err(|_| fail("it printed something that is not the expected JSON".into()))?;
-    if parsed.username == "<token>" {
-        Ok(Some(Credential::IdentityToken(parsed.secret)))
-    } else {
-        Ok(Some(Credential::Basic {
-            username: parsed.username,
-            password: parsed.secret,
-        }))
+
+    /// A bearer token from the token server the challenge names (its `realm`), for `scopes`:
+    /// with basic credentials (GET) or an identity token (OAuth2 refresh grant, POST), or
+    /// anonymously. Credentials go only where [`RegistryClient::may_carry_secrets`] allows.
+    /// Returns the token and its lifetime in seconds.
+    fn fetch_token(
+        &self,
+        registry: &str,
+        challenge: &Challenge,
+        scopes: &[String],
+        credential: Option<&Credential>,
+        what: &str,
+    ) -> Result<(String, u64), RegistryError> {
+        let bad = |detail: String| RegistryError::BadResponse {
+            what: what.into(),
+            host: registry.into(),
+            detail,
+        };
+        let realm = challenge
+            .params
+            .get("realm")
+            .ok_or_else(|| bad("its bearer challenge names no token server (realm)".into()))?;
+        let shown_realm = printable(realm, 300);
+        let scheme = realm.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        if !matches!(scheme.as_deref(), Some("http" | "https")) || authority(realm).is_empty() {
+            return Err(bad(format!(
+                "its token server `{shown_realm}` is not an http:// or https:// address"
+            )));
+        }
+        if credential.is_some() && !self.may_carry_secrets(registry, realm) {
+            return Err(RegistryError::CleartextCredentials {
+                what: what.into(),
+                host: registry.into(),
+                target: shown_realm,
+                target_host: printable(authority(realm), 200),
+            });
+        }
+        let what = format!("{what} (getting a token from {shown_realm})");
+        let request = TokenRequest::new(realm, challenge, scopes, credential);
+        let req = Req {
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            body: request
+                .body
+                .as_deref()
+                .map_or(ReqBody::Empty, |b| ReqBody::Bytes(b.as_bytes())),
+            registry,
+            scopes,
+            what: &what,
+            auth: AuthMode::None,
+            size_hint: MAX_TOKEN_RESPONSE,
+        };
+        let resp = self.execute(&req, true)?;
+        let status = resp.status;
+        let (host, budget) = (resp.host.clone(), resp.budget);
+        let bytes = resp
+            .bytes(MAX_TOKEN_RESPONSE)
+            .map_err(|e| transport_error(&what, &host, e, budget))?;
+        match status {
+            200 => usable_token(&bytes).map_err(|detail| RegistryError::BadResponse {
+                what,
+                host: registry.into(),
+                detail,
+            }),
+            401 | 403 => Err(self.refused(&what, registry, status, registry_message(&bytes))),
+            _ => Err(RegistryError::Status {
+                what,
+                host: registry.into(),
+                status,
+                message: registry_message(&bytes),
+            }),
+        }
     }
 }
 
-/// Stores `credential` with the helper named in the config (`credHelpers`/`credsStore`), used by
-/// `gopack login` like `docker login` does. Returns false when the config names no helper.
-pub fn store_with_helper(
-    config: &serde_json::Value,
-    registry: &str,
-    username: &str,
-    password: &str,
-) -> Result<bool, CredentialError> {
-    let helper = config
-        .get("credHelpers")
-        .and_then(|h| h.as_object())
-        .and_then(|h| h.iter().find(|(k, _)| key_host(k) == registry))
-        .and_then(|(_, v)| v.as_str())
-        .or_else(|| config.get("credsStore").and_then(|s| s.as_str()))
-        .filter(|s| !s.is_empty());
-    let Some(helper) = helper else {
-        return Ok(false);
-    };
-    let fail = |reason: String| CredentialError::Helper {
-        helper: helper.into(),
-        registry: registry.into(),
-        reason,
-    };
-    let payload = serde_json::json!({
-        "ServerURL": config_key(registry),
-        "Username": username,
-        "Secret": password,
-    });
-    let out = run_helper(helper, "store", payload.to_string().as_bytes(), &fail)?;
-    if !out.status.success() {
-        return Err(fail(format!("`store` exited with {}", out.status)));
+/// The request for a token: docker's token protocol (GET with basic credentials or none) or
+/// OAuth2's refresh-token grant (POST of a form) for an identity token.
+struct TokenRequest {
+    method: Method,
+    url: String,
+    headers: Vec<(&'static str, String)>,
+    body: Option<String>,
+}
+
+impl TokenRequest {
+    fn new(
+        realm: &str,
+        challenge: &Challenge,
+        scopes: &[String],
+        credential: Option<&Credential>,
+    ) -> TokenRequest {
+        let service = challenge.params.get("service").cloned().unwrap_or_default();
+        let mut query = vec![("service", service)];
+        match challenge.params.get("scope") {
+            Some(s) if scopes.is_empty() => query.push(("scope", s.clone())),
+            _ => query.extend(scopes.iter().map(|s| ("scope", s.clone()))),
+        }
+        match credential {
+            Some(Credential::IdentityToken(refresh)) => {
+                let mut form = vec![
+                    ("grant_type", "refresh_token".to_string()),
+                    ("refresh_token", refresh.clone()),
+                    ("client_id", "gopack".into()),
+                ];
+                form.extend(query);
+                TokenRequest {
+                    method: Method::POST,
+                    url: realm.to_string(),
+                    headers: vec![(
+                        "content-type",
+                        "application/x-www-form-urlencoded".to_string(),
+                    )],
+                    body: Some(encode_form(&form)),
+                }
+            }
+            other => {
+                let sep = if realm.contains('?') { '&' } else { '?' };
+                TokenRequest {
+                    method: Method::GET,
+                    url: format!("{realm}{sep}{}", encode_form(&query)),
+                    headers: other
+                        .and_then(Credential::basic_header)
+                        .map(|a| ("authorization", a))
+                        .into_iter()
+                        .collect(),
+                    body: None,
+                }
+            }
+        }
     }
-    Ok(true)
+}
+
+/// The token and lifetime in a token server's answer, if it can travel in a header: printable
+/// ASCII, at most [`MAX_TOKEN`] bytes. The error says what is wrong, never the token.
+fn usable_token(answer: &[u8]) -> Result<(String, u64), String> {
+    let (token, ttl) =
+        TokenResponse::parse(answer).ok_or("the token server's answer has no token")?;
+    let printable_ascii = token.bytes().all(|b| b.is_ascii_graphic());
+    if token.len() > MAX_TOKEN || !printable_ascii {
+        return Err(format!(
+            "the token server answered a token of {} bytes{}; gopack takes tokens of printable \
+             ASCII up to {MAX_TOKEN} bytes (they travel in a request header; a registry's token \
+             is a few KiB)",
+            token.len(),
+            if printable_ascii {
+                ""
+            } else {
+                " with characters a header cannot carry"
+            }
+        ));
+    }
+    Ok((token, ttl))
 }
 
 /// One `WWW-Authenticate` challenge: its scheme (`bearer`, `basic`, lowercased) and parameters
@@ -383,8 +268,8 @@ pub fn parse_challenge(header: &str) -> Option<Challenge> {
         while chars.peek().is_some_and(|c| c.is_whitespace()) {
             chars.next();
         }
-        if chars.peek() != Some(&'=') {
-            // A token68 or junk: skip to the next comma.
+        if chars.peek() != Some(&'=') || !name.chars().all(is_token_char) {
+            // A token68, a name that is not a token, or junk: skip to the next comma.
             while chars.next().is_some_and(|c| c != ',') {}
             continue;
         }
@@ -426,6 +311,11 @@ pub fn parse_challenge(header: &str) -> Option<Challenge> {
     })
 }
 
+/// RFC 7230 `tchar`: the characters of a token such as a parameter name.
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
 /// The answer of a token server (docker's `token`, OAuth2's `access_token`).
 #[derive(serde::Deserialize)]
 pub struct TokenResponse {
@@ -438,6 +328,8 @@ pub struct TokenResponse {
 }
 
 impl TokenResponse {
+    /// The token (`token`, else `access_token`; non-empty) and its lifetime in seconds
+    /// (`expires_in`, default 60, clamped to 10..=3600); `None` when the answer has no token.
     pub fn parse(bytes: &[u8]) -> Option<(String, u64)> {
         let t: TokenResponse = serde_json::from_slice(bytes).ok()?;
         let token = t.token.or(t.access_token).filter(|t| !t.is_empty())?;
@@ -462,41 +354,5 @@ mod tests {
         assert_eq!(b.scheme, "basic");
         assert_eq!(b.params["realm"], "Registry Realm");
         assert!(parse_challenge("").is_none());
-    }
-
-    #[test]
-    fn credentials_never_show_in_debug() {
-        let c = Credential::Basic {
-            username: "u".into(),
-            password: "hunter2".into(),
-        };
-        assert!(!format!("{c:?}").contains("hunter2"));
-    }
-
-    #[test]
-    fn reads_auths_and_normalises_keys() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("config.json");
-        let auth = BASE64.encode("alice:s3cret");
-        std::fs::write(
-            &f,
-            format!(
-                r#"{{"auths":{{"https://index.docker.io/v1/":{{"auth":"{auth}"}},"localhost:5000":{{"identitytoken":"tok"}}}}}}"#
-            ),
-        )
-        .unwrap();
-        let store = CredentialStore::from_files(vec![dir.path().join("missing.json"), f]);
-        assert_eq!(
-            store.lookup("docker.io").unwrap(),
-            Some(Credential::Basic {
-                username: "alice".into(),
-                password: "s3cret".into()
-            })
-        );
-        assert_eq!(
-            store.lookup("localhost:5000").unwrap(),
-            Some(Credential::IdentityToken("tok".into()))
-        );
-        assert_eq!(store.lookup("ghcr.io").unwrap(), None);
     }
 }

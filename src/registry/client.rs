@@ -1,18 +1,18 @@
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
-use ureq::http::{self, HeaderMap, Method};
+use ureq::http::{HeaderMap, Method};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
-use super::auth::{Challenge, Credential, CredentialStore, TokenResponse, parse_challenge};
+use super::auth::{Challenge, parse_challenge};
+use super::credentials::{Credential, CredentialStore};
 use super::error::{RegistryError, registry_message};
 use super::reference::api_host;
+use super::transport::{authority, is_loopback};
 
 /// How hard to try before giving up on one request or upload.
 #[derive(Clone, Debug)]
@@ -87,8 +87,10 @@ impl Default for RetryPolicy {
 /// Everything that shapes how gopack talks to registries.
 #[derive(Clone, Debug)]
 pub struct RegistryOptions {
-    /// Registries (`host[:port]`) reached over plain HTTP. Only these; everything else is HTTPS
-    /// with verified certificates.
+    /// Registries (`host[:port]`) reached over plain HTTP. Only these, and loopback registries
+    /// (`localhost`, `127.0.0.0/8`, `::1`) that answer plain HTTP, as docker and ko do;
+    /// everything else is HTTPS with verified certificates. Credentials go over plain HTTP
+    /// only to these hosts (and to a loopback registry's own machine).
     pub insecure_hosts: Vec<String>,
     /// PEM files with extra CA certificates trusted besides the system and Mozilla roots.
     pub ca_files: Vec<PathBuf>,
@@ -102,6 +104,14 @@ pub struct RegistryOptions {
     pub connect_timeout: Duration,
     /// Longest silence while reading or writing before the attempt counts as failed.
     pub io_timeout: Duration,
+    /// Every exchange (request, response and its whole body, redirects included) may take
+    /// this long, plus one second per [`min_bytes_per_second`](Self::min_bytes_per_second)
+    /// of the bytes it moves; then it is cut off, so a registry that trickles cannot stall
+    /// gopack forever.
+    pub min_transfer_time: Duration,
+    /// The slowest transfer rate (bytes per second) gopack waits for, beyond
+    /// [`min_transfer_time`](Self::min_transfer_time).
+    pub min_bytes_per_second: u64,
 }
 
 impl Default for RegistryOptions {
@@ -115,6 +125,8 @@ impl Default for RegistryOptions {
             chunk_size: 64 << 20,
             connect_timeout: Duration::from_secs(15),
             io_timeout: Duration::from_secs(60),
+            min_transfer_time: Duration::from_secs(60),
+            min_bytes_per_second: 32 << 10,
         }
     }
 }
@@ -141,19 +153,21 @@ pub struct TransferStats {
 }
 
 #[derive(Default)]
-struct HostAuth {
-    probed: bool,
-    challenge: Option<Challenge>,
-    credential: Option<Option<Credential>>,
-    tokens: HashMap<String, (String, Instant)>,
+pub(crate) struct HostAuth {
+    pub probed: bool,
+    /// A loopback registry found to answer plain HTTP.
+    pub plain_http: bool,
+    pub challenge: Option<Challenge>,
+    pub credential: Option<Option<Credential>>,
+    pub tokens: HashMap<String, (String, Instant)>,
 }
 
 /// A synchronous client for the OCI distribution API, shared by threads.
 pub struct RegistryClient {
-    agent: ureq::Agent,
+    pub(crate) agent: ureq::Agent,
     pub(crate) opts: RegistryOptions,
     hosts: Mutex<HashMap<String, HostAuth>>,
-    token_lock: Mutex<()>,
+    pub(crate) token_lock: Mutex<()>,
     pub(crate) stats: Arc<TransferStats>,
 }
 
@@ -182,12 +196,18 @@ pub(crate) struct Req<'a> {
     pub scopes: &'a [String],
     pub what: &'a str,
     pub auth: AuthMode,
+    /// Bytes this exchange is expected to move (sent or received), which sets its deadline.
+    pub size_hint: u64,
 }
 
 pub(crate) struct Resp {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: ureq::Body,
+    /// The host that answered (after redirects), for messages about reading the body.
+    pub host: String,
+    /// The time this exchange was given in all, body included.
+    pub budget: Duration,
 }
 
 impl Resp {
@@ -203,6 +223,9 @@ impl Resp {
 
 const USER_AGENT: &str = concat!("gopack/", env!("CARGO_PKG_VERSION"));
 
+/// Most bytes of an answer gopack reads when only its status matters (error bodies, probes).
+pub(crate) const MAX_ERROR_BODY: u64 = 64 << 10;
+
 impl RegistryClient {
     pub fn new(opts: RegistryOptions) -> Result<RegistryClient, RegistryError> {
         let roots = root_certificates(&opts.ca_files)?;
@@ -213,7 +236,8 @@ impl RegistryClient {
             .http_status_as_error(false)
             .user_agent(USER_AGENT)
             .tls_config(tls)
-            .max_redirects(5)
+            // Redirects are followed by `transport::send`, which decides where credentials go.
+            .max_redirects(0)
             .max_idle_connections_per_host(opts.concurrency.max(1) * 2)
             .timeout_connect(Some(opts.connect_timeout))
             .timeout_per_read(Some(opts.io_timeout))
@@ -237,46 +261,93 @@ impl RegistryClient {
         &self.opts
     }
 
-    /// `http://` for hosts named insecure, else `https://`.
-    pub(crate) fn base_url(&self, registry: &str) -> String {
-        let host = api_host(registry);
-        let insecure = self
-            .opts
+    /// Whether the user named `host` (a registry or an `authority` of a URL) as reached over
+    /// plain HTTP.
+    pub(crate) fn named_insecure(&self, host: &str) -> bool {
+        self.opts
             .insecure_hosts
             .iter()
-            .any(|h| h == registry || h == host);
-        let scheme = if insecure { "http" } else { "https" };
-        format!("{scheme}://{host}/v2/")
+            .any(|h| h.eq_ignore_ascii_case(host) || h.eq_ignore_ascii_case(api_host(host)))
+    }
+
+    /// Whether `registry` is reached over plain HTTP: named insecure, or a loopback registry
+    /// found to answer plain HTTP.
+    pub(crate) fn plain_http(&self, registry: &str) -> bool {
+        self.named_insecure(registry) || self.with_host(registry, |h| h.plain_http)
+    }
+
+    /// `http://HOST/v2/` for registries reached over plain HTTP, else `https://HOST/v2/`.
+    pub(crate) fn base_url(&self, registry: &str) -> String {
+        let scheme = if self.plain_http(registry) {
+            "http"
+        } else {
+            "https"
+        };
+        format!("{scheme}://{}/v2/", api_host(registry))
+    }
+
+    /// Whether a secret (password, identity token, registry token) may be sent to `url` on
+    /// behalf of `registry`: over HTTPS (certificates are always verified); over plain HTTP
+    /// only to a host the user named with `--insecure-registry`, or to the loopback interface
+    /// when the registry itself is a loopback registry answering plain HTTP.
+    pub(crate) fn may_carry_secrets(&self, registry: &str, url: &str) -> bool {
+        let Some((scheme, host)) = url.split_once("://").map(|(s, _)| (s, authority(url))) else {
+            return false;
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "https" => true,
+            "http" => {
+                self.named_insecure(host)
+                    || (is_loopback(host)
+                        && is_loopback(api_host(registry))
+                        && self.plain_http(registry))
+            }
+            _ => false,
+        }
+    }
+
+    /// The `gopack login` command that logs in to `registry` with this client's TLS settings,
+    /// exactly as a person can run it (it prompts for the user and password on a terminal).
+    pub(crate) fn login_command(&self, registry: &str) -> String {
+        let mut cmd = format!("gopack login {registry}");
+        if self.named_insecure(registry) {
+            cmd.push_str(&format!(" --insecure-registry {registry}"));
+        }
+        for ca in &self.opts.ca_files {
+            cmd.push_str(&format!(
+                " --registry-ca {}",
+                shell_word(&ca.display().to_string())
+            ));
+        }
+        cmd
     }
 
     /// Checks that the registry answers and learns how it wants to be authenticated; with
     /// `scopes`, also obtains the bearer token for them so later requests carry it at once.
+    /// A loopback registry not named insecure is tried over HTTPS first, then plain HTTP.
     pub(crate) fn prepare(&self, registry: &str, scopes: &[String]) -> Result<(), RegistryError> {
-        let probed = self.with_host(registry, |h| h.probed);
-        if !probed {
-            let req = Req {
-                method: Method::GET,
-                url: self.base_url(registry),
-                headers: vec![],
-                body: ReqBody::Empty,
-                registry,
-                scopes,
-                what: "contacting the registry",
-                auth: AuthMode::None,
+        if !self.with_host(registry, |h| h.probed) {
+            // A loopback registry is tried over HTTPS once, then over plain HTTP when the
+            // server did not speak TLS (it answered plain HTTP, or dropped the handshake).
+            let try_plain = is_loopback(api_host(registry)) && !self.named_insecure(registry);
+            let (status, challenge) = match self.probe(registry, scopes, !try_plain) {
+                Err(RegistryError::PlainHttp { .. } | RegistryError::Transport { .. })
+                    if try_plain =>
+                {
+                    self.with_host(registry, |h| h.plain_http = true);
+                    self.probe(registry, scopes, true)?
+                }
+                // It does speak TLS; other passing trouble gets the usual retries.
+                Err(e) if try_plain && e.is_transient() => self.probe(registry, scopes, true)?,
+                other => other?,
             };
-            let resp = self.execute(&req, true)?;
-            let status = resp.status;
-            let challenge = resp
-                .header("www-authenticate")
-                .and_then(parse_challenge)
-                .filter(|_| status == 401);
-            let _ = resp.bytes(64 << 10);
             if status != 200 && status != 401 {
                 return Err(RegistryError::BadResponse {
                     what: "contacting the registry".into(),
                     host: registry.into(),
                     detail: format!(
-                        "GET /v2/ answered {status}; this does not look like an OCI registry"
+                        "GET {} answered {status}; this does not look like an OCI registry",
+                        self.base_url(registry)
                     ),
                 });
             }
@@ -290,9 +361,50 @@ impl RegistryClient {
             .map(|_| ())
     }
 
+    /// `GET /v2/`: its status and, on 401, the challenge; transient failures retried when
+    /// `retry` is set.
+    fn probe(
+        &self,
+        registry: &str,
+        scopes: &[String],
+        retry: bool,
+    ) -> Result<(u16, Option<Challenge>), RegistryError> {
+        let what = "contacting the registry";
+        let req = Req {
+            method: Method::GET,
+            url: self.base_url(registry),
+            headers: vec![],
+            body: ReqBody::Empty,
+            registry,
+            scopes,
+            what,
+            auth: AuthMode::None,
+            size_hint: MAX_ERROR_BODY,
+        };
+        let resp = self.execute(&req, retry)?;
+        let status = resp.status;
+        let challenge = resp
+            .header("www-authenticate")
+            .and_then(parse_challenge)
+            .filter(|_| status == 401);
+        let body = resp.bytes(MAX_ERROR_BODY).unwrap_or_default();
+        if status == 400 && self.plain_http(registry) && answers_https_only(&body) {
+            return Err(RegistryError::ServesHttps {
+                what: what.into(),
+                host: registry.into(),
+            });
+        }
+        Ok((status, challenge))
+    }
+
     /// Logs in with `credential` (instead of stored ones) and checks it works: what
-    /// `gopack login` does before saving anything.
-    pub fn check_login(&self, registry: &str, credential: Credential) -> Result<(), RegistryError> {
+    /// `gopack login` does before saving anything. Returns true when the registry asked for
+    /// credentials and accepted these, false when it asks for none (so nothing was checked).
+    pub fn check_login(
+        &self,
+        registry: &str,
+        credential: Credential,
+    ) -> Result<bool, RegistryError> {
         self.with_host(registry, |h| {
             *h = HostAuth::default();
             h.credential = Some(Some(credential));
@@ -307,17 +419,19 @@ impl RegistryClient {
             scopes: &[],
             what: "logging in",
             auth: AuthMode::Registry,
+            size_hint: MAX_ERROR_BODY,
         };
         let resp = self.execute(&req, true)?;
         let status = resp.status;
-        let message = registry_message(&resp.bytes(64 << 10).unwrap_or_default());
+        let message = registry_message(&resp.bytes(MAX_ERROR_BODY).unwrap_or_default());
         match status {
-            200 => Ok(()),
+            200 => Ok(self.with_host(registry, |h| h.challenge.is_some())),
             401 | 403 => Err(RegistryError::Unauthorized {
                 what: "logging in".into(),
                 host: registry.into(),
                 status,
                 message,
+                login: self.login_command(registry),
             }),
             _ => Err(RegistryError::Status {
                 what: "logging in".into(),
@@ -328,12 +442,12 @@ impl RegistryClient {
         }
     }
 
-    fn with_host<T>(&self, registry: &str, f: impl FnOnce(&mut HostAuth) -> T) -> T {
+    pub(crate) fn with_host<T>(&self, registry: &str, f: impl FnOnce(&mut HostAuth) -> T) -> T {
         let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
         f(hosts.entry(registry.to_string()).or_default())
     }
 
-    fn credential(&self, registry: &str) -> Result<Option<Credential>, RegistryError> {
+    pub(crate) fn credential(&self, registry: &str) -> Result<Option<Credential>, RegistryError> {
         if let Some(c) = self.with_host(registry, |h| h.credential.clone()) {
             return Ok(c);
         }
@@ -342,407 +456,70 @@ impl RegistryClient {
         Ok(found)
     }
 
-    /// The `Authorization` value for a request to `registry` needing `scopes`.
-    fn auth_header(
+    /// Whether a credential is known for `registry` (looked up already).
+    pub(crate) fn has_credential(&self, registry: &str) -> bool {
+        self.with_host(registry, |h| matches!(h.credential, Some(Some(_))))
+    }
+
+    /// The error for a refusal by `registry`: wrong credentials, or none stored.
+    pub(crate) fn refused(
         &self,
-        registry: &str,
-        scopes: &[String],
         what: &str,
-    ) -> Result<Option<String>, RegistryError> {
-        let Some(challenge) = self.with_host(registry, |h| h.challenge.clone()) else {
-            return Ok(None);
-        };
-        let credential = self.credential(registry)?;
-        match challenge.scheme.as_str() {
-            "basic" => match credential.as_ref().and_then(Credential::basic_header) {
-                Some(h) => Ok(Some(h)),
-                None => Err(RegistryError::Unauthorized {
-                    what: what.into(),
-                    host: registry.into(),
-                    status: 401,
-                    message: "the registry requires a user name and password and none is \
-                              stored for it"
-                        .into(),
-                }),
-            },
-            "bearer" => {
-                let key = scope_key(scopes);
-                let cached = || {
-                    self.with_host(registry, |h| {
-                        h.tokens
-                            .get(&key)
-                            .filter(|(_, exp)| *exp > Instant::now())
-                            .map(|(t, _)| t.clone())
-                    })
-                };
-                if let Some(t) = cached() {
-                    return Ok(Some(format!("Bearer {t}")));
-                }
-                let _guard = self.token_lock.lock().unwrap_or_else(|e| e.into_inner());
-                // Another thread may have fetched it while this one waited.
-                if let Some(t) = cached() {
-                    return Ok(Some(format!("Bearer {t}")));
-                }
-                let (token, ttl) =
-                    self.fetch_token(registry, &challenge, scopes, credential.as_ref(), what)?;
-                let expiry = Instant::now() + Duration::from_secs(ttl.saturating_sub(5).max(5));
-                self.with_host(registry, |h| {
-                    h.tokens.insert(key, (token.clone(), expiry));
-                });
-                Ok(Some(format!("Bearer {token}")))
-            }
-            _ => Ok(None),
-        }
-    }
-
-    fn fetch_token(
-        &self,
         registry: &str,
-        challenge: &Challenge,
-        scopes: &[String],
-        credential: Option<&Credential>,
-        what: &str,
-    ) -> Result<(String, u64), RegistryError> {
-        let realm = challenge
-            .params
-            .get("realm")
-            .ok_or_else(|| RegistryError::BadResponse {
-                what: what.into(),
-                host: registry.into(),
-                detail: "its bearer challenge names no token server (realm)".into(),
-            })?;
-        let service = challenge.params.get("service").cloned().unwrap_or_default();
-        let mut scope_list: Vec<String> = scopes.to_vec();
-        if scope_list.is_empty()
-            && let Some(s) = challenge.params.get("scope")
-        {
-            scope_list.push(s.clone());
-        }
-        let mut query = vec![("service", service.clone())];
-        query.extend(scope_list.iter().map(|s| ("scope", s.clone())));
-        let what = format!("{what} (getting a token from {realm})");
-        let (method, url, body, auth) = match credential {
-            Some(Credential::IdentityToken(refresh)) => {
-                let mut form = vec![
-                    ("grant_type", "refresh_token".to_string()),
-                    ("refresh_token", refresh.clone()),
-                    ("client_id", "gopack".into()),
-                ];
-                form.extend(query);
-                (Method::POST, realm.clone(), Some(encode_form(&form)), None)
-            }
-            other => {
-                let sep = if realm.contains('?') { '&' } else { '?' };
-                let url = format!("{realm}{sep}{}", encode_form(&query));
-                (
-                    Method::GET,
-                    url,
-                    None,
-                    other.and_then(Credential::basic_header),
-                )
-            }
-        };
-        let mut headers = vec![];
-        if let Some(a) = auth {
-            headers.push(("authorization", a));
-        }
-        if body.is_some() {
-            headers.push((
-                "content-type",
-                "application/x-www-form-urlencoded".to_string(),
-            ));
-        }
-        let req = Req {
-            method,
-            url,
-            headers,
-            body: body
-                .as_deref()
-                .map_or(ReqBody::Empty, |b| ReqBody::Bytes(b.as_bytes())),
-            registry,
-            scopes,
-            what: &what,
-            auth: AuthMode::None,
-        };
-        let resp = self.execute(&req, true)?;
-        let status = resp.status;
-        let bytes = resp
-            .bytes(1 << 20)
-            .map_err(|e| transport_error(&what, registry, e))?;
-        match status {
-            200 => TokenResponse::parse(&bytes).ok_or_else(|| RegistryError::BadResponse {
-                what: what.clone(),
-                host: registry.into(),
-                detail: "the token server's answer has no token".into(),
-            }),
-            401 | 403 => Err(RegistryError::Unauthorized {
-                what,
-                host: registry.into(),
-                status,
-                message: registry_message(&bytes),
-            }),
-            _ => Err(RegistryError::Status {
-                what,
-                host: registry.into(),
-                status,
-                message: registry_message(&bytes),
-            }),
-        }
-    }
-
-    /// Sends `req`, retrying transient failures (connection errors, timeouts, 429 with
-    /// Retry-After, 5xx) with backoff when `retry` is set, and re-authenticating once on 401.
-    /// Returns any other answer, including 4xx, for the caller to interpret.
-    pub(crate) fn execute(&self, req: &Req, retry: bool) -> Result<Resp, RegistryError> {
-        let mut attempts = Attempts::new(&self.opts.retry);
-        let mut reauthed = false;
-        loop {
-            attempts.begin();
-            let (err, wait) = match self.send_once(req) {
-                Ok(resp) => match resp.status {
-                    401 if matches!(req.auth, AuthMode::Registry) && !reauthed => {
-                        reauthed = true;
-                        let challenge = resp.header("www-authenticate").and_then(parse_challenge);
-                        let _ = resp.bytes(64 << 10);
-                        self.with_host(req.registry, |h| {
-                            h.probed = true;
-                            h.challenge = challenge;
-                            h.tokens.clear();
-                        });
-                        continue;
-                    }
-                    401 | 403 if matches!(req.auth, AuthMode::Registry) => {
-                        let status = resp.status;
-                        let message = registry_message(&resp.bytes(64 << 10).unwrap_or_default());
-                        return Err(RegistryError::Unauthorized {
-                            what: req.what.into(),
-                            host: req.registry.into(),
-                            status,
-                            message,
-                        });
-                    }
-                    429 | 500..=599 => {
-                        let status = resp.status;
-                        let wait = resp.header("retry-after").and_then(parse_retry_after);
-                        let message = registry_message(&resp.bytes(64 << 10).unwrap_or_default());
-                        let err = RegistryError::Status {
-                            what: req.what.into(),
-                            host: req.registry.into(),
-                            status,
-                            message,
-                        };
-                        (err, wait)
-                    }
-                    _ => return Ok(resp),
-                },
-                Err(e) => (e, None),
-            };
-            // A registry never reached is most likely not there (wrong port, not started):
-            // say so at once instead of retrying; once reached, refusals are retried.
-            let never_reached = matches!(err, RegistryError::Connect { .. })
-                && !self.with_host(req.registry, |h| h.probed);
-            if !retry || !err.is_transient() || never_reached {
-                return Err(err);
-            }
-            // Retry-After is honoured as the registry asks (bounded by the total time allowed).
-            attempts.pause(req.what, err, wait)?;
-        }
-    }
-
-    fn send_once(&self, req: &Req) -> Result<Resp, RegistryError> {
-        let mut builder = http::Request::builder()
-            .method(req.method.clone())
-            .uri(&req.url);
-        for (k, v) in &req.headers {
-            builder = builder.header(*k, v);
-        }
-        // Credentials only ever go to the registry's own host (never to a redirect target or
-        // an upload location elsewhere).
-        if matches!(req.auth, AuthMode::Registry)
-            && same_host(&req.url, api_host(req.registry))
-            && let Some(a) = self.auth_header(req.registry, req.scopes, req.what)?
-        {
-            builder = builder.header("authorization", a);
-        }
-        self.stats.requests.fetch_add(1, Ordering::Relaxed);
-        let map = |e| transport_error(req.what, req.registry, e);
-        let result = match &req.body {
-            ReqBody::Empty => {
-                let has_body = matches!(req.method, Method::PUT | Method::POST | Method::PATCH);
-                if has_body {
-                    builder = builder.header("content-length", "0");
-                }
-                let r = builder.body(()).map_err(|e| invalid(req, e))?;
-                self.agent.run(r)
-            }
-            ReqBody::Bytes(b) => {
-                builder = builder.header("content-length", b.len().to_string());
-                let r = builder.body(*b).map_err(|e| invalid(req, e))?;
-                let out = self.agent.run(r);
-                if out.is_ok() {
-                    self.stats
-                        .document_bytes_uploaded
-                        .fetch_add(b.len() as u64, Ordering::Relaxed);
-                }
-                out
-            }
-            ReqBody::File { path, offset, len } => {
-                let mut file = File::open(path).map_err(|e| {
-                    RegistryError::Invalid(format!(
-                        "{}: cannot read {}: {e}",
-                        req.what,
-                        path.display()
-                    ))
-                })?;
-                file.seek(SeekFrom::Start(*offset)).map_err(|e| {
-                    RegistryError::Invalid(format!(
-                        "{}: cannot read {}: {e}",
-                        req.what,
-                        path.display()
-                    ))
-                })?;
-                let reader = CountingReader {
-                    inner: file.take(*len),
-                    stats: self.stats.clone(),
-                };
-                builder = builder.header("content-length", len.to_string());
-                let r = builder
-                    .body(ureq::SendBody::from_owned_reader(reader))
-                    .map_err(|e| invalid(req, e))?;
-                self.agent.run(r)
-            }
-        };
-        let resp = result.map_err(map)?;
-        let (parts, body) = resp.into_parts();
-        Ok(Resp {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            body,
-        })
-    }
-}
-
-fn invalid(req: &Req, e: http::Error) -> RegistryError {
-    RegistryError::Invalid(format!("{}: cannot build the request ({e})", req.what))
-}
-
-struct CountingReader<R> {
-    inner: R,
-    stats: Arc<TransferStats>,
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.stats
-            .blob_bytes_uploaded
-            .fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
-fn same_host(url: &str, host: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split('/').next().unwrap_or("");
-    authority.eq_ignore_ascii_case(host)
-}
-
-/// Maps a transport failure to an error that says what to do; never includes request headers.
-pub(crate) fn transport_error(what: &str, registry: &str, e: ureq::Error) -> RegistryError {
-    let host = registry.to_string();
-    let what = what.to_string();
-    match e {
-        ureq::Error::HostNotFound => RegistryError::UnknownHost { what, host },
-        ureq::Error::ConnectionFailed => RegistryError::Connect {
-            what,
-            host,
-            detail: "connection failed".into(),
-        },
-        ureq::Error::Io(io) if io.to_string().contains("failed to lookup address") => {
-            RegistryError::UnknownHost { what, host }
-        }
-        ureq::Error::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
-            RegistryError::Connect {
+        status: u16,
+        message: String,
+    ) -> RegistryError {
+        let (what, host, login) = (
+            what.to_string(),
+            registry.to_string(),
+            self.login_command(registry),
+        );
+        if self.has_credential(registry) {
+            RegistryError::Unauthorized {
                 what,
                 host,
-                detail: "connection refused".into(),
+                status,
+                message,
+                login,
+            }
+        } else {
+            RegistryError::NoCredentials {
+                what,
+                host,
+                status,
+                message,
+                login,
             }
         }
-        ureq::Error::Tls(m) => RegistryError::Tls {
-            what,
-            host,
-            detail: m.into(),
-        },
-        ureq::Error::Rustls(r) => RegistryError::Tls {
-            what,
-            host,
-            detail: r.to_string(),
-        },
-        ureq::Error::Io(io) if io.get_ref().is_some_and(|i| i.is::<rustls::Error>()) => {
-            let detail = match io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) => {
-                    "the server did not answer with TLS; it may serve plain HTTP".to_string()
-                }
-                Some(e) => e.to_string(),
-                None => io.to_string(),
-            };
-            RegistryError::Tls { what, host, detail }
-        }
-        ureq::Error::Timeout(t) => RegistryError::Transport {
-            what,
-            host,
-            detail: format!("timed out ({t})"),
-        },
-        ureq::Error::BodyExceedsLimit(n) => RegistryError::BadResponse {
-            what,
-            host,
-            detail: format!("the response is larger than the {n} bytes expected"),
-        },
-        ureq::Error::BadUri(u) => RegistryError::BadResponse {
-            what,
-            host,
-            detail: format!("it pointed at an invalid URL `{u}`"),
-        },
-        other => RegistryError::Transport {
-            what,
-            host,
-            detail: other.to_string(),
-        },
     }
 }
 
-/// `Retry-After` in seconds (HTTP dates are rare from registries and fall back to backoff).
+/// Whether a 400 answer is a TLS server's reply to a plain-HTTP request (Go's net/http and
+/// nginx say so in these words).
+fn answers_https_only(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    text.contains("HTTP request to an HTTPS server") || text.contains("sent to HTTPS port")
+}
+
+/// `s` as one shell word (single-quoted unless it needs no quoting).
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+=:@,".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// `Retry-After` in seconds (HTTP dates are rare from registries and fall back to backoff),
+/// at most 300.
 pub fn parse_retry_after(v: &str) -> Option<Duration> {
     v.trim()
         .parse::<u64>()
         .ok()
         .map(|s| Duration::from_secs(s.min(300)))
-}
-
-fn scope_key(scopes: &[String]) -> String {
-    let mut s = scopes.to_vec();
-    s.sort();
-    s.join(" ")
-}
-
-fn encode_form(pairs: &[(&str, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// System roots (the host's CA bundle, when there is one) + Mozilla's roots compiled into gopack
@@ -793,4 +570,49 @@ fn pem_certificates(pem: &[u8]) -> Vec<Certificate<'static>> {
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_go_over_tls_or_to_hosts_the_user_named() {
+        let client = RegistryClient::new(RegistryOptions {
+            insecure_hosts: vec!["auth.internal:8080".into(), "10.0.0.5:5000".into()],
+            ..RegistryOptions::default()
+        })
+        .unwrap();
+        let ok = |registry: &str, url: &str| client.may_carry_secrets(registry, url);
+        assert!(ok("ghcr.io", "https://ghcr.io/token"));
+        assert!(ok("docker.io", "https://auth.docker.io/token"));
+        assert!(!ok("ghcr.io", "http://ghcr.io/token"));
+        assert!(!ok("ghcr.io", "http://evil.example/token"));
+        assert!(ok("ghcr.io", "http://auth.internal:8080/token"));
+        assert!(!ok("10.0.0.5:5000", "http://10.0.0.5:5001/token"));
+        assert!(ok("10.0.0.5:5000", "http://10.0.0.5:5000/token"));
+        assert!(!ok("ghcr.io", "file:///etc/passwd"));
+        assert!(!ok("ghcr.io", "ftp://ghcr.io/token"));
+        // A loopback registry over TLS never sends secrets in clear, even to loopback.
+        assert!(!ok("127.0.0.1:5000", "http://127.0.0.1:5001/token"));
+        client.with_host("127.0.0.1:5000", |h| h.plain_http = true);
+        assert!(ok("127.0.0.1:5000", "http://localhost:5001/token"));
+        assert!(!ok("127.0.0.1:5000", "http://192.168.1.9:5001/token"));
+    }
+
+    #[test]
+    fn login_advice_carries_the_flags_it_needs() {
+        let client = RegistryClient::new(RegistryOptions {
+            insecure_hosts: vec!["reg.local:5000".into()],
+            ..RegistryOptions::default()
+        })
+        .unwrap();
+        assert_eq!(
+            client.login_command("reg.local:5000"),
+            "gopack login reg.local:5000 --insecure-registry reg.local:5000"
+        );
+        assert_eq!(client.login_command("ghcr.io"), "gopack login ghcr.io");
+        assert_eq!(shell_word("/a b/ca.pem"), "'/a b/ca.pem'");
+        assert_eq!(shell_word("/tmp/ca.pem"), "/tmp/ca.pem");
+    }
 }

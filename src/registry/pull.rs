@@ -1,21 +1,18 @@
-use std::io::{self, Read};
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-
 use ureq::http::Method;
 
 use crate::oci::media::classify;
 use crate::oci::source::RegistrySource;
 use crate::oci::{
     BlobStore, Descriptor, Digest, Image, ImageIndex, ImageManifest, Limits, MEDIA_TYPE_INDEX,
-    MEDIA_TYPE_MANIFEST, MediaKind, Platform, PlatformSelector, SourceError, StoreError,
-    fetch_layers, resolve,
+    MEDIA_TYPE_MANIFEST, MediaKind, Platform, PlatformSelector, SourceError, fetch_layers, resolve,
 };
 
-use super::client::{Attempts, AuthMode, RegistryClient, Req, ReqBody, TransferStats};
+use super::client::{Attempts, AuthMode, RegistryClient, Req, ReqBody};
 use super::error::RegistryError;
 use super::push::{finish, remember_blob, status_error};
 use super::reference::Reference;
+use super::transport::transport_error;
+use crate::text::printable;
 
 /// Largest manifest or index gopack accepts (registries cap them at 4 MiB too).
 const MAX_MANIFEST: u64 = 4 << 20;
@@ -154,7 +151,7 @@ impl RegistryClient {
         let bad = |detail: String| RegistryError::BadResponse {
             what: what.clone(),
             host: registry.into(),
-            detail,
+            detail: printable(&detail, 500),
         };
         if let Some(d) = expected
             && store.contains(d)
@@ -179,6 +176,7 @@ impl RegistryClient {
             scopes,
             what: &what,
             auth: AuthMode::Registry,
+            size_hint: MAX_MANIFEST,
         };
         let resp = self.execute(&req, true)?;
         let content_type = resp.header("content-type").map(str::to_string);
@@ -195,9 +193,10 @@ impl RegistryClient {
             return Err(status_error(&what, registry, status, &body));
         }
         let answered = resp.header("docker-content-digest").map(str::to_string);
+        let (host, budget) = (resp.host.clone(), resp.budget);
         let bytes = resp
             .bytes(MAX_MANIFEST)
-            .map_err(|e| super::client::transport_error(&what, registry, e))?;
+            .map_err(|e| transport_error(&what, &host, e, budget))?;
         let digest = Digest::of(&bytes);
         for claimed in expected
             .map(ToString::to_string)
@@ -208,7 +207,7 @@ impl RegistryClient {
                 return Err(RegistryError::DigestMismatch {
                     what: what.clone(),
                     host: registry.into(),
-                    expected: claimed.chars().take(100).collect(),
+                    expected: printable(&claimed, 100),
                     actual: digest.to_string(),
                 });
             }
@@ -219,8 +218,10 @@ impl RegistryClient {
         Ok((bytes, digest, media_type, doc))
     }
 
-    /// Streams one blob into the store (unless already there), verifying its digest; retries
-    /// broken transfers within the retry policy.
+    /// Streams one blob into the store (unless already there), verifying its digest and
+    /// refusing a body longer than the descriptor's size (not retried: the registry is wrong,
+    /// not the network); retries broken, stalled or corrupted transfers within the retry
+    /// policy.
     fn fetch_blob(
         &self,
         store: &BlobStore,
@@ -229,6 +230,9 @@ impl RegistryClient {
         scopes: &[String],
     ) -> Result<(), RegistryError> {
         let registry = reference.registry.as_str();
+        // The manifest listing this blob is in this repository, so the registry holds it
+        // there: remember that for cross-repository mounts, downloaded now or not.
+        remember_blob(store, registry, &blob.digest, &reference.repository);
         if store.contains(&blob.digest) {
             return Ok(());
         }
@@ -242,72 +246,14 @@ impl RegistryClient {
         let mut attempts = Attempts::new(&self.opts.retry);
         loop {
             attempts.begin();
-            let req = Req {
-                method: Method::GET,
-                url: format!(
-                    "{}{}/blobs/{}",
-                    self.base_url(registry),
-                    reference.repository,
-                    blob.digest
-                ),
-                headers: vec![],
-                body: ReqBody::Empty,
-                registry,
-                scopes,
-                what: &what,
-                auth: AuthMode::Registry,
-            };
-            let resp = self.execute(&req, true)?;
-            if resp.status != 200 {
-                let (status, _, body) = finish(resp);
-                if status == 404 {
-                    return Err(RegistryError::NotFound {
-                        what,
-                        reference: format!("{}@{}", reference.name(), blob.digest),
-                        message: super::error::registry_message(&body),
-                    });
+            match self.download_blob(store, reference, blob, scopes, &what) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_transient() || matches!(e, RegistryError::DigestMismatch { .. }) => {
+                    attempts.pause(&what, e, None)?
                 }
-                return Err(status_error(&what, registry, status, &body));
+                Err(e) => return Err(e),
             }
-            let mut reader = Counting {
-                inner: resp.body.into_reader(),
-                stats: self.stats.clone(),
-            };
-            let err = match store.put_verified(&blob.digest, &mut reader) {
-                Ok(_) => {
-                    remember_blob(store, registry, &blob.digest, &reference.repository);
-                    return Ok(());
-                }
-                Err(StoreError::DigestMismatch { actual, .. }) => RegistryError::DigestMismatch {
-                    what: what.clone(),
-                    host: registry.into(),
-                    expected: blob.digest.to_string(),
-                    actual: actual.to_string(),
-                },
-                Err(StoreError::Io { source, .. }) => RegistryError::Transport {
-                    what: what.clone(),
-                    host: registry.into(),
-                    detail: format!("the download broke off ({source})"),
-                },
-                Err(e) => return Err(e.into()),
-            };
-            attempts.pause(&what, err, None)?;
         }
-    }
-}
-
-struct Counting<R> {
-    inner: R,
-    stats: Arc<TransferStats>,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.stats
-            .bytes_downloaded
-            .fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
     }
 }
 

@@ -8,9 +8,11 @@ use crate::oci::{
     BlobStore, Descriptor, Digest, Image, MEDIA_TYPE_INDEX, MEDIA_TYPE_MANIFEST, StoreError,
 };
 
-use super::client::{Attempts, AuthMode, RegistryClient, Req, ReqBody, Resp, percent_encode};
+use super::client::{Attempts, AuthMode, MAX_ERROR_BODY, RegistryClient, Req, ReqBody, Resp};
 use super::error::{RegistryError, registry_message};
 use super::reference::Reference;
+use super::transport::{authority, percent_encode};
+use crate::text::printable;
 
 /// What to push: single-platform images (whose blobs are in the store), the index over them
 /// when there are several (its exact bytes and digest), and the tags to point at the result.
@@ -78,37 +80,8 @@ impl RegistryClient {
                 "several platform images need an index to be pushed together".into(),
             ));
         }
-        let mut tags: Vec<String> = reference.tag.iter().cloned().collect();
-        for t in req.tags {
-            let parsed: Reference = format!("{}:{t}", reference.name())
-                .parse()
-                .map_err(|e: super::ReferenceError| RegistryError::Invalid(e.to_string()))?;
-            if parsed.tag.as_deref() != Some(t.as_str()) {
-                return Err(RegistryError::Invalid(format!("`{t}` is not a valid tag")));
-            }
-            if !tags.contains(t) {
-                tags.push(t.clone());
-            }
-        }
-
-        // Every blob once, configs and layers of all images, in order.
-        let mut blobs: Vec<Descriptor> = Vec::new();
-        for image in req.images {
-            for d in std::iter::once(&image.manifest.config).chain(&image.manifest.layers) {
-                if !blobs.iter().any(|b| b.digest == d.digest) {
-                    blobs.push(d.clone());
-                }
-            }
-        }
-        for b in &blobs {
-            if !store.contains(&b.digest) {
-                return Err(StoreError::Missing {
-                    digest: b.digest.clone(),
-                    root: store.root().to_path_buf(),
-                }
-                .into());
-            }
-        }
+        let tags = tags_to_push(reference, req.tags)?;
+        let blobs = blobs_in_store(store, req.images)?;
         let mounts: BTreeMap<Digest, String> = blobs
             .iter()
             .filter_map(|b| {
@@ -121,104 +94,42 @@ impl RegistryClient {
         let scopes = push_scopes(repo, &sources);
         self.prepare(registry, &scopes)?;
 
-        // What tags will point at: the index, or the only manifest.
-        let (top_bytes, top_digest, top_type) = match req.index {
-            Some((bytes, digest)) => {
-                let media_type = media_type_of(bytes).unwrap_or_else(|| MEDIA_TYPE_INDEX.into());
-                (bytes, digest, media_type)
-            }
-            None => {
-                let image = &req.images[0];
-                let media_type = image
-                    .manifest
-                    .media_type
-                    .clone()
-                    .unwrap_or_else(|| MEDIA_TYPE_MANIFEST.into());
-                (
-                    &image.manifest_bytes[..],
-                    &image.manifest_digest,
-                    media_type,
-                )
-            }
-        };
+        let top = TopDocument::of(req);
         // A registry accepts a manifest only once everything it references is there, so when
         // it already has the top-level one by digest, every blob and child manifest is there.
         // The usual re-push of an unchanged image is answered by one HEAD of its first tag.
-        let top = Some(top_digest.clone());
+        let current = Some(top.digest.clone());
         let first_tag_current = match tags.first() {
-            Some(tag) => self.manifest_digest(reference, tag, &scopes)? == top,
+            Some(tag) => self.manifest_digest(reference, tag, &scopes)? == current,
             None => false,
         };
         let already_complete = first_tag_current
-            || self.manifest_digest(reference, &top_digest.to_string(), &scopes)? == top;
-
-        let mut manifests_pushed = 0;
-        let outcomes = if already_complete {
-            vec![BlobOutcome::Present; blobs.len()]
+            || self.manifest_digest(reference, &top.digest.to_string(), &scopes)? == current;
+        let (outcomes, manifests_pushed) = if already_complete {
+            (vec![BlobOutcome::Present; blobs.len()], 0)
         } else {
-            let outcomes = parallel(&blobs, self.opts.concurrency, |blob| {
-                let outcome =
-                    self.push_blob(store, reference, blob, mounts.get(&blob.digest), &scopes)?;
-                remember_blob(store, registry, &blob.digest, repo);
-                Ok(outcome)
-            })?;
-            let mut done: Vec<&Digest> = Vec::new();
-            for image in req.images {
-                if done.contains(&&image.manifest_digest) {
-                    continue;
-                }
-                let media_type = image
-                    .manifest
-                    .media_type
-                    .as_deref()
-                    .unwrap_or(MEDIA_TYPE_MANIFEST);
-                self.put_manifest(
-                    reference,
-                    &image.manifest_digest.to_string(),
-                    &image.manifest_bytes,
-                    media_type,
-                    &image.manifest_digest,
-                    &scopes,
-                )?;
-                manifests_pushed += 1;
-                done.push(&image.manifest_digest);
-            }
-            if req.index.is_some() {
-                self.put_manifest(
-                    reference,
-                    &top_digest.to_string(),
-                    top_bytes,
-                    &top_type,
-                    top_digest,
-                    &scopes,
-                )?;
-                manifests_pushed += 1;
-            }
-            outcomes
+            self.push_content(store, req, &blobs, &mounts, &scopes, &top)?
         };
         for (i, tag) in tags.iter().enumerate() {
-            let current = if i == 0 {
+            let up_to_date = if i == 0 {
                 first_tag_current
             } else {
-                already_complete && self.manifest_digest(reference, tag, &scopes)? == top
+                already_complete && self.manifest_digest(reference, tag, &scopes)? == current
             };
-            if current {
-                continue;
+            if !up_to_date {
+                self.put_manifest(reference, tag, &top, &scopes)?;
             }
-            self.put_manifest(reference, tag, top_bytes, &top_type, top_digest, &scopes)?;
         }
 
         let count = |o: BlobOutcome| outcomes.iter().filter(|x| **x == o).count();
-        let mut shown = Reference {
-            registry: reference.registry.clone(),
-            repository: reference.repository.clone(),
-            tag: tags.first().cloned(),
-            digest: None,
-        };
-        shown.digest = Some(top_digest.clone());
         Ok(PushReport {
-            reference: shown,
-            digest: top_digest.clone(),
+            reference: Reference {
+                registry: reference.registry.clone(),
+                repository: reference.repository.clone(),
+                tag: tags.first().cloned(),
+                digest: Some(top.digest.clone()),
+            },
+            digest: top.digest.clone(),
             tags,
             blobs_total: blobs.len(),
             blobs_uploaded: count(BlobOutcome::Uploaded),
@@ -229,6 +140,50 @@ impl RegistryClient {
             manifests_pushed,
             elapsed: start.elapsed(),
         })
+    }
+
+    /// Blobs (concurrently; mounted when `mounts` names a repository holding them), then each
+    /// image's manifest, then the index, all by digest. Returns what happened to each blob and
+    /// how many manifests went up.
+    fn push_content(
+        &self,
+        store: &BlobStore,
+        req: &PushRequest,
+        blobs: &[Descriptor],
+        mounts: &BTreeMap<Digest, String>,
+        scopes: &[String],
+        top: &TopDocument,
+    ) -> Result<(Vec<BlobOutcome>, usize), RegistryError> {
+        let reference = req.reference;
+        let outcomes = parallel(blobs, self.opts.concurrency, |blob| {
+            let outcome =
+                self.push_blob(store, reference, blob, mounts.get(&blob.digest), scopes)?;
+            remember_blob(
+                store,
+                &reference.registry,
+                &blob.digest,
+                &reference.repository,
+            );
+            Ok(outcome)
+        })?;
+        let mut done: Vec<&Digest> = Vec::new();
+        for image in req.images {
+            if done.contains(&&image.manifest_digest) {
+                continue;
+            }
+            let manifest = TopDocument::of_image(image);
+            self.put_manifest(
+                reference,
+                &image.manifest_digest.to_string(),
+                &manifest,
+                scopes,
+            )?;
+            done.push(&image.manifest_digest);
+        }
+        if req.index.is_some() {
+            self.put_manifest(reference, &top.digest.to_string(), top, scopes)?;
+        }
+        Ok((outcomes, done.len() + usize::from(req.index.is_some())))
     }
 
     fn repo_url(&self, reference: &Reference) -> String {
@@ -257,6 +212,7 @@ impl RegistryClient {
             scopes,
             what: &what,
             auth: AuthMode::Registry,
+            size_hint: MAX_ERROR_BODY,
         };
         let (status, answered, _) = finish(self.execute(&req, true)?);
         Ok(match status {
@@ -271,11 +227,10 @@ impl RegistryClient {
         &self,
         reference: &Reference,
         target: &str,
-        bytes: &[u8],
-        media_type: &str,
-        digest: &Digest,
+        document: &TopDocument,
         scopes: &[String],
     ) -> Result<(), RegistryError> {
+        let digest = &document.digest;
         let what = if target.starts_with("sha256:") {
             format!("pushing manifest {digest} to {}", reference.name())
         } else {
@@ -284,12 +239,13 @@ impl RegistryClient {
         let req = Req {
             method: Method::PUT,
             url: format!("{}manifests/{target}", self.repo_url(reference)),
-            headers: vec![("content-type", media_type.to_string())],
-            body: ReqBody::Bytes(bytes),
+            headers: vec![("content-type", document.media_type.clone())],
+            body: ReqBody::Bytes(document.bytes),
             registry: &reference.registry,
             scopes,
             what: &what,
             auth: AuthMode::Registry,
+            size_hint: document.bytes.len() as u64,
         };
         let resp = self.execute(&req, true)?;
         let (status, answered, body) = finish(resp);
@@ -324,6 +280,7 @@ impl RegistryClient {
             scopes,
             what: &what,
             auth: AuthMode::Registry,
+            size_hint: MAX_ERROR_BODY,
         };
         let (status, _, body) = finish(self.execute(&head, true)?);
         match status {
@@ -347,6 +304,7 @@ impl RegistryClient {
                 scopes,
                 what: &what,
                 auth: AuthMode::Registry,
+                size_hint: MAX_ERROR_BODY,
             };
             let resp = self.execute(&mount, true)?;
             let location = resp.header("location").map(str::to_string);
@@ -356,7 +314,7 @@ impl RegistryClient {
                     check_digest(&what, registry, answered.as_deref(), &blob.digest)?;
                     return Ok(BlobOutcome::Mounted);
                 }
-                (202, Some(loc)) => session = Some(self.resolve(registry, &loc)),
+                (202, Some(loc)) => session = Some(self.resolve(registry, &loc, &what)?),
                 _ => return Err(status_error(&what, registry, status, &body)),
             }
         }
@@ -389,75 +347,25 @@ impl RegistryClient {
             Some(l) => l,
             None => self.start_upload(reference, scopes, what)?,
         };
-        let mut offset = 0u64;
-        let mut resumes = 0u32;
+        let mut all_sent = false;
         if blob.size > self.opts.chunk_size {
-            while offset < blob.size {
-                let len = self.opts.chunk_size.min(blob.size - offset);
-                let req = Req {
-                    method: Method::PATCH,
-                    url: location.clone(),
-                    headers: vec![
-                        ("content-type", "application/octet-stream".into()),
-                        ("content-range", format!("{}-{}", offset, offset + len - 1)),
-                    ],
-                    body: ReqBody::File {
-                        path: &path,
-                        offset,
-                        len,
-                    },
-                    registry,
-                    scopes,
-                    what,
-                    auth: AuthMode::Registry,
-                };
-                let resp = match self.execute(&req, false) {
-                    Ok(resp) => resp,
-                    Err(e) if e.is_transient() && resumes < self.opts.retry.max_attempts => {
-                        // Ask the registry how much of the upload it kept and go on from there.
-                        resumes += 1;
-                        std::thread::sleep(self.opts.retry.initial_backoff * resumes);
-                        match self.upload_progress(reference, &location, scopes, what) {
-                            Some((next, kept)) if kept <= blob.size => {
-                                location = next;
-                                offset = kept;
-                                continue;
-                            }
-                            _ => return Err(e),
-                        }
-                    }
-                    Err(e) => return Err(e),
-                };
-                let next = resp.header("location").map(str::to_string);
-                let (status, _, body) = finish(resp);
-                match (status, next) {
-                    (202, Some(next)) => {
-                        location = self.resolve(registry, &next);
-                        offset += len;
-                    }
-                    (400 | 405 | 416 | 501, _) => {
-                        // The registry does not take chunks: start again with one request.
-                        location = self.start_upload(reference, scopes, what)?;
-                        offset = 0;
-                        break;
-                    }
-                    _ => return Err(status_error(what, registry, status, &body)),
-                }
-            }
+            (location, all_sent) =
+                self.send_chunks(reference, blob, &path, location, scopes, what)?;
         }
         let sep = if location.contains('?') { '&' } else { '?' };
         let url = format!(
             "{location}{sep}digest={}",
             percent_encode(&blob.digest.to_string())
         );
-        let body = if offset >= blob.size && blob.size > self.opts.chunk_size {
-            ReqBody::Empty
+        let (body, size_hint) = if all_sent {
+            (ReqBody::Empty, 0)
         } else {
-            ReqBody::File {
+            let body = ReqBody::File {
                 path: &path,
                 offset: 0,
                 len: blob.size,
-            }
+            };
+            (body, blob.size)
         };
         let req = Req {
             method: Method::PUT,
@@ -468,12 +376,79 @@ impl RegistryClient {
             scopes,
             what,
             auth: AuthMode::Registry,
+            size_hint,
         };
         let (status, answered, body) = finish(self.execute(&req, false)?);
         if status != 201 && status != 204 {
             return Err(status_error(what, registry, status, &body));
         }
         check_digest(what, registry, answered.as_deref(), &blob.digest)
+    }
+
+    /// PATCHes the blob at `path` to the session at `location` in chunks, resuming from what
+    /// the registry kept after a transient failure. Returns where to close the upload, and
+    /// whether every byte went (false: the registry refused chunks and a fresh session waits
+    /// for the whole blob in one request).
+    fn send_chunks(
+        &self,
+        reference: &Reference,
+        blob: &Descriptor,
+        path: &std::path::Path,
+        mut location: String,
+        scopes: &[String],
+        what: &str,
+    ) -> Result<(String, bool), RegistryError> {
+        let registry = reference.registry.as_str();
+        let mut offset = 0u64;
+        let mut resumes = 0u32;
+        while offset < blob.size {
+            let len = self.opts.chunk_size.min(blob.size - offset);
+            let req = Req {
+                method: Method::PATCH,
+                url: location.clone(),
+                headers: vec![
+                    ("content-type", "application/octet-stream".into()),
+                    ("content-range", format!("{}-{}", offset, offset + len - 1)),
+                ],
+                body: ReqBody::File { path, offset, len },
+                registry,
+                scopes,
+                what,
+                auth: AuthMode::Registry,
+                size_hint: len,
+            };
+            let resp = match self.execute(&req, false) {
+                Ok(resp) => resp,
+                Err(e) if e.is_transient() && resumes < self.opts.retry.max_attempts => {
+                    // Ask the registry how much of the upload it kept and go on from there.
+                    resumes += 1;
+                    std::thread::sleep(self.opts.retry.initial_backoff * resumes);
+                    match self.upload_progress(reference, &location, scopes, what) {
+                        Some((next, kept)) if kept <= blob.size => {
+                            location = next;
+                            offset = kept;
+                            continue;
+                        }
+                        _ => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            let next = resp.header("location").map(str::to_string);
+            let (status, _, body) = finish(resp);
+            match (status, next) {
+                (202, Some(next)) => {
+                    location = self.resolve(registry, &next, what)?;
+                    offset += len;
+                }
+                // The registry does not take chunks: start again with one request.
+                (400 | 405 | 416 | 501, _) => {
+                    return Ok((self.start_upload(reference, scopes, what)?, false));
+                }
+                _ => return Err(status_error(what, registry, status, &body)),
+            }
+        }
+        Ok((location, true))
     }
 
     /// Where an interrupted chunked upload stands: its next location and how many bytes the
@@ -494,12 +469,13 @@ impl RegistryClient {
             scopes,
             what,
             auth: AuthMode::Registry,
+            size_hint: MAX_ERROR_BODY,
         };
         let resp = self.execute(&req, true).ok()?;
         let next = resp
             .header("location")
-            .map(|l| self.resolve(&reference.registry, l))
-            .unwrap_or_else(|| location.to_string());
+            .map(|l| self.resolve(&reference.registry, l, what).ok())
+            .unwrap_or_else(|| Some(location.to_string()))?;
         let kept = resp.header("range").map(parse_range_end);
         let status = resp.status;
         let _ = finish(resp);
@@ -526,12 +502,13 @@ impl RegistryClient {
             scopes,
             what,
             auth: AuthMode::Registry,
+            size_hint: MAX_ERROR_BODY,
         };
         let resp = self.execute(&req, false)?;
         let location = resp.header("location").map(str::to_string);
         let (status, _, body) = finish(resp);
         match (status, location) {
-            (202, Some(loc)) => Ok(self.resolve(registry, &loc)),
+            (202, Some(loc)) => self.resolve(registry, &loc, what),
             (202, None) => Err(RegistryError::BadResponse {
                 what: what.into(),
                 host: registry.into(),
@@ -541,19 +518,120 @@ impl RegistryClient {
         }
     }
 
-    /// Makes an upload `Location` absolute (registries may answer with a path).
-    pub(crate) fn resolve(&self, registry: &str, location: &str) -> String {
-        if location.starts_with("http://") || location.starts_with("https://") {
-            return location.to_string();
-        }
+    /// Makes an upload `Location` absolute (registries may answer with a path) and checks it
+    /// leads somewhere the blob may go: an http(s) URL that does not drop the registry's TLS
+    /// (unless the user named its host insecure).
+    pub(crate) fn resolve(
+        &self,
+        registry: &str,
+        location: &str,
+        what: &str,
+    ) -> Result<String, RegistryError> {
         let base = self.base_url(registry);
         let origin = base.trim_end_matches("/v2/");
-        if location.starts_with('/') {
+        let url = if location.starts_with("http://") || location.starts_with("https://") {
+            location.to_string()
+        } else if location.starts_with('/') && !location.starts_with("//") {
             format!("{origin}{location}")
-        } else {
+        } else if !location.contains(':') {
             format!("{origin}/{location}")
+        } else {
+            return Err(RegistryError::Redirect {
+                what: what.into(),
+                host: registry.into(),
+                target: printable(location, 300),
+                why: "which is not an http:// or https:// address, for an upload".into(),
+            });
+        };
+        if url.starts_with("http://")
+            && base.starts_with("https://")
+            && !self.named_insecure(authority(&url))
+        {
+            return Err(RegistryError::Redirect {
+                what: what.into(),
+                host: registry.into(),
+                target: printable(&url, 300),
+                why: format!(
+                    "which is plain HTTP, for an upload: gopack does not send a blob without \
+                     TLS to a registry it reached over TLS. If that server is meant to be \
+                     reached over plain HTTP, pass --insecure-registry {}",
+                    printable(authority(&url), 100)
+                ),
+            });
+        }
+        Ok(url)
+    }
+}
+
+/// A manifest or index as it goes over the wire: its exact bytes, digest and media type.
+struct TopDocument<'a> {
+    bytes: &'a [u8],
+    digest: Digest,
+    media_type: String,
+}
+
+impl<'a> TopDocument<'a> {
+    /// What tags point at: the index when there is one, else the only image's manifest.
+    fn of(req: &PushRequest<'a>) -> TopDocument<'a> {
+        match req.index {
+            Some((bytes, digest)) => TopDocument {
+                bytes,
+                digest: digest.clone(),
+                media_type: media_type_of(bytes).unwrap_or_else(|| MEDIA_TYPE_INDEX.into()),
+            },
+            None => TopDocument::of_image(&req.images[0]),
         }
     }
+
+    fn of_image(image: &'a Image) -> TopDocument<'a> {
+        TopDocument {
+            bytes: &image.manifest_bytes,
+            digest: image.manifest_digest.clone(),
+            media_type: image
+                .manifest
+                .media_type
+                .clone()
+                .unwrap_or_else(|| MEDIA_TYPE_MANIFEST.into()),
+        }
+    }
+}
+
+/// The reference's tag, then the extra tags (each checked, each once).
+fn tags_to_push(reference: &Reference, extra: &[String]) -> Result<Vec<String>, RegistryError> {
+    let mut tags: Vec<String> = reference.tag.iter().cloned().collect();
+    for t in extra {
+        let parsed: Reference = format!("{}:{t}", reference.name())
+            .parse()
+            .map_err(|e: super::ReferenceError| RegistryError::Invalid(e.to_string()))?;
+        if parsed.tag.as_deref() != Some(t.as_str()) {
+            return Err(RegistryError::Invalid(format!("`{t}` is not a valid tag")));
+        }
+        if !tags.contains(t) {
+            tags.push(t.clone());
+        }
+    }
+    Ok(tags)
+}
+
+/// Every blob of the images once (configs and layers, in order), each checked to be in the
+/// store.
+fn blobs_in_store(store: &BlobStore, images: &[Image]) -> Result<Vec<Descriptor>, RegistryError> {
+    let mut blobs: Vec<Descriptor> = Vec::new();
+    for image in images {
+        for d in std::iter::once(&image.manifest.config).chain(&image.manifest.layers) {
+            if !blobs.iter().any(|b| b.digest == d.digest) {
+                blobs.push(d.clone());
+            }
+        }
+    }
+    if let Some(missing) = blobs.iter().find(|b| !store.contains(&b.digest)) {
+        return Err(StoreError::Missing {
+            digest: missing.digest.clone(),
+            root: store.root().to_path_buf(),
+        }
+        .into());
+    }
+    Ok(blobs)
 }
 
 /// Reads what is left of a response: status, the Docker-Content-Digest it announced, and a
@@ -561,7 +639,7 @@ impl RegistryClient {
 pub(crate) fn finish(resp: Resp) -> (u16, Option<String>, Vec<u8>) {
     let status = resp.status;
     let digest = resp.header("docker-content-digest").map(str::to_string);
-    let body = resp.bytes(1 << 20).unwrap_or_default();
+    let body = resp.bytes(MAX_ERROR_BODY).unwrap_or_default();
     (status, digest, body)
 }
 
@@ -585,7 +663,7 @@ fn check_digest(
             what: what.into(),
             host: registry.into(),
             expected: expected.to_string(),
-            actual: d.chars().take(100).collect(),
+            actual: printable(d, 100),
         }),
         _ => Ok(()),
     }
@@ -657,9 +735,7 @@ fn known_path(store: &BlobStore, registry: &str, digest: &Digest) -> std::path::
             }
         })
         .collect();
-    store
-        .root()
-        .join("registries")
+    crate::cache::registry_hints_dir(store)
         .join(host)
         .join(digest.hex())
 }

@@ -164,7 +164,7 @@ fn wrong_password_missing_credentials_and_untrusted_certificates_fail_clearly() 
 
     // No credentials at all.
     let err = push(vec![]);
-    assert!(matches!(err, RegistryError::Unauthorized { .. }), "{err}");
+    assert!(matches!(err, RegistryError::NoCredentials { .. }), "{err}");
     assert!(err.to_string().contains("none is stored"), "{err}");
     assert!(registry.tags("secure/app").is_empty());
 

@@ -129,7 +129,7 @@ fn bearer_tokens_from_auths_identity_tokens_and_helpers() {
     // Anonymous and wrong credentials: refused by the token server, nothing leaks.
     let refused_before = token.refused.load(Ordering::SeqCst);
     let err = push_with(vec![], &host, &store, &images, "tok/anon:v1").unwrap_err();
-    assert!(matches!(err, RegistryError::Unauthorized { .. }), "{err}");
+    assert!(matches!(err, RegistryError::NoCredentials { .. }), "{err}");
     let bad = dir.path().join("bad.json");
     let wrong = "Wrong-pass-5512";
     let bad_auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{wrong}"));

@@ -3,6 +3,8 @@
 //! with the `oci` API, and helpers to run gopack and skopeo.
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -34,6 +36,7 @@ pub fn free_port() -> u16 {
 pub struct Registry {
     child: Child,
     pub port: u16,
+    bind: String,
     pub dir: tempfile::TempDir,
     /// PEM of the CA that signed the server certificate (TLS registries only).
     pub ca_pem: Option<PathBuf>,
@@ -41,7 +44,7 @@ pub struct Registry {
 
 impl Registry {
     pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("{}:{}", self.bind, self.port)
     }
 
     /// Plain HTTP, no auth.
@@ -55,7 +58,18 @@ impl Registry {
     }
 
     fn start(tls: bool) -> Registry {
-        Registry::start_in(tempfile::tempdir().unwrap(), tls, "")
+        Registry::start_in(tempfile::tempdir().unwrap(), tls, "", "127.0.0.1")
+    }
+
+    /// Plain HTTP, no auth, listening on `bind` (`127.0.0.1`, `[::1]`); `host()` then names it
+    /// by that address.
+    pub fn start_plain_on(bind: &str) -> Registry {
+        Registry::start_in(tempfile::tempdir().unwrap(), false, "", bind)
+    }
+
+    /// The registry's access log so far (one line per request, as distribution writes it).
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
     }
 
     /// Plain HTTP with bearer-token auth by `token` (a token server started first).
@@ -69,17 +83,17 @@ impl Registry {
             token.port,
             bundle.display()
         );
-        Registry::start_in(dir, false, &auth)
+        Registry::start_in(dir, false, &auth, "127.0.0.1")
     }
 
-    fn start_in(dir: tempfile::TempDir, tls: bool, extra: &str) -> Registry {
+    fn start_in(dir: tempfile::TempDir, tls: bool, extra: &str, bind: &str) -> Registry {
         let port = free_port();
         let storage = dir.path().join("storage");
         std::fs::create_dir_all(&storage).unwrap();
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  \
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: false\nstorage:\n  \
              filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: \
-             127.0.0.1:{port}\n",
+             \"{bind}:{port}\"\n",
             storage.display()
         );
         let mut ca_pem = None;
@@ -108,7 +122,9 @@ impl Registry {
         let child = Command::new("docker-registry")
             .arg("serve")
             .arg(&config_path)
-            .stdout(Stdio::null())
+            .stdout(Stdio::from(
+                std::fs::File::create(dir.path().join("access.log")).unwrap(),
+            ))
             .stderr(Stdio::from(
                 std::fs::File::create(dir.path().join("registry.log")).unwrap(),
             ))
@@ -117,11 +133,12 @@ impl Registry {
         let registry = Registry {
             child,
             port,
+            bind: bind.to_string(),
             dir,
             ca_pem,
         };
         let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while TcpStream::connect(registry.host()).is_err() {
             assert!(
                 Instant::now() < deadline,
                 "docker-registry did not start: {}",
@@ -719,4 +736,113 @@ fn ecdsa_der_to_raw(der: &[u8]) -> Vec<u8> {
         i += 2 + len;
     }
     out
+}
+
+/// Runs `cmd` (stdin closed) and returns its output, or `None` when it did not end within
+/// `limit` (it is then killed).
+pub fn output_within(mut cmd: Command, limit: Duration) -> Option<Output> {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => Some(out.unwrap()),
+        Err(_) => {
+            // SAFETY: killing the child this test started, by its own id.
+            unsafe {
+                libc::kill(id as i32, libc::SIGKILL);
+            }
+            None
+        }
+    }
+}
+
+/// What a program printed on a terminal and how it ended.
+pub struct TtyRun {
+    pub code: Option<i32>,
+    /// Everything written to the terminal: prompts, echoed input, messages.
+    pub transcript: String,
+}
+
+/// Runs `cmd` on a new pseudo-terminal (Python's `pty` module), typing each answer after its
+/// prompt appears; killed after `limit`.
+pub fn run_on_tty(cmd: &Command, answers: &[(&str, &str)], limit: Duration) -> TtyRun {
+    let mut argv = vec![cmd.get_program().to_string_lossy().to_string()];
+    argv.extend(cmd.get_args().map(|a| a.to_string_lossy().to_string()));
+    let mut env: BTreeMap<String, String> = std::env::vars().collect();
+    for (k, v) in cmd.get_envs() {
+        let k = k.to_string_lossy().to_string();
+        match v {
+            Some(v) => {
+                env.insert(k, v.to_string_lossy().to_string());
+            }
+            None => {
+                env.remove(&k);
+            }
+        }
+    }
+    let spec = serde_json::json!({
+        "argv": argv,
+        "env": env,
+        "answers": answers,
+        "timeout": limit.as_secs_f64(),
+    });
+    const DRIVER: &str = r#"
+import json, os, pty, select, signal, sys, time
+spec = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve(spec["argv"][0], spec["argv"], spec["env"])
+out, seen, answers = b"", 0, list(spec["answers"])
+deadline = time.time() + spec["timeout"]
+code = None
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if r:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            data = b""
+        if not data:
+            break
+        out += data
+        if answers and answers[0][0].encode() in out[seen:]:
+            seen = len(out)
+            os.write(fd, (answers.pop(0)[1] + "\n").encode())
+done, status = os.waitpid(pid, os.WNOHANG)
+if done == 0:
+    end = time.time() + 5
+    while done == 0 and time.time() < end:
+        time.sleep(0.05)
+        done, status = os.waitpid(pid, os.WNOHANG)
+    if done == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+if done != 0 and os.WIFEXITED(status):
+    code = os.WEXITSTATUS(status)
+print(json.dumps({"code": code, "transcript": out.decode("utf-8", "replace")}))
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(DRIVER)
+        .arg(spec.to_string())
+        .output()
+        .expect("python3 must be installed");
+    assert!(
+        out.status.success(),
+        "pty driver failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    TtyRun {
+        code: v["code"].as_i64().map(|c| c as i32),
+        transcript: v["transcript"].as_str().unwrap_or("").to_string(),
+    }
 }

@@ -1,0 +1,71 @@
+//! Text from outside gopack (a registry's error message, a header, a config file key) made safe
+//! to print: no control character reaches the terminal, and the length is bounded.
+
+/// `text` with every control character (C0, DEL, C1 — so ESC/CSI sequences and BEL — and the
+/// bidirectional overrides) replaced: line breaks and tabs by a space, the others by their
+/// `\u{..}` escape; runs of whitespace collapsed; cut to `max_chars` characters with `…`.
+pub fn printable(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 4));
+    let mut count = 0;
+    let mut last_space = true;
+    for c in text.chars() {
+        if count >= max_chars {
+            out.push('…');
+            break;
+        }
+        if c.is_whitespace() {
+            if !last_space {
+                out.push(' ');
+                count += 1;
+            }
+            last_space = true;
+            continue;
+        }
+        last_space = false;
+        if c.is_control() || is_bidi_control(c) {
+            let escaped = format!("\\u{{{:x}}}", c as u32);
+            count += escaped.len();
+            out.push_str(&escaped);
+        } else {
+            out.push(c);
+            count += 1;
+        }
+    }
+    out.trim_end().to_string()
+}
+
+/// [`printable`] of bytes that may not be UTF-8 (invalid sequences become `�`).
+pub fn printable_bytes(bytes: &[u8], max_chars: usize) -> String {
+    let head = &bytes[..bytes.len().min(max_chars.saturating_mul(4))];
+    printable(&String::from_utf8_lossy(head), max_chars)
+}
+
+/// Characters that reorder how a terminal or editor shows the text around them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_never_survive() {
+        let shown = printable("\u{1b}]0;owned\u{7}\u{1b}[2Jgone\u{9b}31m\u{202e}x", 200);
+        assert_eq!(
+            shown,
+            "\\u{1b}]0;owned\\u{7}\\u{1b}[2Jgone\\u{9b}31m\\u{202e}x"
+        );
+        assert!(!shown.chars().any(|c| c.is_control()));
+    }
+
+    #[test]
+    fn whitespace_collapses_and_length_is_bounded() {
+        assert_eq!(printable("  a\n\n\tb  ", 50), "a b");
+        assert_eq!(
+            printable(&"x".repeat(500), 10),
+            format!("{}…", "x".repeat(10))
+        );
+        assert_eq!(printable_bytes(b"ok\xff", 10), "ok\u{fffd}");
+    }
+}
