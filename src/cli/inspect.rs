@@ -160,7 +160,8 @@ struct Opened {
 fn open(args: &InspectArgs, reference: &str) -> anyhow::Result<Opened> {
     let parsed =
         ImageRef::parse(reference, Bare::Registry).map_err(|e| UsageError(e.to_string()))?;
-    let store = BlobStore::open_default().context("cannot open gopack's blob store")?;
+    let cache = gopack::cache::Cache::open_default()?;
+    let store = cache.store().clone();
     let options = source::SourceOptions {
         registry: args.registry.options(),
         ..Default::default()

@@ -68,7 +68,7 @@ impl LayerCache {
             .map_err(|_| std::io::Error::other("record without a valid digest"))?;
         std::fs::create_dir_all(&self.dir)?;
         let body = postcard::to_stdvec(record).map_err(std::io::Error::other)?;
-        let mut tmp = tempfile::NamedTempFile::with_prefix_in(".gopack-record-", &self.dir)?;
+        let mut tmp = tempfile::NamedTempFile::with_prefix_in(".tmp-record-", &self.dir)?;
         tmp.write_all(MAGIC)?;
         tmp.write_all(&RECORD_FORMAT.to_le_bytes())?;
         tmp.write_all(&body)?;

@@ -218,6 +218,23 @@ fn a_second_inspect_reads_no_layer_and_views_of_manifest_and_config_read_none() 
     let config = inspect(&cache, &[&image_ref, "--image-config"]);
     let c: serde_json::Value = serde_json::from_slice(&config.stdout).unwrap();
     assert_eq!(c["config"]["User"], "65532:65532");
+    // The records are a part of gopack's cache: `cache info` counts them, `cache prune` removes
+    // them, and the next inspect reads the layers again.
+    let info = run_ok(gopack(&cache).args(["cache", "info"]));
+    let info = String::from_utf8_lossy(&info.stdout);
+    let line = info
+        .lines()
+        .find(|l| l.contains("inspect layer records"))
+        .unwrap();
+    assert!(line.contains("2 files"), "{info}");
+    run_ok(gopack(&cache).args(["cache", "prune", "--all"]));
+    let info = run_ok(gopack(&cache).args(["cache", "info"]));
+    let info = String::from_utf8_lossy(&info.stdout);
+    let line = info
+        .lines()
+        .find(|l| l.contains("inspect layer records"))
+        .unwrap();
+    assert!(line.contains(" 0 files"), "{info}");
     // Without the cache the missing blob is an error naming it, not a crash.
     let out = inspect(&cache, &[&image_ref, "--no-cache"]);
     assert_eq!(out.status.code(), Some(1));
