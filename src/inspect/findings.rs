@@ -319,62 +319,58 @@ fn check_walk(m: &Merged, out: &mut Vec<Finding>) {
 }
 
 fn check_node(m: &Merged, path: &str, id: NodeId, out: &mut Vec<Finding>) {
+    let info = m.tree.info(id);
+    if info.file_type == FileType::Regular && info.mode & 0o6000 != 0 {
+        let bits = match info.mode & 0o6000 {
+            0o6000 => "setuid and setgid",
+            0o4000 => "setuid",
+            _ => "setgid",
+        };
+        out.push(
+            Finding::new(
+                RuleId::SetId,
+                format!(
+                    "/{} is {bits} (mode {:04o}, owner {}:{})",
+                    printable(path),
+                    info.mode,
+                    info.uid,
+                    info.gid
+                ),
+            )
+            .at(path)
+            .in_layer(info.layer),
+        );
+    }
+    if info.mode & 0o002 != 0 && info.file_type != FileType::Symlink && !in_shared_tmp(path) {
+        out.push(
+            Finding::new(
+                RuleId::WorldWritable,
+                format!(
+                    "/{} ({}) is world-writable (mode {:04o})",
+                    printable(path),
+                    info.file_type,
+                    info.mode
+                ),
+            )
+            .at(path)
+            .in_layer(info.layer),
+        );
+    }
+    check_sensitive(m, path, id, out);
+    if info.file_type == FileType::Symlink && m.tree.lookup(path).is_none() && loops(&m.tree, path)
     {
-        let info = m.tree.info(id);
-        if info.file_type == FileType::Regular && info.mode & 0o6000 != 0 {
-            let bits = match info.mode & 0o6000 {
-                0o6000 => "setuid and setgid",
-                0o4000 => "setuid",
-                _ => "setgid",
-            };
-            out.push(
-                Finding::new(
-                    RuleId::SetId,
-                    format!(
-                        "/{} is {bits} (mode {:04o}, owner {}:{})",
-                        printable(path),
-                        info.mode,
-                        info.uid,
-                        info.gid
-                    ),
-                )
-                .at(path)
-                .in_layer(info.layer),
-            );
-        }
-        if info.mode & 0o002 != 0 && info.file_type != FileType::Symlink && !in_shared_tmp(path) {
-            out.push(
-                Finding::new(
-                    RuleId::WorldWritable,
-                    format!(
-                        "/{} ({}) is world-writable (mode {:04o})",
-                        printable(path),
-                        info.file_type,
-                        info.mode
-                    ),
-                )
-                .at(path)
-                .in_layer(info.layer),
-            );
-        }
-        check_sensitive(m, path, id, out);
-        if info.file_type == FileType::Symlink
-            && m.tree.lookup(path).is_none()
-            && loops(&m.tree, path)
-        {
-            out.push(
-                Finding::new(
-                    RuleId::SymlinkLoop,
-                    format!(
-                        "/{} -> {} loops or nests deeper than 40 links",
-                        printable(path),
-                        printable(info.link_target.as_deref().unwrap_or(""))
-                    ),
-                )
-                .at(path)
-                .in_layer(info.layer),
-            );
-        }
+        out.push(
+            Finding::new(
+                RuleId::SymlinkLoop,
+                format!(
+                    "/{} -> {} loops or nests deeper than 40 links",
+                    printable(path),
+                    printable(info.link_target.as_deref().unwrap_or(""))
+                ),
+            )
+            .at(path)
+            .in_layer(info.layer),
+        );
     }
 }
 

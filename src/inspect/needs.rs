@@ -75,17 +75,15 @@ pub fn check_binaries(a: &Analysis, user: &RunUser, out: &mut Vec<Finding>) {
     }
 }
 
+/// A finding about binary `b`: its path leads the message.
 fn finding(rule: RuleId, b: &FoundBinary, message: String) -> Finding {
-    let mut f = Finding {
+    Finding {
         rule,
         severity: rule.rule().severity,
-        message,
+        message: format!("/{}: {message}", printable(&b.path)),
         path: Some(format!("/{}", b.path)),
         layer: Some(b.layer),
-    };
-    f.message = format!("/{}: {}", printable(&b.path), f.message);
-    f.path = Some(format!("/{}", b.path));
-    f
+    }
 }
 
 fn check_loader(a: &Analysis, b: &FoundBinary, out: &mut Vec<Finding>) {
