@@ -9,7 +9,7 @@ use crate::oci::{
 
 use super::client::{Attempts, AuthMode, RegistryClient, Req, ReqBody};
 use super::error::RegistryError;
-use super::push::{finish, remember_blob, status_error};
+use super::push::{get_refused, remember_blob};
 use super::reference::Reference;
 use super::transport::transport_error;
 use crate::text::printable;
@@ -182,15 +182,8 @@ impl RegistryClient {
         let content_type = resp.header("content-type").map(str::to_string);
         let status = resp.status;
         if status != 200 {
-            let (_, _, body) = finish(resp);
-            if status == 404 {
-                return Err(RegistryError::NotFound {
-                    what: what.clone(),
-                    reference: format!("{}{sep}{target}", reference.name()),
-                    message: super::error::registry_message(&body),
-                });
-            }
-            return Err(status_error(&what, registry, status, &body));
+            let name = format!("{}{sep}{target}", reference.name());
+            return Err(get_refused(&what, registry, name, resp));
         }
         let answered = resp.header("docker-content-digest").map(str::to_string);
         let (host, budget) = (resp.host.clone(), resp.budget);
@@ -198,20 +191,11 @@ impl RegistryClient {
             .bytes(MAX_MANIFEST)
             .map_err(|e| transport_error(&what, &host, e, budget))?;
         let digest = Digest::of(&bytes);
-        for claimed in expected
+        let claims = expected
             .map(ToString::to_string)
             .into_iter()
-            .chain(answered)
-        {
-            if claimed.trim() != digest.to_string() {
-                return Err(RegistryError::DigestMismatch {
-                    what: what.clone(),
-                    host: registry.into(),
-                    expected: printable(&claimed, 100),
-                    actual: digest.to_string(),
-                });
-            }
-        }
+            .chain(answered);
+        check_claimed_digests(claims, &digest, &what, registry)?;
         let doc = parse_document(&bytes, content_type.as_deref()).map_err(bad)?;
         let media_type = doc_media_type(&doc, &bytes);
         store.put_bytes(&bytes)?;
@@ -255,6 +239,27 @@ impl RegistryClient {
             }
         }
     }
+}
+
+/// Checks that every digest claimed for a document (the one the caller pinned, the registry's
+/// Docker-Content-Digest) is the digest of the bytes received.
+fn check_claimed_digests(
+    claims: impl Iterator<Item = String>,
+    digest: &Digest,
+    what: &str,
+    registry: &str,
+) -> Result<(), RegistryError> {
+    for claimed in claims {
+        if claimed.trim() != digest.to_string() {
+            return Err(RegistryError::DigestMismatch {
+                what: what.into(),
+                host: registry.into(),
+                expected: printable(&claimed, 100),
+                actual: digest.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn doc_media_type(doc: &Document, bytes: &[u8]) -> String {

@@ -643,6 +643,25 @@ pub(crate) fn finish(resp: Resp) -> (u16, Option<String>, Vec<u8>) {
     (status, digest, body)
 }
 
+/// The error for a refused GET of `reference` (`name@digest` or `name:tag`): a 404 says the
+/// registry does not hold it (with the registry's own message), any other status is told as is.
+pub(crate) fn get_refused(
+    what: &str,
+    registry: &str,
+    reference: String,
+    resp: Resp,
+) -> RegistryError {
+    let (status, _, body) = finish(resp);
+    if status == 404 {
+        return RegistryError::NotFound {
+            what: what.into(),
+            reference,
+            message: registry_message(&body),
+        };
+    }
+    status_error(what, registry, status, &body)
+}
+
 pub(crate) fn status_error(what: &str, registry: &str, status: u16, body: &[u8]) -> RegistryError {
     RegistryError::Status {
         what: what.into(),
