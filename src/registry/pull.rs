@@ -27,7 +27,9 @@ pub(crate) const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
 pub struct Pulled {
     /// The reference pulled, pinned to the digest it resolved to.
     pub reference: Reference,
+    /// Digest of the top-level document (`bytes`).
     pub digest: Digest,
+    /// Media type of the top-level document: an OCI or Docker index or manifest type.
     pub media_type: String,
     /// The exact bytes of the top-level document (index or manifest), as the registry sent them.
     pub bytes: Vec<u8>,

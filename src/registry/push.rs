@@ -19,8 +19,12 @@ use crate::text::printable;
 pub struct PushRequest<'a> {
     /// The repository to push to; its tag, if any, is pushed too.
     pub reference: &'a Reference,
+    /// The single-platform images; their manifests, configs and layers are in the store.
     pub images: &'a [Image],
+    /// The index over `images` (exact bytes and their digest), pushed by digest after them;
+    /// `None` pushes the only image's manifest as the top.
     pub index: Option<(&'a [u8], &'a Digest)>,
+    /// Extra tags (`v1`, `latest`), each validated, pushed after the reference's own tag.
     pub tags: &'a [String],
 }
 
@@ -29,15 +33,24 @@ pub struct PushRequest<'a> {
 pub struct PushReport {
     /// `registry/repo:first-tag@digest` of what was pushed (the index, or the only manifest).
     pub reference: Reference,
+    /// Digest of the top document pushed (the index, or the only manifest).
     pub digest: Digest,
+    /// The tags now pointing at `digest`: the reference's tag first, then the extra ones.
     pub tags: Vec<String>,
+    /// Blobs (configs and layers) the images need, each counted once.
     pub blobs_total: usize,
+    /// Blobs whose bytes were sent.
     pub blobs_uploaded: usize,
+    /// Blobs mounted from another repository of the same registry (distribution spec,
+    /// "Mounting a blob from another repository"), nothing sent.
     pub blobs_mounted: usize,
+    /// Blobs the repository already had (found by `HEAD`), nothing sent.
     pub blobs_present: usize,
     /// Blob bytes sent, including those of attempts that failed and were retried.
     pub blob_bytes_uploaded: u64,
+    /// Manifests and index documents sent (0 when the repository already held the top one).
     pub manifests_pushed: usize,
+    /// Wall time of the whole push.
     pub elapsed: Duration,
 }
 
