@@ -1,3 +1,7 @@
+//! The content-addressed blob store every image read or written goes through: one file per
+//! blob under `blobs/sha256/<hex>` (OCI image spec, image-layout.md), written atomically and
+//! verified by digest.
+
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};

@@ -1,3 +1,7 @@
+//! The registry client's state and settings: TLS roots, retry policy, per-host challenges and
+//! tokens, transfer counters, and the HTTP agent every request of the distribution API goes
+//! through.
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,3 +1,6 @@
+//! [`RegistryError`]: every way talking to a registry fails, each message saying what was being
+//! done, the registry's own words and the next step.
+
 use std::time::Duration;
 
 use crate::oci::StoreError;

@@ -1,3 +1,7 @@
+//! Pulling: a manifest or index by tag or digest (OCI distribution spec, "Pulling manifests"),
+//! checked against the digest asked for and the registry's `Docker-Content-Digest`, then the
+//! selected platforms' configs and layers streamed into the store, verified.
+
 use ureq::http::Method;
 
 use crate::oci::media::classify;

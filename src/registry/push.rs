@@ -1,3 +1,7 @@
+//! Pushing: blobs first (skipped when present, mounted from another repository when the store
+//! remembers one, else uploaded in one PUT or in chunks), then manifests and the index by
+//! digest, and only then the tags (OCI distribution spec, "Pushing blobs", "Pushing manifests").
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

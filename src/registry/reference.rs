@@ -1,3 +1,6 @@
+//! Image references (`registry/repository[:tag][@digest]`) parsed and normalised as docker's
+//! distribution/reference does (`alpine` → `docker.io/library/alpine`).
+
 use std::fmt;
 use std::str::FromStr;
 
