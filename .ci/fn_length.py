@@ -94,6 +94,24 @@ def block_end(code, open_index):
     return len(code) - 1
 
 
+def body_start(code, pos):
+    """Index of the `{` opening the body of the function whose signature starts at `pos`, or
+    None for a declaration without a body (a trait method ending in `;`). Brackets and
+    parentheses are skipped, so `[u8; 4]` in a parameter type ends nothing."""
+    depth = 0
+    for k in range(pos, len(code)):
+        c = code[k]
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif depth == 0 and c == "{":
+            return k
+        elif depth == 0 and c == ";":
+            return None
+    return None
+
+
 def test_files(root):
     """Files holding `#[cfg(test)] mod x;` modules (x.rs or x/mod.rs next to the parent)."""
     skipped = set()
@@ -143,11 +161,8 @@ def long_functions(path, limit):
         above = raw_lines[max(0, idx - 3):idx]
         if any(l.strip() == "#[test]" for l in above):
             continue
-        # The body opens at the first `{` after the signature, unless a `;` comes first (a
-        # declaration in a trait).
-        pos = line_starts[idx] + m.end()
-        brace, semi = code.find("{", pos), code.find(";", pos)
-        if brace < 0 or (0 <= semi < brace):
+        brace = body_start(code, line_starts[idx] + m.end())
+        if brace is None:
             continue
         end_line = code.count("\n", 0, block_end(code, brace))
         length = end_line - idx + 1
