@@ -200,7 +200,7 @@ fn write_files(
 
 /// Tells on stderr how to build when other local modules are needed, and why cgo is used.
 fn print_notes(spec: &GenerateSpec, layout: &Layout, root: &Path, cgo: &project::cgo::CgoReport) {
-    if let Some(cmd) = generate::build_command(&spec) {
+    if let Some(cmd) = generate::build_command(spec) {
         eprintln!(
             "note: the build needs {}: the build context is {}; build with `{cmd}` from {}",
             spec.local_modules
