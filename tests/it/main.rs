@@ -11,6 +11,7 @@ mod fidelity;
 mod lint;
 mod lint_corpus;
 mod lint_fuzz;
+mod lint_heldout;
 mod lint_issue14;
 mod needs;
 mod needs_e2e;
