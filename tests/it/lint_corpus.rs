@@ -8,8 +8,10 @@
 //! - On the real corpus, gopack's findings must equal the hand-reviewed `.expected` file of each
 //!   Dockerfile exactly (`LINE CODE` per finding; `LINE CODE missed` is a real problem gopack
 //!   does not find yet, `none:<kind>` when no rule covers it: it must stay unreported, and
-//!   `bench/lint_corpus.py` counts it as a miss; `#` starts a comment, used to say why a
-//!   reviewer's finding is or is not expected). Files `hNN-*` are the held-out set of issue 14's
+//!   `bench/lint_corpus.py` counts it as a miss; `LINE CODE debatable` is a finding gopack
+//!   reports that a reviewer rated debatable: it must be reported, and the bench script counts
+//!   it apart, neither right nor wrong; `#` starts a comment, used to say why a reviewer's
+//!   finding is or is not expected). Files `hNN-*` are the held-out set of issue 14's
 //!   outside review; a MANIFEST row names repository, path and commit, or the search index id
 //!   of the stored copy when the repository could not be found.
 
@@ -245,7 +247,7 @@ fn real_corpus_findings_are_exactly_the_expected_ones() {
             .lines()
             .map(|l| l.split('#').next().unwrap_or("").trim())
             .filter(|l| !l.is_empty() && !l.ends_with(" missed"))
-            .map(str::to_string)
+            .map(|l| l.trim_end_matches(" debatable").to_string())
             .collect();
         want.sort();
         if got != want {

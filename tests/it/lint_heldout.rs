@@ -146,6 +146,14 @@ fn golang_final_image_is_found_behind_make() {
         !m.iter().any(|(_, c, _)| c == "GO205" || c == "GO212"),
         "{m:?}"
     );
+    // h24: the production stage before the dev image is the one deployed: it must not run as root.
+    let m = messages(&dev.replace("USER 1\n", ""));
+    assert!(
+        m.iter().any(|(l, c, msg)| *l == 3
+            && c == "GO205"
+            && msg.starts_with("the production stage `prod` has no USER")),
+        "{m:?}"
+    );
 }
 
 #[test]

@@ -294,15 +294,36 @@ fn user_of(i: &Instruction) -> String {
         .unwrap_or_default()
 }
 
+/// The stage that is deployed when the last one is a live-reload development image: the last
+/// earlier stage with a command that is neither a golang image nor a development image.
+fn production_stage<'a>(df: &'a Dockerfile, dev: &Stage) -> Option<&'a Stage> {
+    df.stages[..dev.index].iter().rev().find(|s| {
+        final_command(df, s).is_some()
+            && !is_dev_image(df, s)
+            && !matches!(df.root_base(s.index), Base::Image(img) if is_golang_image(img))
+    })
+}
+
+fn stage_label(s: &Stage) -> String {
+    s.name.clone().unwrap_or_else(|| s.index.to_string())
+}
+
 pub(super) fn go205(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     let df = f.df;
-    let Some((fin, from)) = final_from(df) else {
+    let Some((last, _)) = final_from(df) else {
         return;
     };
-    // A live-reload development image is not deployed (GO201 asks to put production last).
-    if is_dev_image(df, fin) {
-        return;
-    }
+    // A live-reload development image is not deployed (GO201 asks to put production last): the
+    // production stage before it is what runs.
+    let (fin, whose) = if is_dev_image(df, last) {
+        match production_stage(df, last) {
+            Some(p) => (p, format!("the production stage `{}`", stage_label(p))),
+            None => return,
+        }
+    } else {
+        (last, "the final stage".to_string())
+    };
+    let from = &df.instructions[fin.from];
     let root = df.root_base(fin.index);
     let chain = df.chain_body(fin.index);
     // Images that start as root to drop privileges themselves.
@@ -334,7 +355,7 @@ pub(super) fn go205(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
             ctx.push(
                 RuleId::GO205,
                 head,
-                "the final stage has no USER: the program runs as root".into(),
+                format!("{whose} has no USER: the program runs as root"),
             );
         }
         Some(u) => {

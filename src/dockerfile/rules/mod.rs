@@ -359,6 +359,8 @@ GO205 "runs-as-root" Warning ["DL3002"]
 and a compromise gets root in the container. Use a numeric non-root user; on scratch and
 distroless the convention is 65532 (nonroot). Checked along the chain of stages the final one is
 built on; a base image gopack does not know may set its own USER, so only well-known bases count.
+When the last stage is a live-reload development image (GO201), the production stage before it
+is the one checked.
 
   Good:  USER 65532:65532"
 "add USER 65532:65532 to the final stage";
