@@ -332,3 +332,42 @@ fn go209_says_each_thing_once() {
         "`apk update` without removing /var/cache/apk: the package index stays in the final image"
     );
 }
+
+#[test]
+fn a_clone_of_a_moving_branch_is_unpinned() {
+    // h06: no --branch; h14: --branch from an ARG whose default is main.
+    let f = findings(
+        "FROM golang:1.24 AS b\nARG VERSION=main\nRUN git clone https://github.com/nats-io/natscli.git\nRUN git clone --depth=1 --branch=${VERSION} https://example.com/x.git\n",
+    );
+    assert!(at(&f, 3, "GO312") && at(&f, 4, "GO312"), "{f:?}");
+    // A tag, a checkout after the clone, or a build argument without default: fine.
+    let f = findings(
+        "FROM golang:1.24 AS b\nARG REF\nRUN git clone --branch v1.2.0 https://example.com/x.git\nRUN git clone https://example.com/y.git && git -C y checkout 0123abc\nRUN git clone --branch \"$REF\" https://example.com/z.git\n",
+    );
+    assert!(!has(&f, "GO312"), "{f:?}");
+}
+
+#[test]
+fn world_writable_files_in_the_final_image() {
+    // h08: `chmod 777 -R` on the home directory of the final image.
+    let text = "FROM golang:1.24 AS b\nRUN CGO_ENABLED=0 go build -trimpath -ldflags=-s -o /a .\nFROM alpine:3.20\nRUN mkdir /home/ks && chmod 777 -R /home/ks\nCOPY --from=b /a /a\nUSER 1\nENTRYPOINT [\"/a\"]\n";
+    assert!(at(&findings(text), 4, "GO313"));
+    // A sticky shared directory, a mode without write for others, or a build stage: fine.
+    for ok in [
+        "chmod 1777 /tmp/x",
+        "chmod 755 -R /home/ks",
+        "chmod +w /home/ks",
+    ] {
+        assert!(
+            !has(
+                &findings(&text.replace("chmod 777 -R /home/ks", ok)),
+                "GO313"
+            ),
+            "{ok}"
+        );
+    }
+    let build = text
+        .replace("-o /a .\n", "-o /a . && chmod 777 /a\n")
+        .replace("chmod 777 -R /home/ks", "true");
+    assert!(!has(&findings(&build), "GO313"));
+}

@@ -468,3 +468,156 @@ pub(super) fn go311(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         }
     }
 }
+
+/// Branch names that follow every push: a clone of one builds different code each time.
+const MOVING_REFS: &[&str] = &[
+    "main", "master", "develop", "dev", "trunk", "HEAD", "latest", "nightly",
+];
+
+/// The subcommand of a `git` command and the index of its first argument (`git -C dir clone`).
+fn git_subcommand(c: &shell::SimpleCommand) -> Option<(&str, usize)> {
+    if c.program() != Some("git") {
+        return None;
+    }
+    let mut i = 1;
+    while let Some(w) = c.words.get(i) {
+        match w.as_str() {
+            "-C" | "-c" | "--git-dir" | "--work-tree" => i += 2,
+            o if o.starts_with('-') => i += 1,
+            sub => return Some((sub, i + 1)),
+        }
+    }
+    None
+}
+
+/// The `--branch`/`-b` value of a `git clone`, and whether `--revision` pins it.
+fn clone_ref(words: &[String]) -> (Option<&str>, bool) {
+    let mut branch = None;
+    let mut it = words.iter();
+    while let Some(w) = it.next() {
+        if w == "--branch" || w == "-b" {
+            branch = it.next().map(String::as_str);
+        } else if let Some(v) = w.strip_prefix("--branch=") {
+            branch = Some(v);
+        } else if w == "--revision" || w.starts_with("--revision=") {
+            return (branch, true);
+        }
+    }
+    (branch, false)
+}
+
+pub(super) fn go312(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
+    let pins = |r: &Run<'_>| {
+        r.cmds.iter().any(|c| {
+            git_subcommand(c).is_some_and(|(s, _)| matches!(s, "checkout" | "reset" | "switch"))
+        })
+    };
+    for run in &f.runs {
+        // A checkout in this RUN or a later one of the stage picks the commit.
+        let pinned_later = pins(run)
+            || run
+                .stage
+                .is_some_and(|s| f.stage_runs(s).any(|r| r.index > run.index && pins(r)));
+        if pinned_later {
+            continue;
+        }
+        let env = run.stage.map(|s| &f.stages[s].env);
+        for c in &run.cmds {
+            let Some(("clone", first)) = git_subcommand(c) else {
+                continue;
+            };
+            let (branch, revision) = clone_ref(&c.words[first..]);
+            let resolved = branch.map(|b| {
+                let vars: Vec<(String, Option<String>)> = env
+                    .map(|e| {
+                        e.iter()
+                            .map(|(k, v)| (k.clone(), Some(v.clone())))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                expand_args(b, &vars)
+            });
+            let message = match resolved.as_deref() {
+                _ if revision => continue,
+                None => "`git clone` without --branch builds whatever the default branch holds at build time: the image is not reproducible".to_string(),
+                Some(b) if MOVING_REFS.contains(&b) => format!(
+                    "`git clone --branch {b}` follows a branch that moves: the image is not reproducible"
+                ),
+                Some(_) => continue,
+            };
+            let span = ctx.at(run, c.offset);
+            ctx.push(RuleId::GO312, span, message);
+        }
+    }
+}
+
+/// Whether a chmod mode gives everyone write access: `777`, `0666`, `o+w`, `a+rwx`. A sticky
+/// directory (`1777`, as /tmp) is meant to be shared; `+w` without a who is masked by the umask.
+fn world_writable(mode: &str) -> bool {
+    if !mode.is_empty() && mode.len() <= 4 && mode.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        let digit = |i: usize| mode.as_bytes()[i] - b'0';
+        let sticky = mode.len() == 4 && digit(0) & 1 != 0;
+        return digit(mode.len() - 1) & 2 != 0 && !sticky;
+    }
+    mode.split(',').any(|clause| {
+        let (who, rest) = clause.split_at(clause.find(['+', '=']).unwrap_or(clause.len()));
+        who.contains(['o', 'a']) && rest.len() > 1 && rest[1..].contains('w')
+    })
+}
+
+pub(super) fn go313(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
+    let Some(fin) = f.df.final_stage() else {
+        return;
+    };
+    let chain = f.df.stage_chain(fin.index);
+    for run in f
+        .runs
+        .iter()
+        .filter(|r| !r.onbuild && r.stage.is_some_and(|s| chain.contains(&s)))
+    {
+        for c in run.cmds.iter().filter(|c| c.program() == Some("chmod")) {
+            let Some(mode) = c.words[1..].iter().find(|w| !w.starts_with('-')) else {
+                continue;
+            };
+            if world_writable(mode) {
+                let span = ctx.at(run, c.offset);
+                ctx.push(
+                    RuleId::GO313,
+                    span,
+                    format!("`chmod {mode}` makes files in the final image writable by every user: any process in the container can replace them"),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn world_writable_modes() {
+        for m in [
+            "777", "0666", "0777", "2777", "o+w", "a+rwx", "u+x,o+w", "a=rw",
+        ] {
+            assert!(world_writable(m), "{m}");
+        }
+        for m in [
+            "755", "0644", "1777", "775", "+w", "u+w", "g+w", "o-w", "a+x", "-R",
+        ] {
+            assert!(!world_writable(m), "{m}");
+        }
+    }
+
+    #[test]
+    fn clone_refs() {
+        let w = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            clone_ref(&w("--depth=1 --branch=v1 u")),
+            (Some("v1"), false)
+        );
+        assert_eq!(clone_ref(&w("-b main u")), (Some("main"), false));
+        assert_eq!(clone_ref(&w("--revision=abc u")), (None, true));
+        assert_eq!(clone_ref(&w("u d")), (None, false));
+    }
+}

@@ -564,6 +564,29 @@ rm, cp, mv, ln, chmod, chown, cd).
              golangci-lint run"
 "end the line with && \\ (or ; \\)";
 
+GO312 "unpinned-git-clone" Warning []
+"git clone of a branch that moves"
+"`git clone URL` (no --branch) or `--branch main` takes whatever the branch holds when the image
+is built: two builds of the same Dockerfile get different code, and a compromised or broken push
+lands in the next image unreviewed. Clone a tag or check out a commit. (Not reported when a
+`git checkout`, `git reset` or `git switch` in that RUN or a later one of the stage picks the
+commit, nor for a --branch whose value comes from a build argument without default.)
+
+  Bad:   RUN git clone https://github.com/nats-io/natscli.git
+  Good:  RUN git clone --depth 1 --branch v0.1.5 https://github.com/nats-io/natscli.git"
+"clone a tag (--branch vX.Y.Z) or git checkout a commit after the clone";
+
+GO313 "world-writable-files" Warning []
+"chmod gives every user write access in the final image"
+"`chmod 777` (or o+w, a+w) lets any process in the container, whatever its user, replace the
+files: a compromised unprivileged process can rewrite the program or its configuration. Give the
+files to the user that runs the program instead (COPY --chown=65532:65532, chown) and keep the
+mode at 755/644 (775 when a group shares them).
+
+  Bad:   RUN chmod -R 777 /home/app
+  Good:  COPY --chown=65532:65532 --from=build /out/data /home/app"
+"chown the files to the runtime user and keep 755/644";
+
 GO401 "missing-dockerignore" Warning []
 "No .dockerignore next to the build context"
 "Without .dockerignore the whole directory (.git, binaries, editor files) is sent to the builder
@@ -706,6 +729,8 @@ const CHECKS: &[(RuleId, Check)] = &[
     (RuleId::GO309, general::go309),
     (RuleId::GO310, general::go310),
     (RuleId::GO311, general::go311),
+    (RuleId::GO312, general::go312),
+    (RuleId::GO313, general::go313),
 ];
 
 /// Runs every Dockerfile rule.
