@@ -371,3 +371,20 @@ fn world_writable_files_in_the_final_image() {
         .replace("chmod 777 -R /home/ks", "true");
     assert!(!has(&findings(&build), "GO313"));
 }
+
+#[test]
+fn development_packages_in_the_final_image() {
+    // h03: libgit2-dev in the final alpine stage.
+    let text = "FROM golang:1.24-alpine AS b\nRUN apk add gcc musl-dev libgit2-dev\nRUN CGO_ENABLED=1 go build -trimpath -ldflags=-s -o /a .\nFROM alpine:3.20\nRUN apk add --no-cache libgit2-dev~=1.1.0\nCOPY --from=b /a /a\nUSER 1\nENTRYPOINT [\"/a\"]\n";
+    assert!(at(&findings(text), 5, "GO216"));
+    // The runtime library, build dependencies removed in the same RUN, or a final image that
+    // compiles: fine.
+    for ok in [
+        "RUN apk add --no-cache libgit2",
+        "RUN apk add --virtual deps libgit2-dev && make && apk del deps",
+        "RUN apk add --no-cache gcc libgit2-dev",
+    ] {
+        let t = text.replace("RUN apk add --no-cache libgit2-dev~=1.1.0", ok);
+        assert!(!has(&findings(&t), "GO216"), "{ok}");
+    }
+}

@@ -1015,3 +1015,57 @@ pub(super) fn go215(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     )
     .fix = fix.map(|n| format!("USER {n}"));
 }
+
+/// Whether a package name is a development package (headers, static libraries, pkg-config).
+fn is_dev_package(name: &str) -> bool {
+    name.ends_with("-dev") || name.ends_with("-devel")
+}
+
+pub(super) fn go216(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
+    let Some((fin, _)) = final_from(f.df) else {
+        return;
+    };
+    // A final image that compiles (a C compiler, a Go toolchain, a live-reload dev image) needs
+    // the headers; GO201 speaks about those.
+    let builds = f.stages[fin.index].c_compiler == Some(true)
+        || matches!(f.df.root_base(fin.index), Base::Image(img) if is_golang_image(img))
+        || is_dev_image(f.df, fin);
+    if builds {
+        return;
+    }
+    let chain = f.df.stage_chain(fin.index);
+    for run in f
+        .runs
+        .iter()
+        .filter(|r| !r.onbuild && r.stage.is_some_and(|s| chain.contains(&s)))
+    {
+        // Build dependencies removed in the same RUN (`apk del`, `apt-get purge`) do not stay.
+        let removes = run.cmds.iter().any(|c| {
+            let w: Vec<&str> = c.words.iter().map(String::as_str).collect();
+            matches!(w.as_slice(), ["apk", "del", ..])
+                || matches!(w.as_slice(), ["apt-get" | "apt" | "yum" | "dnf" | "microdnf", verb, ..]
+                    if matches!(*verb, "remove" | "purge" | "autoremove"))
+        });
+        if removes {
+            continue;
+        }
+        for c in &run.cmds {
+            let Some(pkgs) = installed_packages(c) else {
+                continue;
+            };
+            let dev: Vec<&str> = pkgs.into_iter().filter(|p| is_dev_package(p)).collect();
+            if dev.is_empty() {
+                continue;
+            }
+            let span = ctx.at(run, c.offset);
+            ctx.push(
+                RuleId::GO216,
+                span,
+                format!(
+                    "`{}` in the final image: headers and static libraries are for building; the program needs only the runtime library",
+                    dev.join(" ")
+                ),
+            );
+        }
+    }
+}

@@ -468,6 +468,18 @@ without /etc/passwd is GO206, an error.)
   Good:  USER 65532:65532"
 "use the numeric IDs: USER 65532:65532 for distroless's nonroot";
 
+GO216 "dev-package-in-final" Warning []
+"Development packages (-dev, -devel) installed in the final image"
+"A `-dev`/`-devel` package holds headers, static libraries and pkg-config files for compiling
+against a library; a Go program built with cgo needs only the runtime library at run time. The
+extra files grow the image and the attack surface, and pull in the library anyway. Install the
+runtime package in the final stage (Alpine: the name without -dev; Debian: libfooN). Not
+reported when the final image compiles (a C compiler, a golang base, a live-reload dev image).
+
+  Bad:   RUN apk add --no-cache libgit2-dev
+  Good:  RUN apk add --no-cache libgit2"
+"install the runtime package (without -dev) in the final stage";
+
 GO301 "add-instead-of-copy" Warning ["DL3020"]
 "ADD used for local files"
 "ADD also fetches URLs and unpacks archives; for plain files COPY says what it does.
@@ -718,6 +730,7 @@ const CHECKS: &[(RuleId, Check)] = &[
     (RuleId::GO213, image::go213),
     (RuleId::GO214, image::go214),
     (RuleId::GO215, image::go215),
+    (RuleId::GO216, image::go216),
     (RuleId::GO301, general::go301),
     (RuleId::GO302, general::go302),
     (RuleId::GO303, general::go303),
