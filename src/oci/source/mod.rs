@@ -457,7 +457,7 @@ pub(crate) fn select_in_index(
             .ok_or_else(|| invalid(format!("it has no image named `{t}` (it has: {listed})"))),
         None if index.manifests.len() == 1 => Ok(index.manifests[0].clone()),
         None => Err(invalid(format!(
-            "it holds {} images; name one as {how_to_name}:TAG (it has: {listed})",
+            "its index has {} entries; name one as {how_to_name}:TAG (it has: {listed})",
             index.manifests.len()
         ))),
     }
