@@ -13,5 +13,6 @@ pub mod plan;
 pub mod project;
 pub mod registry;
 pub mod rootfs;
+pub mod sbom;
 pub mod sink;
 pub mod text;
