@@ -28,6 +28,8 @@ enum Command {
     Logout(cli::logout::LogoutArgs),
     /// Save an image from a registry as an OCI image layout (oci:DIR)
     Pull(cli::pull::PullArgs),
+    /// SPDX or CycloneDX bill of materials of a Go binary or of the Go binaries in an image
+    Sbom(cli::sbom::SbomArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Logout(args) => cli::logout::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Pull(args) => cli::pull::run(args),
+        Command::Sbom(args) => cli::sbom::run(args),
     };
     cli::finish(result)
 }

@@ -10,6 +10,7 @@ pub mod logout;
 pub mod plan;
 pub mod plan_flags;
 pub mod pull;
+pub mod sbom;
 
 /// What a command asks the process to exit with: `Ok(code)` for a normal end (0, or 1 when a
 /// check such as lint found problems), `Err` for a failure, shown to the user as `error: …`.

@@ -205,6 +205,30 @@ pub fn x_assignments<S: AsRef<str>>(words: &[S]) -> Vec<(String, String)> {
     out
 }
 
+/// Splits a flag list by Go's quoting rules (`cmd/internal/quoted.Split`): fields separated by
+/// spaces, a field *starting* with `'` or `"` runs to the matching quote. An unterminated quote
+/// takes the rest of the string. Used for the build info's `-ldflags` setting.
+pub fn split_quoted(s: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut rest = s;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', '\n', '\r']);
+        let Some(first) = rest.chars().next() else {
+            return fields;
+        };
+        if first == '\'' || first == '"' {
+            let body = &rest[1..];
+            let end = body.find(first).unwrap_or(body.len());
+            fields.push(body[..end].to_string());
+            rest = body.get(end + 1..).unwrap_or("");
+        } else {
+            let end = rest.find([' ', '\t', '\n', '\r']).unwrap_or(rest.len());
+            fields.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +300,13 @@ mod tests {
         assert_eq!(main_version(&with_main(""), &x).0.as_deref(), Some("2.0.0"));
         let x = x_assignments(&["-X", "github.com/other/lib.Version=9.9.9", "-X", "main.version="]);
         assert_eq!(main_version(&with_main("(devel)"), &x), (None, VersionSource::Unknown));
+    }
+
+    #[test]
+    fn quoted_splitting() {
+        assert_eq!(split_quoted("-s -X 'main.v=a b' -X \"main.c=x\""), ["-s", "-X", "main.v=a b", "-X", "main.c=x"]);
+        assert_eq!(split_quoted("  "), Vec::<String>::new());
+        assert_eq!(split_quoted("-X 'oops"), ["-X", "oops"]);
     }
 
     #[test]
