@@ -24,7 +24,7 @@
 //! reported as unrecognised rather than guessed.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -295,18 +295,22 @@ pub fn classify_detail(text: &str) -> (FileVerdict, Unexplained) {
     if let Some(expression) = spdx_identifier_line(text) {
         return (FileVerdict::Identified(vec![expression]), Unexplained::default());
     }
-    let words = words(text);
+    let words = word_hashes(text);
     if words.len() < 2 {
         return (FileVerdict::Unrecognised { closest: None }, Unexplained::default());
     }
-    let pairs: Vec<u64> = words.windows(2).map(|w| pair_hash(&w[0], &w[1])).collect();
-    let found = find_templates(&pairs);
+    let set = templates();
+    // For each word pair of the text, the templates holding it (one bit per template).
+    let masks: Vec<u64> = words
+        .windows(2)
+        .map(|w| set.index.get(&pair_hash(w[0], w[1])).copied().unwrap_or(0))
+        .collect();
+    let found = find_templates(set, &words, &masks);
     let mut covered = vec![false; words.len()];
     let mut in_region = vec![false; words.len()];
-    for (_, template) in &found {
-        let hits: Vec<usize> = (0..pairs.len())
-            .filter(|&i| template.pairs.contains(&pairs[i]))
-            .collect();
+    for &(_, t) in &found {
+        let bit = 1u64 << t;
+        let hits: Vec<usize> = (0..masks.len()).filter(|&i| masks[i] & bit != 0).collect();
         for &i in &hits {
             covered[i] = true;
             covered[i + 1] = true;
@@ -322,14 +326,15 @@ pub fn classify_detail(text: &str) -> (FileVerdict, Unexplained) {
         outside: count(&|i| !in_region[i]),
         words: words.len(),
     };
-    let closest = found.first().map(|(_, t)| t.id.to_string());
+    let closest = found.first().map(|&(_, t)| set.list[t].id.to_string());
     let too_much = unexplained.inside as f64
         > (MAX_UNEXPLAINED * unexplained.region_words as f64).max(MIN_SLACK_WORDS as f64)
         || unexplained.outside as f64 > MAX_OUTSIDE * unexplained.words as f64;
     if found.is_empty() || too_much {
         return (FileVerdict::Unrecognised { closest }, unexplained);
     }
-    let mut ids: Vec<(usize, &'static str)> = found.iter().map(|(first, t)| (*first, t.id)).collect();
+    let mut ids: Vec<(usize, &'static str)> =
+        found.iter().map(|&(first, t)| (first, set.list[t].id)).collect();
     // The LGPL-3.0 is the GPL-3.0 plus additional permissions: a file with both is LGPL.
     if ids.iter().any(|(_, id)| *id == "LGPL-3.0-only") {
         ids.retain(|(_, id)| *id != "GPL-3.0-only");
@@ -344,33 +349,38 @@ pub fn classify_detail(text: &str) -> (FileVerdict, Unexplained) {
     (FileVerdict::Identified(out), unexplained)
 }
 
-/// The licences whose texts the word pairs hold, best first, each with the position of the
-/// first pair it explains.
-fn find_templates(pairs: &[u64]) -> Vec<(usize, &'static Template)> {
-    let present: HashSet<u64> = pairs.iter().copied().collect();
-    let mut explained = vec![false; pairs.len()];
-    let mut found: Vec<(usize, &'static Template)> = Vec::new();
-    loop {
-        let mut best: Option<(i64, &'static Template)> = None;
-        for t in templates() {
-            if found.iter().any(|(_, f)| std::ptr::eq(*f, t)) {
-                continue;
+/// The templates whose texts the word pairs hold, best first, each as (position of the first
+/// pair it explains, template number).
+fn find_templates(set: &TemplateSet, words: &[u64], masks: &[u64]) -> Vec<(usize, usize)> {
+    // How many of each template's distinct pairs the text holds.
+    let mut matched = vec![0usize; set.list.len()];
+    let mut seen: HashSet<u64, IdentityHash> = HashSet::default();
+    for (i, mask) in masks.iter().enumerate() {
+        if *mask != 0 && seen.insert(pair_hash(words[i], words[i + 1])) {
+            for (t, m) in matched.iter_mut().enumerate() {
+                *m += usize::from(mask & (1 << t) != 0);
             }
-            let needed = MIN_CONTAINMENT * t.pairs.len() as f64;
-            let matched = t.pairs.iter().filter(|p| present.contains(p)).count();
-            if (matched as f64) < needed {
+        }
+    }
+    let mut explained = vec![false; masks.len()];
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    loop {
+        let mut best: Option<(i64, usize)> = None;
+        for (t, template) in set.list.iter().enumerate() {
+            let needed = MIN_CONTAINMENT * template.pairs as f64;
+            if found.iter().any(|&(_, f)| f == t) || (matched[t] as f64) < needed {
                 continue;
             }
             // A licence found after another must explain pairs the others did not.
             if !found.is_empty() {
-                let fresh = (0..pairs.len())
-                    .filter(|&i| !explained[i] && t.pairs.contains(&pairs[i]))
+                let fresh = (0..masks.len())
+                    .filter(|&i| !explained[i] && masks[i] & (1 << t) != 0)
                     .count();
                 if (fresh as f64) < needed * 0.5 {
                     continue;
                 }
             }
-            let score = matched as i64 - 2 * (t.pairs.len() - matched) as i64;
+            let score = matched[t] as i64 - 2 * (template.pairs - matched[t]) as i64;
             if best.is_none_or(|(s, _)| score > s) {
                 best = Some((score, t));
             }
@@ -379,8 +389,8 @@ fn find_templates(pairs: &[u64]) -> Vec<(usize, &'static Template)> {
             return found;
         };
         let mut first = usize::MAX;
-        for (i, p) in pairs.iter().enumerate() {
-            if t.pairs.contains(p) {
+        for (i, mask) in masks.iter().enumerate() {
+            if mask & (1 << t) != 0 {
                 explained[i] = true;
                 first = first.min(i);
             }
@@ -403,47 +413,62 @@ fn spdx_identifier_line(text: &str) -> Option<String> {
 
 struct Template {
     id: &'static str,
-    pairs: HashSet<u64>,
+    /// Distinct word pairs in its text.
+    pairs: usize,
 }
 
-fn templates() -> &'static [Template] {
-    static TEMPLATES_READY: OnceLock<Vec<Template>> = OnceLock::new();
-    TEMPLATES_READY.get_or_init(|| {
-        TEMPLATES
+/// Every template, and for each word pair the templates holding it (bit `t` for template `t`).
+struct TemplateSet {
+    list: Vec<Template>,
+    index: HashMap<u64, u64, IdentityHash>,
+}
+
+fn templates() -> &'static TemplateSet {
+    static SET: OnceLock<TemplateSet> = OnceLock::new();
+    SET.get_or_init(|| {
+        const _: () = assert!(TEMPLATES.len() <= 64, "one bit per template");
+        let mut index: HashMap<u64, u64, IdentityHash> = HashMap::default();
+        let list = TEMPLATES
             .iter()
-            .map(|(id, text)| {
-                let words = words(text);
+            .enumerate()
+            .map(|(t, (id, text))| {
+                let words = word_hashes(text);
+                let pairs: HashSet<u64> = words.windows(2).map(|w| pair_hash(w[0], w[1])).collect();
+                for p in &pairs {
+                    *index.entry(*p).or_default() |= 1 << t;
+                }
                 Template {
                     id,
-                    pairs: words.windows(2).map(|w| pair_hash(&w[0], &w[1])).collect(),
+                    pairs: pairs.len(),
                 }
             })
-            .collect()
+            .collect();
+        TemplateSet { list, index }
     })
 }
 
-/// The words of a licence text, lower-cased, spelling variants unified (`licence` →
-/// `license`), with copyright statements and URL scheme words left out: what the comparison
+/// The words of a licence text as hashes, lower-cased, spelling variants unified (`licence`
+/// → `license`), with copyright statements and URL scheme words left out: what the comparison
 /// sees.
-fn words(text: &str) -> Vec<String> {
+fn word_hashes(text: &str) -> Vec<u64> {
     let mut out = Vec::new();
+    let mut lower = String::new();
     for line in text.lines() {
-        let line = line
-            .trim_start_matches(|c: char| !c.is_alphanumeric() && c != '(' && c != '©')
-            .to_lowercase();
-        if is_copyright_statement(&line) {
+        let line = line.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '(' && c != '©');
+        lower.clear();
+        lower.extend(line.chars().flat_map(char::to_lowercase));
+        if is_copyright_statement(&lower) {
             continue;
         }
-        for word in line.split(|c: char| !c.is_alphanumeric()) {
-            if word.is_empty() || word == "http" || word == "https" || word == "www" {
-                continue;
-            }
-            out.push(match word {
-                "licence" => "license".to_string(),
-                "licences" => "licenses".to_string(),
-                "licenced" => "licensed".to_string(),
-                w => w.to_string(),
-            });
+        for word in lower.split(|c: char| !c.is_alphanumeric()) {
+            let word = match word {
+                "" | "http" | "https" | "www" => continue,
+                "licence" => "license",
+                "licences" => "licenses",
+                "licenced" => "licensed",
+                w => w,
+            };
+            out.push(fnv1a(word.as_bytes()));
         }
     }
     out
@@ -471,11 +496,42 @@ fn is_copyright_statement(line: &str) -> bool {
     )
 }
 
-fn pair_hash(a: &str, b: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    a.hash(&mut h);
-    b.hash(&mut h);
-    h.finish()
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn pair_hash(a: u64, b: u64) -> u64 {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&a.to_le_bytes());
+    bytes[8..].copy_from_slice(&b.to_le_bytes());
+    fnv1a(&bytes)
+}
+
+/// Keys that are hashes already are used as they are.
+#[derive(Clone, Copy, Default)]
+struct IdentityHash;
+
+impl std::hash::BuildHasher for IdentityHash {
+    type Hasher = IdentityHasher;
+    fn build_hasher(&self) -> IdentityHasher {
+        IdentityHasher(0)
+    }
+}
+
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = fnv1a(bytes);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 #[cfg(test)]
