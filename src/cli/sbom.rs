@@ -70,6 +70,15 @@ pub fn run(args: SbomArgs) -> CommandResult {
         return print_referrers(&target, &args.registry, args.json);
     }
     let path = Path::new(&args.target);
+    let looks_like_path = ["/", "./", "../", "~"]
+        .iter()
+        .any(|p| args.target.starts_with(p));
+    if looks_like_path && !path.exists() {
+        anyhow::bail!(
+            "{}: no such file; name a Go binary, or an image (oci:DIR, docker://REF…)",
+            args.target
+        );
+    }
     let is_file = !has_transport(&args.target) && path.is_file();
     if is_file {
         if args.attach {
@@ -91,9 +100,15 @@ pub fn run(args: SbomArgs) -> CommandResult {
 }
 
 fn has_transport(target: &str) -> bool {
-    ["oci:", "oci-archive:", "docker-archive:", "docker://", "docker-daemon:"]
-        .iter()
-        .any(|t| target.starts_with(t))
+    [
+        "oci:",
+        "oci-archive:",
+        "docker-archive:",
+        "docker://",
+        "docker-daemon:",
+    ]
+    .iter()
+    .any(|t| target.starts_with(t))
 }
 
 fn parse_image_ref(target: &str) -> Result<ImageRef, UsageError> {
@@ -166,9 +181,18 @@ fn image_sbom(args: &SbomArgs, formats: &[Format]) -> CommandResult {
         Some(p) => gopack::oci::parse_platform_list(p).map_err(|e| UsageError(e.to_string()))?,
         None => Vec::new(),
     };
-    let resolved = resolve(&*src, &PlatformSelector::from_list(&platforms), &store, &options.limits)?;
+    let resolved = resolve(
+        &*src,
+        &PlatformSelector::from_list(&platforms),
+        &store,
+        &options.limits,
+    )?;
     if !args.attach && resolved.images.len() > 1 {
-        let list: Vec<String> = resolved.images.iter().map(|i| i.platform.to_string()).collect();
+        let list: Vec<String> = resolved
+            .images
+            .iter()
+            .map(|i| i.platform.to_string())
+            .collect();
         return Err(UsageError(format!(
             "{} holds {} platforms ({}); choose one with --platform, or --attach to attach an \
              SBOM to each",
@@ -219,7 +243,11 @@ fn image_bom(
     let created = args
         .created
         .clone()
-        .or_else(|| std::env::var("SOURCE_DATE_EPOCH").ok().map(|_| gopack::sbom::created_now()))
+        .or_else(|| {
+            std::env::var("SOURCE_DATE_EPOCH")
+                .ok()
+                .map(|_| gopack::sbom::created_now())
+        })
         .or_else(|| {
             image
                 .config
@@ -277,7 +305,8 @@ fn attach(
         for format in formats {
             let mut subject = image.descriptor();
             subject.platform = None;
-            let artifact = sbom_artifact(store, *format, &format.render(bom), subject, &bom.created)?;
+            let artifact =
+                sbom_artifact(store, *format, &format.render(bom), subject, &bom.created)?;
             let pushed = client
                 .push_referrer(store, reference, &artifact)
                 .with_context(|| format!("attaching the {format} SBOM of {}", image.platform))?;
@@ -366,7 +395,9 @@ fn write_document(output: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
     temp.write_all(bytes).with_context(context)?;
     temp.as_file().sync_all().with_context(context)?;
     set_umask_mode(temp.as_file()).with_context(context)?;
-    temp.persist(path).map_err(|e| e.error).with_context(context)?;
+    temp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(context)?;
     Ok(())
 }
 
@@ -388,7 +419,11 @@ fn summarise(bom: &Bom, format: Format) {
     let mut identified = 0;
     let mut unrecognised = Vec::new();
     let mut not_cached = 0;
-    for c in bom.components.iter().filter(|c| matches!(c.kind, Kind::Library | Kind::Application)) {
+    for c in bom
+        .components
+        .iter()
+        .filter(|c| matches!(c.kind, Kind::Library | Kind::Application))
+    {
         match &c.licence {
             licence::Licence::NotInCache => not_cached += 1,
             l if !l.unrecognised().is_empty() => unrecognised.push(c.name.clone()),
@@ -399,14 +434,23 @@ fn summarise(bom: &Bom, format: Format) {
     let mut line = format!(
         "{format}: {} binar{}, {} modules, stdlib; licences: {identified} identified",
         count(Kind::Application),
-        if count(Kind::Application) == 1 { "y" } else { "ies" },
+        if count(Kind::Application) == 1 {
+            "y"
+        } else {
+            "ies"
+        },
         count(Kind::Library),
     );
     if !unrecognised.is_empty() {
         line.push_str(&format!(
             ", {} with a licence file gopack does not recognise ({})",
             unrecognised.len(),
-            unrecognised.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            unrecognised
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if not_cached > 0 {

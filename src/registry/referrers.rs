@@ -185,11 +185,17 @@ impl std::fmt::Display for ReferrerPath {
             ReferrerPath::TagSchema {
                 tag,
                 already_listed: false,
-            } => write!(f, "referrers tag schema (no OCI-Subject; added to the index tagged {tag})"),
+            } => write!(
+                f,
+                "referrers tag schema (no OCI-Subject; added to the index tagged {tag})"
+            ),
             ReferrerPath::TagSchema {
                 tag,
                 already_listed: true,
-            } => write!(f, "referrers tag schema (no OCI-Subject; already in the index tagged {tag})"),
+            } => write!(
+                f,
+                "referrers tag schema (no OCI-Subject; already in the index tagged {tag})"
+            ),
         }
     }
 }
@@ -224,7 +230,13 @@ pub fn referrers_tag(digest: &Digest) -> String {
     let clean = |s: &str, max: usize| -> String {
         s.chars()
             .take(max)
-            .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-' { c } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
             .collect()
     };
     format!("{}-{}", clean(alg, 32), clean(encoded, 64))
@@ -242,9 +254,10 @@ impl RegistryClient {
         reference: &Reference,
         artifact: &Artifact,
     ) -> Result<PushedReferrer, RegistryError> {
-        let subject = artifact.manifest.subject.as_ref().ok_or_else(|| {
-            RegistryError::Invalid("a referrer needs a subject manifest".into())
-        })?;
+        let subject =
+            artifact.manifest.subject.as_ref().ok_or_else(|| {
+                RegistryError::Invalid("a referrer needs a subject manifest".into())
+            })?;
         let scopes = push_scopes(&reference.repository, &[]);
         self.prepare(&reference.registry, &scopes)?;
         for blob in artifact.blobs() {
@@ -270,7 +283,11 @@ impl RegistryClient {
         artifact: &Artifact,
         scopes: &[String],
     ) -> Result<Option<String>, RegistryError> {
-        let what = format!("pushing referrer {} to {}", artifact.digest, reference.name());
+        let what = format!(
+            "pushing referrer {} to {}",
+            artifact.digest,
+            reference.name()
+        );
         let req = Req {
             method: Method::PUT,
             url: format!("{}manifests/{}", self.repo_base(reference), artifact.digest),
@@ -332,9 +349,8 @@ impl RegistryClient {
                     already_listed: true,
                 });
             }
-            manifests.push(
-                serde_json::to_value(artifact.referrer_descriptor()).unwrap_or_default(),
-            );
+            manifests
+                .push(serde_json::to_value(artifact.referrer_descriptor()).unwrap_or_default());
             let bytes = serde_json::to_vec(&index).unwrap_or_default();
             match self.put_tag_index(reference, &tag, &bytes, etag.as_deref(), scopes, &what)? {
                 true => {
@@ -454,7 +470,10 @@ impl RegistryClient {
         let what = format!("listing the referrers of {}@{subject}", reference.name());
         let mut url = format!("{}referrers/{subject}", self.repo_base(reference));
         if let Some(t) = artifact_type {
-            url.push_str(&format!("?artifactType={}", super::transport::percent_encode(t)));
+            url.push_str(&format!(
+                "?artifactType={}",
+                super::transport::percent_encode(t)
+            ));
         }
         let mut out = Vec::new();
         let mut filtered = false;
@@ -487,11 +506,13 @@ impl RegistryClient {
             let bytes = resp
                 .bytes(MAX_INDEX)
                 .map_err(|e| transport_error(&what, &host, e, budget))?;
-            out.extend(parse_referrers(&bytes).map_err(|detail| RegistryError::BadResponse {
-                what: what.clone(),
-                host: reference.registry.clone(),
-                detail,
-            })?);
+            out.extend(
+                parse_referrers(&bytes).map_err(|detail| RegistryError::BadResponse {
+                    what: what.clone(),
+                    host: reference.registry.clone(),
+                    detail,
+                })?,
+            );
             match next {
                 Some(link) => url = self.resolve(&reference.registry, &link, &what)?,
                 None => break,
@@ -533,7 +554,13 @@ impl RegistryClient {
         reference: &Reference,
         digest: &Digest,
     ) -> Result<Artifact, RegistryError> {
-        let bytes = self.fetch_verified(reference, &format!("manifests/{digest}"), digest, MAX_INDEX, MEDIA_TYPE_MANIFEST)?;
+        let bytes = self.fetch_verified(
+            reference,
+            &format!("manifests/{digest}"),
+            digest,
+            MAX_INDEX,
+            MEDIA_TYPE_MANIFEST,
+        )?;
         Artifact::from_bytes(bytes).map_err(|detail| RegistryError::BadResponse {
             what: format!("reading referrer {digest}"),
             host: reference.registry.clone(),
@@ -552,10 +579,19 @@ impl RegistryClient {
             return Err(RegistryError::BadResponse {
                 what: format!("reading blob {}", blob.digest),
                 host: reference.registry.clone(),
-                detail: format!("it is {} bytes, more than the {limit} gopack reads", blob.size),
+                detail: format!(
+                    "it is {} bytes, more than the {limit} gopack reads",
+                    blob.size
+                ),
             });
         }
-        self.fetch_verified(reference, &format!("blobs/{}", blob.digest), &blob.digest, blob.size, "*/*")
+        self.fetch_verified(
+            reference,
+            &format!("blobs/{}", blob.digest),
+            &blob.digest,
+            blob.size,
+            "*/*",
+        )
     }
 
     fn fetch_verified(
@@ -616,11 +652,16 @@ impl RegistryClient {
         blob: &Descriptor,
         scopes: &[String],
     ) -> Result<(), RegistryError> {
-        self.push_blob(store, reference, blob, None, scopes).map(|_| ())
+        self.push_blob(store, reference, blob, None, scopes)
+            .map(|_| ())
     }
 
     fn repo_base(&self, reference: &Reference) -> String {
-        format!("{}{}/", self.base_url(&reference.registry), reference.repository)
+        format!(
+            "{}{}/",
+            self.base_url(&reference.registry),
+            reference.repository
+        )
     }
 }
 
@@ -697,7 +738,10 @@ mod tests {
             b"{\"spdxVersion\":\"SPDX-2.3\"}",
             "sbom.spdx.json",
             subject.clone(),
-            BTreeMap::from([(ANNOTATION_CREATED.to_string(), "2026-01-01T00:00:00Z".to_string())]),
+            BTreeMap::from([(
+                ANNOTATION_CREATED.to_string(),
+                "2026-01-01T00:00:00Z".to_string(),
+            )]),
         )
         .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&a.bytes).unwrap();

@@ -147,7 +147,10 @@ pub fn build(input: &SbomInput, licences: &LicenceFinder) -> Bom {
         let app_key = add_binary(binary, licences, &mut components, &mut depends_on);
         first_app.get_or_insert_with(|| app_key.clone());
         if let Some(image) = &image_key {
-            contains.entry(image.clone()).or_default().insert(app_key.clone());
+            contains
+                .entry(image.clone())
+                .or_default()
+                .insert(app_key.clone());
             depends_on.entry(image.clone()).or_default().insert(app_key);
         }
     }
@@ -194,7 +197,11 @@ fn content_hash(bom: &Bom) -> String {
         tool: &bom.tool_version,
         root: &bom.root,
         components: &bom.components,
-        licences: bom.components.iter().map(|c| format!("{:?}", c.licence)).collect(),
+        licences: bom
+            .components
+            .iter()
+            .map(|c| format!("{:?}", c.licence))
+            .collect(),
         depends_on: &bom.depends_on,
         contains: &bom.contains,
     };
@@ -241,7 +248,11 @@ fn add_binary(
     let toolchain = Toolchain::of(info);
     let app = application(binary, licences);
     let app_key = app.key.clone();
-    let main_path = info.main.as_ref().map(|m| m.path.clone()).unwrap_or_default();
+    let main_path = info
+        .main
+        .as_ref()
+        .map(|m| m.path.clone())
+        .unwrap_or_default();
     components.insert(app_key.clone(), app);
 
     let stdlib = stdlib(&toolchain);
@@ -270,7 +281,10 @@ fn add_binary(
                         keys.get(to)
                     };
                     if let Some(to_key) = to_key.filter(|k| *k != from_key) {
-                        depends_on.entry(from_key.clone()).or_default().insert(to_key.clone());
+                        depends_on
+                            .entry(from_key.clone())
+                            .or_default()
+                            .insert(to_key.clone());
                         reached.insert(to_key.clone());
                     }
                 }
@@ -279,7 +293,10 @@ fn add_binary(
             // module is left unconnected.
             for key in keys.values().chain([&stdlib_key]) {
                 if *key != app_key && !reached.contains(key) {
-                    depends_on.entry(app_key.clone()).or_default().insert(key.clone());
+                    depends_on
+                        .entry(app_key.clone())
+                        .or_default()
+                        .insert(key.clone());
                 }
             }
         }
@@ -297,16 +314,29 @@ fn application(binary: &GoBinary, licences: &LicenceFinder) -> Component {
     let info = &binary.info;
     let main = info.main.clone().unwrap_or_default();
     let (version, source) = main_version(info, &binary.x_values);
-    let name = if main.path.is_empty() { info.path.clone() } else { main.path.clone() };
+    let name = if main.path.is_empty() {
+        info.path.clone()
+    } else {
+        main.path.clone()
+    };
     let purl = (!name.is_empty()).then(|| purl::golang(&name, version.as_deref()));
     let licence = match &binary.main_dir {
         Some(dir) => licence_of_dir(dir),
         None => licences.module(&main.path, version.as_deref().unwrap_or("")),
     };
     let mut properties = vec![
-        ("cdx:gomod:binary:name".to_string(), file_name(&binary.path).to_string()),
-        ("cdx:gomod:binary:hash:SHA-256".into(), binary.sha256.hex().to_string()),
-        ("cdx:gomod:build:env:GOVERSION".into(), info.go_version.clone()),
+        (
+            "cdx:gomod:binary:name".to_string(),
+            file_name(&binary.path).to_string(),
+        ),
+        (
+            "cdx:gomod:binary:hash:SHA-256".into(),
+            binary.sha256.hex().to_string(),
+        ),
+        (
+            "cdx:gomod:build:env:GOVERSION".into(),
+            info.go_version.clone(),
+        ),
         ("gopack:go:main-package".into(), info.path.clone()),
         ("gopack:binary:size".into(), binary.size.to_string()),
         ("gopack:version:source".into(), source.describe()),
@@ -343,7 +373,9 @@ fn build_settings(info: &BuildInfo) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (key, value) in &info.settings {
         let is_env = key.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-            && key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            && key
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
         if is_env {
             out.push((format!("cdx:gomod:build:env:{key}"), value.clone()));
         } else if key == "-tags" {
@@ -361,16 +393,25 @@ fn stdlib(toolchain: &Toolchain) -> Component {
     let version = toolchain.version.clone();
     let mut properties = vec![("gopack:go:toolchain".to_string(), toolchain.raw.clone())];
     if !toolchain.suffix.is_empty() {
-        properties.push(("gopack:go:toolchain-suffix".into(), toolchain.suffix.clone()));
+        properties.push((
+            "gopack:go:toolchain-suffix".into(),
+            toolchain.suffix.clone(),
+        ));
     }
     if !toolchain.experiments.is_empty() {
-        properties.push(("gopack:go:experiments".into(), toolchain.experiments.join(",")));
+        properties.push((
+            "gopack:go:experiments".into(),
+            toolchain.experiments.join(","),
+        ));
     }
     if let Some(fips) = &toolchain.fips {
         properties.push(("gopack:go:fips".into(), fips.clone()));
     }
     properties.sort();
-    let purl = version.as_deref().map(purl::stdlib).unwrap_or_else(|| "pkg:golang/stdlib".into());
+    let purl = version
+        .as_deref()
+        .map(purl::stdlib)
+        .unwrap_or_else(|| "pkg:golang/stdlib".into());
     Component {
         key: format!("stdlib:{}", toolchain.raw),
         kind: Kind::Stdlib,
@@ -378,7 +419,9 @@ fn stdlib(toolchain: &Toolchain) -> Component {
         cpe: version
             .as_deref()
             .map(|v| format!("cpe:2.3:a:golang:go:{v}:*:*:*:*:*:*:*")),
-        download: version.as_deref().map(|v| format!("https://go.dev/dl/go{v}.src.tar.gz")),
+        download: version
+            .as_deref()
+            .map(|v| format!("https://go.dev/dl/go{v}.src.tar.gz")),
         version,
         purl: Some(purl),
         sha256: None,
@@ -393,7 +436,10 @@ fn library(dep: &Module, licences: &LicenceFinder) -> Component {
     let mut properties = Vec::new();
     let (path, version, sum) = match dep.replace.as_deref() {
         Some(r) if !r.version.is_empty() && r.version != "(devel)" => {
-            properties.push(("gopack:go:replaces".into(), format!("{}@{}", dep.path, dep.version)));
+            properties.push((
+                "gopack:go:replaces".into(),
+                format!("{}@{}", dep.path, dep.version),
+            ));
             (r.path.clone(), Some(r.version.clone()), r.sum.clone())
         }
         Some(r) => {

@@ -86,8 +86,13 @@ struct Hash {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum LicenseChoice {
-    License { license: License },
-    Expression { expression: String, acknowledgement: &'static str },
+    License {
+        license: License,
+    },
+    Expression {
+        expression: String,
+        acknowledgement: &'static str,
+    },
 }
 
 #[derive(Serialize)]
@@ -221,7 +226,9 @@ fn component(c: &Component) -> CdxComponent {
             occurrences: c
                 .locations
                 .iter()
-                .map(|l| Occurrence { location: l.clone() })
+                .map(|l| Occurrence {
+                    location: l.clone(),
+                })
                 .collect(),
         }),
         properties: c
@@ -243,9 +250,19 @@ fn licenses(licence: &Licence) -> Vec<LicenseChoice> {
     if ids.iter().any(|id| id.contains(' ')) {
         let mut terms: Vec<String> = ids
             .iter()
-            .map(|id| if id.contains(' ') { format!("({id})") } else { id.clone() })
+            .map(|id| {
+                if id.contains(' ') {
+                    format!("({id})")
+                } else {
+                    id.clone()
+                }
+            })
             .collect();
-        terms.extend(unknown.iter().map(|f| licence_ref(f.text.as_deref().unwrap_or(""))));
+        terms.extend(
+            unknown
+                .iter()
+                .map(|f| licence_ref(f.text.as_deref().unwrap_or(""))),
+        );
         return vec![LicenseChoice::Expression {
             expression: terms.join(" AND "),
             acknowledgement: "declared",

@@ -102,7 +102,12 @@ fn split_go_version(raw: &str) -> (Option<String>, String) {
         }
     }
     let version = rest[..end].trim_end_matches('.');
-    let numbers: Vec<&str> = version.split(['r', 'b']).next().unwrap_or("").split('.').collect();
+    let numbers: Vec<&str> = version
+        .split(['r', 'b'])
+        .next()
+        .unwrap_or("")
+        .split('.')
+        .collect();
     if numbers.len() < 2 || numbers.iter().any(|n| n.is_empty()) {
         return (None, raw.to_string());
     }
@@ -146,13 +151,26 @@ impl VersionSource {
 
 /// Variable names that hold a program's version, most specific first (the names trivy, syft
 /// and goreleaser's defaults use).
-const VERSION_NAMES: &[&str] = &["version", "Version", "VERSION", "appVersion", "AppVersion", "gitVersion", "GitVersion", "ver", "Ver"];
+const VERSION_NAMES: &[&str] = &[
+    "version",
+    "Version",
+    "VERSION",
+    "appVersion",
+    "AppVersion",
+    "gitVersion",
+    "GitVersion",
+    "ver",
+    "Ver",
+];
 
 /// The main module's version and where it came from: the build info's version unless it is
 /// `(devel)` or empty; else the first `-X` assignment, in the order given, to a version-named
 /// variable (`VERSION_NAMES`) of package `main` or of a package inside the main module, whose
 /// value is not empty. Other modules' variables are never used (syft #3062).
-pub fn main_version(info: &BuildInfo, x_values: &[(String, String)]) -> (Option<String>, VersionSource) {
+pub fn main_version(
+    info: &BuildInfo,
+    x_values: &[(String, String)],
+) -> (Option<String>, VersionSource) {
     let main = info.main.as_ref();
     if let Some(m) = main
         && !m.version.is_empty()
@@ -253,7 +271,11 @@ mod tests {
             ("go1.27rc1", Some("1.27rc1"), ""),
             ("go1.22.0 X:boringcrypto", Some("1.22.0"), "X:boringcrypto"),
             ("go1.26.0-X:nodwarf5", Some("1.26.0"), "X:nodwarf5"),
-            ("go1.22.7 (Red Hat 1.22.7-1.el9_5)", Some("1.22.7"), "(Red Hat 1.22.7-1.el9_5)"),
+            (
+                "go1.22.7 (Red Hat 1.22.7-1.el9_5)",
+                Some("1.22.7"),
+                "(Red Hat 1.22.7-1.el9_5)",
+            ),
             ("devel go1.27-abcdef", None, "devel go1.27-abcdef"),
             ("go", None, "go"),
         ];
@@ -274,7 +296,10 @@ mod tests {
         assert_eq!(t.fips.as_deref(), Some("boringcrypto"));
         let t = Toolchain::of(&info("go1.26.8", &[("GOFIPS140", "v1.0.0")]));
         assert_eq!(t.fips.as_deref(), Some("GOFIPS140=v1.0.0"));
-        assert_eq!(Toolchain::of(&info("go1.26.8", &[("GOFIPS140", "off")])).fips, None);
+        assert_eq!(
+            Toolchain::of(&info("go1.26.8", &[("GOFIPS140", "off")])).fips,
+            None
+        );
         assert_eq!(Toolchain::of(&info("go1.26.8", &[])).fips, None);
     }
 
@@ -291,20 +316,39 @@ mod tests {
 
     #[test]
     fn main_version_prefers_build_info_then_main_x_values() {
-        let x = x_assignments(&["-s", "-X", "github.com/other/lib.Version=9.9.9", "-X=main.version=1.2.3"]);
-        assert_eq!(main_version(&with_main("v1.0.0"), &x).0.as_deref(), Some("v1.0.0"));
+        let x = x_assignments(&[
+            "-s",
+            "-X",
+            "github.com/other/lib.Version=9.9.9",
+            "-X=main.version=1.2.3",
+        ]);
+        assert_eq!(
+            main_version(&with_main("v1.0.0"), &x).0.as_deref(),
+            Some("v1.0.0")
+        );
         let (v, source) = main_version(&with_main("(devel)"), &x);
         assert_eq!(v.as_deref(), Some("1.2.3"));
         assert_eq!(source.describe(), "-ldflags -X main.version");
         let x = x_assignments(&["-X", "example.com/app/internal/build.Version=2.0.0"]);
         assert_eq!(main_version(&with_main(""), &x).0.as_deref(), Some("2.0.0"));
-        let x = x_assignments(&["-X", "github.com/other/lib.Version=9.9.9", "-X", "main.version="]);
-        assert_eq!(main_version(&with_main("(devel)"), &x), (None, VersionSource::Unknown));
+        let x = x_assignments(&[
+            "-X",
+            "github.com/other/lib.Version=9.9.9",
+            "-X",
+            "main.version=",
+        ]);
+        assert_eq!(
+            main_version(&with_main("(devel)"), &x),
+            (None, VersionSource::Unknown)
+        );
     }
 
     #[test]
     fn quoted_splitting() {
-        assert_eq!(split_quoted("-s -X 'main.v=a b' -X \"main.c=x\""), ["-s", "-X", "main.v=a b", "-X", "main.c=x"]);
+        assert_eq!(
+            split_quoted("-s -X 'main.v=a b' -X \"main.c=x\""),
+            ["-s", "-X", "main.v=a b", "-X", "main.c=x"]
+        );
         assert_eq!(split_quoted("  "), Vec::<String>::new());
         assert_eq!(split_quoted("-X 'oops"), ["-X", "oops"]);
     }
@@ -312,8 +356,19 @@ mod tests {
     #[test]
     fn x_assignments_forms() {
         assert_eq!(
-            x_assignments(&["-X", "main.a=1", "--X=main.b=x=y", "-w", "-X", "main.a=2", "-X"]),
-            [("main.b".to_string(), "x=y".to_string()), ("main.a".into(), "2".into())]
+            x_assignments(&[
+                "-X",
+                "main.a=1",
+                "--X=main.b=x=y",
+                "-w",
+                "-X",
+                "main.a=2",
+                "-X"
+            ]),
+            [
+                ("main.b".to_string(), "x=y".to_string()),
+                ("main.a".into(), "2".into())
+            ]
         );
     }
 }

@@ -100,7 +100,10 @@ impl ModuleGraph {
             .map_err(|e| GraphError::GoList(format!("cannot run go: {e}")))?;
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            return Err(GraphError::GoList(crate::text::printable(stderr.trim(), 500)));
+            return Err(GraphError::GoList(crate::text::printable(
+                stderr.trim(),
+                500,
+            )));
         }
         ModuleGraph::from_go_list(&out.stdout)
     }
@@ -122,7 +125,10 @@ mod tests {
 "#;
         let g = ModuleGraph::from_go_list(json).unwrap();
         let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
-        assert_eq!(g.imports["example.com/app"], set(&["github.com/a/a", "std"]));
+        assert_eq!(
+            g.imports["example.com/app"],
+            set(&["github.com/a/a", "std"])
+        );
         assert_eq!(g.imports["github.com/a/a"], set(&["github.com/b/b", "std"]));
         assert_eq!(g.imports["github.com/b/b"], set(&["std"]));
         assert!(!g.imports.contains_key("std"));

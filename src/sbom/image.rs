@@ -89,7 +89,11 @@ fn remove_tree(
     path: &str,
     which: impl Fn(usize) -> bool,
 ) {
-    let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
+    let prefix = if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}/")
+    };
     files.retain(|p, (layer, _)| {
         let below = p == path || p.starts_with(&prefix);
         !(below && which(*layer))

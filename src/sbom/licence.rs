@@ -53,7 +53,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("Apache-2.0", include_str!("licences/Apache-2.0-notice.txt")),
     ("BlueOak-1.0.0", include_str!("licences/BlueOak-1.0.0.txt")),
     ("BSD-2-Clause", include_str!("licences/BSD-2-Clause.txt")),
-    ("BSD-2-Clause-Patent", include_str!("licences/BSD-2-Clause-Patent.txt")),
+    (
+        "BSD-2-Clause-Patent",
+        include_str!("licences/BSD-2-Clause-Patent.txt"),
+    ),
     ("BSD-3-Clause", include_str!("licences/BSD-3-Clause.txt")),
     ("BSL-1.0", include_str!("licences/BSL-1.0.txt")),
     ("CC-BY-4.0", include_str!("licences/CC-BY-4.0.txt")),
@@ -71,7 +74,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("MIT-0", include_str!("licences/MIT-0.txt")),
     ("MPL-2.0", include_str!("licences/MPL-2.0.txt")),
     ("PostgreSQL", include_str!("licences/PostgreSQL.txt")),
-    ("Unicode-DFS-2016", include_str!("licences/Unicode-DFS-2016.txt")),
+    (
+        "Unicode-DFS-2016",
+        include_str!("licences/Unicode-DFS-2016.txt"),
+    ),
     ("Unlicense", include_str!("licences/Unlicense.txt")),
     ("WTFPL", include_str!("licences/WTFPL.txt")),
     ("Zlib", include_str!("licences/Zlib.txt")),
@@ -249,13 +255,35 @@ pub fn is_licence_file_name(name: &str) -> bool {
     };
     let stem_ok = ["license", "licence", "copying", "unlicense", "mit-license"]
         .iter()
-        .any(|p| stem == *p || stem.starts_with(&format!("{p}-")) || stem.starts_with(&format!("{p}_")));
+        .any(|p| {
+            stem == *p || stem.starts_with(&format!("{p}-")) || stem.starts_with(&format!("{p}_"))
+        });
     // Any extension but those of code and data files (`license.go`, `license.json`).
     let ext_ok = !matches!(
         ext.rsplit('.').next().unwrap_or(""),
-        "go" | "s" | "c" | "h" | "cc" | "cpp" | "py" | "sh" | "js" | "ts" | "json" | "yaml"
-            | "yml" | "toml" | "xml" | "html" | "css" | "proto" | "mod" | "sum" | "png" | "jpg"
-            | "svg" | "tmpl"
+        "go" | "s"
+            | "c"
+            | "h"
+            | "cc"
+            | "cpp"
+            | "py"
+            | "sh"
+            | "js"
+            | "ts"
+            | "json"
+            | "yaml"
+            | "yml"
+            | "toml"
+            | "xml"
+            | "html"
+            | "css"
+            | "proto"
+            | "mod"
+            | "sum"
+            | "png"
+            | "jpg"
+            | "svg"
+            | "tmpl"
     );
     stem_ok && ext_ok
 }
@@ -293,11 +321,17 @@ pub struct Unexplained {
 /// [`classify`], with how much of the text was left unexplained.
 pub fn classify_detail(text: &str) -> (FileVerdict, Unexplained) {
     if let Some(expression) = spdx_identifier_line(text) {
-        return (FileVerdict::Identified(vec![expression]), Unexplained::default());
+        return (
+            FileVerdict::Identified(vec![expression]),
+            Unexplained::default(),
+        );
     }
     let words = word_hashes(text);
     if words.len() < 2 {
-        return (FileVerdict::Unrecognised { closest: None }, Unexplained::default());
+        return (
+            FileVerdict::Unrecognised { closest: None },
+            Unexplained::default(),
+        );
     }
     let set = templates();
     // For each word pair of the text, the templates holding it (one bit per template).
@@ -316,7 +350,9 @@ pub fn classify_detail(text: &str) -> (FileVerdict, Unexplained) {
             covered[i + 1] = true;
         }
         if let (Some(&first), Some(&last)) = (hits.first(), hits.last()) {
-            in_region[first..=last + 1].iter_mut().for_each(|r| *r = true);
+            in_region[first..=last + 1]
+                .iter_mut()
+                .for_each(|r| *r = true);
         }
     }
     let count = |f: &dyn Fn(usize) -> bool| (0..words.len()).filter(|&i| f(i)).count();
@@ -327,14 +363,19 @@ pub fn classify_detail(text: &str) -> (FileVerdict, Unexplained) {
         words: words.len(),
     };
     let closest = found.first().map(|&(_, t)| set.list[t].id.to_string());
+    // Terms no licence explains (`may not`, `shall`…), wherever they are.
+    let added_terms = (0..words.len()).any(|i| !covered[i] && is_normative(&words, i));
     let too_much = unexplained.inside as f64
         > (MAX_UNEXPLAINED * unexplained.region_words as f64).max(MIN_SLACK_WORDS as f64)
-        || unexplained.outside as f64 > MAX_OUTSIDE * unexplained.words as f64;
+        || unexplained.outside as f64 > MAX_OUTSIDE * unexplained.words as f64
+        || added_terms;
     if found.is_empty() || too_much {
         return (FileVerdict::Unrecognised { closest }, unexplained);
     }
-    let mut ids: Vec<(usize, &'static str)> =
-        found.iter().map(|&(first, t)| (first, set.list[t].id)).collect();
+    let mut ids: Vec<(usize, &'static str)> = found
+        .iter()
+        .map(|&(first, t)| (first, set.list[t].id))
+        .collect();
     // The LGPL-3.0 is the GPL-3.0 plus additional permissions: a file with both is LGPL.
     if ids.iter().any(|(_, id)| *id == "LGPL-3.0-only") {
         ids.retain(|(_, id)| *id != "GPL-3.0-only");
@@ -347,6 +388,31 @@ pub fn classify_detail(text: &str) -> (FileVerdict, Unexplained) {
         }
     }
     (FileVerdict::Identified(out), unexplained)
+}
+
+/// Whether word `i` starts language that sets terms (`shall`, `must`, `may not`,
+/// `prohibited`…): where no licence explains it, that is an added term, not a title or a
+/// note.
+fn is_normative(words: &[u64], i: usize) -> bool {
+    static CUES: OnceLock<(Vec<u64>, u64, u64)> = OnceLock::new();
+    let (single, may, not) = CUES.get_or_init(|| {
+        let single = [
+            "shall",
+            "must",
+            "prohibited",
+            "forbidden",
+            "restricted",
+            "restriction",
+            "restrictions",
+            "unless",
+        ];
+        (
+            single.iter().map(|w| fnv1a(w.as_bytes())).collect(),
+            fnv1a(b"may"),
+            fnv1a(b"not"),
+        )
+    });
+    single.contains(&words[i]) || (words[i] == *may && words.get(i + 1) == Some(not))
 }
 
 /// The templates whose texts the word pairs hold, best first, each as (position of the first
@@ -401,10 +467,10 @@ fn find_templates(set: &TemplateSet, words: &[u64], masks: &[u64]) -> Vec<(usize
 
 /// The expression of an `SPDX-License-Identifier:` line, when it parses as one.
 fn spdx_identifier_line(text: &str) -> Option<String> {
-    let line = text
-        .lines()
-        .take(200)
-        .find_map(|l| l.split_once("SPDX-License-Identifier:").map(|(_, rest)| rest.trim()))?;
+    let line = text.lines().take(200).find_map(|l| {
+        l.split_once("SPDX-License-Identifier:")
+            .map(|(_, rest)| rest.trim())
+    })?;
     let expression = line.trim_end_matches(['*', '/', '-', '>', ' ']).trim();
     spdx::Expression::parse(expression)
         .ok()
@@ -478,7 +544,8 @@ fn word_hashes(text: &str) -> Vec<u64> {
 /// reserved.` — but not a wrapped licence line such as `copyright notice and this permission
 /// notice appear in all copies`.
 fn is_copyright_statement(line: &str) -> bool {
-    if line.starts_with("(c)") || line.starts_with('©') || line.starts_with("all rights reserved") {
+    if line.starts_with("(c)") || line.starts_with('©') || line.starts_with("all rights reserved")
+    {
         return true;
     }
     let Some(rest) = line.strip_prefix("copyright") else {
@@ -490,9 +557,29 @@ fn is_copyright_statement(line: &str) -> bool {
         .unwrap_or("");
     !matches!(
         next,
-        "notice" | "notices" | "holder" | "holders" | "owner" | "owners" | "license" | "law"
-            | "laws" | "and" | "or" | "statement" | "statements" | "protection" | "interest"
-            | "interests" | "infringement" | "to" | "in" | "of" | "is" | "that" | "which"
+        "notice"
+            | "notices"
+            | "holder"
+            | "holders"
+            | "owner"
+            | "owners"
+            | "license"
+            | "law"
+            | "laws"
+            | "and"
+            | "or"
+            | "statement"
+            | "statements"
+            | "protection"
+            | "interest"
+            | "interests"
+            | "infringement"
+            | "to"
+            | "in"
+            | "of"
+            | "is"
+            | "that"
+            | "which"
     )
 }
 

@@ -64,7 +64,9 @@ impl Format {
 
     /// The format whose media type is `media_type`.
     pub fn from_media_type(media_type: &str) -> Option<Format> {
-        Format::ALL.into_iter().find(|f| f.media_type() == media_type)
+        Format::ALL
+            .into_iter()
+            .find(|f| f.media_type() == media_type)
     }
 
     /// The document for `bom` in this format.
@@ -224,7 +226,8 @@ pub fn created_now() -> String {
 /// fraction) and returns it unchanged; the error says what form is expected.
 pub fn check_created(value: &str) -> Result<String, String> {
     let b = value.as_bytes();
-    let digits = |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
     let shape = b.len() >= 20
         && digits(0..4)
         && b[4] == b'-'
@@ -255,7 +258,10 @@ mod tests {
 
     #[test]
     fn formats_parse() {
-        assert_eq!(parse_formats("spdx,cyclonedx,spdx").unwrap(), [Format::Spdx, Format::CycloneDx]);
+        assert_eq!(
+            parse_formats("spdx,cyclonedx,spdx").unwrap(),
+            [Format::Spdx, Format::CycloneDx]
+        );
         assert_eq!(parse_formats("CDX").unwrap(), [Format::CycloneDx]);
         assert!(parse_formats("syft").is_err());
         assert!(parse_formats(",").is_err());
@@ -266,7 +272,12 @@ mod tests {
     fn created_times() {
         assert!(check_created("2026-11-29T16:00:00Z").is_ok());
         assert!(check_created("2026-11-29T16:00:00.123Z").is_ok());
-        for bad in ["2026-11-29", "2026-11-29T16:00:00+01:00", "yesterday", "2026-11-29T16:00:00.Z"] {
+        for bad in [
+            "2026-11-29",
+            "2026-11-29T16:00:00+01:00",
+            "yesterday",
+            "2026-11-29T16:00:00.Z",
+        ] {
             assert!(check_created(bad).is_err(), "{bad}");
         }
     }

@@ -48,7 +48,11 @@ pub fn oci(
         .unwrap_or(repository)
         .to_ascii_lowercase();
     let mut qualifiers = Vec::new();
-    for (key, value) in [("arch", arch), ("repository_url", repository_url), ("tag", tag)] {
+    for (key, value) in [
+        ("arch", arch),
+        ("repository_url", repository_url),
+        ("tag", tag),
+    ] {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
             qualifiers.push(format!("{key}={}", encode_qualifier(v)));
         }
@@ -106,7 +110,10 @@ mod tests {
             golang("github.com/Azure/go-autorest", Some("v14.2.0")),
             "pkg:golang/github.com/Azure/go-autorest@v14.2.0"
         );
-        assert_eq!(golang("example.com/app", None), "pkg:golang/example.com/app");
+        assert_eq!(
+            golang("example.com/app", None),
+            "pkg:golang/example.com/app"
+        );
         assert_eq!(stdlib("1.26.8"), "pkg:golang/stdlib@1.26.8");
     }
 
@@ -122,12 +129,18 @@ mod tests {
             ),
             "pkg:oci/app@sha256%3Aabc?arch=amd64&repository_url=localhost:5000/team/App&tag=v1"
         );
-        assert_eq!(oci("app", "sha256:abc", None, None, None), "pkg:oci/app@sha256%3Aabc");
+        assert_eq!(
+            oci("app", "sha256:abc", None, None, None),
+            "pkg:oci/app@sha256%3Aabc"
+        );
     }
 
     #[test]
     fn module_escaping() {
-        assert_eq!(escape_module("github.com/BurntSushi/toml"), "github.com/!burnt!sushi/toml");
+        assert_eq!(
+            escape_module("github.com/BurntSushi/toml"),
+            "github.com/!burnt!sushi/toml"
+        );
         assert_eq!(
             proxy_zip("github.com/Azure/x", "v1.0.0-RC1"),
             "https://proxy.golang.org/github.com/!azure/x/@v/v1.0.0-!r!c1.zip"

@@ -85,7 +85,9 @@ pub enum ListError {
     #[error(transparent)]
     Registry(#[from] RegistryError),
     /// This transport keeps no referrers.
-    #[error("{0} keeps no referrers; list them in a registry (docker://REF) or an OCI layout (oci:DIR)")]
+    #[error(
+        "{0} keeps no referrers; list them in a registry (docker://REF) or an OCI layout (oci:DIR)"
+    )]
     Unsupported(String),
 }
 
@@ -99,7 +101,12 @@ pub fn list_referrers(
     options: &SourceOptions,
 ) -> Result<Vec<Listed>, ListError> {
     let source = crate::oci::source::open(target, store, options)?;
-    let resolved = resolve(&*source, &PlatformSelector::from_list(&[]), store, &options.limits)?;
+    let resolved = resolve(
+        &*source,
+        &PlatformSelector::from_list(&[]),
+        store,
+        &options.limits,
+    )?;
     let mut subjects: Vec<(Digest, Option<String>)> = resolved
         .images
         .iter()

@@ -274,14 +274,18 @@ fn declared(
         let text = file.text.clone().unwrap_or_default();
         let id = licence_ref(&text);
         let closest = match &file.verdict {
-            FileVerdict::Unrecognised { closest: Some(c) } => {
-                Some(format!("Not a licence text gopack recognises; it resembles {c}."))
-            }
+            FileVerdict::Unrecognised { closest: Some(c) } => Some(format!(
+                "Not a licence text gopack recognises; it resembles {c}."
+            )),
             _ => Some("Not a licence text gopack recognises.".to_string()),
         };
         extracted.entry(id.clone()).or_insert(ExtractedLicence {
             license_id: id.clone(),
-            extracted_text: if text.trim().is_empty() { "(empty file)".into() } else { text },
+            extracted_text: if text.trim().is_empty() {
+                "(empty file)".into()
+            } else {
+                text
+            },
             name: format!("{} of {}", file.name, c.name),
             comment: closest,
         });
@@ -291,7 +295,10 @@ fn declared(
     }
     if !terms.is_empty() {
         let expression = if terms.len() == 1 {
-            terms[0].trim_start_matches('(').trim_end_matches(')').to_string()
+            terms[0]
+                .trim_start_matches('(')
+                .trim_end_matches(')')
+                .to_string()
         } else {
             terms.join(" AND ")
         };
@@ -313,7 +320,10 @@ fn declared(
 
 /// `LicenseRef-gopack-<12 hex of the text's sha256>`: the same text gets the same reference.
 pub fn licence_ref(text: &str) -> String {
-    format!("LicenseRef-gopack-{}", &Digest::of(text.as_bytes()).hex()[..12])
+    format!(
+        "LicenseRef-gopack-{}",
+        &Digest::of(text.as_bytes()).hex()[..12]
+    )
 }
 
 fn parenthesise(expression: &str) -> String {
@@ -339,6 +349,12 @@ fn spdx_id(c: &Component) -> String {
 /// Keeps `A-Z a-z 0-9 . -`; everything else becomes `-`.
 fn sanitise(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }

@@ -32,7 +32,10 @@ fn every_template_is_recognised_as_itself() {
 fn common_real_world_forms() {
     let mit = MIT
         .replace("MIT License\n", "The MIT License (MIT)\n")
-        .replace("<year> <copyright holders>", "2014-2020 Jane Doe <jane@example.com>");
+        .replace(
+            "<year> <copyright holders>",
+            "2014-2020 Jane Doe <jane@example.com>",
+        );
     assert_eq!(ids(classify(&mit)), ["MIT"]);
     let appendix = APACHE.find("APPENDIX").unwrap();
     assert_eq!(ids(classify(&APACHE[..appendix])), ["Apache-2.0"]);
@@ -59,11 +62,26 @@ fn a_wrapped_line_starting_with_copyright_notice_is_licence_text() {
 
 #[test]
 fn near_variants_pick_the_right_member_of_the_family() {
-    assert_eq!(ids(classify(include_str!("../licences/MIT-0.txt"))), ["MIT-0"]);
-    assert_eq!(ids(classify(include_str!("../licences/JSON.txt"))), ["JSON"]);
-    assert_eq!(ids(classify(include_str!("../licences/0BSD.txt"))), ["0BSD"]);
-    assert_eq!(ids(classify(include_str!("../licences/GPL-3.0.txt"))), ["GPL-3.0-only"]);
-    assert_eq!(ids(classify(include_str!("../licences/AGPL-3.0.txt"))), ["AGPL-3.0-only"]);
+    assert_eq!(
+        ids(classify(include_str!("../licences/MIT-0.txt"))),
+        ["MIT-0"]
+    );
+    assert_eq!(
+        ids(classify(include_str!("../licences/JSON.txt"))),
+        ["JSON"]
+    );
+    assert_eq!(
+        ids(classify(include_str!("../licences/0BSD.txt"))),
+        ["0BSD"]
+    );
+    assert_eq!(
+        ids(classify(include_str!("../licences/GPL-3.0.txt"))),
+        ["GPL-3.0-only"]
+    );
+    assert_eq!(
+        ids(classify(include_str!("../licences/AGPL-3.0.txt"))),
+        ["AGPL-3.0-only"]
+    );
     let lgpl_with_gpl = format!(
         "{}\n{}",
         include_str!("../licences/LGPL-3.0.txt"),
@@ -101,10 +119,31 @@ fn spdx_identifier_lines_are_taken_as_written() {
 
 #[test]
 fn licence_file_names() {
-    for yes in ["LICENSE", "LICENCE.md", "license.txt", "COPYING", "COPYING.LESSER", "LICENSE-APACHE", "LICENSE-MIT", "UNLICENSE", "LICENSE.code", "License.rst", "MIT-LICENSE.txt", "LICENSE_THIRD_PARTY"] {
+    for yes in [
+        "LICENSE",
+        "LICENCE.md",
+        "license.txt",
+        "COPYING",
+        "COPYING.LESSER",
+        "LICENSE-APACHE",
+        "LICENSE-MIT",
+        "UNLICENSE",
+        "LICENSE.code",
+        "License.rst",
+        "MIT-LICENSE.txt",
+        "LICENSE_THIRD_PARTY",
+    ] {
         assert!(is_licence_file_name(yes), "{yes}");
     }
-    for no in ["license.go", "license_test.go", "README.md", "licenses", "LICENSE.go", "NOTICE", "mylicense"] {
+    for no in [
+        "license.go",
+        "license_test.go",
+        "README.md",
+        "licenses",
+        "LICENSE.go",
+        "NOTICE",
+        "mylicense",
+    ] {
         assert!(!is_licence_file_name(no), "{no}");
     }
 }
@@ -124,12 +163,24 @@ fn module_cache_lookup_escapes_paths_and_reads_every_licence_file() {
     assert_eq!(unknown.len(), 1);
     assert_eq!(unknown[0].name, "COPYING.extra");
     assert_eq!(unknown[0].text.as_deref(), Some("Use it only on Tuesdays."));
-    assert_eq!(finder.module("github.com/BurntSushi/toml", "v9.9.9"), Licence::NotInCache);
-    assert_eq!(finder.module("example.com/app", "(devel)"), Licence::NotInCache);
+    assert_eq!(
+        finder.module("github.com/BurntSushi/toml", "v9.9.9"),
+        Licence::NotInCache
+    );
+    assert_eq!(
+        finder.module("example.com/app", "(devel)"),
+        Licence::NotInCache
+    );
     let empty = cache.path().join("example.com/empty@v1.0.0");
     std::fs::create_dir_all(&empty).unwrap();
-    assert_eq!(finder.module("example.com/empty", "v1.0.0"), Licence::NoFile);
-    assert_eq!(LicenceFinder::new(None).module("a.b/c", "v1.0.0"), Licence::NotInCache);
+    assert_eq!(
+        finder.module("example.com/empty", "v1.0.0"),
+        Licence::NoFile
+    );
+    assert_eq!(
+        LicenceFinder::new(None).module("a.b/c", "v1.0.0"),
+        Licence::NotInCache
+    );
 }
 
 proptest::proptest! {
@@ -146,4 +197,20 @@ proptest::proptest! {
             proptest::prop_assert!(ids.iter().all(|i| i == "MIT" || i.contains(' ') || TEMPLATES.iter().any(|(t, _)| t == i)));
         }
     }
+}
+
+#[test]
+fn terms_added_after_the_licence_make_it_unrecognised_but_titles_and_notes_do_not() {
+    let bsd = include_str!("../licences/BSD-3-Clause.txt");
+    let restricted = format!(
+        "{bsd}\nThis software may not be used by any organisation whose name starts with Q.\n"
+    );
+    assert_eq!(
+        closest(classify(&restricted)).as_deref(),
+        Some("BSD-3-Clause")
+    );
+    let titled = format!(
+        "BSD 3-Clause License\n\n{bsd}\n\nSee https://example.com/project for the sources.\n"
+    );
+    assert_eq!(ids(classify(&titled)), ["BSD-3-Clause"]);
 }
