@@ -130,7 +130,8 @@ fn finder(args: &SbomArgs) -> LicenceFinder {
 }
 
 fn binary_sbom(path: &Path, args: &SbomArgs, format: Format) -> CommandResult {
-    let mut binary = gopack::sbom::read_binary(path)?;
+    let finder = finder(args);
+    let mut binary = gopack::sbom::read_binary(path, Some(&finder))?;
     binary.x_values = ldflags_x_values(&binary);
     let created = match &args.created {
         Some(c) => c.clone(),
@@ -141,7 +142,7 @@ fn binary_sbom(path: &Path, args: &SbomArgs, format: Format) -> CommandResult {
         binaries: vec![binary],
         created,
     };
-    let bom = bom::build(&input, &finder(args));
+    let bom = bom::build(&input, &finder);
     write_document(args.output.as_deref(), &format.render(&bom))?;
     summarise(&bom, format);
     Ok(ExitCode::SUCCESS)

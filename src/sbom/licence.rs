@@ -200,6 +200,19 @@ impl LicenceFinder {
         licence
     }
 
+    /// Looks up every module of `info` (dependencies, replacements applied, and the main
+    /// module) so that later [`LicenceFinder::module`] calls are answered from memory; meant
+    /// to run while something else (hashing the binary) keeps another core busy.
+    pub fn prefetch(&self, info: &crate::binary::buildinfo::BuildInfo) {
+        for m in info.main.iter().chain(&info.deps) {
+            let m = match m.replace.as_deref() {
+                Some(r) if !r.version.is_empty() => r,
+                _ => m,
+            };
+            let _ = self.module(&m.path, &m.version);
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Licence>> {
         self.seen.lock().unwrap_or_else(|p| p.into_inner())
     }

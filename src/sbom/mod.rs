@@ -140,8 +140,9 @@ pub enum SbomError {
 }
 
 /// Reads a Go binary from disk: its sha256, size and build information. The file is mapped,
-/// not copied, so memory does not grow with its size.
-pub fn read_binary(path: &Path) -> Result<GoBinary, SbomError> {
+/// not copied, so memory does not grow with its size. With a `finder`, the licences of its
+/// modules are looked up while the file is hashed.
+pub fn read_binary(path: &Path, finder: Option<&LicenceFinder>) -> Result<GoBinary, SbomError> {
     let read_err = |error| SbomError::Read {
         path: path.to_path_buf(),
         error,
@@ -159,9 +160,17 @@ pub fn read_binary(path: &Path) -> Result<GoBinary, SbomError> {
         path: path.to_path_buf(),
         error,
     })?;
+    let sha256 = std::thread::scope(|s| {
+        let hashing = s.spawn(|| Digest::of(&map));
+        if let Some(finder) = finder {
+            finder.prefetch(&info);
+        }
+        hashing.join()
+    })
+    .unwrap_or_else(|_| Digest::of(&map));
     Ok(GoBinary {
         path: path.display().to_string(),
-        sha256: Digest::of(&map),
+        sha256,
         size: meta.len(),
         info,
         x_values: Vec::new(),

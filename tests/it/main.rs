@@ -28,3 +28,4 @@ mod registry_support;
 mod registry_tls;
 mod registry_token;
 mod sbom;
+mod sbom_image;
