@@ -352,7 +352,7 @@ impl RegistryClient {
             manifests
                 .push(serde_json::to_value(artifact.referrer_descriptor()).unwrap_or_default());
             let bytes = serde_json::to_vec(&index).unwrap_or_default();
-            match self.put_tag_index(reference, &tag, &bytes, etag.as_deref(), scopes, &what)? {
+            match self.put_tag_index(reference, &tag, &bytes, etag.as_ref(), scopes, &what)? {
                 true => {
                     return Ok(ReferrerPath::TagSchema {
                         tag,
@@ -372,15 +372,15 @@ impl RegistryClient {
         })
     }
 
-    /// The index under `tag` as a JSON object (every field kept) and its ETag; an empty index
-    /// when the tag does not exist.
+    /// The index under `tag` as a JSON object (every field kept) and the condition to write
+    /// it back under (its ETag; "absent" when the tag does not exist and the index is new).
     fn get_tag_index(
         &self,
         reference: &Reference,
         tag: &str,
         scopes: &[String],
         what: &str,
-    ) -> Result<(serde_json::Value, Option<String>), RegistryError> {
+    ) -> Result<(serde_json::Value, Option<Condition>), RegistryError> {
         let req = Req {
             method: Method::GET,
             url: format!("{}manifests/{tag}", self.repo_base(reference)),
@@ -395,13 +395,13 @@ impl RegistryClient {
         let resp = self.execute(&req, true)?;
         if resp.status == 404 {
             let _ = finish(resp);
-            return Ok((empty_index(), None));
+            return Ok((empty_index(), Some(Condition::Absent)));
         }
         if resp.status != 200 {
             let (status, _, body) = finish(resp);
             return Err(status_error(what, &reference.registry, status, &body));
         }
-        let etag = resp.header("etag").map(str::to_string);
+        let etag = resp.header("etag").map(|e| Condition::Match(e.to_string()));
         let (host, budget) = (resp.host.clone(), resp.budget);
         let bytes = resp
             .bytes(MAX_INDEX)
@@ -422,20 +422,24 @@ impl RegistryClient {
         Ok((value, etag))
     }
 
-    /// PUTs the index under `tag` (`If-Match` when there is an ETag). `Ok(false)` when the
-    /// registry refused because the index changed meanwhile (412).
+    /// PUTs the index under `tag`: `If-Match` with the ETag it was read with, or
+    /// `If-None-Match: *` when there was none to read (so a registry that honours conditions
+    /// refuses to overwrite an index another writer created meanwhile). `Ok(false)` when the
+    /// registry refused because the index changed (412).
     fn put_tag_index(
         &self,
         reference: &Reference,
         tag: &str,
         bytes: &[u8],
-        etag: Option<&str>,
+        etag: Option<&Condition>,
         scopes: &[String],
         what: &str,
     ) -> Result<bool, RegistryError> {
         let mut headers = vec![("content-type", MEDIA_TYPE_INDEX.to_string())];
-        if let Some(etag) = etag {
-            headers.push(("if-match", etag.to_string()));
+        match etag {
+            Some(Condition::Match(etag)) => headers.push(("if-match", etag.to_string())),
+            Some(Condition::Absent) => headers.push(("if-none-match", "*".to_string())),
+            None => {}
         }
         let req = Req {
             method: Method::PUT,
@@ -663,6 +667,14 @@ impl RegistryClient {
             reference.repository
         )
     }
+}
+
+/// The condition a tag-schema index is written back under.
+enum Condition {
+    /// It was read with this ETag.
+    Match(String),
+    /// It did not exist.
+    Absent,
 }
 
 fn empty_index() -> serde_json::Value {

@@ -29,3 +29,4 @@ mod registry_tls;
 mod registry_token;
 mod sbom;
 mod sbom_image;
+mod sbom_referrers;
