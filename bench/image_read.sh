@@ -27,10 +27,9 @@ for _ in 1 2 3; do "$READ" list "oci:$work/base:big"; done
 echo "== peer: GNU tar -tzf over every layer (3 runs)"
 manifest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"].split(":")[1])' "$work/base/index.json")
 layers_of() { python3 -c 'import json,sys; [print(l["digest"].split(":")[1]) for l in json.load(open(sys.argv[1]))["layers"]]' "$work/base/blobs/sha256/$manifest"; }
+export work manifest
+export -f layers_of
 for _ in 1 2 3; do
-  start=$(date +%s.%N)
-  n=0
-  for l in $(layers_of); do n=$((n + $(tar -tzf "$work/base/blobs/sha256/$l" | wc -l))); done
-  end=$(date +%s.%N)
-  printf "tar -tzf: %d members; %.2f s wall\n" "$n" "$(echo "$end - $start" | bc)"
+  /usr/bin/time -f "tar -tzf: %e s wall, %U+%S s CPU (tar and gzip), peak RSS %M KB" \
+    bash -c 'n=0; for l in $(layers_of); do n=$((n + $(tar -tzf "$work/base/blobs/sha256/$l" | wc -l))); done; echo "tar -tzf: $n members"'
 done

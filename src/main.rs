@@ -30,6 +30,12 @@ enum Command {
     Pull(cli::pull::PullArgs),
     /// SPDX or CycloneDX bill of materials of a Go binary or of the Go binaries in an image
     Sbom(cli::sbom::SbomArgs),
+    /// Where a Go binary's bytes go: modules, packages, symbols, sections; diff, budgets, HTML
+    Size(Box<cli::size::SizeArgs>),
+    /// Show or prune gopack's cache (blob store, layer records, binaries, go list answers)
+    Cache(cli::cache::CacheArgs),
+    /// Remove the blobs of an OCI layout that no image in it uses: gc oci:DIR
+    Gc(cli::gc::GcArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +65,9 @@ fn main() -> ExitCode {
         Command::Plan(args) => cli::plan::run(args),
         Command::Pull(args) => cli::pull::run(args),
         Command::Sbom(args) => cli::sbom::run(args),
+        Command::Size(args) => cli::size::run(*args),
+        Command::Cache(args) => cli::cache::run(args),
+        Command::Gc(args) => cli::gc::run(args),
     };
     cli::finish(result)
 }

@@ -3,10 +3,13 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Args;
-use gopack::oci::{BlobStore, Compression, Platform};
-use gopack::pipeline::{self, BuildOptions, BuildOutcome, DataDir, ImageSettings, Progress};
+use gopack::assemble::ImageSettings;
+use gopack::cache::Cache;
+use gopack::config::GoEnv;
+use gopack::oci::{Bare, Compression, ImageRef, Platform};
+use gopack::pipeline::{self, BuildOptions, BuildOutcome, Progress};
 use gopack::registry::Reference;
-use gopack::sink::{DEFAULT_OUTPUT, OutputTarget};
+use gopack::sink::{DEFAULT_OUTPUT, Output};
 
 use super::plan_flags::PlanFlags;
 use super::{CommandResult, UsageError};
@@ -21,8 +24,9 @@ pub struct BuildArgs {
     #[arg(short, long, value_name = "TRANSPORT:PATH")]
     pub output: Option<String>,
 
-    /// Image reference or tag naming the result (example.com/app:v1, or just v1 with
-    /// GOPACK_REPO); repeat to push several tags
+    /// Names the result, repeatable, each applied: a layout/oci-archive name, a docker-archive
+    /// RepoTag (example.com/app:v1, or v1), a registry tag (example.com/app:v1, or v1 with
+    /// GOPACK_REPO or a docker:// output)
     #[arg(short, long = "tag", value_name = "REF")]
     pub tags: Vec<String>,
 
@@ -40,14 +44,6 @@ pub struct BuildArgs {
     /// Layer compression: gzip[:1-9] or zstd[:1-19]
     #[arg(long, default_value = "gzip:6", value_name = "ALGO[:LEVEL]")]
     pub compression: String,
-
-    /// Copy a directory of static files into the image (default destination /data)
-    #[arg(long, value_name = "DIR[:DEST]")]
-    pub data: Vec<String>,
-
-    /// Environment variable for the image, repeatable
-    #[arg(long, value_name = "KEY=VALUE")]
-    pub env: Vec<String>,
 
     /// Port the program listens on (ExposedPorts), repeatable: 8080 or 53/udp
     #[arg(long, value_name = "PORT[/PROTO]")]
@@ -69,7 +65,8 @@ pub struct BuildArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Print only the image reference and digest
+    /// Print only one reference per image that pins it: REGISTRY/REPO@sha256:… for a push,
+    /// oci:DIR:NAME (skopeo's form) for a layout, the archive and name for an archive
     #[arg(short, long)]
     pub quiet: bool,
 
@@ -98,34 +95,8 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
     if plan.platforms.is_empty() {
         plan.platforms.push(Platform::host());
     }
-    let destination = destination(args)?;
-    let mut output = destination.output;
-    if let (Some(tag), false) = (
-        args.tags.first(),
-        matches!(output, OutputTarget::Registry { .. }),
-    ) {
-        match &mut output {
-            OutputTarget::OciLayout { tag: t @ None, .. }
-            | OutputTarget::OciArchive { tag: t @ None, .. } => *t = Some(tag.clone()),
-            OutputTarget::DockerArchive {
-                reference: r @ None,
-                ..
-            } => *r = Some(tag.clone()),
-            _ => {}
-        }
-    }
+    let output = destination(args)?;
     let compression: Compression = args.compression.parse().map_err(usage)?;
-    let data = args
-        .data
-        .iter()
-        .map(|d| d.parse::<DataDir>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(usage)?;
-    for kv in &args.env {
-        if !kv.contains('=') {
-            return Err(usage(format!("--env `{kv}` must be KEY=VALUE")));
-        }
-    }
     for port in &args.port {
         let (number, proto) = port.split_once('/').unwrap_or((port, "tcp"));
         if number.parse::<u16>().map_or(true, |n| n == 0)
@@ -139,9 +110,7 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
     Ok(BuildOptions {
         plan,
         compression,
-        data,
         settings: ImageSettings {
-            env: args.env.clone(),
             ports: args.port.clone(),
             workdir: args.workdir.clone(),
             labels: key_values("label", &args.label)?,
@@ -150,15 +119,7 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
         },
         output,
         registry: args.registry.options(),
-        push_tags: destination.push_tags,
-        repository_per_binary: destination.repository_per_binary,
     })
-}
-
-struct Destination {
-    output: OutputTarget,
-    push_tags: Vec<String>,
-    repository_per_binary: bool,
 }
 
 /// A `--tag` naming a whole reference (it has a repository path) rather than just a tag.
@@ -167,38 +128,46 @@ fn is_full_reference(tag: &str) -> bool {
 }
 
 /// Where the images go, and with which tags, from --output, --push, --tag and GOPACK_REPO.
-fn destination(args: &BuildArgs) -> anyhow::Result<Destination> {
-    let explicit: Option<OutputTarget> = args
+/// Every `--tag` applies: to a file output as given, to a push as a tag of the one repository
+/// pushed to (a `--tag` naming another repository is refused).
+fn destination(args: &BuildArgs) -> anyhow::Result<Output> {
+    let explicit: Option<ImageRef> = args
         .output
         .as_deref()
-        .map(str::parse)
+        .map(|o| ImageRef::parse(o, Bare::Refuse))
         .transpose()
-        .map_err(usage)?;
-    let pushing = args.push || matches!(explicit, Some(OutputTarget::Registry { .. }));
+        .map_err(|e| usage(e.to_string()))?;
+    let pushing = args.push || matches!(explicit, Some(ImageRef::Registry(_)));
     if !pushing {
-        let output =
-            explicit.unwrap_or_else(|| DEFAULT_OUTPUT.parse().expect("default output parses"));
-        return Ok(Destination {
-            output,
-            push_tags: Vec::new(),
+        let target = match explicit {
+            Some(t) => t,
+            None => ImageRef::parse(DEFAULT_OUTPUT, Bare::Refuse).expect("default output parses"),
+        };
+        return Ok(Output {
+            target,
+            tags: args.tags.clone(),
             repository_per_binary: false,
         });
     }
     if args.push
         && explicit
             .as_ref()
-            .is_some_and(|o| !matches!(o, OutputTarget::Registry { .. }))
+            .is_some_and(|o| !matches!(o, ImageRef::Registry(_)))
     {
         return Err(usage(
             "--push sends images to a registry; it cannot be combined with a file --output".into(),
         ));
     }
+    let parse = |text: &str| -> anyhow::Result<Reference> {
+        text.parse()
+            .map_err(|e: gopack::registry::ReferenceError| usage(e.to_string()))
+    };
     let first_full = args.tags.iter().find(|t| is_full_reference(t));
     let gopack_repo = std::env::var("GOPACK_REPO").ok().filter(|r| !r.is_empty());
-    let (reference, repository_per_binary) = match (&explicit, first_full, gopack_repo) {
-        (Some(OutputTarget::Registry { reference }), _, _) => (reference.clone(), false),
-        (_, Some(full), _) => (full.clone(), false),
-        (_, None, Some(repo)) => (repo, true),
+    let (target, repository_per_binary) = match (explicit, first_full, gopack_repo) {
+        (Some(ImageRef::Registry(r)), _, _) => (r, false),
+        (_, Some(full), _) => (parse(full)?, false),
+        (_, None, Some(repo)) => (parse(&repo)?, true),
         _ => {
             return Err(usage(
                 "--push needs a destination: --tag REGISTRY/REPOSITORY:TAG, GOPACK_REPO=REGISTRY/REPOSITORY, \
@@ -207,32 +176,27 @@ fn destination(args: &BuildArgs) -> anyhow::Result<Destination> {
             ));
         }
     };
-    let parsed: Reference = reference
-        .parse()
-        .map_err(|e: gopack::registry::ReferenceError| usage(e.to_string()))?;
-    let mut push_tags = Vec::new();
+    let mut tags = Vec::new();
     for tag in &args.tags {
         if is_full_reference(tag) {
-            let other: Reference = tag
-                .parse()
-                .map_err(|e: gopack::registry::ReferenceError| usage(e.to_string()))?;
+            let other = parse(tag)?;
             if (other.registry.as_str(), other.repository.as_str())
-                != (parsed.registry.as_str(), parsed.repository.as_str())
+                != (target.registry.as_str(), target.repository.as_str())
             {
                 return Err(usage(format!(
                     "--tag {tag} names another repository than {}; one build pushes to one repository",
-                    parsed.name()
+                    target.name()
                 )));
             }
-            push_tags.extend(other.tag);
+            tags.extend(other.tag);
         } else {
-            push_tags.push(tag.clone());
+            tags.push(tag.clone());
         }
     }
-    push_tags.dedup();
-    Ok(Destination {
-        output: OutputTarget::Registry { reference },
-        push_tags,
+    tags.dedup();
+    Ok(Output {
+        target: ImageRef::Registry(target),
+        tags,
         repository_per_binary,
     })
 }
@@ -249,14 +213,16 @@ impl Progress for Spinner {
 
 pub fn run(args: BuildArgs) -> CommandResult {
     let options = options(&args)?;
-    let store = BlobStore::open_default()?;
+    let goenv = GoEnv::read()?;
+    let cache = Cache::open_default()?;
+    let store = cache.store();
     let spinner = (std::io::stderr().is_terminal() && !args.quiet && !args.json).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     });
     let progress = Spinner(spinner);
-    let result = pipeline::build(&store, &options, &progress);
+    let result = pipeline::build(store, &goenv, &options, &progress);
     if let Some(bar) = &progress.0 {
         bar.finish_and_clear();
     }
@@ -265,13 +231,16 @@ pub fn run(args: BuildArgs) -> CommandResult {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else if args.quiet {
         for image in &outcome.images {
-            println!("{}@{}", image.reference, image.digest);
+            println!("{}", image.reference);
         }
     } else {
         if args.explain {
             println!("{}", super::plan::long_form(&outcome.plan));
         } else {
             print!("{}", super::plan::short_form(&outcome.plan));
+        }
+        for warning in &outcome.warnings {
+            println!("warning: {warning}");
         }
         print_summary(&outcome);
     }
@@ -295,17 +264,22 @@ fn print_summary(outcome: &BuildOutcome) {
             if image.platforms.len() > 1 {
                 println!("  {}  {}", p.platform, p.manifest_digest);
             }
+            let count = p.layers.len();
             println!(
-                "    binary  {}    image  {} compressed, {} uncompressed, {} layers",
+                "    binary  {}    image  {} compressed, {} uncompressed, {count} {}",
                 human(p.binary_size),
                 human(p.compressed_size),
                 human(p.uncompressed_size),
-                p.layers.len()
+                if count == 1 { "layer" } else { "layers" }
             );
             for layer in &p.layers {
-                let cached = if layer.reused { "  (cached)" } else { "" };
+                let note = if layer.reused && !layer.from_base {
+                    "  (cached)"
+                } else {
+                    ""
+                };
                 println!(
-                    "      {}  {:>10}  {}{cached}",
+                    "      {}  {:>10}  {}{note}",
                     layer.digest.short(),
                     human(layer.size),
                     layer.description
@@ -315,26 +289,40 @@ fn print_summary(outcome: &BuildOutcome) {
         println!("  digest      {}", image.digest);
         println!("  entrypoint  {}", image.entrypoint.join(" "));
         println!("  user        {}", image.user);
-        match &image.push {
-            Some(push) => {
-                println!("  pushed to   {}", image.reference);
-                if !push.tags.is_empty() {
-                    println!("  also tagged {}", push.tags.join(", "));
-                }
-                println!(
-                    "  blobs       {} uploaded ({}), {} mounted, {} already there",
-                    push.blobs_uploaded,
-                    human(push.blob_bytes_uploaded),
-                    push.blobs_mounted,
-                    push.blobs_present
-                );
+        print_destination(image);
+    }
+}
+
+/// Where the image went: every name it was written under, each once.
+fn print_destination(image: &pipeline::BuiltImage) {
+    let Some((first, others)) = image.references.split_first() else {
+        return;
+    };
+    match &image.push {
+        Some(push) => {
+            println!("  pushed to   {first}");
+            let tags: Vec<&str> = push.tags.iter().skip(1).map(String::as_str).collect();
+            if !tags.is_empty() {
+                println!("  also tagged {}", tags.join(", "));
             }
-            None => println!("  written to  {}", image.reference),
+            println!(
+                "  blobs       {} uploaded ({}), {} mounted, {} already there",
+                push.blobs_uploaded,
+                human(push.blob_bytes_uploaded),
+                push.blobs_mounted,
+                push.blobs_present
+            );
+        }
+        None => {
+            println!("  written to  {first}");
+            for other in others {
+                println!("              {other}");
+            }
         }
     }
 }
 
-fn human(bytes: u64) -> String {
+pub(super) fn human(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut value = bytes as f64;
     let mut unit = 0;

@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 pub mod build;
+pub mod cache;
 pub mod dockerfile;
+pub mod gc;
 pub mod lint;
 pub mod login;
 pub mod logout;
@@ -11,6 +13,7 @@ pub mod plan;
 pub mod plan_flags;
 pub mod pull;
 pub mod sbom;
+pub mod size;
 
 /// What a command asks the process to exit with: `Ok(code)` for a normal end (0, or 1 when a
 /// check such as lint found problems), `Err` for a failure, shown to the user as `error: …`.

@@ -14,7 +14,7 @@ use gopack::oci::{
     parse_platform_list, resolve,
 };
 use gopack::registry::{CredentialStore, RegistryOptions};
-use gopack::sink::{ImageSet, IndexBlob, write_oci_layout};
+use gopack::sink::{ImageSet, IndexBlob, Output, publish};
 
 use super::{CommandResult, UsageError};
 
@@ -94,7 +94,8 @@ pub fn run(args: PullArgs) -> CommandResult {
     })()
     .with_context(|| format!("cannot pull {}", args.source))?;
     let tag = tag.as_deref().or(from.tag()).unwrap_or("latest");
-    let (top, blobs) = write_layout(&store, &resolved, dir, tag)
+    let registry = options.registry.clone();
+    let (top, blobs) = write_layout(&store, &resolved, dir, tag, &registry)
         .with_context(|| format!("cannot write the OCI layout {}", dir.display()))?;
     let platforms: Vec<String> = resolved
         .images
@@ -110,8 +111,8 @@ pub fn run(args: PullArgs) -> CommandResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the resolved image as an OCI layout at `dir` under `tag`, with the shared layout
-/// writer. The layout names the source's own index when every platform was kept, else the one
+/// Writes the resolved image as an OCI layout at `dir` under `tag` through the layout sink (a
+/// multi-image store: other tags stay). The layout names the source's own index when every platform was kept, else the one
 /// manifest kept, else a new index over the platforms kept. Returns the digest `index.json`
 /// points at and the number of blobs.
 fn write_layout(
@@ -119,6 +120,7 @@ fn write_layout(
     resolved: &Resolved,
     dir: &Path,
     tag: &str,
+    registry: &RegistryOptions,
 ) -> anyhow::Result<(Digest, usize)> {
     let index = if resolved.complete && resolved.index.is_some() {
         Some(IndexBlob {
@@ -142,7 +144,12 @@ fn write_layout(
         .into_iter()
         .collect::<std::collections::BTreeSet<_>>()
         .len();
-    let top = set.top_descriptor().digest;
-    write_oci_layout(store, dir, &[set], Some(tag))?;
-    Ok((top, blobs))
+    let output = Output::new(ImageRef::Layout {
+        dir: dir.to_path_buf(),
+        tag: Some(tag.to_string()),
+    });
+    let sink = output.sink(registry)?;
+    sink.check(resolved.images.len())?;
+    let published = publish(store, &[set], sink.as_ref(), &|line| eprintln!("{line}"))?;
+    Ok((published[0].digest.clone(), blobs))
 }

@@ -221,7 +221,7 @@ impl<'a> LayerWriter<'a> {
         entries.dedup_by(|a, b| a.path == b.path);
 
         let key = self.cache_key(&entries, spec.mtime)?;
-        let record = self.store.root().join("layers").join(format!("{key}.json"));
+        let record = crate::cache::layer_records_dir(self.store).join(format!("{key}.json"));
         if let Some(mut cached) = fs::read(&record)
             .ok()
             .and_then(|b| serde_json::from_slice::<WrittenLayer>(&b).ok())

@@ -509,6 +509,57 @@ mod tests {
     }
 
     #[test]
+    fn hostile_members_are_reported_and_kept_inside_the_root() {
+        use crate::oci::testing::{Member, tar_of};
+        let tar = tar_of(&[
+            Member::File("../../etc/shadow", b"x"),
+            Member::File("/etc/passwd", b"y"),
+            Member::Hardlink("lnk", "../../../root/.ssh/id_rsa"),
+            Member::Symlink("abs", "/etc/shadow"),
+        ]);
+        let mut cut = tar.clone();
+        cut.truncate(700);
+        let mut r = LayerReader::new(Box::new(io::Cursor::new(tar)), TarLimits::default()).unwrap();
+        let mut seen = Vec::new();
+        while let Some(e) = r.next_entry().unwrap() {
+            seen.push((
+                e.path.clone(),
+                e.path_issue,
+                e.link_target.clone(),
+                e.link_issue,
+            ));
+        }
+        assert_eq!(
+            seen,
+            [
+                (
+                    "etc/shadow".into(),
+                    Some(PathIssue::EscapesRoot),
+                    None,
+                    None
+                ),
+                ("etc/passwd".into(), Some(PathIssue::Absolute), None, None),
+                (
+                    "lnk".into(),
+                    None,
+                    Some("root/.ssh/id_rsa".into()),
+                    Some(PathIssue::EscapesRoot)
+                ),
+                ("abs".into(), None, Some("/etc/shadow".into()), None),
+            ]
+        );
+        let mut r = LayerReader::new(Box::new(io::Cursor::new(cut)), TarLimits::default()).unwrap();
+        let err = loop {
+            match r.next_entry() {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("a truncated layer read to the end"),
+                Err(e) => break e.to_string(),
+            }
+        };
+        assert!(err.contains("truncated"), "{err}");
+    }
+
+    #[test]
     fn a_wrong_diff_id_is_an_error_naming_both() {
         let tar = tar_of(&[("a", b"1")]);
         let r = LayerReader::new(Box::new(io::Cursor::new(tar)), TarLimits::default()).unwrap();

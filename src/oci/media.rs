@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::text::printable;
+
 /// What a descriptor's media type says its blob is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MediaKind {
@@ -124,7 +126,7 @@ pub fn classify(media_type: &str) -> Option<MediaKind> {
 }
 
 /// Why a media type is refused, in words a person can act on. `media_type` is shown through
-/// [`printable`], so a hostile value cannot put control characters or megabytes on a terminal.
+/// [`crate::text::printable`], so a hostile value cannot put control characters or megabytes on a terminal.
 pub fn unsupported_reason(media_type: &str, expected: &str) -> String {
     let shown = printable(media_type, 100);
     let hint = if media_type.starts_with("application/vnd.docker.distribution.manifest.v1") {
@@ -138,20 +140,6 @@ pub fn unsupported_reason(media_type: &str, expected: &str) -> String {
         "media type `{shown}` is not {expected} gopack reads (OCI or Docker index, manifest, \
          config, or tar / tar+gzip / tar+zstd layer){hint}"
     )
-}
-
-/// Text from an image (media types, tags, paths) made safe to print: control characters become
-/// `?`, and at most `max_chars` characters are kept (then `…`).
-pub fn printable(text: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == max_chars {
-            out.push('…');
-            break;
-        }
-        out.push(if c.is_control() { '?' } else { c });
-    }
-    out
 }
 
 #[cfg(test)]
@@ -182,7 +170,10 @@ mod tests {
     #[test]
     fn refusals_are_printable() {
         let reason = unsupported_reason("text/plain\u{1b}[31m\0\u{7f}", "a layer type");
-        assert!(reason.contains("`text/plain?[31m??`"), "{reason}");
+        assert!(
+            reason.contains("`text/plain\\u{1b}[31m\\u{0}\\u{7f}`"),
+            "{reason}"
+        );
         assert!(!reason.chars().any(char::is_control));
         let long = "x".repeat(10_000);
         assert!(unsupported_reason(&long, "a layer type").len() < 400);

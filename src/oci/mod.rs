@@ -47,7 +47,7 @@ pub use media::{LayerCompression, MediaKind};
 pub use platform::{Platform, PlatformError, PlatformSelector, best_match, parse_platform_list};
 pub use resolve::{Resolved, StoreBlobs, fetch_layers, open_layer, resolve};
 pub use source::{ImageSource, Limits, SourceError, SourceOptions};
-pub use store::{BlobStore, BlobWriter, StoreError, default_cache_dir};
+pub use store::{BlobStore, BlobWriter, ExportError, Exported, StoreError, default_cache_dir};
 pub use tar_reader::{FileType, TarLimits};
 pub use transport::{Bare, ImageRef, ImageRefError, check_ref_name};
 pub use tree::{Applied, FileTree, NodeId, NodeInfo};

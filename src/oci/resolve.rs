@@ -11,13 +11,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::image::{Descriptor, Image, ImageConfig, ImageIndex, ImageManifest};
 use super::layer_reader::{LayerReadError, LayerReader};
-use super::media::{MediaKind, classify, printable, unsupported_reason};
+use super::media::{MediaKind, classify, unsupported_reason};
 use super::platform::{Platform, PlatformSelector, best_match};
 use super::source::{
     ImageSource, Limits, SourceError, fetch_blob, open_blob, parse_json, read_blob,
 };
 use super::store::BlobStore;
 use super::tar_reader::TarLimits;
+use crate::text::printable;
 
 /// What a reference resolved to.
 #[derive(Clone, Debug)]

@@ -302,6 +302,7 @@ impl<R: TarInput> TarReader<R> {
     ) -> Result<TarHeader, TarError> {
         let mut data_size = raw.size;
         let sparse_extended = raw.sparse_extended;
+        let legacy_regular = raw.typeflag == 0;
         let mut header = raw.into_header(self.pos);
         if let Some(name) = pending.long_name {
             header.path = text_until_nul(&name);
@@ -332,6 +333,10 @@ impl<R: TarInput> TarReader<R> {
                 "GNU.sparse.realsize" | "GNU.sparse.size" => header.size = number(value)?,
                 _ => {}
             }
+        }
+        // Pre-POSIX tars (typeflag NUL) mark directories only by a trailing slash, as Go reads them.
+        if legacy_regular && header.path.ends_with('/') {
+            header.file_type = FileType::Directory;
         }
         if let Some(name) = sparse_name {
             header.path = name;
@@ -516,7 +521,8 @@ impl RawHeader {
             uid: field(108..116, "uid")?,
             gid: field(116..124, "gid")?,
             size: field(124..136, "size")?,
-            mtime: field(136..148, "mtime")?.min(i64::MAX as u64) as i64,
+            // A pre-1970 (negative) or garbled mtime is not worth refusing a layer for.
+            mtime: number(&block[136..148]).map_or(0, |t| t.min(i64::MAX as u64) as i64),
             link_name: text_until_nul(&block[157..257]),
             sparse_extended: gnu && typeflag == b'S' && block[482] != 0,
             real_size: if gnu && typeflag == b'S' {
@@ -727,6 +733,21 @@ mod tests {
         let err = read_all(&bad).unwrap_err().to_string();
         assert!(err.contains("checksum"), "{err}");
         assert!(read_all(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn old_style_directories_and_negative_mtimes_are_read() {
+        let mut dir = header("old/", b'0', 0);
+        dir[156] = 0;
+        dir[136] = 0xff;
+        dir[147] = 0xff;
+        let mut h = tar::Header::from_byte_slice(&dir).clone();
+        h.set_cksum();
+        let mut bytes = h.as_bytes().to_vec();
+        bytes.extend([0u8; 1024]);
+        let all = read_all(&bytes).unwrap();
+        assert_eq!(all[0].file_type, FileType::Directory);
+        assert_eq!(all[0].mtime, 0);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use sha2::{Digest as _, Sha256};
 const MAX_ENTRIES: usize = 20_000;
 
 fn cache_dir() -> PathBuf {
-    crate::oci::default_cache_dir().join("golist")
+    crate::cache::golist_dir()
 }
 
 /// The cache key, or `None` when this project must not be cached.

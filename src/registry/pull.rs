@@ -1,10 +1,10 @@
 use ureq::http::Method;
 
+use crate::oci::media::classify;
 use crate::oci::source::RegistrySource;
 use crate::oci::{
-    BlobStore, Descriptor, Digest, Image, ImageIndex, ImageManifest, Limits,
-    MEDIA_TYPE_DOCKER_MANIFEST_LIST, MEDIA_TYPE_INDEX, MEDIA_TYPE_MANIFEST, Platform,
-    PlatformSelector, SourceError, fetch_layers, resolve,
+    BlobStore, Descriptor, Digest, Image, ImageIndex, ImageManifest, Limits, MEDIA_TYPE_INDEX,
+    MEDIA_TYPE_MANIFEST, MediaKind, Platform, PlatformSelector, SourceError, fetch_layers, resolve,
 };
 
 use super::client::{Attempts, AuthMode, RegistryClient, Req, ReqBody};
@@ -297,9 +297,7 @@ fn parse_document(bytes: &[u8], content_type: Option<&str>) -> Result<Document, 
         .and_then(|v| v.as_str())
         .or(content_type)
         .unwrap_or("");
-    let is_index = obj.contains_key("manifests")
-        || media_type == MEDIA_TYPE_INDEX
-        || media_type == MEDIA_TYPE_DOCKER_MANIFEST_LIST;
+    let is_index = obj.contains_key("manifests") || classify(media_type) == Some(MediaKind::Index);
     if is_index {
         serde_json::from_value(value)
             .map(|_: ImageIndex| Document::Index)

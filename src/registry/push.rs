@@ -735,9 +735,7 @@ fn known_path(store: &BlobStore, registry: &str, digest: &Digest) -> std::path::
             }
         })
         .collect();
-    store
-        .root()
-        .join("registries")
+    crate::cache::registry_hints_dir(store)
         .join(host)
         .join(digest.hex())
 }

@@ -80,14 +80,15 @@ impl ModuleGraph {
     }
 
     /// Runs `go list -deps -json=…` for `packages` in `dir` with `env` (GOOS, GOARCH,
-    /// CGO_ENABLED…) and `-tags`, and reads the graph.
+    /// CGO_ENABLED…) and `-tags`, through `goenv`'s go (its GOTOOLCHAIN), and reads the graph.
     pub fn go_list(
+        goenv: &crate::config::GoEnv,
         dir: &Path,
         packages: &[String],
         env: &[(String, String)],
         tags: &[String],
     ) -> Result<ModuleGraph, GraphError> {
-        let mut cmd = crate::project::go_command(dir);
+        let mut cmd = goenv.command(dir);
         cmd.arg("list")
             .arg("-deps")
             .arg(format!("-json={}", Self::LIST_FIELDS));

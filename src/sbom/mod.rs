@@ -34,6 +34,7 @@ pub use bom::{Bom, GoBinary, ImageSubject, SbomInput};
 pub use licence::LicenceFinder;
 
 use crate::binary::buildinfo::{BuildInfoError, read_build_info};
+use crate::config::GoEnv;
 use crate::oci::Digest;
 
 /// The SPDX JSON media type (an SBOM referrer's `artifactType` and layer type).
@@ -179,41 +180,51 @@ pub fn read_binary(path: &Path, finder: Option<&LicenceFinder>) -> Result<GoBina
     })
 }
 
-/// The Go module cache: `$GOMODCACHE`, else what `go env GOMODCACHE` says (which reads
-/// `go env -w` settings), else `$GOPATH/pkg/mod` (first entry), else `~/go/pkg/mod`. `None`
-/// when none of these exists.
-pub fn module_cache() -> Option<PathBuf> {
-    let from_env = std::env::var_os("GOMODCACHE")
+/// The Go module cache, as `go` finds it: GOMODCACHE (environment, `go env -w`), else the
+/// first GOPATH entry's `pkg/mod`, else `~/go/pkg/mod`. With no [`GoEnv`] at hand (a bare
+/// binary), the environment is asked first and then `go env GOMODCACHE`, so `go env -w`
+/// settings count without reading Go's whole environment. `None` when the directory does not
+/// exist.
+pub fn module_cache(goenv: Option<&GoEnv>) -> Option<PathBuf> {
+    let get = |name: &str| -> Option<String> {
+        match goenv {
+            Some(env) => env.get(name).map(str::to_string),
+            None => std::env::var(name).ok(),
+        }
         .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    let from_go = || {
-        let out = crate::project::go_command(Path::new("."))
+    };
+    let ask_go = || {
+        let program = std::env::var_os("GOPACK_GO")
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "go".into());
+        let out = std::process::Command::new(program)
             .args(["env", "GOMODCACHE"])
+            .env("GOTOOLCHAIN", "local")
             .stdin(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .output()
             .ok()?;
         let text = String::from_utf8(out.stdout).ok()?;
         let path = text.trim();
-        (out.status.success() && !path.is_empty()).then(|| PathBuf::from(path))
+        (out.status.success() && !path.is_empty()).then(|| path.to_string())
     };
     let from_gopath = || {
-        let gopath = std::env::var_os("GOPATH").filter(|v| !v.is_empty());
-        let first = gopath
-            .as_ref()
-            .and_then(|g| std::env::split_paths(g).next())
+        let first = get("GOPATH")
+            .and_then(|g| std::env::split_paths(&g).next())
             .or_else(|| dirs::home_dir().map(|h| h.join("go")))?;
         Some(first.join("pkg/mod"))
     };
-    from_env
-        .or_else(from_go)
-        .or_else(from_gopath)
-        .filter(|p| p.is_dir())
+    let modcache = match get("GOMODCACHE") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None if goenv.is_none() => ask_go().map(PathBuf::from).or_else(from_gopath),
+        None => from_gopath(),
+    };
+    modcache.filter(|p| p.is_dir())
 }
 
 /// RFC 3339 time (`2026-11-29T16:00:00Z`) of a Unix epoch in seconds.
 pub fn rfc3339(epoch: u64) -> String {
-    crate::pipeline::rfc3339(epoch)
+    crate::assemble::rfc3339(epoch)
 }
 
 /// The creation time of a new document: `SOURCE_DATE_EPOCH` when set (reproducible builds),

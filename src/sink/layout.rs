@@ -1,124 +1,522 @@
+//! OCI image layouts (image-spec `image-layout.md`) as multi-image stores, the way skopeo and
+//! umoci treat them: writing `oci:DIR:TAG` adds blobs and moves only the names it writes in
+//! `index.json` (an entry whose `org.opencontainers.image.ref.name` is one of them is replaced);
+//! every other entry and blob stays. [`gc_layout`] removes blobs no entry reaches.
+//!
+//! Write order (each file written to a temp name, flushed, renamed; directories flushed after):
+//! 1. a new layout is assembled in a staging directory beside DIR and renamed to DIR whole;
+//! 2. an existing one is locked (`DIR/.gopack.lock`, `flock(2)`: concurrent writers take turns;
+//!    the kernel releases it if a writer dies), temp files of dead writers are removed, blobs
+//!    are added (hard links to the store when possible), and `index.json` is replaced last.
+//!
+//! So readers always see an `index.json` whose blobs are all present, and a crash at any point
+//! leaves the previous `index.json` in force.
+
+use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use crate::oci::{ANNOTATION_REF_NAME, BlobStore, ImageIndex, MEDIA_TYPE_INDEX};
+use serde_json::Value;
 
-use super::{ImageSet, SinkError, io_err, parent_dir, ref_names};
+use crate::fsutil::{self, FileLock, LOCK_FILE};
+use crate::oci::{
+    ANNOTATION_REF_NAME, BlobStore, Descriptor, Digest, ImageIndex, MEDIA_TYPE_INDEX,
+};
 
+use super::naming::{check_layout_tags, layout_names};
+use super::{ImageSet, ImageSink, Published, SinkError, check_creatable, export_err, write_err};
+
+/// The `oci-layout` file's content.
 pub(super) const OCI_LAYOUT_FILE: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 
-pub(super) fn is_layout(dir: &Path) -> bool {
-    dir.join("oci-layout").is_file()
+/// How long a write waits for another writer of the same layout before giving up.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Largest manifest or index [`gc_layout`] reads while following references.
+const MAX_DOCUMENT: u64 = 4 << 20;
+
+/// Writes to an OCI layout directory (`oci:DIR[:TAG]`).
+#[derive(Clone, Debug)]
+pub struct LayoutSink {
+    dir: PathBuf,
+    tags: Vec<String>,
 }
 
-/// A directory gopack may replace with a layout: a layout already, or empty.
-pub(super) fn is_replaceable(dir: &Path) -> bool {
-    !dir.exists() || is_layout(dir) || fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
+impl LayoutSink {
+    /// A sink writing under `tags` (see [`ImageSink`] docs in the module for the naming);
+    /// refuses a tag that is not a valid ref name.
+    pub fn new(dir: PathBuf, tags: Vec<String>) -> Result<LayoutSink, SinkError> {
+        check_layout_tags(&tags)?;
+        Ok(LayoutSink { dir, tags })
+    }
 }
 
-/// The `index.json` of a layout holding these image sets, each named by `ref_names`.
-pub(super) fn layout_index(sets: &[ImageSet], tag: Option<&str>) -> Vec<u8> {
-    let manifests = sets
-        .iter()
-        .zip(ref_names(sets, tag))
-        .map(|(set, name)| {
-            let mut d = set.top_descriptor();
-            if set.index.is_none() {
-                d.platform = Some(set.images[0].platform.clone());
+impl ImageSink for LayoutSink {
+    fn destination(&self) -> String {
+        format!("oci:{}", self.dir.display())
+    }
+
+    fn check(&self, _platforms: usize) -> Result<(), SinkError> {
+        check_target(&self.dir)
+    }
+
+    fn write(
+        &self,
+        store: &BlobStore,
+        sets: &[ImageSet],
+        status: &dyn Fn(&str),
+    ) -> Result<Vec<Published>, SinkError> {
+        let names = layout_names(sets, &self.tags);
+        let mut entries = Vec::new();
+        for (set, names) in sets.iter().zip(&names) {
+            for name in names {
+                entries.push(named_descriptor(set, name));
             }
-            d.annotations = Some([(ANNOTATION_REF_NAME.to_string(), name)].into());
-            d
-        })
-        .collect();
+        }
+        let blobs: BTreeSet<Digest> = sets.iter().flat_map(ImageSet::blobs).collect();
+        update_layout(store, &self.dir, &blobs, &entries, status)?;
+        Ok(sets
+            .iter()
+            .zip(names)
+            .map(|(set, names)| {
+                let references: Vec<String> = names
+                    .iter()
+                    .map(|n| format!("oci:{}:{n}", self.dir.display()))
+                    .collect();
+                Published {
+                    name: set.name.clone(),
+                    digest: set.top_descriptor().digest,
+                    pinned: references[0].clone(),
+                    references,
+                    push: None,
+                }
+            })
+            .collect())
+    }
+}
+
+/// The `index.json` entry naming `set` as `name` (a single manifest carries its platform, as
+/// skopeo writes it).
+pub(super) fn named_descriptor(set: &ImageSet, name: &str) -> Descriptor {
+    let mut d = set.top_descriptor();
+    if set.index.is_none() {
+        d.platform = Some(set.images[0].platform.clone());
+    }
+    d.annotations = Some([(ANNOTATION_REF_NAME.to_string(), name.to_string())].into());
+    d
+}
+
+/// A fresh `index.json` listing `entries`.
+pub(super) fn index_of(entries: &[Descriptor]) -> Vec<u8> {
     let index = ImageIndex {
         schema_version: 2,
         media_type: Some(MEDIA_TYPE_INDEX.into()),
-        manifests,
+        manifests: entries.to_vec(),
         annotations: None,
     };
-    serde_json::to_vec(&index).expect("index serialises")
+    serde_json::to_vec(&index).expect("an index serialises")
 }
 
-/// Writes an OCI image layout at `dir`, replacing a previous layout there only once the new one
-/// is complete. A directory that is not a layout is never replaced.
+/// Writes image sets into the layout at `dir` with the compatibility naming of earlier
+/// versions: one set is named `tag` (default `latest`), several `<name>-<tag>` or `<name>`.
+/// Other images in the layout stay. For `pull` and tests; builds go through [`super::publish`].
 pub fn write_oci_layout(
     store: &BlobStore,
     dir: &Path,
     sets: &[ImageSet],
     tag: Option<&str>,
 ) -> Result<(), SinkError> {
-    if !is_replaceable(dir) {
-        return Err(SinkError::NotALayout(dir.to_path_buf()));
-    }
-    let parent = parent_dir(dir);
-    fs::create_dir_all(&parent).map_err(io_err(&parent))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.tmp-"))
-        .tempdir_in(&parent)
-        .map_err(io_err(&parent))?;
-    let root = staging.path();
-    let blobs = root.join("blobs/sha256");
-    fs::create_dir_all(&blobs).map_err(io_err(&blobs))?;
-    fs::write(root.join("oci-layout"), OCI_LAYOUT_FILE).map_err(io_err(root))?;
-    for set in sets {
-        for digest in set.blobs() {
-            let dest = blobs.join(digest.hex());
-            if !dest.exists() {
-                fs::copy(store.path(&digest), &dest).map_err(io_err(&store.path(&digest)))?;
-            }
-        }
-    }
-    let mut index = fs::File::create(root.join("index.json")).map_err(io_err(root))?;
-    index
-        .write_all(&layout_index(sets, tag))
-        .map_err(io_err(root))?;
-    replace_dir(staging, dir)
+    let tags: Vec<String> = tag.map(str::to_string).into_iter().collect();
+    let sink = LayoutSink::new(dir.to_path_buf(), tags)?;
+    sink.check(1)?;
+    sink.write(store, sets, &|_| {}).map(drop)
 }
 
-/// Moves the finished staging directory to `dest`. An old `dest` is moved aside first and
-/// removed only after the new one is in place; if the final rename fails it is put back.
-fn replace_dir(staging: tempfile::TempDir, dest: &Path) -> Result<(), SinkError> {
-    let staged: PathBuf = staging.keep();
-    if !dest.exists() {
-        return fs::rename(&staged, dest).map_err(|e| {
-            let _ = fs::remove_dir_all(&staged);
-            SinkError::Io {
-                path: dest.to_path_buf(),
-                source: e,
-            }
-        });
-    }
-    let aside = staged.with_extension("old");
-    fs::rename(dest, &aside).map_err(|e| {
-        let _ = fs::remove_dir_all(&staged);
-        SinkError::Io {
-            path: dest.to_path_buf(),
-            source: e,
+/// Whether `dir` can take a layout write: missing (and creatable), or a directory holding only
+/// layout parts (an empty one included).
+fn check_target(dir: &Path) -> Result<(), SinkError> {
+    match fs::metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => check_creatable(dir),
+        Err(e) => Err(write_err(dir)(e)),
+        Ok(m) if !m.is_dir() => Err(SinkError::NotADirectory(dir.to_path_buf())),
+        Ok(_) => {
+            check_only_layout_parts(dir)?;
+            fsutil::dir_is_writable(dir).map_err(write_err(dir))
         }
-    })?;
-    if let Err(e) = fs::rename(&staged, dest) {
-        let _ = fs::rename(&aside, dest);
-        let _ = fs::remove_dir_all(&staged);
-        return Err(SinkError::Io {
-            path: dest.to_path_buf(),
-            source: e,
-        });
     }
-    let _ = fs::remove_dir_all(&aside);
+}
+
+fn check_only_layout_parts(dir: &Path) -> Result<(), SinkError> {
+    let foreign = foreign_entries(dir).map_err(write_err(dir))?;
+    if foreign.is_empty() {
+        Ok(())
+    } else {
+        Err(SinkError::NotALayout {
+            dir: dir.to_path_buf(),
+            foreign,
+        })
+    }
+}
+
+/// Names in `dir` that are no part of an OCI layout or of gopack's bookkeeping in one
+/// (at most 5, then `…`).
+fn foreign_entries(dir: &Path) -> io::Result<Vec<String>> {
+    let mut foreign = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let kind = entry.file_type()?;
+        let ok = match name.as_str() {
+            "oci-layout" | "index.json" => kind.is_file(),
+            "blobs" => kind.is_dir() && blobs_are_layout_parts(&entry.path())?,
+            LOCK_FILE => kind.is_file(),
+            // Written by the build so git ignores the layout (issue 9, item 6).
+            ".gitignore" => kind.is_file(),
+            n => fsutil::is_temp_name(n),
+        };
+        if !ok {
+            if foreign.len() == 5 {
+                foreign.push("…".into());
+                break;
+            }
+            foreign.push(name);
+        }
+    }
+    foreign.sort();
+    Ok(foreign)
+}
+
+fn blobs_are_layout_parts(blobs: &Path) -> io::Result<bool> {
+    for entry in fs::read_dir(blobs)? {
+        if !entry?.file_type()?.is_dir() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Adds `blobs` to the layout at `dir` (created when missing) and points each entry's ref
+/// name at its descriptor, keeping every other entry.
+fn update_layout(
+    store: &BlobStore,
+    dir: &Path,
+    blobs: &BTreeSet<Digest>,
+    entries: &[Descriptor],
+    status: &dyn Fn(&str),
+) -> Result<(), SinkError> {
+    let parent = fsutil::parent_of(dir);
+    fsutil::create_dirs(&parent).map_err(write_err(&parent))?;
+    recover_legacy(dir, &parent, status)?;
+    fsutil::remove_stale_temps(&parent).map_err(write_err(&parent))?;
+    if !dir.exists() && create_layout(store, dir, blobs, entries)? {
+        return Ok(());
+    }
+    check_target(dir)?;
+    let _lock = FileLock::acquire(&dir.join(LOCK_FILE), LOCK_TIMEOUT, &|| {
+        status(&format!(
+            "waiting for another gopack writing {}",
+            dir.display()
+        ))
+    })?;
+    check_only_layout_parts(dir)?;
+    for d in [dir.to_path_buf(), dir.join("blobs/sha256")] {
+        fsutil::remove_stale_temps(&d).map_err(write_err(&d))?;
+    }
+    fill_layout(store, dir, blobs, entries)
+}
+
+/// Assembles a new layout in a staging directory beside `dir` and renames it into place.
+/// `Ok(false)` when another writer created `dir` first (then the caller merges into it).
+fn create_layout(
+    store: &BlobStore,
+    dir: &Path,
+    blobs: &BTreeSet<Digest>,
+    entries: &[Descriptor],
+) -> Result<bool, SinkError> {
+    let parent = fsutil::parent_of(dir);
+    let (staging, _lock) = fsutil::staging_dir_in(&parent).map_err(write_err(&parent))?;
+    fill_layout(store, staging.path(), blobs, entries).map_err(|e| e.at(dir))?;
+    match fs::rename(staging.path(), dir) {
+        Ok(()) => {
+            let _ = staging.keep();
+            fsutil::sync_dir(&parent).map_err(write_err(&parent))?;
+            Ok(true)
+        }
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTEMPTY | libc::EEXIST)) => {
+            // Removed while still locked, so no cleaner races the removal.
+            drop(staging);
+            Ok(false)
+        }
+        Err(e) => Err(write_err(dir)(e)),
+    }
+}
+
+/// Writes `oci-layout` (when missing), the blobs, then `index.json` with `entries` merged in.
+fn fill_layout(
+    store: &BlobStore,
+    dir: &Path,
+    blobs: &BTreeSet<Digest>,
+    entries: &[Descriptor],
+) -> Result<(), SinkError> {
+    let layout_file = dir.join("oci-layout");
+    if !layout_file.is_file() {
+        write_file(&layout_file, OCI_LAYOUT_FILE)?;
+    }
+    let blob_dir = dir.join("blobs/sha256");
+    fsutil::create_dirs(&blob_dir).map_err(write_err(&blob_dir))?;
+    for digest in blobs {
+        store
+            .export(digest, &blob_dir.join(digest.hex()))
+            .map_err(export_err)?;
+    }
+    for d in [blob_dir.as_path(), &dir.join("blobs"), dir] {
+        fsutil::sync_dir(d).map_err(write_err(d))?;
+    }
+    let index = merge_index(read_index_value(dir)?, entries);
+    let bytes = serde_json::to_vec(&index).expect("an index serialises");
+    write_file(&dir.join("index.json"), &bytes)
+}
+
+/// Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync of the directory).
+pub(super) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), SinkError> {
+    let parent = fsutil::parent_of(path);
+    let mut temp = fsutil::temp_file_in(&parent).map_err(write_err(path))?;
+    temp.as_file_mut()
+        .write_all(bytes)
+        .map_err(write_err(path))?;
+    fsutil::commit(temp, path).map_err(write_err(path))?;
     Ok(())
 }
 
-/// Reads `index.json` of a layout directory.
-pub fn read_layout_index(dir: &Path) -> Result<ImageIndex, SinkError> {
-    let path = dir.join("index.json");
-    let bytes = fs::read(&path).map_err(io_err(&path))?;
-    serde_json::from_slice(&bytes).map_err(|e| SinkError::Io {
-        path,
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-    })
+/// The layout's `index.json` as JSON (every field kept), `None` when there is none yet.
+fn read_index_value(dir: &Path) -> Result<Option<Value>, SinkError> {
+    let bad = |reason: String| SinkError::BadIndex {
+        dir: dir.to_path_buf(),
+        reason,
+    };
+    let bytes = match fs::read(dir.join("index.json")) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(bad(e.to_string())),
+    };
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+    if !value.get("manifests").is_some_and(Value::is_array) {
+        return Err(bad("it has no `manifests` list".into()));
+    }
+    Ok(Some(value))
+}
+
+/// `index` with each of `entries` in place of the entry that had its ref name (or appended),
+/// and every other entry and field as it was.
+fn merge_index(index: Option<Value>, entries: &[Descriptor]) -> Value {
+    let mut index = index.unwrap_or_else(
+        || serde_json::json!({"schemaVersion": 2, "mediaType": MEDIA_TYPE_INDEX, "manifests": []}),
+    );
+    let manifests = index["manifests"]
+        .as_array_mut()
+        .expect("checked when read");
+    let name_of = |v: &Value| {
+        v.get("annotations")
+            .and_then(|a| a.get(ANNOTATION_REF_NAME))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    for entry in entries {
+        let name = entry
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(ANNOTATION_REF_NAME))
+            .cloned();
+        let value = serde_json::to_value(entry).expect("a descriptor serialises");
+        match manifests.iter().position(|m| name_of(m) == name) {
+            Some(i) => {
+                manifests[i] = value;
+                let mut j = i + 1;
+                while j < manifests.len() {
+                    if name_of(&manifests[j]) == name {
+                        manifests.remove(j);
+                    } else {
+                        j += 1;
+                    }
+                }
+            }
+            None => manifests.push(value),
+        }
+    }
+    index
+}
+
+/// Older gopack versions replaced a layout by renaming `DIR` to `.DIR.old` and a staging
+/// `.DIR.tmp-XXXXXX` to `DIR`. A run killed between the two left `DIR` missing: its previous
+/// layout is put back. A leftover `.DIR.old` beside a present `DIR`, or a staging directory,
+/// holds only layout parts and is removed.
+fn recover_legacy(dir: &Path, parent: &Path, status: &dyn Fn(&str)) -> Result<(), SinkError> {
+    let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Ok(());
+    };
+    let old = parent.join(format!(".{name}.old"));
+    let is_gopack_layout =
+        |p: &Path| p.join("oci-layout").is_file() && foreign_entries(p).is_ok_and(|f| f.is_empty());
+    if old.is_dir() && is_gopack_layout(&old) {
+        if !dir.exists() {
+            fs::rename(&old, dir).map_err(write_err(dir))?;
+            status(&format!(
+                "recovered {} from an interrupted earlier write",
+                dir.display()
+            ));
+        } else {
+            fs::remove_dir_all(&old).map_err(write_err(&old))?;
+        }
+    }
+    let prefix = format!(".{name}.tmp-");
+    for entry in fs::read_dir(parent).map_err(write_err(parent))?.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if file_name.len() == prefix.len() + 6
+            && file_name.starts_with(&prefix)
+            && path.is_dir()
+            && foreign_entries(&path).is_ok_and(|f| f.is_empty())
+        {
+            fs::remove_dir_all(&path).map_err(write_err(&path))?;
+        }
+    }
+    Ok(())
+}
+
+/// What [`gc_layout`] removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GcReport {
+    /// Blobs still referenced from `index.json`.
+    pub kept: usize,
+    /// Blobs removed.
+    pub removed: usize,
+    /// Bytes of the removed blobs (as stored: compressed for layers).
+    pub removed_bytes: u64,
+    /// Temp files of killed writers removed.
+    pub temps_removed: usize,
+}
+
+/// Removes the blobs of the layout at `dir` that no entry of its `index.json` reaches
+/// (following indexes, manifests, configs, layers and subjects), and the temp files of killed
+/// writers, holding the layout's lock. Refuses (removing nothing) when a document it must
+/// follow cannot be read.
+pub fn gc_layout(dir: &Path, status: &dyn Fn(&str)) -> Result<GcReport, SinkError> {
+    if !dir.join("oci-layout").is_file() {
+        return Err(SinkError::NotALayout {
+            dir: dir.to_path_buf(),
+            foreign: vec!["no oci-layout file".into()],
+        });
+    }
+    let _lock = FileLock::acquire(&dir.join(LOCK_FILE), LOCK_TIMEOUT, &|| {
+        status(&format!(
+            "waiting for another gopack writing {}",
+            dir.display()
+        ))
+    })?;
+    let mut report = GcReport::default();
+    for d in [dir.to_path_buf(), dir.join("blobs/sha256")] {
+        report.temps_removed += fsutil::remove_stale_temps(&d).map_err(write_err(&d))?.0;
+    }
+    let index = read_index_value(dir)?.ok_or_else(|| SinkError::BadIndex {
+        dir: dir.to_path_buf(),
+        reason: "there is no index.json".into(),
+    })?;
+    let reachable = reachable_blobs(dir, &index)?;
+    let blobs = dir.join("blobs");
+    for alg in fs::read_dir(&blobs).map_err(write_err(&blobs))?.flatten() {
+        let alg_name = alg.file_name().to_string_lossy().into_owned();
+        for blob in fs::read_dir(alg.path())
+            .map_err(write_err(&alg.path()))?
+            .flatten()
+        {
+            let name = blob.file_name().to_string_lossy().into_owned();
+            if fsutil::is_temp_name(&name) {
+                continue;
+            }
+            if reachable.contains(&format!("{alg_name}:{name}")) {
+                report.kept += 1;
+                continue;
+            }
+            let size = blob.metadata().map(|m| m.len()).unwrap_or(0);
+            fs::remove_file(blob.path()).map_err(write_err(&blob.path()))?;
+            report.removed += 1;
+            report.removed_bytes += size;
+        }
+        fsutil::sync_dir(&alg.path()).map_err(write_err(&alg.path()))?;
+    }
+    Ok(report)
+}
+
+/// Every `algorithm:hex` reachable from the index's entries.
+fn reachable_blobs(dir: &Path, index: &Value) -> Result<BTreeSet<String>, SinkError> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<Value> = index["manifests"].as_array().cloned().unwrap_or_default();
+    if let Some(subject) = index.get("subject") {
+        stack.push(subject.clone());
+    }
+    while let Some(descriptor) = stack.pop() {
+        let Some(digest) = descriptor.get("digest").and_then(Value::as_str) else {
+            continue;
+        };
+        if !seen.insert(digest.to_string()) {
+            continue;
+        }
+        let media_type = descriptor
+            .get("mediaType")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !is_document(media_type) {
+            continue;
+        }
+        let Some((alg, hex)) = digest.split_once(':') else {
+            continue;
+        };
+        let path = dir.join("blobs").join(alg).join(hex);
+        let doc = match read_document(&path) {
+            Ok(Some(doc)) => doc,
+            Ok(None) => continue,
+            Err(reason) => {
+                return Err(SinkError::BadIndex {
+                    dir: dir.to_path_buf(),
+                    reason: format!(
+                        "blob {digest} cannot be followed ({reason}), so which blobs are in use is \
+                         unknown; nothing was removed"
+                    ),
+                });
+            }
+        };
+        for key in ["manifests", "layers", "blobs"] {
+            if let Some(list) = doc.get(key).and_then(Value::as_array) {
+                stack.extend(list.iter().cloned());
+            }
+        }
+        for key in ["config", "subject"] {
+            if let Some(d) = doc.get(key) {
+                stack.push(d.clone());
+            }
+        }
+    }
+    Ok(seen)
+}
+
+fn is_document(media_type: &str) -> bool {
+    media_type.contains("manifest") || media_type.contains("index")
+}
+
+/// A manifest or index as JSON; `None` when the blob is missing (nothing below it to keep).
+fn read_document(path: &Path) -> Result<Option<Value>, String> {
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    if !meta.is_file() || meta.len() > MAX_DOCUMENT {
+        return Err(format!("not a file of at most {MAX_DOCUMENT} bytes"));
+    }
+    let bytes = fs::read(path).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }

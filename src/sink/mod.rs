@@ -1,125 +1,73 @@
-//! Where images go: an OCI layout directory, an oci-archive, a docker-archive (and, through the
-//! registry module, a registry). Every file or directory appears whole or not at all: outputs are
-//! assembled under a temp name next to the destination and renamed into place, so a failure
-//! never leaves a half-written output and never clobbers a good previous one.
+//! Where images go: the one place gopack writes outputs.
+//!
+//! An [`ImageSink`] takes the built [`ImageSet`]s (one per binary: a manifest per platform and,
+//! with several platforms, an index) whose blobs are in the [`BlobStore`], and writes them to
+//! one destination named in skopeo's transport syntax (parsed once, by
+//! [`crate::oci::ImageRef`]):
+//!
+//! | transport | sink | what a write does |
+//! |---|---|---|
+//! | `oci:DIR[:TAG]` | [`LayoutSink`] | adds blobs to the layout and moves only its own names in `index.json`; other images stay |
+//! | `oci-archive:FILE[:TAG]` | [`OciArchiveSink`] | replaces FILE with a tar of a layout holding these images |
+//! | `docker-archive:FILE[:REF]` | [`DockerArchiveSink`] | replaces FILE with a `docker save` archive |
+//! | `docker://REF` | [`RegistrySink`] | pushes blobs, manifests, index, then tags |
+//!
+//! [`publish`] is the only entry point the build uses. Every file output is crash-safe: files
+//! are written under a temp name, flushed (fsync) and renamed into place, then their directory is
+//! flushed; an OCI layout gets its blobs first and its `index.json` last, so there is no moment
+//! when a previous good output is missing or points at missing blobs. Concurrent writers of one
+//! layout take turns on a lock file; temp files of killed runs are removed by the next write.
+//! New files follow the umask (0666 minus it), like `cp`.
+
+#![warn(missing_docs)]
 
 mod archive;
 mod layout;
+mod naming;
+mod registry;
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-use crate::oci::{BlobStore, Descriptor, Digest, Image, MEDIA_TYPE_INDEX};
+use crate::fsutil;
+use crate::oci::{BlobStore, Descriptor, Digest, Image, ImageRef, MEDIA_TYPE_INDEX};
+use crate::registry::{Reference, RegistryOptions};
 
-pub use archive::{write_docker_archive, write_oci_archive};
-pub use layout::{read_layout_index, write_oci_layout};
+pub use archive::{DockerArchiveSink, OciArchiveSink, write_docker_archive, write_oci_archive};
+pub use layout::{GcReport, LOCK_TIMEOUT, LayoutSink, gc_layout, write_oci_layout};
+pub use naming::familiar_name;
+pub use registry::RegistrySink;
 
-/// An `--output` destination, in skopeo's transport syntax.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OutputTarget {
-    /// `oci:DIR[:TAG]`
-    OciLayout { dir: PathBuf, tag: Option<String> },
-    /// `oci-archive:FILE[:TAG]`
-    OciArchive { file: PathBuf, tag: Option<String> },
-    /// `docker-archive:FILE[:REF]`, loadable with `docker load`.
-    DockerArchive {
-        file: PathBuf,
-        reference: Option<String>,
-    },
-    /// `docker://REF`: push to a registry.
-    Registry { reference: String },
-}
-
+/// `--output` when none is given: an OCI layout in `./gopack-out`.
 pub const DEFAULT_OUTPUT: &str = "oci:gopack-out";
 
-impl FromStr for OutputTarget {
-    type Err = String;
-    fn from_str(s: &str) -> Result<OutputTarget, String> {
-        let (transport, rest) = s.split_once(':').ok_or_else(|| {
-            format!("output `{s}` names no transport: use oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF] or docker://REF")
-        })?;
-        let split = |rest: &str| -> (PathBuf, Option<String>) {
-            match rest.split_once(':') {
-                Some((path, tag)) if !tag.is_empty() => {
-                    (PathBuf::from(path), Some(tag.to_string()))
-                }
-                _ => (PathBuf::from(rest.trim_end_matches(':')), None),
-            }
-        };
-        let target = match transport {
-            "oci" => {
-                let (dir, tag) = split(rest);
-                OutputTarget::OciLayout { dir, tag }
-            }
-            "oci-archive" => {
-                let (file, tag) = split(rest);
-                OutputTarget::OciArchive { file, tag }
-            }
-            "docker-archive" => {
-                let (file, reference) = split(rest);
-                OutputTarget::DockerArchive { file, reference }
-            }
-            "docker" => {
-                let reference = rest
-                    .strip_prefix("//")
-                    .ok_or("registry outputs are written docker://REGISTRY/REPO[:TAG]")?;
-                OutputTarget::Registry {
-                    reference: reference.to_string(),
-                }
-            }
-            other => {
-                return Err(format!(
-                    "unknown output transport `{other}`: use oci, oci-archive, docker-archive or docker"
-                ));
-            }
-        };
-        if let OutputTarget::OciLayout { dir: p, .. }
-        | OutputTarget::OciArchive { file: p, .. }
-        | OutputTarget::DockerArchive { file: p, .. } = &target
-            && p.as_os_str().is_empty()
-        {
-            return Err(format!("output `{s}` has no path"));
-        }
-        Ok(target)
-    }
-}
-
-impl fmt::Display for OutputTarget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let opt = |t: &Option<String>| t.as_ref().map(|t| format!(":{t}")).unwrap_or_default();
-        match self {
-            OutputTarget::OciLayout { dir, tag } => write!(f, "oci:{}{}", dir.display(), opt(tag)),
-            OutputTarget::OciArchive { file, tag } => {
-                write!(f, "oci-archive:{}{}", file.display(), opt(tag))
-            }
-            OutputTarget::DockerArchive { file, reference } => {
-                write!(f, "docker-archive:{}{}", file.display(), opt(reference))
-            }
-            OutputTarget::Registry { reference } => write!(f, "docker://{reference}"),
-        }
-    }
-}
-
 /// The images built for one binary: one per platform, and the index over them when there are
-/// several platforms (or always, when the caller wants one).
+/// several platforms (or when a source had one, as `pull` keeps it).
 #[derive(Clone, Debug)]
 pub struct ImageSet {
     /// The binary name; names the image in outputs holding several.
     pub name: String,
+    /// One single-platform image per platform, blobs in the store.
     pub images: Vec<Image>,
+    /// The index over `images`, when there is one.
     pub index: Option<IndexBlob>,
 }
 
+/// An image index (or Docker manifest list) as exact bytes, with their digest.
 #[derive(Clone, Debug)]
 pub struct IndexBlob {
+    /// The bytes the digest was computed over; written and pushed as they are.
     pub bytes: Vec<u8>,
+    /// `sha256:` of `bytes`.
     pub digest: Digest,
     /// OCI index, or a Docker manifest list kept as a registry sent it.
     pub media_type: String,
 }
 
 impl IndexBlob {
+    /// An OCI image index (`application/vnd.oci.image.index.v1+json`).
     pub fn oci(bytes: Vec<u8>, digest: Digest) -> IndexBlob {
         IndexBlob {
             bytes,
@@ -146,182 +94,401 @@ impl ImageSet {
         }
     }
 
-    /// Every blob an output of this set must contain, each once.
+    /// Every blob an output of this set must contain (index, manifests, configs, layers —
+    /// the base's layers included), each once, in that order.
     pub fn blobs(&self) -> Vec<Digest> {
-        let mut out = Vec::new();
+        let mut out: Vec<Digest> = Vec::new();
+        let mut push = |d: &Digest| {
+            if !out.contains(d) {
+                out.push(d.clone());
+            }
+        };
         if let Some(index) = &self.index {
-            out.push(index.digest.clone());
+            push(&index.digest);
         }
         for image in &self.images {
-            out.push(image.manifest_digest.clone());
-            out.push(image.config_descriptor.digest.clone());
-            out.extend(image.manifest.layers.iter().map(|l| l.digest.clone()));
+            push(&image.manifest_digest);
+            push(&image.config_descriptor.digest);
+            image.manifest.layers.iter().for_each(|l| push(&l.digest));
         }
         out
     }
 }
 
-/// How each image set is named inside a layout or archive: the tag when one image set is
-/// written, else `<binary>` or `<binary>-<tag>`.
-pub fn ref_names(sets: &[ImageSet], tag: Option<&str>) -> Vec<String> {
-    if sets.len() == 1 {
-        return vec![tag.unwrap_or("latest").to_string()];
-    }
-    sets.iter()
-        .map(|s| match tag {
-            Some(t) => format!("{}-{t}", s.name),
-            None => s.name.clone(),
-        })
-        .collect()
+/// Annotations for the index over several platform images: those every platform manifest
+/// carries with the same value (user `--annotation`s, created, title, source, revision,
+/// version), without `org.opencontainers.image.base.*`, which describe each platform's own
+/// base manifest (image-spec annotations.md).
+pub fn index_annotations(images: &[Image]) -> BTreeMap<String, String> {
+    let Some((first, rest)) = images.split_first() else {
+        return BTreeMap::new();
+    };
+    let of = |i: &Image| i.manifest.annotations.clone().unwrap_or_default();
+    let mut common = of(first);
+    common.retain(|k, v| {
+        !k.starts_with("org.opencontainers.image.base.")
+            && rest.iter().all(|i| of(i).get(k) == Some(v))
+    });
+    common
 }
 
+/// Where images go and under which names: a parsed `--output` with the `--tag`s that apply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    /// The destination, parsed by the one transport parser.
+    pub target: ImageRef,
+    /// Extra names, in order: layout/oci-archive ref names, docker-archive tags (a bare tag or
+    /// a full reference), registry tags. The target's own tag comes first and is not repeated.
+    pub tags: Vec<String>,
+    /// For registries: push each binary to `<repository>/<binary>` even when there is one
+    /// (GOPACK_REPO, as ko does). With several binaries this is always so.
+    pub repository_per_binary: bool,
+}
+
+impl Output {
+    /// An output with no extra tags.
+    pub fn new(target: ImageRef) -> Output {
+        Output {
+            target,
+            tags: Vec::new(),
+            repository_per_binary: false,
+        }
+    }
+
+    /// The sink that writes this output. Fails on names the format cannot hold and on
+    /// transports gopack does not write (`docker-daemon:`).
+    pub fn sink(&self, registry: &RegistryOptions) -> Result<Box<dyn ImageSink>, SinkError> {
+        let tags = self.tags.clone();
+        Ok(match &self.target {
+            ImageRef::Layout { dir, tag } => Box::new(LayoutSink::new(
+                dir.clone(),
+                with_first(tag.as_deref(), tags),
+            )?),
+            ImageRef::OciArchive { file, tag } => Box::new(OciArchiveSink::new(
+                file.clone(),
+                with_first(tag.as_deref(), tags),
+            )?),
+            ImageRef::DockerArchive { file, reference } => Box::new(DockerArchiveSink::new(
+                file.clone(),
+                reference.clone(),
+                tags,
+            )?),
+            ImageRef::Registry(reference) => Box::new(RegistrySink::new(
+                registry.clone(),
+                reference.clone(),
+                tags,
+                self.repository_per_binary,
+            )?),
+            ImageRef::DockerDaemon(_) => {
+                return Err(SinkError::Unsupported(
+                    "gopack does not write to a Docker daemon yet: write --output \
+                 docker-archive:FILE and load it with `docker load -i FILE`"
+                        .into(),
+                ));
+            }
+        })
+    }
+}
+
+fn with_first(first: Option<&str>, rest: Vec<String>) -> Vec<String> {
+    let mut all: Vec<String> = first.map(str::to_string).into_iter().collect();
+    for t in rest {
+        if !all.contains(&t) {
+            all.push(t);
+        }
+    }
+    all
+}
+
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.target)
+    }
+}
+
+/// A destination for built images. Implementations write every image set or fail without
+/// disturbing what was there before (see the module docs for what each guarantees).
+pub trait ImageSink {
+    /// The destination as the user would write it (`oci:out`, `docker://host/repo:tag`).
+    fn destination(&self) -> String;
+
+    /// What can be checked before anything is built, so a bad output fails in a second
+    /// instead of after a long build: a writable place, a format that can hold `platforms`
+    /// platforms per image.
+    fn check(&self, platforms: usize) -> Result<(), SinkError>;
+
+    /// Writes `sets` (blobs in `store`); returns, per set in order, where it went.
+    /// `status` receives a line when the write must wait (another writer holds the lock).
+    fn write(
+        &self,
+        store: &BlobStore,
+        sets: &[ImageSet],
+        status: &dyn Fn(&str),
+    ) -> Result<Vec<Published>, SinkError>;
+}
+
+/// Where one image set went.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Published {
+    /// The image set's (binary's) name.
+    pub name: String,
+    /// The digest every name points at: the index, or the single manifest.
+    pub digest: Digest,
+    /// Every name it was written under: `oci:DIR:NAME`, `oci-archive:FILE:NAME`,
+    /// `docker-archive:FILE:REPO:TAG` (as skopeo reads them), or `REGISTRY/REPO:TAG`.
+    pub references: Vec<String>,
+    /// The one reference that pins this image, in a form skopeo, docker and kubectl accept:
+    /// `REGISTRY/REPO@sha256:…` for a registry (skopeo wants `docker://` in front), else the
+    /// first of `references` (skopeo's `oci:DIR:NAME` cannot also carry a digest).
+    pub pinned: String,
+    /// For registry outputs: what the push sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushStats>,
+}
+
+/// What a registry push sent.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PushStats {
+    /// Every tag pointing at the pushed digest, the first one first.
+    pub tags: Vec<String>,
+    /// Blobs sent.
+    pub blobs_uploaded: usize,
+    /// Blobs mounted from another repository of the same registry.
+    pub blobs_mounted: usize,
+    /// Blobs the registry already had.
+    pub blobs_present: usize,
+    /// Blob bytes sent (compressed, as stored), retries included.
+    pub blob_bytes_uploaded: u64,
+}
+
+/// Writes `sets` to `sink`: the only way gopack writes an output.
+pub fn publish(
+    store: &BlobStore,
+    sets: &[ImageSet],
+    sink: &dyn ImageSink,
+    status: &dyn Fn(&str),
+) -> Result<Vec<Published>, SinkError> {
+    if sets.is_empty() || sets.iter().any(|s| s.images.is_empty()) {
+        return Err(SinkError::Unsupported("there is no image to write".into()));
+    }
+    let published = sink.write(store, sets, status)?;
+    debug_assert_eq!(published.len(), sets.len());
+    Ok(published)
+}
+
+/// Why an output was not written. Each message names the path or reference, says why and
+/// what to do; a previous output is untouched in every case.
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
-    #[error("cannot write {path}: {source}")]
-    Io {
+    /// Writing a file or directory of the output failed.
+    #[error("cannot write {}: {}", .path.display(), describe_io(.error))]
+    Write {
+        /// The file or directory of the output.
         path: PathBuf,
-        source: std::io::Error,
+        /// What the system said.
+        error: io::Error,
     },
-    #[error(
-        "{0} exists and is not an OCI image layout; gopack will not replace it. Choose another \
-         --output, or remove it first"
-    )]
-    NotALayout(PathBuf),
-    #[error(
-        "docker-archive holds one platform per image, and {platforms} were built. Build one \
-         platform (--platform linux/amd64) for `docker load`, or use --output oci-archive:FILE \
-         for a multi-platform archive"
-    )]
-    DockerArchiveMultiPlatform { platforms: usize },
+    /// Reading a blob from gopack's cache failed (the output is not to blame).
     #[error(transparent)]
     Store(#[from] crate::oci::StoreError),
+    /// The directory holds files that are not part of an OCI layout.
+    #[error(
+        "{} is not an OCI image layout: it holds {}, which gopack will not mix images into. \
+         Choose another --output (a new or empty directory, or an existing layout)",
+        .dir.display(), .foreign.join(", ")
+    )]
+    NotALayout {
+        /// The directory.
+        dir: PathBuf,
+        /// The names in it that are not layout parts (at most 5, then `…`).
+        foreign: Vec<String>,
+    },
+    /// The layout path names a file.
+    #[error(
+        "{} is a file, not a directory; an oci: output is a directory (for one file, use \
+         --output oci-archive:FILE)",
+        .0.display()
+    )]
+    NotADirectory(PathBuf),
+    /// The archive path names a directory.
+    #[error(
+        "{} is a directory; an archive output is a file path (for a directory, use --output \
+         oci:DIR)",
+        .0.display()
+    )]
+    IsADirectory(PathBuf),
+    /// The layout's `index.json` cannot be read, so merging into it could lose images.
+    #[error(
+        "{}/index.json cannot be read ({reason}); gopack will not overwrite it, as it may list \
+         other images. Repair it, or write to another --output",
+        .dir.display()
+    )]
+    BadIndex {
+        /// The layout directory.
+        dir: PathBuf,
+        /// Why it cannot be read.
+        reason: String,
+    },
+    /// The layout's lock could not be taken.
+    #[error(transparent)]
+    Lock(#[from] fsutil::LockError),
+    /// docker-archive holds one platform per image.
+    #[error(
+        "docker-archive holds one platform per image, and {platforms} platforms were asked for. \
+         Build one platform (--platform linux/amd64) for `docker load`, or use --output \
+         oci-archive:FILE for a multi-platform archive"
+    )]
+    DockerArchiveMultiPlatform {
+        /// Platforms asked for.
+        platforms: usize,
+    },
+    /// A name (tag, reference) the output cannot hold.
+    #[error("{0}")]
+    Name(String),
+    /// The push failed.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    /// Something this output cannot do.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SinkError + '_ {
-    move |source| SinkError::Io {
+/// An I/O error with the reason in words people act on.
+fn describe_io(e: &io::Error) -> String {
+    use io::ErrorKind as K;
+    let hint = match e.kind() {
+        K::StorageFull => {
+            "; the file system holding it is full: free space there or choose another --output"
+        }
+        K::QuotaExceeded => {
+            "; your disk quota there is used up: free space or choose another --output"
+        }
+        K::ReadOnlyFilesystem => "; it is on a read-only file system: choose another --output",
+        K::PermissionDenied => {
+            "; you may not write there: choose another --output or fix the permissions"
+        }
+        K::NotADirectory => "; a part of the path is a file, not a directory",
+        _ if e.raw_os_error() == Some(libc::EIO) => "; the device reported an I/O error",
+        _ => "",
+    };
+    format!("{e}{hint}")
+}
+
+impl SinkError {
+    /// The same error, a failed write reported against `path` (the output the user named
+    /// rather than a staging name inside it).
+    fn at(self, path: &Path) -> SinkError {
+        match self {
+            SinkError::Write { error, .. } => SinkError::Write {
+                path: path.to_path_buf(),
+                error,
+            },
+            other => other,
+        }
+    }
+}
+
+fn write_err(path: &Path) -> impl FnOnce(io::Error) -> SinkError + '_ {
+    move |error| SinkError::Write {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
-/// Writes image sets to a file-based target. Registry targets go through the registry module.
-pub fn write(store: &BlobStore, target: &OutputTarget, sets: &[ImageSet]) -> Result<(), SinkError> {
-    match target {
-        OutputTarget::OciLayout { dir, tag } => write_oci_layout(store, dir, sets, tag.as_deref()),
-        OutputTarget::OciArchive { file, tag } => {
-            write_oci_archive(store, file, sets, tag.as_deref())
-        }
-        OutputTarget::DockerArchive { file, reference } => {
-            write_docker_archive(store, file, sets, reference.as_deref())
-        }
-        OutputTarget::Registry { .. } => {
-            unreachable!("registry outputs are pushed by the registry module")
-        }
+fn export_err(e: crate::oci::ExportError) -> SinkError {
+    match e {
+        crate::oci::ExportError::Store(e) => SinkError::Store(e),
+        crate::oci::ExportError::Write { path, source } => SinkError::Write {
+            path,
+            error: source,
+        },
     }
 }
 
-/// Checks what can be checked before any build starts, so a bad output fails in a second, not
-/// after a long build.
-pub fn preflight(target: &OutputTarget, platforms: usize) -> Result<(), SinkError> {
-    match target {
-        OutputTarget::DockerArchive { .. } if platforms > 1 => {
-            Err(SinkError::DockerArchiveMultiPlatform { platforms })
-        }
-        OutputTarget::OciLayout { dir, .. } => {
-            if !layout::is_replaceable(dir) {
-                return Err(SinkError::NotALayout(dir.clone()));
+/// Checks that files can be created at `path`: its nearest existing ancestor directory must be
+/// writable (missing directories are created at write time).
+fn check_creatable(path: &Path) -> Result<(), SinkError> {
+    let mut dir = fsutil::parent_of(path);
+    while !dir.exists() {
+        match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => dir = p.to_path_buf(),
+            _ => {
+                dir = PathBuf::from(".");
+                break;
             }
-            check_parent_writable(dir)
         }
-        OutputTarget::OciArchive { file, .. } | OutputTarget::DockerArchive { file, .. } => {
-            check_parent_writable(file)
-        }
-        OutputTarget::Registry { .. } => Ok(()),
     }
+    if !dir.is_dir() {
+        return Err(SinkError::Write {
+            path: path.to_path_buf(),
+            error: io::Error::from_raw_os_error(libc::ENOTDIR),
+        });
+    }
+    fsutil::dir_is_writable(&dir).map_err(write_err(&dir))
 }
 
-fn check_parent_writable(path: &Path) -> Result<(), SinkError> {
-    let parent = parent_dir(path);
-    tempfile::Builder::new()
-        .prefix(".gopack-probe")
-        .tempfile_in(&parent)
-        .map(drop)
-        .map_err(io_err(&parent))
-}
-
-fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
+/// A reference parsed for a docker-archive or registry name, with the reason when it is not
+/// one.
+fn parse_reference(text: &str, what: &str) -> Result<Reference, SinkError> {
+    text.parse::<Reference>()
+        .map_err(|e| SinkError::Name(format!("{what} `{text}`: {}", e.reason)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oci::Bare;
 
-    #[test]
-    fn parses_skopeo_style_outputs() {
-        assert_eq!(
-            "oci:out:v1".parse::<OutputTarget>().unwrap(),
-            OutputTarget::OciLayout {
-                dir: "out".into(),
-                tag: Some("v1".into())
-            }
-        );
-        assert_eq!(
-            "docker-archive:app.tar:example.com/app:v1"
-                .parse::<OutputTarget>()
-                .unwrap(),
-            OutputTarget::DockerArchive {
-                file: "app.tar".into(),
-                reference: Some("example.com/app:v1".into())
-            }
-        );
-        assert_eq!(
-            "docker://localhost:5000/app:dev"
-                .parse::<OutputTarget>()
-                .unwrap(),
-            OutputTarget::Registry {
-                reference: "localhost:5000/app:dev".into()
-            }
-        );
-        assert!(
-            "tarball:x"
-                .parse::<OutputTarget>()
-                .unwrap_err()
-                .contains("unknown output transport")
-        );
-        assert!(
-            "oci:"
-                .parse::<OutputTarget>()
-                .unwrap_err()
-                .contains("no path")
-        );
-        assert!("justapath".parse::<OutputTarget>().is_err());
+    fn output(s: &str) -> Output {
+        Output::new(ImageRef::parse(s, Bare::Refuse).unwrap())
     }
 
     #[test]
     fn an_empty_directory_may_become_a_layout_but_a_full_one_may_not() {
         let dir = tempfile::tempdir().unwrap();
-        let target = OutputTarget::OciLayout {
-            dir: dir.path().to_path_buf(),
-            tag: None,
-        };
-        assert!(preflight(&target, 1).is_ok());
+        let sink = output(&format!("oci:{}", dir.path().display()))
+            .sink(&RegistryOptions::default())
+            .unwrap();
+        assert!(sink.check(1).is_ok());
         std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
-        assert!(matches!(
-            preflight(&target, 1),
-            Err(SinkError::NotALayout(_))
-        ));
+        let err = sink.check(1).unwrap_err();
+        assert!(
+            matches!(&err, SinkError::NotALayout { foreign, .. } if foreign == &["notes.txt"]),
+            "{err}"
+        );
     }
 
     #[test]
     fn docker_archive_refuses_several_platforms_up_front() {
-        let t: OutputTarget = "docker-archive:x.tar".parse().unwrap();
-        assert!(matches!(
-            preflight(&t, 2),
-            Err(SinkError::DockerArchiveMultiPlatform { platforms: 2 })
-        ));
+        let sink = output("docker-archive:x.tar")
+            .sink(&RegistryOptions::default())
+            .unwrap();
+        let err = sink.check(2).unwrap_err();
+        assert!(
+            err.to_string().contains("2 platforms were asked for"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_full_disk_says_so_and_names_the_output() {
+        let e = SinkError::Write {
+            path: "out/index.json".into(),
+            error: io::Error::from_raw_os_error(libc::ENOSPC),
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("out/index.json") && text.contains("is full"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn docker_daemon_outputs_say_what_to_do_instead() {
+        let err = output("docker-daemon:app:dev")
+            .sink(&RegistryOptions::default())
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("docker load"), "{err}");
     }
 }

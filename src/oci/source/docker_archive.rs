@@ -18,12 +18,13 @@ use sha2::{Digest as _, Sha256};
 
 use super::archive::ArchiveIndex;
 use super::{ImageSource, Limits, SourceError, check_len, parse_json, read_blob};
-use crate::oci::media::{LayerCompression, MediaKind, classify, printable};
+use crate::oci::media::{LayerCompression, MediaKind, classify};
 use crate::oci::{
     Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, MEDIA_TYPE_CONFIG,
     MEDIA_TYPE_MANIFEST,
 };
 use crate::registry::Reference;
+use crate::text::printable;
 
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -24,12 +24,12 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::image::{Descriptor, ImageIndex};
-use super::media::printable;
 use super::store::{BlobStore, StoreError};
 use super::tar_reader::TarLimits;
 use super::transport::ImageRef;
 use super::{ANNOTATION_REF_NAME, Digest};
 use crate::registry::{RegistryClient, RegistryError, RegistryOptions};
+use crate::text::printable;
 
 pub use archive::OciArchiveSource;
 pub use docker_archive::DockerArchiveSource;
@@ -54,8 +54,9 @@ pub trait ImageSource: Send + Sync {
     /// forever and must not read anything but a regular file or the registry's answer.
     fn open_raw(&self, descriptor: &Descriptor) -> Result<Box<dyn Read + Send>, SourceError>;
 
-    /// Brings the blob into `store`, verified. The default streams [`ImageSource::open_raw`]
-    /// through a [`VerifiedReader`]; the registry adapter uses its retrying download instead.
+    /// Brings the blob into `store` (nothing to do when it is there), verified. The default
+    /// streams [`ImageSource::open_raw`] through a [`VerifiedReader`]; the registry adapter uses
+    /// its retrying download instead.
     fn fetch_raw_into(
         &self,
         descriptor: &Descriptor,
@@ -102,7 +103,7 @@ impl Default for Limits {
 }
 
 /// Why an image could not be read. Every message names the source and the blob, and no text
-/// from the image reaches it without [`printable`].
+/// from the image reaches it without [`crate::text::printable`].
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The source is not what its transport says (not a layout, not an archive) or names
@@ -317,9 +318,9 @@ pub fn fetch_blob<S: ImageSource + ?Sized>(
     descriptor: &Descriptor,
     store: &BlobStore,
 ) -> Result<(), SourceError> {
-    if !store.contains(&descriptor.digest) {
-        source.fetch_raw_into(descriptor, store)?;
-    }
+    // The adapter decides what a blob already in the store needs (the registry records where
+    // it came from, for cross-repository mounts).
+    source.fetch_raw_into(descriptor, store)?;
     let path = store.path(&descriptor.digest);
     let len = std::fs::metadata(&path)
         .map_err(|error| SourceError::Io {
@@ -342,6 +343,9 @@ fn copy_verified<S: ImageSource + ?Sized>(
     descriptor: &Descriptor,
     store: &BlobStore,
 ) -> Result<(), SourceError> {
+    if store.contains(&descriptor.digest) {
+        return Ok(());
+    }
     let mut reader = open_blob(source, descriptor)?;
     let mut writer = store.writer()?;
     io::copy(&mut reader, &mut writer).map_err(|e| reader.error(e))?;
