@@ -21,3 +21,4 @@ pub mod sbom;
 pub mod sink;
 pub mod size;
 pub mod text;
+pub mod trace;

@@ -39,6 +39,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    gopack::trace::start();
     // Like other Unix tools, end quietly when a reader (`| head`) goes away, instead of
     // panicking on the failed write.
     // SAFETY: restoring the default SIGPIPE action before any thread starts is sound.

@@ -15,6 +15,7 @@ mod lint;
 mod lint_corpus;
 mod lint_fuzz;
 mod lint_issue14;
+mod listcache;
 mod needs;
 mod needs_e2e;
 mod needs_support;
