@@ -126,7 +126,11 @@ fn one_format(formats: &[Format]) -> Result<Format, UsageError> {
 }
 
 fn finder(args: &SbomArgs) -> LicenceFinder {
-    LicenceFinder::new(args.modcache.clone().or_else(|| gopack::sbom::module_cache(None)))
+    LicenceFinder::new(
+        args.modcache
+            .clone()
+            .or_else(|| gopack::sbom::module_cache(None)),
+    )
 }
 
 fn binary_sbom(path: &Path, args: &SbomArgs, format: Format) -> CommandResult {

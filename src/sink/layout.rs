@@ -108,6 +108,27 @@ pub(super) fn named_descriptor(set: &ImageSet, name: &str) -> Descriptor {
     d
 }
 
+/// Adds `referrers` (artifact manifests with a `subject`, blobs in the store) to the layout at
+/// `dir` as unnamed `index.json` entries carrying their `artifactType` and annotations, the
+/// way oras keeps referrers in a layout; an entry already listed (same digest) is not
+/// repeated. Same locking and write order as an image write: blobs first, `index.json` last.
+pub fn add_layout_referrers(
+    store: &BlobStore,
+    dir: &Path,
+    referrers: &[crate::registry::referrers::Artifact],
+    status: &dyn Fn(&str),
+) -> Result<(), SinkError> {
+    let mut blobs = BTreeSet::new();
+    let mut entries = Vec::new();
+    for artifact in referrers {
+        let (digest, _) = store.put_bytes(&artifact.bytes)?;
+        blobs.insert(digest);
+        blobs.extend(artifact.blobs().into_iter().map(|d| d.digest));
+        entries.push(artifact.referrer_descriptor());
+    }
+    update_layout(store, dir, &blobs, &entries, status)
+}
+
 /// A fresh `index.json` listing `entries`.
 pub(super) fn index_of(entries: &[Descriptor]) -> Vec<u8> {
     let index = ImageIndex {
@@ -330,6 +351,17 @@ fn merge_index(index: Option<Value>, entries: &[Descriptor]) -> Value {
             .and_then(|a| a.get(ANNOTATION_REF_NAME))
             .cloned();
         let value = serde_json::to_value(entry).expect("a descriptor serialises");
+        if name.is_none() {
+            // An unnamed entry (a referrer): listed once, by digest.
+            let digest = entry.digest.to_string();
+            if !manifests
+                .iter()
+                .any(|m| name_of(m).is_none() && m["digest"].as_str() == Some(&digest))
+            {
+                manifests.push(value);
+            }
+            continue;
+        }
         match manifests.iter().position(|m| name_of(m) == name) {
             Some(i) => {
                 manifests[i] = value;

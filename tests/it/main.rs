@@ -33,6 +33,7 @@ mod registry_support;
 mod registry_tls;
 mod registry_token;
 mod sbom;
+mod sbom_build;
 mod sbom_image;
 mod sbom_referrers;
 mod size;
