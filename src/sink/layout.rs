@@ -129,6 +129,57 @@ pub fn add_layout_referrers(
     update_layout(store, dir, &blobs, &entries, status)
 }
 
+/// Removes the unnamed SBOM referrer entries (SPDX or CycloneDX `artifactType`) whose subject
+/// no named entry reaches any more (its name was moved to a new build), so they do not keep a
+/// replaced image alive through [`gc_layout`]. Entries of other artifact types, and any entry
+/// whose manifest cannot be read, stay.
+fn drop_stale_sboms(dir: &Path, index: &mut Value) {
+    let Some(manifests) = index["manifests"].as_array_mut() else {
+        return;
+    };
+    let read = |digest: &str| -> Option<Value> {
+        let d: Digest = digest.parse().ok()?;
+        let bytes = fs::read(dir.join("blobs/sha256").join(d.hex())).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    };
+    let mut live = BTreeSet::new();
+    for m in manifests.iter() {
+        if m["annotations"][ANNOTATION_REF_NAME].is_null() {
+            continue;
+        }
+        let Some(digest) = m["digest"].as_str() else {
+            continue;
+        };
+        live.insert(digest.to_string());
+        if m["mediaType"] == MEDIA_TYPE_INDEX {
+            let children = read(digest).map(|i| i["manifests"].clone());
+            for child in children
+                .iter()
+                .flat_map(|c| c.as_array().into_iter().flatten())
+            {
+                live.extend(child["digest"].as_str().map(str::to_string));
+            }
+        }
+    }
+    let sbom_types = [
+        crate::sbom::MEDIA_TYPE_SPDX,
+        crate::sbom::MEDIA_TYPE_CYCLONEDX,
+    ];
+    manifests.retain(|m| {
+        let is_sbom = m["artifactType"]
+            .as_str()
+            .is_some_and(|t| sbom_types.contains(&t));
+        if !is_sbom || !m["annotations"][ANNOTATION_REF_NAME].is_null() {
+            return true;
+        }
+        let subject = m["digest"]
+            .as_str()
+            .and_then(read)
+            .and_then(|a| a["subject"]["digest"].as_str().map(str::to_string));
+        subject.is_none_or(|s| live.contains(&s))
+    });
+}
+
 /// A fresh `index.json` listing `entries`.
 pub(super) fn index_of(entries: &[Descriptor]) -> Vec<u8> {
     let index = ImageIndex {
@@ -295,7 +346,8 @@ fn fill_layout(
     for d in [blob_dir.as_path(), &dir.join("blobs"), dir] {
         fsutil::sync_dir(d).map_err(write_err(d))?;
     }
-    let index = merge_index(read_index_value(dir)?, entries);
+    let mut index = merge_index(read_index_value(dir)?, entries);
+    drop_stale_sboms(dir, &mut index);
     let bytes = serde_json::to_vec(&index).expect("an index serialises");
     write_file(&dir.join("index.json"), &bytes)
 }

@@ -177,6 +177,42 @@ fn build_sbom_into_a_layout_lists_referrers_in_index_json() {
             blob(&layout, layer["digest"].as_str().unwrap());
         }
     }
+
+    // A changed build under the same name: the replaced image's SBOMs go with it, so gc can
+    // remove that image; the new image has its own two.
+    run_ok(gp().current_dir(repo_root()).args([
+        "build",
+        "./testdata/sbomapp",
+        "--ldflags",
+        "-X main.version=2.3.5",
+        "--sbom",
+        "spdx,cyclonedx",
+        "-o",
+        &format!("oci:{}:app", layout.display()),
+        "-q",
+    ]));
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let entries = index["manifests"].as_array().unwrap();
+    let named = entries
+        .iter()
+        .find(|e| e["annotations"]["org.opencontainers.image.ref.name"] == "app")
+        .unwrap();
+    assert_ne!(named["digest"], subject.as_str());
+    let referrers: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["artifactType"].is_string())
+        .collect();
+    assert_eq!(referrers.len(), 2, "{index}");
+    for entry in referrers {
+        let manifest = json_blob(&layout, entry["digest"].as_str().unwrap());
+        assert_eq!(manifest["subject"]["digest"], named["digest"]);
+    }
+    run_ok(gp().args(["gc", &format!("oci:{}", layout.display())]));
+    let old = layout
+        .join("blobs/sha256")
+        .join(subject.strip_prefix("sha256:").unwrap());
+    assert!(!old.exists(), "the replaced image is collected");
 }
 
 #[test]
