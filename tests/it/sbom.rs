@@ -125,12 +125,62 @@ pub fn validate_spdx(path: &Path) {
     // The same through the library's validator, which returns the messages as a list.
     let script = "import sys\nfrom spdx_tools.spdx.parser.parse_anything import parse_file\nfrom spdx_tools.spdx.validation.document_validator import validate_full_spdx_document\nmsgs = validate_full_spdx_document(parse_file(sys.argv[1]))\nfor m in msgs: print(m.validation_message)\nsys.exit(1 if msgs else 0)\n";
     run_ok(Command::new("python3").args(["-c", script]).arg(path));
+    // And the SPDX 2.3 JSON schema itself, by check-jsonschema.
+    if let Some(schema) = spdx_schema() {
+        if common::require_tool("check-jsonschema") {
+            run_ok(
+                Command::new("check-jsonschema")
+                    .arg("--schemafile")
+                    .arg(&schema)
+                    .arg(path),
+            );
+        }
+    }
+}
+
+/// The SPDX 2.3 JSON schema (spdx-schema-2.3.json, as the SPDX project publishes it), from the
+/// copy syft's module carries in the Go module cache (`go mod download
+/// github.com/anchore/syft@v1.57.1`: the proxy is reachable, the schema's web home is not).
+fn spdx_schema() -> Option<PathBuf> {
+    let dir = modcache().join("github.com/anchore");
+    let found = std::fs::read_dir(&dir).ok().and_then(|entries| {
+        entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("syft@"))
+            .map(|e| e.path().join("schema/spdx-json/spdx-schema-2.3.json"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        eprintln!(
+            "note: SPDX 2.3 JSON schema not in the module cache (go mod download \
+             github.com/anchore/syft@v1.57.1); schema check left out, pyspdxtools still ran"
+        );
+    }
+    found
 }
 
 /// cyclonedx-python-lib's strict JSON validator for CycloneDX 1.6 must find no error.
 pub fn validate_cdx(path: &Path) {
     let script = "import sys\nfrom cyclonedx.validation.json import JsonStrictValidator\nfrom cyclonedx.schema import SchemaVersion\ne = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\nprint(e or '')\nsys.exit(1 if e else 0)\n";
     run_ok(Command::new("python3").args(["-c", script]).arg(path));
+    // And the CycloneDX 1.6 JSON schema by check-jsonschema: the copy cyclonedx-python-lib
+    // ships, its $refs (SPDX licence ids, JSF) resolved beside it rather than on the web.
+    let out = run_ok(Command::new("python3").args([
+        "-c",
+        "import cyclonedx.schema._res as r, os; print(os.path.dirname(r.__file__))",
+    ]));
+    let res = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let schema = res.join("bom-1.6.SNAPSHOT.schema.json");
+    if common::require_tool("check-jsonschema") {
+        run_ok(
+            Command::new("check-jsonschema")
+                .arg("--base-uri")
+                .arg(format!("file://{}", schema.display()))
+                .arg("--schemafile")
+                .arg(&schema)
+                .arg(path),
+        );
+    }
 }
 
 fn has_validators() -> bool {

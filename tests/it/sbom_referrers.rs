@@ -606,3 +606,49 @@ fn a_concurrent_writer_of_the_tag_schema_index_is_not_overwritten() {
     assert_eq!(listed[0]["source"], "tag-schema");
     assert_eq!(listed[0]["referrers"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn build_sbom_push_uses_the_referrers_api_when_the_registry_has_it() {
+    let state = Arc::new(Mutex::new(ApiRegistry::default()));
+    let handler_state = state.clone();
+    let server = HostileServer::plain(move |r| handler_state.lock().unwrap().answer(r));
+    let host = server.host();
+    let out = run_ok(gp().current_dir(common::repo_root()).args([
+        "build",
+        "./testdata/sbomapp",
+        "--sbom",
+        "spdx,cyclonedx",
+        "--push",
+        "-t",
+        &format!("{host}/sbomapp:v1"),
+        "--insecure-registry",
+        &host,
+        "--json",
+    ]));
+    let outcome: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let platform = &outcome["images"][0]["platforms"][0];
+    let subject = platform["manifest_digest"].as_str().unwrap();
+    let sboms = platform["sboms"].as_array().unwrap();
+    assert_eq!(sboms.len(), 2, "{platform}");
+    assert!(
+        sboms.iter().all(|s| s["attached_by"] == "referrers-api"),
+        "{platform}"
+    );
+    assert!(
+        !server
+            .requests()
+            .iter()
+            .any(|r| r.path().contains("/manifests/sha256-")),
+        "the tag schema is not touched when the registry answers OCI-Subject"
+    );
+    let s = state.lock().unwrap();
+    let listed = &s.referrers[subject];
+    let types: Vec<&str> = listed
+        .iter()
+        .map(|d| d["artifactType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["application/spdx+json", "application/vnd.cyclonedx+json"]
+    );
+}
