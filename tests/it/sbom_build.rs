@@ -122,6 +122,19 @@ fn build_sbom_into_a_layout_lists_referrers_in_index_json() {
             }
             // The build passes -trimpath, so only gopack's own record knows the version.
             assert_eq!(cdx_modules(&doc), expected_modules());
+            let app = doc["components"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == "example.com/sbomapp")
+                .unwrap();
+            let source = app["properties"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == "gopack:version:source")
+                .map(|p| p["value"].clone());
+            assert_eq!(source, Some("-ldflags -X main.version".into()), "{app}");
             // Edges come from go list: cobra imports pflag, the binary does not.
             let deps = doc["dependencies"].as_array().unwrap();
             let of = |needle: &str| -> Vec<String> {
