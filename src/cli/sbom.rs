@@ -1,7 +1,7 @@
 //! `gopack sbom BIN|IMAGE`: an SPDX 2.3 or CycloneDX 1.6 bill of materials of a Go binary, or of
 //! every Go binary in an image (any transport), printed or written to a file; `--attach` pushes
-//! it to the registry as a referrer of each platform manifest; `--referrers` lists what is
-//! attached to an image.
+//! it to the registry (or lists it in an OCI layout) as a referrer of each platform manifest;
+//! `--referrers` lists what is attached to an image.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -45,8 +45,9 @@ pub struct SbomArgs {
     /// Go module cache to read licences from (default: GOMODCACHE, `go env GOMODCACHE`)
     #[arg(long, value_name = "DIR")]
     pub modcache: Option<PathBuf>,
-    /// Push the document(s) to the image's registry as referrers of each platform manifest
-    /// (referrers API when the registry has it, else the referrers tag schema)
+    /// Attach the document(s) as referrers of each platform manifest: pushed to the image's
+    /// registry (referrers API when it has one, else the referrers tag schema), or listed in
+    /// an OCI layout's index.json
     #[arg(long)]
     pub attach: bool,
     /// List the referrers attached to the image (each platform manifest and the index)
@@ -165,11 +166,12 @@ fn ldflags_x_values(binary: &GoBinary) -> Vec<(String, String)> {
 fn image_sbom(args: &SbomArgs, formats: &[Format]) -> CommandResult {
     let target = parse_image_ref(&args.target)?;
     let attach_to = match (&target, args.attach) {
-        (ImageRef::Registry(r), true) => Some(r.clone()),
+        (ImageRef::Registry(r), true) => Some(AttachTo::Registry(r.clone())),
+        (ImageRef::Layout { dir, .. }, true) => Some(AttachTo::Layout(dir.clone())),
         (_, true) => {
             return Err(UsageError(format!(
-                "--attach writes referrers to a registry; {} is not one (layout referrers come \
-                 with `gopack build --sbom`)",
+                "--attach writes referrers to a registry (docker://REF) or an OCI layout \
+                 (oci:DIR:TAG); {} holds none: write the document with -o FILE instead",
                 args.target
             ))
             .into());
@@ -214,7 +216,10 @@ fn image_sbom(args: &SbomArgs, formats: &[Format]) -> CommandResult {
         documents.push((image, bom));
     }
     match attach_to {
-        Some(reference) => attach(&store, &reference, &documents, formats, &args.registry),
+        Some(AttachTo::Registry(reference)) => {
+            attach(&store, &reference, &documents, formats, &args.registry)
+        }
+        Some(AttachTo::Layout(dir)) => attach_in_layout(&store, &dir, &documents, formats),
         None => {
             let format = one_format(formats)?;
             let (_, bom) = &documents[0];
@@ -295,6 +300,49 @@ fn file_stem(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "image".into())
+}
+
+/// Where `--attach` writes referrers.
+enum AttachTo {
+    Registry(Reference),
+    Layout(PathBuf),
+}
+
+/// Lists one referrer per format per platform manifest in the layout's `index.json` (unnamed
+/// entries carrying `artifactType`, written as the build writes them: blobs first, the index
+/// last, under the layout's lock).
+fn attach_in_layout(
+    store: &BlobStore,
+    dir: &Path,
+    documents: &[(&Image, Bom)],
+    formats: &[Format],
+) -> CommandResult {
+    let mut artifacts = Vec::new();
+    let mut out = std::io::stdout().lock();
+    for (image, bom) in documents {
+        for format in formats {
+            let mut subject = image.descriptor();
+            subject.platform = None;
+            let artifact =
+                sbom_artifact(store, *format, &format.render(bom), subject, &bom.created)?;
+            writeln!(
+                out,
+                "oci:{}@{}\t{}\t{}",
+                dir.display(),
+                artifact.digest,
+                format.media_type(),
+                image.platform
+            )?;
+            artifacts.push(artifact);
+        }
+    }
+    gopack::sink::add_layout_referrers(store, dir, &artifacts, &|m| eprintln!("{m}"))?;
+    eprintln!(
+        "attached {} SBOM(s) in {}/index.json",
+        artifacts.len(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn attach(

@@ -322,3 +322,63 @@ fn build_sbom_push_attaches_to_each_platform_manifest_needs_docker_registry() {
     let top = listed.iter().find(|l| l["platform"].is_null()).unwrap();
     assert!(top["referrers"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn sbom_attach_in_a_layout_adds_one_referrer_per_format_per_platform() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = tmp.path().join("out");
+    run_ok(gp().current_dir(repo_root()).args([
+        "build",
+        "./testdata/sbomapp",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "-o",
+        &format!("oci:{}:app", layout.display()),
+        "-q",
+    ]));
+    let target = format!("oci:{}:app", layout.display());
+    let out = run_ok(gp().args(["sbom", &target, "--attach", "-f", "spdx,cyclonedx"]));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 4);
+    // Twice: nothing is listed twice.
+    run_ok(gp().args(["sbom", &target, "--attach", "-f", "spdx,cyclonedx"]));
+    let out = run_ok(gp().args(["sbom", &target, "--referrers", "--json"]));
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 3, "two platform manifests and the index");
+    for l in listed {
+        let n = l["referrers"].as_array().unwrap().len();
+        if l["platform"].is_null() {
+            assert_eq!(n, 0);
+        } else {
+            assert_eq!(n, 2, "{l}");
+            for r in l["referrers"].as_array().unwrap() {
+                let manifest = json_blob(&layout, r["digest"].as_str().unwrap());
+                sbom_of(
+                    &layout,
+                    &manifest,
+                    r["artifactType"].as_str().unwrap(),
+                    l["subject"].as_str().unwrap(),
+                );
+            }
+        }
+    }
+
+    // An archive holds no referrers: refused as usage, the archive untouched.
+    let archive = tmp.path().join("app.tar");
+    run_ok(gp().current_dir(repo_root()).args([
+        "build",
+        "./testdata/sbomapp",
+        "-o",
+        &format!("oci-archive:{}", archive.display()),
+        "-q",
+    ]));
+    let before = std::fs::read(&archive).unwrap();
+    let (code, err) = run_fail(gp().args([
+        "sbom",
+        &format!("oci-archive:{}", archive.display()),
+        "--attach",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("-o FILE"), "{err}");
+    assert_eq!(std::fs::read(&archive).unwrap(), before);
+}
