@@ -6,6 +6,7 @@ pub mod build;
 pub mod cache;
 pub mod dockerfile;
 pub mod gc;
+pub mod inspect;
 pub mod lint;
 pub mod login;
 pub mod logout;
