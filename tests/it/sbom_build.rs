@@ -1,7 +1,8 @@
 //! `gopack build --sbom spdx,cyclonedx`: each platform manifest gets one SBOM referrer per
 //! format, made from the build itself (the `-X` values gopack passed, `go list -deps` edges),
 //! listed as unnamed entries of an OCI layout's `index.json` or pushed to a registry (the real
-//! docker-registry: tag-schema fallback), and listed back with `gopack sbom REF --referrers`.
+//! docker-registry: tag-schema fallback), and listed back with `gopack inspect REF --referrers`
+//! (the same listing as `gopack sbom REF --referrers`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -164,7 +165,7 @@ fn build_sbom_into_a_layout_lists_referrers_in_index_json() {
 
     // Listed back; the image is still readable without naming it (referrers are not images).
     let out = run_ok(gp().args([
-        "sbom",
+        "inspect",
         &format!("oci:{}:app", layout.display()),
         "--referrers",
         "--json",
@@ -292,7 +293,7 @@ fn build_sbom_push_attaches_to_each_platform_manifest_needs_docker_registry() {
     }
 
     let out = run_ok(gp().args([
-        "sbom",
+        "inspect",
         &format!("docker://{host}/sbomapp:v1"),
         "--referrers",
         "--json",

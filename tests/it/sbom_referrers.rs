@@ -651,4 +651,20 @@ fn build_sbom_push_uses_the_referrers_api_when_the_registry_has_it() {
         types,
         ["application/spdx+json", "application/vnd.cyclonedx+json"]
     );
+    drop(s);
+    // Listed back by the API through `gopack inspect --referrers`, one line per referrer.
+    let out = run_ok(gp().args([
+        "inspect",
+        &format!("docker://{host}/sbomapp:v1"),
+        "--referrers",
+        "--insecure-registry",
+        &host,
+    ]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.lines().all(|l| l.starts_with(subject)),
+        "SUBJECT REFERRER TYPE CREATED: {text}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the referrers API"));
 }
