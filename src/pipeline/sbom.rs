@@ -36,7 +36,7 @@ pub(super) struct PlatformSboms {
     pub artifacts: Vec<(Format, Artifact)>,
 }
 
-/// Makes the SBOMs of the built images; `None` when the build asked for none.
+/// Makes the SBOMs of the built images (see [`Describer::new`]).
 pub(super) struct Describer<'a> {
     formats: &'a [Format],
     goenv: &'a GoEnv,

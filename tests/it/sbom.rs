@@ -126,15 +126,15 @@ pub fn validate_spdx(path: &Path) {
     let script = "import sys\nfrom spdx_tools.spdx.parser.parse_anything import parse_file\nfrom spdx_tools.spdx.validation.document_validator import validate_full_spdx_document\nmsgs = validate_full_spdx_document(parse_file(sys.argv[1]))\nfor m in msgs: print(m.validation_message)\nsys.exit(1 if msgs else 0)\n";
     run_ok(Command::new("python3").args(["-c", script]).arg(path));
     // And the SPDX 2.3 JSON schema itself, by check-jsonschema.
-    if let Some(schema) = spdx_schema() {
-        if common::require_tool("check-jsonschema") {
-            run_ok(
-                Command::new("check-jsonschema")
-                    .arg("--schemafile")
-                    .arg(&schema)
-                    .arg(path),
-            );
-        }
+    if let Some(schema) = spdx_schema()
+        && common::require_tool("check-jsonschema")
+    {
+        run_ok(
+            Command::new("check-jsonschema")
+                .arg("--schemafile")
+                .arg(&schema)
+                .arg(path),
+        );
     }
 }
 
