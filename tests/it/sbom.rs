@@ -268,15 +268,33 @@ fn module_set_equals_go_version_m_plus_the_stdlib() {
     assert_eq!(stdlib, 1);
 }
 
+/// syft (run only, never copied): `GOPACK_SYFT`, else on PATH, else in `$(go env GOPATH)/bin`
+/// where `go install github.com/anchore/syft/cmd/syft@v1.57.1` puts it (.ci/run does).
+fn syft() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GOPACK_SYFT").map(PathBuf::from) {
+        return Some(p);
+    }
+    let out = run_ok(Command::new("go").args(["env", "GOPATH"]));
+    let gopath = String::from_utf8(out.stdout).unwrap();
+    let installed = std::env::split_paths(gopath.trim())
+        .next()
+        .map(|p| p.join("bin/syft"))
+        .filter(|p| p.is_file());
+    match installed {
+        Some(p) => Some(p),
+        None => common::require_tool("syft").then(|| PathBuf::from("syft")),
+    }
+}
+
 #[test]
 fn module_set_equals_what_syft_reports_needs_syft() {
-    if !common::require_tool("syft") {
+    let Some(syft) = syft() else {
         return;
-    }
+    };
     let (dir, bin) = build_app(&[], &[]);
     let syft_out = dir.path().join("syft.cdx.json");
     run_ok(
-        Command::new("syft")
+        Command::new(syft)
             .env("SYFT_CHECK_FOR_APP_UPDATE", "false")
             .arg("scan")
             .arg(format!("file:{}", bin.display()))
