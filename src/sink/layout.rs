@@ -132,15 +132,21 @@ pub fn add_layout_referrers(
 /// Removes the unnamed SBOM referrer entries (SPDX or CycloneDX `artifactType`) whose subject
 /// no named entry reaches any more (its name was moved to a new build), so they do not keep a
 /// replaced image alive through [`gc_layout`]. Entries of other artifact types, and any entry
-/// whose manifest cannot be read, stay.
+/// whose manifest cannot be read (or is larger than a document), stay; when a named index
+/// cannot be read, nothing is dropped.
 fn drop_stale_sboms(dir: &Path, index: &mut Value) {
     let Some(manifests) = index["manifests"].as_array_mut() else {
         return;
     };
     let read = |digest: &str| -> Option<Value> {
         let d: Digest = digest.parse().ok()?;
-        let bytes = fs::read(dir.join("blobs/sha256").join(d.hex())).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        let path = dir.join("blobs/sha256").join(d.hex());
+        // Only documents are read: an entry pointing at a large blob is left alone.
+        let meta = fs::metadata(&path).ok()?;
+        if !meta.is_file() || meta.len() > MAX_DOCUMENT {
+            return None;
+        }
+        serde_json::from_slice(&fs::read(&path).ok()?).ok()
     };
     let mut live = BTreeSet::new();
     for m in manifests.iter() {
@@ -152,11 +158,11 @@ fn drop_stale_sboms(dir: &Path, index: &mut Value) {
         };
         live.insert(digest.to_string());
         if m["mediaType"] == MEDIA_TYPE_INDEX {
-            let children = read(digest).map(|i| i["manifests"].clone());
-            for child in children
-                .iter()
-                .flat_map(|c| c.as_array().into_iter().flatten())
-            {
+            // An index that cannot be read hides which manifests are live: drop nothing.
+            let Some(children) = read(digest).map(|i| i["manifests"].clone()) else {
+                return;
+            };
+            for child in children.as_array().into_iter().flatten() {
                 live.extend(child["digest"].as_str().map(str::to_string));
             }
         }
@@ -603,4 +609,69 @@ fn read_document(path: &Path) -> Result<Option<Value>, String> {
     serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+    /// Stores `doc` as a blob of the layout at `dir`; returns its digest.
+    fn put(dir: &Path, doc: &Value) -> String {
+        let bytes = serde_json::to_vec(doc).unwrap();
+        let digest = Digest::of(&bytes);
+        fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+        fs::write(dir.join("blobs/sha256").join(digest.hex()), bytes).unwrap();
+        digest.to_string()
+    }
+
+    fn referrer(dir: &Path, artifact_type: &str, subject: &str) -> Value {
+        let digest = put(
+            dir,
+            &json!({"schemaVersion": 2, "mediaType": MANIFEST, "artifactType": artifact_type,
+                    "subject": {"mediaType": MANIFEST, "digest": subject, "size": 1}}),
+        );
+        json!({"mediaType": MANIFEST, "digest": digest, "size": 1, "artifactType": artifact_type})
+    }
+
+    fn named(digest: &str, media_type: &str, name: &str) -> Value {
+        json!({"mediaType": media_type, "digest": digest, "size": 1,
+               "annotations": {ANNOTATION_REF_NAME: name}})
+    }
+
+    #[test]
+    fn only_sboms_of_images_no_name_reaches_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let live = put(d, &json!({"config": {}, "layers": []}));
+        let child = put(d, &json!({"config": {}, "layers": [1]}));
+        let index = put(d, &json!({"manifests": [{"digest": child}]}));
+        let gone = format!("sha256:{}", "9".repeat(64));
+        let spdx = crate::sbom::MEDIA_TYPE_SPDX;
+        let kept = [
+            named(&live, MANIFEST, "a"),
+            named(&index, MEDIA_TYPE_INDEX, "b"),
+            referrer(d, spdx, &live),
+            referrer(d, spdx, &child),
+            referrer(d, "application/vnd.dev.cosign.simplesigning.v1+json", &gone),
+            json!({"mediaType": MANIFEST, "digest": format!("sha256:{}", "8".repeat(64)),
+                   "size": 1, "artifactType": spdx}),
+        ];
+        let stale = referrer(d, crate::sbom::MEDIA_TYPE_CYCLONEDX, &gone);
+        let mut all: Vec<Value> = kept.to_vec();
+        all.push(stale);
+        let mut value = json!({"schemaVersion": 2, "manifests": all});
+        drop_stale_sboms(d, &mut value);
+        assert_eq!(value["manifests"].as_array().unwrap(), &kept.to_vec());
+
+        // A named index that cannot be read: nothing is dropped.
+        let missing = format!("sha256:{}", "7".repeat(64));
+        let mut all: Vec<Value> = vec![named(&missing, MEDIA_TYPE_INDEX, "c")];
+        all.push(referrer(d, spdx, &gone));
+        let mut value = json!({"schemaVersion": 2, "manifests": all.clone()});
+        drop_stale_sboms(d, &mut value);
+        assert_eq!(value["manifests"].as_array().unwrap(), &all);
+    }
 }
