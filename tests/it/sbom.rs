@@ -269,7 +269,7 @@ fn module_set_equals_go_version_m_plus_the_stdlib() {
 }
 
 /// syft (run only, never copied): `GOPACK_SYFT`, else on PATH, else in `$(go env GOPATH)/bin`
-/// where `go install github.com/anchore/syft/cmd/syft@v1.57.1` puts it (.ci/run does).
+/// (`go install github.com/anchore/syft/cmd/syft@v1.57.1`; .ci/run puts it on PATH).
 fn syft() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("GOPACK_SYFT").map(PathBuf::from) {
         return Some(p);
