@@ -32,13 +32,18 @@ pub use rules::{RULES, RuleId, RuleInfo};
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// A matter of taste or convention.
     Style,
+    /// Worth knowing; the image works.
     Info,
+    /// Likely a problem: a bigger, slower or less safe image, or a build that may break.
     Warning,
+    /// The build or the image is broken or unsafe.
     Error,
 }
 
 impl Severity {
+    /// The lowercase name used in output and config: `style`, `info`, `warning`, `error`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Style => "style",
@@ -55,6 +60,7 @@ impl fmt::Display for Severity {
     }
 }
 
+/// A severity name that is not `error`, `warning`, `info` or `style` (the text given).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown severity `{0}` (expected error, warning, info or style)")]
 pub struct UnknownSeverity(pub String);
@@ -75,21 +81,30 @@ impl FromStr for Severity {
 /// Which file a finding points into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FindingFile {
+    /// The Dockerfile linted.
     Dockerfile,
+    /// The `.dockerignore` of its build context.
     Dockerignore,
 }
 
 /// One problem found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// The rule that found it.
     pub code: RuleId,
+    /// Its severity after the rule's own choice and `[lint.severity]` overrides.
     pub severity: Severity,
+    /// What is wrong here, in one or two sentences.
     pub message: String,
+    /// Which file `span` and the positions are in.
     pub file: FindingFile,
     /// 1-based position of the start of `span`.
     pub line: usize,
+    /// 1-based column, in characters, of the start of `span`.
     pub column: usize,
+    /// 1-based line of the end of `span`.
     pub end_line: usize,
+    /// 1-based column, in characters, of the end of `span` (exclusive).
     pub end_column: usize,
     /// Byte span in the file the finding points into.
     pub span: Range<usize>,
@@ -110,6 +125,7 @@ pub struct ProgramFacts {
 /// Everything `lint` looks at.
 #[derive(Debug, Clone, Default)]
 pub struct LintInput<'a> {
+    /// The Dockerfile text.
     pub dockerfile: &'a str,
     /// The `.dockerignore` text, or `None` when the context has none.
     pub dockerignore: Option<&'a str>,
@@ -117,6 +133,7 @@ pub struct LintInput<'a> {
     pub check_dockerignore: bool,
     /// The build context directory, to learn which source files exist.
     pub context_dir: Option<PathBuf>,
+    /// What is known about the Go program built (cgo, TLS), when a plan was made.
     pub facts: ProgramFacts,
 }
 
