@@ -1,3 +1,6 @@
+//! `gopack build [PKG…]`: its flags, turned into build options and an output destination, the
+//! call into the pipeline, and how the outcome is shown (image references or `--json`).
+
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
