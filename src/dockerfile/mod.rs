@@ -1,6 +1,7 @@
 //! Dockerfiles: a parser wrapper with spans ([`model`]), lint rules with Go expertise
 //! ([`rules`]), `.dockerignore` checks ([`ignore`]), pragmas ([`pragma`]), the `[lint]` section
-//! of `gopack.toml` ([`config`]), output formats ([`format`]) and the generator ([`generate`]).
+//! of `gopack.toml` ([`config`]), output formats ([`format`](mod@format)) and the generator
+//! ([`generate`]).
 //!
 //! [`lint`] is a pure function of the Dockerfile text, the optional `.dockerignore`, and the
 //! options: it reads no files itself except, when a build context directory is given, the
