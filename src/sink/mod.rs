@@ -305,6 +305,19 @@ pub enum SinkError {
         /// The names in it that are not layout parts (at most 5, then `…`).
         foreign: Vec<String>,
     },
+    /// A part of a layout that must be a directory is a symbolic link (or not a directory):
+    /// following it could remove or overwrite files outside the layout.
+    #[error(
+        "{} is {what}, not a directory of the layout; gopack does not follow it and changed \
+         nothing (replace it with a real directory, or point gopack at the directory it names)",
+        .path.display()
+    )]
+    UnsafePart {
+        /// The path inside the layout.
+        path: PathBuf,
+        /// What it is instead: `a symbolic link`, `a file`.
+        what: &'static str,
+    },
     /// The layout path names a file.
     #[error(
         "{} is a file, not a directory; an oci: output is a directory (for one file, use \
