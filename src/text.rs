@@ -40,6 +40,30 @@ pub fn printable_bytes(bytes: &[u8], max_chars: usize) -> String {
     printable(&String::from_utf8_lossy(head), max_chars)
 }
 
+/// [`printable`] for text whose lines matter (an error message with a hint on its own line):
+/// line breaks (`\n`) and tabs are kept, every other control character (C0 including `\r`,
+/// DEL, C1, the bidirectional overrides) is replaced by its `\u{..}` escape; cut to
+/// `max_chars` characters with `…`; trailing whitespace removed.
+pub fn printable_lines(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 4));
+    let mut count = 0;
+    for c in text.chars() {
+        if count >= max_chars {
+            out.push('…');
+            break;
+        }
+        if (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c) {
+            let escaped = format!("\\u{{{:x}}}", c as u32);
+            count += escaped.len();
+            out.push_str(&escaped);
+        } else {
+            out.push(c);
+            count += 1;
+        }
+    }
+    out.trim_end().to_string()
+}
+
 /// Characters that reorder how a terminal or editor shows the text around them.
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -57,6 +81,16 @@ mod tests {
             "\\u{1b}]0;owned\\u{7}\\u{1b}[2Jgone\\u{9b}31m\\u{202e}x"
         );
         assert!(!shown.chars().any(|c| c.is_control()));
+    }
+
+    #[test]
+    fn lines_keep_their_breaks_but_never_escapes() {
+        let shown = printable_lines("first\n  second\t\u{1b}[31mred\r\u{9b}2J\u{202e}", 200);
+        assert_eq!(
+            shown,
+            "first\n  second\t\\u{1b}[31mred\\u{d}\\u{9b}2J\\u{202e}"
+        );
+        assert_eq!(printable_lines(&"y".repeat(50), 5), "yyyyy…");
     }
 
     #[test]

@@ -296,7 +296,7 @@ pub enum SinkError {
     /// The directory holds files that are not part of an OCI layout.
     #[error(
         "{} is not an OCI image layout: it holds {}, which gopack will not mix images into. \
-         Choose another --output (a new or empty directory, or an existing layout)",
+         Write to another place (a new or empty directory, or an existing layout)",
         .dir.display(), .foreign.join(", ")
     )]
     NotALayout {
@@ -307,14 +307,14 @@ pub enum SinkError {
     },
     /// The layout path names a file.
     #[error(
-        "{} is a file, not a directory; an oci: output is a directory (for one file, use \
-         --output oci-archive:FILE)",
+        "{} is a file, not a directory; an oci: destination is a directory (for one file, \
+         write to oci-archive:FILE)",
         .0.display()
     )]
     NotADirectory(PathBuf),
     /// The archive path names a directory.
     #[error(
-        "{} is a directory; an archive output is a file path (for a directory, use --output \
+        "{} is a directory; an archive destination is a file path (for a directory, write to \
          oci:DIR)",
         .0.display()
     )]
@@ -322,7 +322,7 @@ pub enum SinkError {
     /// The layout's `index.json` cannot be read, so merging into it could lose images.
     #[error(
         "{}/index.json cannot be read ({reason}); gopack will not overwrite it, as it may list \
-         other images. Repair it, or write to another --output",
+         other images. Repair it, or write to another place",
         .dir.display()
     )]
     BadIndex {
@@ -337,7 +337,7 @@ pub enum SinkError {
     /// docker-archive holds one platform per image.
     #[error(
         "docker-archive holds one platform per image, and {platforms} platforms were asked for. \
-         Build one platform (--platform linux/amd64) for `docker load`, or use --output \
+         Build one platform (--platform linux/amd64) for `docker load`, or write to \
          oci-archive:FILE for a multi-platform archive"
     )]
     DockerArchiveMultiPlatform {
@@ -360,14 +360,14 @@ fn describe_io(e: &io::Error) -> String {
     use io::ErrorKind as K;
     let hint = match e.kind() {
         K::StorageFull => {
-            "; the file system holding it is full: free space there or choose another --output"
+            "; the file system holding it is full: free space there or write to another place"
         }
         K::QuotaExceeded => {
-            "; your disk quota there is used up: free space or choose another --output"
+            "; your disk quota there is used up: free space or write to another place"
         }
-        K::ReadOnlyFilesystem => "; it is on a read-only file system: choose another --output",
+        K::ReadOnlyFilesystem => "; it is on a read-only file system: write to another place",
         K::PermissionDenied => {
-            "; you may not write there: choose another --output or fix the permissions"
+            "; you may not write there: write to another place or fix the permissions"
         }
         K::NotADirectory => "; a part of the path is a file, not a directory",
         _ if e.raw_os_error() == Some(libc::EIO) => "; the device reported an I/O error",

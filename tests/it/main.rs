@@ -5,6 +5,7 @@ mod build_e2e;
 mod build_registry;
 mod buildinfo;
 mod cgo;
+mod cli;
 mod common;
 mod dockerfile_gen;
 mod lint;

@@ -1,0 +1,238 @@
+//! The conventions every verb shares: conflicting output flags are usage errors, error chains
+//! are printed once each and without terminal escapes, messages name only flags the verb has,
+//! `--color`/NO_COLOR, `version`, `completions` and `man`.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use crate::common::{self, gopack, repo_root, run_ok, testdata};
+use crate::registry_support::hostile::{FakeImage, HostileServer, Reply};
+
+fn stderr_of(cmd: &mut Command) -> (i32, String) {
+    let out = cmd.output().expect("gopack starts");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn quiet_with_json_or_explain_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for flags in [["--json", "-q"], ["--explain", "-q"], ["--quiet", "--json"]] {
+        let (code, err) = stderr_of(
+            gopack(&dir.path().join("cache"))
+                .current_dir(dir.path())
+                .arg("build")
+                .args(flags),
+        );
+        assert_eq!(code, 2, "build {flags:?}: {err}");
+        assert!(err.contains("cannot be used with"), "{err}");
+    }
+}
+
+#[test]
+fn a_cause_already_in_its_message_is_not_repeated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = stderr_of(
+        gopack(&dir.path().join("cache"))
+            .arg("build")
+            .arg(testdata("hello"))
+            .args(["--ca-file", "/nonexistent/company-root.pem"])
+            .args(["-o", &format!("oci:{}", dir.path().join("out").display())]),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        err.matches("No such file or directory").count(),
+        1,
+        "the io error is shown once:\n{err}"
+    );
+}
+
+#[test]
+fn error_chains_carry_no_terminal_escapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = dir.path().join("root\u{1b}]0;pwned\u{7}\u{1b}[2J.pem");
+    let (code, err) = stderr_of(
+        gopack(&dir.path().join("cache"))
+            .arg("build")
+            .arg(testdata("hello"))
+            .arg("--ca-file")
+            .arg(&evil)
+            .args(["-o", &format!("oci:{}", dir.path().join("out").display())]),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(
+        err.contains("\\u{1b}]0;pwned"),
+        "the name stays readable: {err}"
+    );
+}
+
+/// A directory holding something else than an OCI layout.
+fn not_a_layout(dir: &std::path::Path) -> std::path::PathBuf {
+    let target = dir.join("notes");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("todo.txt"), "mine").unwrap();
+    target
+}
+
+#[test]
+fn gc_errors_name_no_flag_gc_does_not_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = not_a_layout(dir.path());
+    let (code, err) = stderr_of(
+        gopack(&dir.path().join("cache"))
+            .arg("gc")
+            .arg(format!("oci:{}", target.display())),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not an OCI image layout"), "{err}");
+    assert!(!err.contains("--output"), "gc has no --output: {err}");
+}
+
+#[test]
+fn pull_errors_name_no_flag_pull_does_not_have() {
+    let image = Arc::new(FakeImage::new("app", 7));
+    let registry = {
+        let image = image.clone();
+        HostileServer::plain(move |r| image.answer(r).unwrap_or(Reply::status(404)))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let target = not_a_layout(dir.path());
+    let (code, err) = stderr_of(
+        gopack(&dir.path().join("cache"))
+            .arg("pull")
+            .arg(format!("{}/app:v1", registry.localhost()))
+            .arg(format!("oci:{}", target.display())),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not an OCI image layout"), "{err}");
+    assert!(!err.contains("--output"), "pull has no --output: {err}");
+    assert_eq!(
+        std::fs::read_to_string(target.join("todo.txt")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn color_follows_the_flag_then_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = |extra: &[&str], no_color: bool| {
+        let mut cmd = gopack(&dir.path().join("cache"));
+        cmd.arg("gc").arg("oci:/nonexistent/layout").args(extra);
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        } else {
+            cmd.env_remove("NO_COLOR");
+        }
+        stderr_of(&mut cmd).1
+    };
+    assert!(bad(&["--color", "always"], true).contains("\u{1b}[1;31merror:"));
+    assert!(bad(&["--color=always"], false).contains("\u{1b}["));
+    assert!(!bad(&["--color", "never"], false).contains('\u{1b}'));
+    // Not a terminal: auto means plain.
+    assert!(!bad(&[], false).contains('\u{1b}'));
+    let (code, err) =
+        stderr_of(gopack(&dir.path().join("cache")).args(["version", "--color", "sometimes"]));
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn version_names_the_commit_and_the_go_it_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_ok(gopack(&dir.path().join("cache")).args(["version", "--json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let head = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(repo_root())
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    assert_eq!(v["gopack"]["version"], env!("CARGO_PKG_VERSION"));
+    if !head.is_empty() {
+        // The binary under test was built from this checkout (possibly with later edits).
+        assert_eq!(v["gopack"]["commit"].as_str().unwrap().len(), 40, "{v}");
+    }
+    let go = Command::new("go")
+        .args(["env", "GOVERSION"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        v["go"]["version"].as_str().unwrap(),
+        String::from_utf8_lossy(&go.stdout).trim()
+    );
+    // Without Go, version still answers and says why Go is missing.
+    let out = run_ok(
+        gopack(&dir.path().join("cache"))
+            .arg("version")
+            .env("GOPACK_GO", "/nonexistent/go"),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("gopack "), "{text}");
+    assert!(
+        text.contains("go: not usable: cannot run `/nonexistent/go`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn completion_scripts_load_in_their_shells() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = run_ok(gopack(&dir.path().join("cache")).args(["completions", shell]));
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains("gopack"), "{shell}");
+        for verb in ["build", "run", "inspect", "version", "completions"] {
+            if verb == "inspect" && !script.contains("inspect") {
+                continue; // the inspect verb lands separately
+            }
+            assert!(script.contains(verb), "{shell} completes `{verb}`");
+        }
+        std::fs::write(dir.path().join(shell), &script).unwrap();
+    }
+    // bash parses and registers it.
+    if common::require_tool("bash") {
+        let check = format!(
+            "source {} && complete -p gopack",
+            dir.path().join("bash").display()
+        );
+        let out = run_ok(Command::new("bash").args(["-c", &check]));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("gopack"));
+    }
+}
+
+#[test]
+fn man_pages_cover_every_verb_and_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_ok(gopack(&dir.path().join("cache")).arg("man"));
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH gopack"),
+        "{page}"
+    );
+    let pages = dir.path().join("man1");
+    run_ok(
+        gopack(&dir.path().join("cache"))
+            .arg("man")
+            .arg("--dir")
+            .arg(&pages),
+    );
+    for verb in ["build", "run", "version", "completions", "pull", "gc"] {
+        let page = std::fs::read_to_string(pages.join(format!("gopack-{verb}.1")))
+            .unwrap_or_else(|e| panic!("gopack-{verb}.1: {e}"));
+        assert!(page.contains(&format!(".TH gopack-{verb}")), "{page}");
+    }
+    let build = std::fs::read_to_string(pages.join("gopack-build.1")).unwrap();
+    assert!(build.contains("\\-\\-platform") || build.contains("--platform"));
+    if common::require_tool("man") {
+        let out = run_ok(
+            Command::new("man")
+                .arg("-l")
+                .arg(pages.join("gopack-build.1"))
+                .env("MANPAGER", "cat")
+                .env("MANWIDTH", "100"),
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("platform"));
+    }
+}
