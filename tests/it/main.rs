@@ -7,6 +7,7 @@ mod buildinfo;
 mod cgo;
 mod cli;
 mod common;
+mod daemon;
 mod dockerfile_gen;
 mod lint;
 mod lint_corpus;
