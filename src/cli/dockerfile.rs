@@ -119,11 +119,16 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
         proj.gomod.toolchain.as_deref(),
         Some(proj.installed_go.as_str()),
     )?;
+    let layout = module_layout(&root)?;
     let spec = GenerateSpec {
         module: proj.gomod.module.clone(),
         go_version,
         mains,
         has_go_sum: root.join("go.sum").is_file(),
+        module_dir: layout.module_dir.clone(),
+        local_modules: layout.local_modules.clone(),
+        workspace: layout.workspace,
+        vendored: root.join("vendor/modules.txt").is_file(),
         final_base: match args.final_base {
             Final::Scratch => FinalBase::Scratch,
             Final::Distroless => FinalBase::Distroless,
@@ -143,9 +148,16 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
         .context("cannot write to stdout")?;
         return Ok(ExitCode::SUCCESS);
     }
+    // With the context above the module, BuildKit reads `<Dockerfile>.dockerignore` next to the
+    // Dockerfile named with -f.
+    let ignore_name = if layout.module_dir == "." {
+        ".dockerignore"
+    } else {
+        "Dockerfile.dockerignore"
+    };
     let targets = [
         (root.join("Dockerfile"), dockerfile),
-        (root.join(".dockerignore"), dockerignore),
+        (root.join(ignore_name), dockerignore),
     ];
     if !args.force {
         let existing: Vec<String> = targets
@@ -165,6 +177,18 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
         write_atomic(path, text.as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
+    if let Some(cmd) = generate::build_command(&spec) {
+        eprintln!(
+            "note: the build needs {}: the build context is {}; build with `{cmd}` from {}",
+            spec.local_modules
+                .iter()
+                .map(|m| m.dir.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            layout.context.display(),
+            root.display()
+        );
+    }
     if cgo {
         eprintln!(
             "note: cgo is needed, so the Dockerfile uses the static-cgo recipe (musl, netgo, osusergo)"
@@ -177,6 +201,82 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the module sits in the build context, and the other modules the build needs.
+struct Layout {
+    context: PathBuf,
+    module_dir: String,
+    local_modules: Vec<generate::LocalModule>,
+    /// `Some(has go.work.sum)` for a workspace build.
+    workspace: Option<bool>,
+}
+
+/// Local `replace` targets (from `go mod edit -json`) and the modules of an active go.work
+/// (from `go env GOWORK` and `go work edit -json`); the build context is the deepest directory
+/// holding all of them.
+fn module_layout(root: &Path) -> anyhow::Result<Layout> {
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let root = canon(root);
+    let edit: serde_json::Value =
+        serde_json::from_slice(&project::run_go(&root, &["mod", "edit", "-json"])?)
+            .context("go mod edit -json printed something that is not JSON")?;
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for r in edit["Replace"].as_array().into_iter().flatten() {
+        let new = r["New"]["Path"].as_str().unwrap_or("");
+        if new.starts_with("./") || new.starts_with("../") || new.starts_with('/') {
+            dirs.push(canon(&root.join(new)));
+        }
+    }
+    let gowork = String::from_utf8_lossy(&project::run_go(&root, &["env", "GOWORK"])?)
+        .trim()
+        .to_string();
+    let mut workspace = None;
+    let mut ws_root = None;
+    if !gowork.is_empty() && gowork != "off" {
+        let ws = canon(Path::new(&gowork));
+        let dir = ws.parent().map(Path::to_path_buf).unwrap_or_default();
+        let work: serde_json::Value =
+            serde_json::from_slice(&project::run_go(&root, &["work", "edit", "-json"])?)
+                .context("go work edit -json printed something that is not JSON")?;
+        for u in work["Use"].as_array().into_iter().flatten() {
+            if let Some(p) = u["DiskPath"].as_str() {
+                dirs.push(canon(&dir.join(p)));
+            }
+        }
+        workspace = Some(dir.join("go.work.sum").is_file());
+        ws_root = Some(dir);
+    }
+    let mut context = ws_root.unwrap_or_else(|| root.clone());
+    for d in dirs.iter().chain([&root]) {
+        while !d.starts_with(&context) {
+            context = context.parent().map(Path::to_path_buf).unwrap_or_default();
+        }
+    }
+    let rel = |d: &Path| {
+        let r = d
+            .strip_prefix(&context)
+            .unwrap_or(d)
+            .to_string_lossy()
+            .to_string();
+        if r.is_empty() { ".".to_string() } else { r }
+    };
+    let mut local_modules: Vec<generate::LocalModule> = dirs
+        .iter()
+        .filter(|d| **d != root)
+        .map(|d| generate::LocalModule {
+            dir: rel(d),
+            has_go_sum: d.join("go.sum").is_file(),
+        })
+        .collect();
+    local_modules.sort_by(|a, b| a.dir.cmp(&b.dir));
+    local_modules.dedup();
+    Ok(Layout {
+        module_dir: rel(&root),
+        context,
+        local_modules,
+        workspace,
+    })
 }
 
 /// Writes `path` whole or not at all: a temp file in the same directory, then rename.

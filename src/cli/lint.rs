@@ -1,6 +1,6 @@
 //! `gopack lint [FILE…]`: Dockerfile and .dockerignore audit.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 
 use gopack::dockerfile::config::Threshold;
 use gopack::dockerfile::format::{self, FileReport};
+use gopack::dockerfile::input::{self, Origin};
 use gopack::dockerfile::{self as df, LintConfig, LintInput};
 
 use super::{CommandResult, UsageError};
@@ -165,46 +166,23 @@ fn load_config(explicit: Option<&Path>) -> anyhow::Result<LintConfig> {
     }
 }
 
-/// Reads a file as text; bytes that are not UTF-8 are replaced, so the parser reports them.
-fn read_text(path: &Path) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
-    Ok(String::from_utf8(bytes)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+fn read_error(e: input::ReadError) -> anyhow::Error {
+    match e {
+        input::ReadError::Io { .. } => anyhow::Error::new(e),
+        // Refusals and missing files are the user's to fix: usage errors (exit 2).
+        other => UsageError(other.to_string()).into(),
+    }
 }
 
 fn lint_one(file: &Path, args: &LintArgs, config: &LintConfig) -> anyhow::Result<FileReport> {
     // `gopack lint services/api` means the Dockerfile in that directory.
-    let dir_file;
-    let file = if file.is_dir() {
-        dir_file = file.join("Dockerfile");
-        dir_file.as_path()
+    let (file, origin) = if file.is_dir() {
+        (file.join("Dockerfile"), Origin::Found)
     } else {
-        file
+        (file.to_path_buf(), Origin::Named)
     };
+    let file = file.as_path();
     let stdin = file.as_os_str() == "-";
-    let text = if stdin {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("cannot read the Dockerfile from stdin")?;
-        String::from_utf8_lossy(&buf).into_owned()
-    } else {
-        match read_text(file) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(UsageError(format!(
-                    "{}: no such file; pass the Dockerfile to check, e.g. `gopack lint path/to/Dockerfile`",
-                    file.display()
-                ))
-                .into());
-            }
-            Err(e) => {
-                return Err(
-                    anyhow::Error::new(e).context(format!("cannot read {}", file.display()))
-                );
-            }
-        }
-    };
     let context_dir = args
         .context
         .clone()
@@ -216,6 +194,21 @@ fn lint_one(file: &Path, args: &LintArgs, config: &LintConfig) -> anyhow::Result
                 d
             }
         });
+    let text = if stdin {
+        input::read_stdin(input::MAX_DOCKERFILE_BYTES).map_err(read_error)?
+    } else {
+        let ctx = context_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        match input::read_text(file, origin, &ctx, input::MAX_DOCKERFILE_BYTES) {
+            Err(input::ReadError::NotFound(_)) => {
+                return Err(UsageError(format!(
+                    "{}: no such file; pass the Dockerfile to check, e.g. `gopack lint path/to/Dockerfile`",
+                    file.display()
+                ))
+                .into());
+            }
+            r => r.map_err(read_error)?,
+        }
+    };
     let check_dockerignore = !args.no_dockerignore && context_dir.is_some();
     let mut dockerignore_path = None;
     let mut dockerignore_text = None;
@@ -226,12 +219,14 @@ fn lint_one(file: &Path, args: &LintArgs, config: &LintConfig) -> anyhow::Result
             ctx.join(".dockerignore"),
         ];
         for c in candidates {
-            if c.is_file() {
-                let t = read_text(&c).with_context(|| format!("cannot read {}", c.display()))?;
-                dockerignore_path = Some(c.display().to_string());
-                dockerignore_text = Some(t);
-                break;
+            if std::fs::symlink_metadata(&c).is_err() {
+                continue;
             }
+            let t = input::read_text(&c, Origin::Found, ctx, input::MAX_SIDE_FILE_BYTES)
+                .map_err(read_error)?;
+            dockerignore_path = Some(c.display().to_string());
+            dockerignore_text = Some(t);
+            break;
         }
     }
     let input = LintInput {

@@ -73,11 +73,8 @@ struct File {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot read {path}: {message}")]
+    Read { path: PathBuf, message: String },
     #[error("{path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -110,11 +107,21 @@ impl LintConfig {
         Ok(cfg)
     }
 
-    /// Reads `path`.
+    /// Reads `path` (a regular file of at most 1 MiB; a symlink must stay in its directory).
     pub fn load(path: &Path) -> Result<LintConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let text = super::input::read_text(
+            path,
+            super::input::Origin::Found,
+            dir,
+            super::input::MAX_SIDE_FILE_BYTES,
+        )
+        .map_err(|e| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            message: e.to_string(),
         })?;
         Self::from_toml(&text, path)
     }

@@ -41,7 +41,7 @@ pub fn json(reports: &[FileReport]) -> String {
                     "line": f.line,
                     "column": f.column,
                     "level": f.severity.as_str(),
-                    "code": f.code,
+                    "code": f.code.as_str(),
                     "message": f.message,
                     "end_line": f.end_line,
                     "end_column": f.end_column,
@@ -70,11 +70,11 @@ pub fn sarif(reports: &[FileReport]) -> String {
         .iter()
         .map(|r| {
             json!({
-                "id": r.id,
+                "id": r.id.as_str(),
                 "name": r.name,
                 "shortDescription": { "text": r.summary },
                 "fullDescription": { "text": r.explanation },
-                "help": { "text": r.explanation },
+                "help": { "text": format!("{}\n\nFix: {}", r.explanation, r.fix) },
                 "defaultConfiguration": { "level": sarif_level(r.severity) },
                 "properties": { "hadolint": r.hadolint },
             })
@@ -86,7 +86,7 @@ pub fn sarif(reports: &[FileReport]) -> String {
             r.findings.iter().map(move |f| {
                 let rule_index = RULES.iter().position(|x| x.id == f.code).unwrap_or(0);
                 let mut result = json!({
-                    "ruleId": f.code,
+                    "ruleId": f.code.as_str(),
                     "ruleIndex": rule_index,
                     "level": sarif_level(f.severity),
                     "message": { "text": f.message },
@@ -168,15 +168,20 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
                 Severity::Info => Level::INFO,
                 Severity::Style => Level::NOTE,
             };
+            // A file that does not parse may not be a Dockerfile at all (a key, a password
+            // file): its text is not shown, only the position and the parser's short excerpt.
             let source = match f.file {
+                _ if f.code == super::RuleId::GO001 => None,
                 FindingFile::Dockerfile => Some(r.text.as_str()),
                 FindingFile::Dockerignore => r.dockerignore_text.as_deref(),
             };
+            let source = source.map(super::input::sanitize);
+            let message = super::input::sanitize(&f.message);
             let path = r.path_of(f);
-            let title = level.primary_title(f.message.as_str()).id(f.code);
+            let title = level.primary_title(message.as_str()).id(f.code.as_str());
             let mut group = match source {
-                Some(src) if !f.span.is_empty() && f.span.end <= src.len() => title.element(
-                    Snippet::source(src)
+                Some(ref src) if !f.span.is_empty() && f.span.end <= src.len() => title.element(
+                    Snippet::source(src.as_str())
                         .path(path)
                         .annotation(AnnotationKind::Primary.span(f.span.clone())),
                 ),
@@ -186,18 +191,16 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
                         .char_column(f.column.max(1)),
                 ),
             };
-            if let Some(info) = super::rule(f.code) {
-                group = group.element(Level::NOTE.message(format!(
-                    "{} (gopack lint --explain {})",
-                    info.summary, info.id
-                )));
-            }
-            let mut report: Vec<Group<'_>> = vec![group];
-            if let Some(fix) = &f.fix {
-                report.push(Group::with_title(
-                    Level::HELP.secondary_title(format!("replace with `{fix}`")),
-                ));
-            }
+            let info = f.code.info();
+            group = group.element(Level::NOTE.message(format!(
+                "{} (gopack lint --explain {})",
+                info.summary, info.id
+            )));
+            group = group.element(Level::HELP.message(match &f.fix {
+                Some(fix) => format!("replace with `{fix}`"),
+                None => format!("fix: {}", info.fix),
+            }));
+            let report: Vec<Group<'_>> = vec![group];
             out.push_str(&renderer.render(&report));
             out.push_str("\n\n");
         }
@@ -222,8 +225,8 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
 pub fn explain(id: &str) -> Option<String> {
     let r = super::rule(id)?;
     let mut s = format!(
-        "{} ({}, default severity {}): {}\n\n{}\n",
-        r.id, r.name, r.severity, r.summary, r.explanation
+        "{} ({}, default severity {}): {}\n\n{}\n\nFix: {}\n",
+        r.id, r.name, r.severity, r.summary, r.explanation, r.fix
     );
     if !r.hadolint.is_empty() {
         s.push_str(&format!(

@@ -24,6 +24,15 @@ pub struct MainTarget {
     pub package: String,
 }
 
+/// A module the build needs before `go mod download`: a local `replace` target or a module of
+/// the workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalModule {
+    /// Directory relative to the build context, `/`-separated, without `./`: `sdk`, `libs/x`.
+    pub dir: String,
+    pub has_go_sum: bool,
+}
+
 /// Everything the generator needs to know.
 #[derive(Debug, Clone)]
 pub struct GenerateSpec {
@@ -33,6 +42,15 @@ pub struct GenerateSpec {
     pub mains: Vec<MainTarget>,
     /// The module has a go.sum (a module without dependencies has none; COPY would fail).
     pub has_go_sum: bool,
+    /// The module's directory relative to the build context (`.` when the context is the
+    /// module root; `app` when a `replace ../sdk` makes the parent the context).
+    pub module_dir: String,
+    /// Local replacement targets and workspace modules other than the main one.
+    pub local_modules: Vec<LocalModule>,
+    /// A go.work at the context root (with a go.work.sum when the bool is true) is used.
+    pub workspace: Option<bool>,
+    /// vendor/modules.txt exists: build with -mod=vendor and download nothing.
+    pub vendored: bool,
     pub final_base: FinalBase,
     pub port: Option<u16>,
     /// The module needs cgo: use the static-cgo recipe.
@@ -131,6 +149,12 @@ pub fn dockerfile(spec: &GenerateSpec) -> Result<String, GenerateError> {
         env!("CARGO_PKG_VERSION"),
         spec.module
     );
+    if let Some(cmd) = build_command(spec) {
+        let _ = writeln!(
+            w,
+            "# The build needs files outside this module: build from the directory above with\n#   {cmd}"
+        );
+    }
     if spec.mains.len() > 1 {
         let names: Vec<&str> = spec.mains.iter().map(|m| m.name.as_str()).collect();
         let _ = writeln!(
@@ -181,24 +205,7 @@ pub fn dockerfile(spec: &GenerateSpec) -> Result<String, GenerateError> {
             "RUN mkdir -p /out/etc \\\n    && printf '%s\\n' 'root:x:0:0:root:/root:/sbin/nologin' \\\n        'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin' \\\n        'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' > /out/etc/passwd \\\n    && printf '%s\\n' 'root:x:0:' 'nobody:x:65534:' 'nonroot:x:65532:' > /out/etc/group"
         );
     }
-    let _ = writeln!(
-        w,
-        "# Modules first: this layer is reused until go.mod or go.sum change."
-    );
-    let _ = writeln!(
-        w,
-        "COPY {} ./",
-        if spec.has_go_sum {
-            "go.mod go.sum"
-        } else {
-            "go.mod"
-        }
-    );
-    let _ = writeln!(
-        w,
-        "RUN --mount=type=cache,target=/go/pkg/mod \\\n    go mod download"
-    );
-    let _ = writeln!(w, "COPY . .");
+    write_module_steps(w, spec);
     let extra = if spec.cgo {
         let _ = writeln!(w, "ENV CGO_ENABLED=1");
         " -tags netgo,osusergo -ldflags=\"-s -linkmode external -extldflags -static\""
@@ -207,6 +214,7 @@ pub fn dockerfile(spec: &GenerateSpec) -> Result<String, GenerateError> {
         let _ = writeln!(w, "ENV CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH");
         " -ldflags=-s"
     };
+    let vendor = if spec.vendored { " -mod=vendor" } else { "" };
     let _ = writeln!(
         w,
         "# -trimpath: reproducible, no builder paths; -s: no symbol table or DWARF (about a third smaller)."
@@ -216,7 +224,7 @@ pub fn dockerfile(spec: &GenerateSpec) -> Result<String, GenerateError> {
         .iter()
         .map(|m| {
             format!(
-                "go build -trimpath{extra} -o /out/bin/{} {}",
+                "go build -trimpath{vendor}{extra} -o /out/bin/{} {}",
                 m.name, m.package
             )
         })
@@ -255,8 +263,105 @@ pub fn dockerfile(spec: &GenerateSpec) -> Result<String, GenerateError> {
     Ok(s)
 }
 
+/// The module steps: go.mod/go.sum of every module the build needs (and go.work), the module
+/// download (not for a vendored module: it downloads nothing), then the sources.
+fn write_module_steps(w: &mut String, spec: &GenerateSpec) {
+    let at = |dir: &str, file: &str| {
+        if dir == "." {
+            file.to_string()
+        } else {
+            format!("{dir}/{file}")
+        }
+    };
+    let dest = |dir: &str| {
+        if dir == "." {
+            "./".to_string()
+        } else {
+            format!("{dir}/")
+        }
+    };
+    let module_dir = spec.module_dir.as_str();
+    if !spec.vendored {
+        let _ = writeln!(
+            w,
+            "# Modules first: this layer is reused until a go.mod or go.sum changes."
+        );
+        let mut files = vec![at(module_dir, "go.mod")];
+        if spec.has_go_sum {
+            files.push(at(module_dir, "go.sum"));
+        }
+        let _ = writeln!(w, "COPY {} {}", files.join(" "), dest(module_dir));
+        if !spec.local_modules.is_empty() {
+            let _ = writeln!(
+                w,
+                "# go mod download reads the go.mod of every local module the build uses."
+            );
+        }
+        for m in &spec.local_modules {
+            let mut files = vec![at(&m.dir, "go.mod")];
+            if m.has_go_sum {
+                files.push(at(&m.dir, "go.sum"));
+            }
+            let _ = writeln!(w, "COPY {} {}", files.join(" "), dest(&m.dir));
+        }
+        if let Some(sum) = spec.workspace {
+            let files = if sum {
+                "go.work go.work.sum"
+            } else {
+                "go.work"
+            };
+            let _ = writeln!(w, "COPY {files} ./");
+        }
+        if module_dir != "." {
+            let _ = writeln!(w, "WORKDIR /src/{module_dir}");
+        }
+        let _ = writeln!(
+            w,
+            "RUN --mount=type=cache,target=/go/pkg/mod \\\n    go mod download"
+        );
+        if module_dir != "." {
+            let _ = writeln!(w, "WORKDIR /src");
+        }
+    } else {
+        let _ = writeln!(
+            w,
+            "# The module is vendored: the build reads vendor/ and downloads nothing."
+        );
+    }
+    let _ = writeln!(w, "COPY . .");
+    if module_dir != "." {
+        let _ = writeln!(w, "WORKDIR /src/{module_dir}");
+    }
+}
+
+/// Where the files are written and how to build, when the build context is not the module
+/// root (a `replace ../sdk` or a workspace above the module).
+pub fn build_command(spec: &GenerateSpec) -> Option<String> {
+    (spec.module_dir != ".").then(|| {
+        let up = spec
+            .module_dir
+            .split('/')
+            .map(|_| "..")
+            .collect::<Vec<_>>()
+            .join("/");
+        format!("docker build -f Dockerfile {up}")
+    })
+}
+
 /// The `.dockerignore` text: send only what `go build` needs.
-pub fn dockerignore(_spec: &GenerateSpec) -> String {
+pub fn dockerignore(spec: &GenerateSpec) -> String {
+    let mut s = dockerignore_base().to_string();
+    if spec.workspace.is_some() {
+        // The workspace file is what ties the modules together: keep it.
+        s = s.replace(
+            "# Workspace files point outside the context\ngo.work\ngo.work.sum\n",
+            "",
+        );
+    }
+    s
+}
+
+fn dockerignore_base() -> &'static str {
     "# Generated by gopack: send the builder only what `go build` needs.
 # Version control and CI
 .git
@@ -289,7 +394,6 @@ dist/
 .env
 .env.*
 "
-    .to_string()
 }
 
 #[cfg(test)]

@@ -1,17 +1,26 @@
-//! `.dockerignore`: pattern matching with Docker's semantics (`*`, `?`, `**`, `!` exceptions,
-//! last match wins) and the GO4xx checks.
+//! `.dockerignore`: pattern matching with Docker's semantics (`*` and `?` within one path
+//! element, `**` across elements, `[...]` classes, `\` escapes, a leading `/` ignored, `!`
+//! exceptions, the last matching pattern wins, a pattern matching a parent directory excludes
+//! everything under it) and the GO4xx checks.
+//!
+//! Each pattern is compiled once by `globset` into a regular expression, so matching is linear
+//! in the path length (a pattern like `*a*a*a*…b` cannot blow up as a backtracking matcher does).
 
 use std::path::Path;
 
+use globset::{GlobBuilder, GlobMatcher};
+
 use super::model::{Args, Dockerfile};
+use super::rules::RuleId;
 use super::{Finding, FindingFile, LintInput};
 
 /// One pattern line.
 #[derive(Debug, Clone)]
 pub struct Pattern {
     pub negated: bool,
-    /// Path elements of the cleaned pattern.
-    parts: Vec<String>,
+    /// `None` when the pattern is not valid glob syntax (Docker refuses such a file; lint
+    /// treats the line as matching nothing).
+    matcher: Option<GlobMatcher>,
     pub line: usize,
     pub span: std::ops::Range<usize>,
 }
@@ -20,6 +29,23 @@ pub struct Pattern {
 #[derive(Debug, Clone, Default)]
 pub struct Dockerignore {
     pub patterns: Vec<Pattern>,
+}
+
+/// Cleans a pattern the way Docker does (filepath.Clean, leading `/` dropped).
+fn clean(body: &str) -> String {
+    let parts: Vec<&str> = body
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let mut out: Vec<&str> = Vec::new();
+    for p in parts {
+        if p == ".." {
+            out.pop();
+        } else {
+            out.push(p);
+        }
+    }
+    out.join("/")
 }
 
 impl Dockerignore {
@@ -38,18 +64,20 @@ impl Dockerignore {
                 Some(b) => (true, b.trim()),
                 None => (false, trimmed),
             };
-            let parts: Vec<String> = body
-                .split('/')
-                .filter(|p| !p.is_empty() && *p != ".")
-                .map(str::to_string)
-                .collect();
-            if parts.is_empty() {
+            let cleaned = clean(body);
+            if cleaned.is_empty() {
                 continue;
             }
+            let matcher = GlobBuilder::new(&cleaned)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+                .ok()
+                .map(|g| g.compile_matcher());
             let lead = line.len() - line.trim_start().len();
             patterns.push(Pattern {
                 negated,
-                parts,
+                matcher,
                 line: n + 1,
                 span: start + lead..start + lead + trimmed.len(),
             });
@@ -65,64 +93,18 @@ impl Dockerignore {
 
     /// The last pattern deciding `path`, if any.
     pub fn matching(&self, path: &str) -> Option<&Pattern> {
-        let elems: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-        let mut decided = None;
-        for p in &self.patterns {
-            // A pattern matches the path or any of its parents.
-            let hit = (1..=elems.len()).any(|n| match_parts(&p.parts, &elems[..n]));
-            if hit {
-                decided = Some(p);
-            }
-        }
-        decided
-    }
-}
-
-fn match_parts(pat: &[String], path: &[&str]) -> bool {
-    match pat.first() {
-        None => path.is_empty(),
-        Some(p) if p == "**" => (0..=path.len()).any(|skip| match_parts(&pat[1..], &path[skip..])),
-        Some(p) => !path.is_empty() && glob(p, path[0]) && match_parts(&pat[1..], &path[1..]),
-    }
-}
-
-/// Glob on one path element: `*`, `?`, `[...]` classes, `\` escapes.
-fn glob(pat: &str, s: &str) -> bool {
-    let p: Vec<char> = pat.chars().collect();
-    let t: Vec<char> = s.chars().collect();
-    glob_at(&p, &t)
-}
-
-fn glob_at(p: &[char], t: &[char]) -> bool {
-    match p.first() {
-        None => t.is_empty(),
-        Some('*') => (0..=t.len()).any(|i| glob_at(&p[1..], &t[i..])),
-        Some('?') => !t.is_empty() && glob_at(&p[1..], &t[1..]),
-        Some('[') => {
-            let Some(close) = p.iter().skip(1).position(|&c| c == ']').map(|i| i + 1) else {
-                return t.first() == Some(&'[') && glob_at(&p[1..], &t[1..]);
-            };
-            let Some(&c) = t.first() else { return false };
-            let class = &p[1..close];
-            let (neg, class) = match class.first() {
-                Some('^' | '!') => (true, &class[1..]),
-                _ => (false, class),
-            };
-            let mut hit = false;
-            let mut i = 0;
-            while i < class.len() {
-                if i + 2 < class.len() && class[i + 1] == '-' {
-                    hit |= class[i] <= c && c <= class[i + 2];
-                    i += 3;
-                } else {
-                    hit |= class[i] == c;
-                    i += 1;
-                }
-            }
-            hit != neg && glob_at(&p[close + 1..], &t[1..])
-        }
-        Some('\\') if p.len() > 1 => t.first() == Some(&p[1]) && glob_at(&p[2..], &t[1..]),
-        Some(&c) => t.first() == Some(&c) && glob_at(&p[1..], &t[1..]),
+        let cleaned = clean(path);
+        // The path and each of its parent directories.
+        let prefixes: Vec<&str> = cleaned
+            .match_indices('/')
+            .map(|(i, _)| &cleaned[..i])
+            .chain([cleaned.as_str()])
+            .collect();
+        self.patterns.iter().rev().find(|p| {
+            p.matcher
+                .as_ref()
+                .is_some_and(|m| prefixes.iter().any(|x| m.is_match(x)))
+        })
     }
 }
 
@@ -150,15 +132,25 @@ fn builds_go(df: &Dockerfile) -> bool {
     })
 }
 
+/// How many directory entries of the build context lint looks at, at most.
+const MAX_CONTEXT_ENTRIES: usize = 50_000;
+
 /// Go source files in the context (relative paths), at most `limit`, skipping what is ignored.
+/// Symbolic links are not followed, and at most [`MAX_CONTEXT_ENTRIES`] directory entries are
+/// looked at, so a huge context (linting in `/`) costs a bounded time.
 fn go_sources(dir: &Path, limit: usize) -> Vec<String> {
     let mut out = Vec::new();
+    let mut seen = 0usize;
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((d, rel)) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else {
             continue;
         };
-        let mut entries: Vec<_> = rd.flatten().collect();
+        let mut entries: Vec<_> = rd.flatten().take(MAX_CONTEXT_ENTRIES - seen).collect();
+        seen += entries.len();
+        if seen >= MAX_CONTEXT_ENTRIES {
+            stack.clear();
+        }
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let name = e.file_name().to_string_lossy().to_string();
@@ -188,8 +180,64 @@ fn go_sources(dir: &Path, limit: usize) -> Vec<String> {
     out
 }
 
-/// The GO4xx checks. Findings on `.dockerignore` lines point into that file; "missing"
-/// points at the first COPY of the Dockerfile.
+/// Whether the build reads the repository itself: a RUN runs git on the context, or a COPY
+/// names `.git`.
+fn build_reads_git(df: &Dockerfile) -> bool {
+    let runs_git = df.instructions.iter().any(|i| {
+        i.keyword == "RUN"
+            && super::rules::run_script(i, df.escape).is_some_and(|(s, _)| {
+                super::shell::parse(&s).iter().any(|c| {
+                    let c = c.unwrapped();
+                    c.program() == Some("git")
+                        && c.words.get(1).is_some_and(|w| {
+                            matches!(
+                                w.as_str(),
+                                "describe"
+                                    | "rev-parse"
+                                    | "log"
+                                    | "status"
+                                    | "diff"
+                                    | "show"
+                                    | "rev-list"
+                                    | "tag"
+                                    | "symbolic-ref"
+                                    | "branch"
+                            )
+                        })
+                })
+            })
+    });
+    let copies_git = df.instructions.iter().any(|i| {
+        matches!(&i.args, Args::Copy { sources, .. } if i.flag("from").is_none()
+            && sources.iter().any(|s| s.value.trim_end_matches('/').ends_with(".git")))
+    });
+    runs_git || copies_git
+}
+
+fn finding(
+    code: RuleId,
+    file: FindingFile,
+    pos: (usize, usize, usize, usize),
+    span: std::ops::Range<usize>,
+    message: String,
+) -> Finding {
+    Finding {
+        code,
+        severity: code.info().severity,
+        message,
+        file,
+        line: pos.0,
+        column: pos.1,
+        end_line: pos.2,
+        end_column: pos.3,
+        span,
+        fix: None,
+    }
+}
+
+/// The GO4xx checks. Findings about a missing or incomplete `.dockerignore` point at the
+/// instruction that sends the context (the first COPY/ADD of it), which is where the files it
+/// should have excluded land; findings about a pattern point at that pattern.
 pub fn check(df: &Dockerfile, input: &LintInput<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     if !copies_context(df) {
@@ -198,126 +246,158 @@ pub fn check(df: &Dockerfile, input: &LintInput<'_>) -> Vec<Finding> {
     let first_copy = df
         .instructions
         .iter()
-        .find(|i| matches!(i.keyword, "COPY" | "ADD") && i.flag("from").is_none())
+        .find(|i| {
+            matches!(i.keyword, "COPY" | "ADD")
+                && i.flag("from").is_none()
+                && matches!(&i.args, Args::Copy { sources, heredoc_sources, .. } if sources.len() > *heredoc_sources)
+        })
         .expect("copies_context found one");
-    let head_end = input.dockerfile[first_copy.span.clone()]
-        .find('\n')
-        .map_or(first_copy.span.end, |i| first_copy.span.start + i);
-    let (line, column) = df.line_col(input.dockerfile, first_copy.span.start);
-    let (end_line, end_column) = df.line_col(input.dockerfile, head_end);
-    let mk = |code: &'static str,
-              file: FindingFile,
-              pos: (usize, usize, usize, usize),
-              span,
-              message: String| {
-        let info = super::rule(code).expect("code in RULES");
-        Finding {
-            code: info.id,
-            severity: info.severity,
-            message,
-            file,
-            line: pos.0,
-            column: pos.1,
-            end_line: pos.2,
-            end_column: pos.3,
-            span,
-            fix: None,
-        }
+    // The copy of the whole context, if any, shows best where .git and tests land.
+    let context_copy = df
+        .instructions
+        .iter()
+        .find(|i| {
+            matches!(i.keyword, "COPY" | "ADD")
+                && i.flag("from").is_none()
+                && matches!(&i.args, Args::Copy { sources, .. } if sources.iter().any(|s| matches!(s.value.as_str(), "." | "./")))
+        })
+        .unwrap_or(first_copy);
+    let at = |inst: &super::model::Instruction| {
+        let span = super::rules::head(input.dockerfile, inst);
+        let (l, c) = df.line_col(input.dockerfile, span.start);
+        let (el, ec) = df.line_col(input.dockerfile, span.end);
+        ((l, c, el, ec), span)
     };
     let Some(text) = input.dockerignore else {
-        out.push(mk(
-            "GO401",
+        let (pos, span) = at(first_copy);
+        out.push(finding(
+            RuleId::GO401,
             FindingFile::Dockerfile,
-            (line, column, end_line, end_column),
-            first_copy.span.start..head_end,
+            pos,
+            span,
             "the build context has no .dockerignore: .git and local files are sent and copied"
                 .into(),
         ));
         return out;
     };
     let di = Dockerignore::parse(text);
-    let file_start = (1, 1, 1, 1);
-    if !di.excludes(".git") {
-        out.push(mk(
-            "GO402",
-            FindingFile::Dockerignore,
-            file_start,
-            0..0,
-            ".dockerignore does not exclude .git".into(),
+    let (pos, span) = at(context_copy);
+    if !di.excludes(".git") && !build_reads_git(df) {
+        out.push(finding(
+            RuleId::GO402,
+            FindingFile::Dockerfile,
+            pos,
+            span.clone(),
+            ".dockerignore does not exclude .git: the repository history is sent and copied here"
+                .into(),
         ));
     }
-    let go = builds_go(df);
-    if go {
-        let mut kept = vec![];
-        if !di.excludes("pkg/x_test.go") && !di.excludes("x_test.go") {
-            kept.push("*_test.go");
-        }
-        if !di.excludes("testdata") && !di.excludes("pkg/testdata") {
-            kept.push("testdata/");
-        }
-        if let Some(dir) = &input.context_dir {
-            for out_dir in ["bin", "dist"] {
-                if dir.join(out_dir).is_dir() && !di.excludes(out_dir) {
-                    kept.push(if out_dir == "bin" { "bin/" } else { "dist/" });
-                }
+    if !builds_go(df) {
+        return out;
+    }
+    out.extend(kept_files(input, &di, pos, span));
+    out.extend(excluded_sources(df, input, &di, text));
+    out
+}
+
+/// GO403: test files, testdata and local build outputs the .dockerignore keeps.
+fn kept_files(
+    input: &LintInput<'_>,
+    di: &Dockerignore,
+    pos: (usize, usize, usize, usize),
+    span: std::ops::Range<usize>,
+) -> Option<Finding> {
+    let mut kept = vec![];
+    if !di.excludes("pkg/x_test.go") && !di.excludes("x_test.go") {
+        kept.push("*_test.go");
+    }
+    if !di.excludes("testdata") && !di.excludes("pkg/testdata") {
+        kept.push("testdata/");
+    }
+    if let Some(dir) = &input.context_dir {
+        for out_dir in ["bin", "dist"] {
+            if dir.join(out_dir).is_dir() && !di.excludes(out_dir) {
+                kept.push(if out_dir == "bin" { "bin/" } else { "dist/" });
             }
         }
-        if !kept.is_empty() {
-            out.push(mk(
-                "GO403",
-                FindingFile::Dockerignore,
-                file_start,
-                0..0,
-                format!(
-                    ".dockerignore keeps {}: not needed to build, they only bust the cache",
-                    kept.join(", ")
-                ),
-            ));
+    }
+    (!kept.is_empty()).then(|| {
+        finding(
+            RuleId::GO403,
+            FindingFile::Dockerfile,
+            pos,
+            span,
+            format!(
+                ".dockerignore keeps {}: not needed to build, they only bust the cache",
+                kept.join(", ")
+            ),
+        )
+    })
+}
+
+/// GO404: patterns that exclude go.mod, go.sum or Go sources.
+fn excluded_sources(
+    df: &Dockerfile,
+    input: &LintInput<'_>,
+    di: &Dockerignore,
+    text: &str,
+) -> Vec<Finding> {
+    let mut needed: Vec<(String, bool)> = vec![("go.mod".into(), true)];
+    let copies_go_sum = df.instructions.iter().any(|i| {
+        matches!(&i.args, Args::Copy { sources, .. } if i.flag("from").is_none()
+            && sources.iter().any(|s| s.value.rsplit('/').next() == Some("go.sum")))
+    });
+    let go_sum_exists = input
+        .context_dir
+        .as_ref()
+        .is_none_or(|d| d.join("go.sum").is_file());
+    if copies_go_sum || go_sum_exists {
+        needed.push(("go.sum".into(), true));
+    }
+    let ctx_sources = input
+        .context_dir
+        .as_deref()
+        .map(|d| go_sources(d, 2000))
+        .unwrap_or_default();
+    if ctx_sources.is_empty() {
+        // No context to look at: probe typical places, and name no file that may not exist.
+        for probe in [
+            "main.go",
+            "cmd/app/main.go",
+            "internal/x/x.go",
+            "pkg/x/x.go",
+        ] {
+            needed.push((probe.into(), false));
         }
-        let mut needed: Vec<String> = vec!["go.mod".into()];
-        let ctx_sources = input
-            .context_dir
-            .as_deref()
-            .map(|d| go_sources(d, 2000))
-            .unwrap_or_default();
-        let copies_go_sum = df.instructions.iter().any(|i| {
-            matches!(&i.args, Args::Copy { sources, .. } if i.flag("from").is_none()
-                && sources.iter().any(|s| s.value.rsplit('/').next() == Some("go.sum")))
-        });
-        let go_sum_exists = input
-            .context_dir
-            .as_ref()
-            .is_none_or(|d| d.join("go.sum").is_file());
-        if copies_go_sum || go_sum_exists {
-            needed.push("go.sum".into());
+    } else {
+        needed.extend(ctx_sources.into_iter().map(|p| (p, true)));
+    }
+    let mut out = Vec::new();
+    let mut reported = std::collections::HashSet::new();
+    for (path, real) in &needed {
+        let Some(p) = di.matching(path).filter(|p| !p.negated) else {
+            continue;
+        };
+        if !reported.insert(p.line) {
+            continue;
         }
-        if ctx_sources.is_empty() {
-            needed.push("main.go".into());
-            needed.push("internal/x/x.go".into());
+        let pat = &text[p.span.clone()];
+        let lead = text[..p.span.start]
+            .rsplit('\n')
+            .next()
+            .map_or(0, |s| s.chars().count());
+        let what = if *real {
+            path.clone()
         } else {
-            needed.extend(ctx_sources);
-        }
-        let mut reported = std::collections::HashSet::new();
-        for path in &needed {
-            if let Some(p) = di.matching(path).filter(|p| !p.negated) {
-                if !reported.insert(p.line) {
-                    continue;
-                }
-                let pat = &text[p.span.clone()];
-                let col_end = 1 + pat.chars().count();
-                let lead = text[..p.span.start]
-                    .rsplit('\n')
-                    .next()
-                    .map_or(0, |s| s.chars().count());
-                out.push(mk(
-                    "GO404",
-                    FindingFile::Dockerignore,
-                    (p.line, lead + 1, p.line, lead + col_end),
-                    p.span.clone(),
-                    format!("`{pat}` excludes {path}, which the Go build needs"),
-                ));
-            }
-        }
+            "Go source files".into()
+        };
+        out.push(finding(
+            RuleId::GO404,
+            FindingFile::Dockerignore,
+            (p.line, lead + 1, p.line, lead + 1 + pat.chars().count()),
+            p.span.clone(),
+            format!("`{pat}` excludes {what}, which the Go build needs"),
+        ));
     }
     out
 }
@@ -339,5 +419,18 @@ mod tests {
         assert!(d.excludes("bin/app"));
         assert!(d.excludes("tmp"));
         assert!(!d.excludes("main.go"));
+        let d = Dockerignore::parse("/vendor\n**\n!go.mod\n!**/*.go\n");
+        assert!(!d.excludes("vendor/a.go"));
+        assert!(!d.excludes("go.mod") && !d.excludes("a/b.go") && d.excludes("README"));
+    }
+
+    #[test]
+    fn pathological_patterns_match_in_linear_time() {
+        // 51 bytes that took the old backtracking matcher forever.
+        let pat = format!("{}b\n", "*a".repeat(25));
+        let d = Dockerignore::parse(&pat);
+        let start = std::time::Instant::now();
+        assert!(!d.excludes(&"a".repeat(200)));
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
     }
 }

@@ -10,10 +10,12 @@ pub mod config;
 pub mod format;
 pub mod generate;
 pub mod ignore;
+pub mod input;
 pub mod model;
 pub mod pragma;
 pub mod rules;
 pub mod shell;
+pub mod syntax;
 
 use std::fmt;
 use std::ops::Range;
@@ -22,7 +24,7 @@ use std::str::FromStr;
 
 pub use config::LintConfig;
 pub use model::{Dockerfile, ParseError};
-pub use rules::{RULES, RuleInfo};
+pub use rules::{RULES, RuleId, RuleInfo};
 
 /// How bad a finding is. Ordered: `Style < Info < Warning < Error`. Same names as hadolint.
 #[derive(
@@ -80,7 +82,7 @@ pub enum FindingFile {
 /// One problem found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    pub code: &'static str,
+    pub code: RuleId,
     pub severity: Severity,
     pub message: String,
     pub file: FindingFile,
@@ -136,9 +138,9 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
     };
     let mut findings: Vec<Finding> = raw
         .into_iter()
-        .filter(|f| !config.ignores(f.code))
+        .filter(|f| !config.ignores(f.code.as_str()))
         .map(|mut f| {
-            if let Some(s) = config.severity_for(f.code) {
+            if let Some(s) = config.severity_for(f.code.as_str()) {
                 f.severity = s;
             }
             f
@@ -163,7 +165,7 @@ fn parse_error_finding(text: &str, e: &ParseError) -> Finding {
         .find('\n')
         .unwrap_or(text.len() - start.min(text.len()));
     Finding {
-        code: rules::PARSE_ERROR,
+        code: RuleId::GO001,
         severity: Severity::Error,
         message: format!("cannot parse the Dockerfile: {}", e.message),
         file: FindingFile::Dockerfile,
@@ -178,5 +180,5 @@ fn parse_error_finding(text: &str, e: &ParseError) -> Finding {
 
 /// The rule with this ID (case-insensitive), for `--explain` and SARIF.
 pub fn rule(id: &str) -> Option<&'static RuleInfo> {
-    RULES.iter().find(|r| r.id.eq_ignore_ascii_case(id))
+    RuleId::parse(id).map(RuleId::info)
 }

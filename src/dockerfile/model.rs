@@ -1,12 +1,13 @@
 //! The parsed Dockerfile as the rules see it: owned instructions with byte spans and line
 //! numbers, stages with their resolved base, and global `ARG`s expanded in `FROM`.
 //!
-//! Parsing is done by the `parse-dockerfile` crate; this module only flattens its tree into
-//! plain data, so that the rules never deal with parser lifetimes.
+//! The line rules (continuations, directives, here-documents) are [`super::syntax`]'s, which
+//! follows BuildKit's parser; this module gives each instruction its arguments and applies the
+//! checks BuildKit makes before a build starts (known keywords, argument counts, stages).
 
 use std::ops::Range;
 
-use parse_dockerfile as pd;
+use super::syntax::{self, Heredoc, Logical, Node};
 
 /// A Dockerfile that could not be parsed: the parser's message and where it stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,15 +27,6 @@ pub struct Spanned {
     pub value: String,
 }
 
-impl Spanned {
-    fn from_pd(s: &pd::UnescapedString<'_>) -> Self {
-        Spanned {
-            span: s.span.clone(),
-            value: s.value.to_string(),
-        }
-    }
-}
-
 /// An option flag such as `--from=builder` or `--mount=type=cache,target=/x`.
 #[derive(Debug, Clone)]
 pub struct Flag {
@@ -48,7 +40,8 @@ pub struct Flag {
 pub enum CommandForm {
     /// JSON array form: no shell is involved.
     Exec(Vec<String>),
-    /// Shell form: the script as written (escapes and continuations kept).
+    /// Shell form: the script as the shell receives it (continuations joined, as BuildKit
+    /// does), without the here-document bodies.
     Shell(String),
 }
 
@@ -59,11 +52,11 @@ pub enum Args {
         image: Spanned,
         alias: Option<Spanned>,
     },
-    /// RUN, CMD, ENTRYPOINT, HEALTHCHECK CMD. `heredocs` are the bodies of `<<EOF` documents.
+    /// RUN, CMD, ENTRYPOINT, HEALTHCHECK CMD, with the `<<EOF` documents the line opens.
     Command {
         form: CommandForm,
         span: Range<usize>,
-        heredocs: Vec<String>,
+        heredocs: Vec<Heredoc>,
     },
     /// COPY and ADD. `heredoc_sources` counts inline here-document sources.
     Copy {
@@ -93,6 +86,8 @@ pub struct Instruction {
     pub end_line: usize,
     pub flags: Vec<Flag>,
     pub args: Args,
+    /// The here-documents the instruction opens (RUN, COPY, ADD), in order.
+    pub heredocs: Vec<Heredoc>,
     /// Index of the stage this instruction belongs to; `None` for global ARGs before any FROM.
     pub stage: Option<usize>,
 }
@@ -186,34 +181,44 @@ pub struct Dockerfile {
     line_starts: Vec<usize>,
 }
 
+/// The instruction keywords BuildKit knows.
+const KEYWORDS: &[&str] = &[
+    "ADD",
+    "ARG",
+    "CMD",
+    "COPY",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "FROM",
+    "HEALTHCHECK",
+    "LABEL",
+    "MAINTAINER",
+    "ONBUILD",
+    "RUN",
+    "SHELL",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
+];
+
 impl Dockerfile {
-    /// Parses `text`; an error carries the parser's message and line.
+    /// Parses `text`; an error carries the message and the line where BuildKit stops (at
+    /// parse time, or when it checks the instructions before building).
     pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
-        let line_starts = line_starts(text);
-        let parsed = pd::parse(text).map_err(|e| ParseError {
-            message: format!("{e:#}"),
-            line: e.line().max(1),
-            // The crate's column is exact only on the first line; report the line start
-            // otherwise rather than a wrong column.
-            column: if e.line() <= 1 { e.column().max(1) } else { 1 },
-        })?;
-        let escape = parsed
-            .parser_directives
-            .escape
-            .as_ref()
-            .map_or('\\', |d| d.value.value);
+        let parsed = syntax::parse(text)?;
         let mut df = Dockerfile {
-            instructions: Vec::with_capacity(parsed.instructions.len()),
+            instructions: Vec::with_capacity(parsed.nodes.len()),
             stages: Vec::new(),
             global_args: Vec::new(),
-            escape,
-            line_starts,
+            escape: parsed.escape,
+            line_starts: line_starts(text),
         };
-        for inst in &parsed.instructions {
-            let flat = df.flatten(inst, text);
-            df.instructions.push(flat);
+        for node in &parsed.nodes {
+            df.instructions.push(instruction(node)?);
         }
-        df.build_stages();
+        df.build_stages()?;
         Ok(df)
     }
 
@@ -246,6 +251,16 @@ impl Dockerfile {
         chain
     }
 
+    /// The instructions a stage's image is made of, oldest first: the bodies of every stage
+    /// along its `FROM <stage>` chain.
+    pub fn chain_body(&self, stage: usize) -> Vec<&Instruction> {
+        self.stage_chain(stage)
+            .into_iter()
+            .rev()
+            .flat_map(|s| self.stage_body(&self.stages[s]).iter())
+            .collect()
+    }
+
     /// The base at the root of a stage chain (scratch or an image).
     pub fn root_base(&self, stage: usize) -> &Base {
         let chain = self.stage_chain(stage);
@@ -264,179 +279,32 @@ impl Dockerfile {
         })
     }
 
-    fn flatten(&self, inst: &pd::Instruction<'_>, text: &str) -> Instruction {
-        use pd::Instruction as I;
-        let (keyword, kw_span, flags, args): (&'static str, Range<usize>, Vec<Flag>, Args) =
-            match inst {
-                I::Add(i) => (
-                    "ADD",
-                    i.add.span.clone(),
-                    flags(&i.options),
-                    copy_args(&i.src, &i.dest),
-                ),
-                I::Copy(i) => (
-                    "COPY",
-                    i.copy.span.clone(),
-                    flags(&i.options),
-                    copy_args(&i.src, &i.dest),
-                ),
-                I::Arg(i) => (
-                    "ARG",
-                    i.arg.span.clone(),
-                    vec![],
-                    Args::Text(Spanned::from_pd(&i.arguments)),
-                ),
-                I::Cmd(i) => (
-                    "CMD",
-                    i.cmd.span.clone(),
-                    vec![],
-                    command_args(&i.arguments, &[]),
-                ),
-                I::Entrypoint(i) => (
-                    "ENTRYPOINT",
-                    i.entrypoint.span.clone(),
-                    vec![],
-                    command_args(&i.arguments, &[]),
-                ),
-                I::Run(i) => (
-                    "RUN",
-                    i.run.span.clone(),
-                    flags(&i.options),
-                    command_args(&i.arguments, &i.here_docs),
-                ),
-                I::Env(i) => (
-                    "ENV",
-                    i.env.span.clone(),
-                    vec![],
-                    Args::Text(Spanned::from_pd(&i.arguments)),
-                ),
-                I::Expose(i) => (
-                    "EXPOSE",
-                    i.expose.span.clone(),
-                    vec![],
-                    Args::List(i.arguments.iter().map(Spanned::from_pd).collect()),
-                ),
-                I::From(i) => (
-                    "FROM",
-                    i.from.span.clone(),
-                    flags(&i.options),
-                    Args::From {
-                        image: Spanned::from_pd(&i.image),
-                        alias: i.as_.as_ref().map(|(_, n)| Spanned::from_pd(n)),
-                    },
-                ),
-                I::Healthcheck(i) => {
-                    let args = match &i.arguments {
-                        pd::HealthcheckArguments::Cmd { arguments, .. } => {
-                            command_args(arguments, &[])
-                        }
-                        _ => Args::None,
-                    };
-                    (
-                        "HEALTHCHECK",
-                        i.healthcheck.span.clone(),
-                        flags(&i.options),
-                        args,
-                    )
-                }
-                I::Label(i) => (
-                    "LABEL",
-                    i.label.span.clone(),
-                    vec![],
-                    Args::Text(Spanned::from_pd(&i.arguments)),
-                ),
-                I::Maintainer(i) => (
-                    "MAINTAINER",
-                    i.maintainer.span.clone(),
-                    vec![],
-                    Args::Text(Spanned::from_pd(&i.name)),
-                ),
-                I::Onbuild(i) => {
-                    let inner = self.flatten(&i.instruction, text);
-                    (
-                        "ONBUILD",
-                        i.onbuild.span.clone(),
-                        vec![],
-                        Args::Onbuild(Box::new(inner)),
-                    )
-                }
-                I::Shell(i) => (
-                    "SHELL",
-                    i.shell.span.clone(),
-                    vec![],
-                    Args::List(i.arguments.iter().map(Spanned::from_pd).collect()),
-                ),
-                I::Stopsignal(i) => (
-                    "STOPSIGNAL",
-                    i.stopsignal.span.clone(),
-                    vec![],
-                    Args::Text(Spanned::from_pd(&i.arguments)),
-                ),
-                I::User(i) => (
-                    "USER",
-                    i.user.span.clone(),
-                    vec![],
-                    Args::Text(Spanned::from_pd(&i.arguments)),
-                ),
-                I::Volume(i) => {
-                    let items = match &i.arguments {
-                        pd::JsonOrStringArray::Json(a) => {
-                            a.value.iter().map(Spanned::from_pd).collect()
-                        }
-                        pd::JsonOrStringArray::String(a) => {
-                            a.iter().map(Spanned::from_pd).collect()
-                        }
-                    };
-                    ("VOLUME", i.volume.span.clone(), vec![], Args::List(items))
-                }
-                I::Workdir(i) => (
-                    "WORKDIR",
-                    i.workdir.span.clone(),
-                    vec![],
-                    Args::Text(Spanned::from_pd(&i.arguments)),
-                ),
-                // `Instruction` is non-exhaustive: a keyword added by a newer parser is kept as an
-                // instruction without arguments rather than dropped.
-                _ => ("UNKNOWN", 0..0, vec![], Args::None),
-            };
-        let mut end = args_end(&args, &flags).max(kw_span.end);
-        let has_heredoc = match &args {
-            Args::Command { heredocs, .. } => !heredocs.is_empty(),
-            Args::Copy {
-                heredoc_sources, ..
-            } => *heredoc_sources > 0,
-            _ => false,
-        };
-        if has_heredoc {
-            end = through_delimiter_line(text, end);
-        }
-        let start = kw_span.start;
-        let (line, _) = line_col(&self.line_starts, text, start);
-        let (end_line, _) = line_col(&self.line_starts, text, end.saturating_sub(1).max(start));
-        Instruction {
-            keyword,
-            span: start..end,
-            line,
-            end_line,
-            flags,
-            args,
-            stage: None,
-        }
-    }
-
-    fn build_stages(&mut self) {
+    fn build_stages(&mut self) -> Result<(), ParseError> {
         let mut current: Option<usize> = None;
         for idx in 0..self.instructions.len() {
-            if self.instructions[idx].keyword == "FROM" {
-                if let Some(prev) = current {
-                    self.stages[prev].body.end = idx;
-                }
-                let (image_raw, alias) = match &self.instructions[idx].args {
+            let inst = &self.instructions[idx];
+            if inst.keyword == "FROM" {
+                let (image_raw, alias) = match &inst.args {
                     Args::From { image, alias } => {
                         (image.value.clone(), alias.as_ref().map(|a| a.value.clone()))
                     }
-                    _ => unreachable!("FROM always has From args"),
+                    _ => (String::new(), None),
                 };
+                if let Some(name) = &alias
+                    && self.stage_by_ref_before(name, self.stages.len()).is_some()
+                {
+                    return Err(ParseError {
+                        message: format!(
+                            "duplicate stage name `{}`",
+                            super::input::excerpt(name, 24)
+                        ),
+                        line: inst.line,
+                        column: 1,
+                    });
+                }
+                if let Some(prev) = current {
+                    self.stages[prev].body.end = idx;
+                }
                 let image = expand_args(&image_raw, &self.global_args);
                 let base = if image.eq_ignore_ascii_case("scratch") {
                     Base::Scratch
@@ -455,20 +323,33 @@ impl Dockerfile {
                     body: idx + 1..idx + 1,
                 });
                 current = Some(index);
-            } else if current.is_none() && self.instructions[idx].keyword == "ARG" {
-                let raw = self.instructions[idx]
-                    .text()
-                    .map(|t| t.value.clone())
-                    .unwrap_or_default();
+            } else if current.is_none() {
+                if inst.keyword != "ARG" {
+                    return Err(ParseError {
+                        message: format!(
+                            "{} before the first FROM: only ARG may come before FROM",
+                            inst.keyword
+                        ),
+                        line: inst.line,
+                        column: 1,
+                    });
+                }
+                let raw = inst.text().map(|t| t.value.clone()).unwrap_or_default();
                 for (name, value) in parse_assignments(&raw) {
                     self.global_args.push((name, value));
                 }
             }
             self.instructions[idx].stage = current;
         }
-        if let Some(prev) = current {
-            self.stages[prev].body.end = self.instructions.len();
-        }
+        let Some(prev) = current else {
+            return Err(ParseError {
+                message: "the Dockerfile has no FROM instruction".into(),
+                line: 1,
+                column: 1,
+            });
+        };
+        self.stages[prev].body.end = self.instructions.len();
+        Ok(())
     }
 
     fn stage_by_ref_before(&self, name: &str, before: usize) -> Option<usize> {
@@ -480,88 +361,265 @@ impl Dockerfile {
     }
 }
 
-fn flags(options: &[pd::Flag<'_>]) -> Vec<Flag> {
-    options
+/// Gives a syntax node its meaning: the keyword, the flags and the arguments in the shape its
+/// family needs, with BuildKit's argument checks.
+fn instruction(node: &Node) -> Result<Instruction, ParseError> {
+    let err = |message: String| ParseError {
+        message,
+        line: node.start_line,
+        column: 1,
+    };
+    let upper = node.keyword.to_ascii_uppercase();
+    let keyword = KEYWORDS
         .iter()
-        .map(|f| Flag {
-            name: f.name.value.to_string(),
-            value: f.value.as_ref().map(|v| v.value.to_string()),
-            span: f.span(),
-        })
-        .collect()
+        .copied()
+        .find(|k| *k == upper)
+        .ok_or_else(|| {
+            err(format!(
+                "unknown instruction `{}`",
+                super::input::excerpt(&node.keyword, 16)
+            ))
+        })?;
+    let args = args_for(keyword, node).map_err(err)?;
+    Ok(Instruction {
+        keyword,
+        span: node.span.clone(),
+        line: node.start_line,
+        end_line: node.end_line,
+        flags: node
+            .flags
+            .iter()
+            .map(|f| Flag {
+                name: f.name.clone(),
+                value: f.value.clone(),
+                span: f.span.clone(),
+            })
+            .collect(),
+        args,
+        heredocs: node.heredocs.clone(),
+        stage: None,
+    })
 }
 
-fn copy_args(src: &[pd::Source<'_>], dest: &pd::UnescapedString<'_>) -> Args {
-    let mut sources = Vec::new();
-    let mut heredoc_sources = 0;
-    for s in src {
-        match s {
-            pd::Source::Path(p) => sources.push(Spanned::from_pd(p)),
-            pd::Source::HereDoc(h) => {
-                heredoc_sources += 1;
-                sources.push(Spanned {
-                    span: h.span.clone(),
-                    value: String::new(),
-                });
+/// The arguments of an instruction, in the shape its family needs, with BuildKit's argument
+/// checks (the error is the message).
+fn args_for(keyword: &'static str, node: &Node) -> Result<Args, String> {
+    let l = &node.line;
+    let rest = node.rest.clone();
+    let empty = rest.is_empty();
+    let need_one = || format!("{keyword} requires at least one argument");
+    Ok(match keyword {
+        "FROM" => {
+            let mut w = words(l, rest);
+            match w.len() {
+                1 => Args::From {
+                    image: w.remove(0),
+                    alias: None,
+                },
+                3 if w[1].value.eq_ignore_ascii_case("as") => {
+                    let alias = w.pop();
+                    Args::From {
+                        image: w.remove(0),
+                        alias,
+                    }
+                }
+                _ => {
+                    return Err(
+                        "FROM requires either one or three arguments: FROM <image> [AS <name>]"
+                            .into(),
+                    );
+                }
             }
+        }
+        "RUN" | "CMD" | "ENTRYPOINT" => {
+            if empty && keyword == "RUN" {
+                return Err(need_one());
+            }
+            command(l, rest, &node.heredocs)?
+        }
+        "COPY" | "ADD" => copy(l, rest, keyword)?,
+        "ENV" | "ARG" | "LABEL" | "USER" | "WORKDIR" | "STOPSIGNAL" | "MAINTAINER" => {
+            if empty {
+                return Err(need_one());
+            }
+            let t = spanned(l, rest);
+            if keyword == "ENV" && !t.value.contains('=') && words_of(&t.value) < 2 {
+                let name = super::input::excerpt(&t.value, 24);
+                return Err(format!("ENV {name} has no value: write ENV {name}=<value>"));
+            }
+            Args::Text(t)
+        }
+        "EXPOSE" => {
+            if empty {
+                return Err(need_one());
+            }
+            Args::List(words(l, rest))
+        }
+        "VOLUME" => match json_strings(l, rest.clone()) {
+            Some(items) => Args::List(items?),
+            None if empty => return Err(need_one()),
+            None => Args::List(words(l, rest)),
+        },
+        "SHELL" => match json_strings(l, rest) {
+            Some(items) => Args::List(items?),
+            None => {
+                return Err(
+                    "SHELL requires the arguments in JSON form: SHELL [\"/bin/sh\", \"-c\"]".into(),
+                );
+            }
+        },
+        "ONBUILD" => {
+            if empty {
+                return Err(need_one());
+            }
+            let inner = instruction(&syntax::onbuild_inner(node)).map_err(|e| e.message)?;
+            if matches!(inner.keyword, "ONBUILD" | "FROM" | "MAINTAINER") {
+                return Err(format!("{} is not allowed after ONBUILD", inner.keyword));
+            }
+            Args::Onbuild(Box::new(inner))
+        }
+        "HEALTHCHECK" => healthcheck(l, rest)?,
+        _ => Args::None,
+    })
+}
+
+fn words_of(s: &str) -> usize {
+    s.split(syntax_space).filter(|w| !w.is_empty()).count()
+}
+
+fn syntax_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\u{b}' | '\u{c}' | '\r')
+}
+
+/// A range of the logical line as a value with its file span.
+fn spanned(l: &Logical, r: Range<usize>) -> Spanned {
+    Spanned {
+        span: l.span(r.clone()),
+        value: l.text[r].to_string(),
+    }
+}
+
+/// Whitespace-separated words (BuildKit's `parseStringsWhitespaceDelimited`), with a pair of
+/// quotes around a whole word removed from its value.
+fn words(l: &Logical, r: Range<usize>) -> Vec<Spanned> {
+    let text = &l.text[r.clone()];
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+        match (syntax_space(c), start) {
+            (true, Some(s)) => {
+                let mut w = spanned(l, r.start + s..r.start + i);
+                w.value = unquote(&w.value).to_string();
+                out.push(w);
+                start = None;
+            }
+            (false, None) => start = Some(i),
             _ => {}
         }
     }
-    Args::Copy {
-        sources,
-        dest: Spanned::from_pd(dest),
-        heredoc_sources,
-    }
+    out
 }
 
-fn command_args(cmd: &pd::Command<'_>, heredocs: &[pd::HereDoc<'_>]) -> Args {
-    let bodies = heredocs.iter().map(|h| h.value.to_string()).collect();
-    let (form, span) = match cmd {
-        pd::Command::Exec(a) => (
-            CommandForm::Exec(a.value.iter().map(|s| s.value.to_string()).collect()),
-            a.span.clone(),
-        ),
-        pd::Command::Shell(s) => (CommandForm::Shell(s.value.to_string()), s.span.clone()),
-        _ => (CommandForm::Exec(vec![]), 0..0),
+fn unquote(s: &str) -> &str {
+    for q in ['"', '\''] {
+        if s.len() >= 2 && s.starts_with(q) && s.ends_with(q) {
+            return &s[1..s.len() - 1];
+        }
+    }
+    s
+}
+
+/// The items of a JSON string array with their spans; `None` when the text is not a JSON
+/// array (then BuildKit reads it as shell form), an error when an item is not a string.
+fn json_strings(l: &Logical, r: Range<usize>) -> Option<Result<Vec<Spanned>, String>> {
+    let text = &l.text[r.clone()];
+    if !syntax::is_json_array(text) {
+        return None;
+    }
+    let values: Vec<serde_json::Value> = serde_json::from_str(text.trim()).ok()?;
+    if values.iter().any(|v| !v.is_string()) {
+        return Some(Err(
+            "when using JSON array syntax, arrays must hold strings only".into(),
+        ));
+    }
+    // Spans of the string literals, in order.
+    let b = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'"' {
+            let start = i;
+            i += 1;
+            while i < b.len() && b[i] != b'"' {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            spans.push(r.start + start..r.start + (i + 1).min(b.len()));
+        }
+        i += 1;
+    }
+    Some(Ok(values
+        .into_iter()
+        .zip(spans)
+        .map(|(v, s)| Spanned {
+            span: l.span(s),
+            value: v.as_str().unwrap_or_default().to_string(),
+        })
+        .collect()))
+}
+
+fn command(l: &Logical, r: Range<usize>, heredocs: &[Heredoc]) -> Result<Args, String> {
+    let span = l.span(r.clone());
+    let form = match json_strings(l, r.clone()) {
+        Some(items) => CommandForm::Exec(items?.into_iter().map(|s| s.value).collect()),
+        None => CommandForm::Shell(l.text[r].to_string()),
     };
-    let span = heredocs
-        .iter()
-        .fold(span, |acc, h| acc.start..acc.end.max(h.span.end));
-    Args::Command {
+    Ok(Args::Command {
         form,
         span,
-        heredocs: bodies,
-    }
+        heredocs: heredocs.to_vec(),
+    })
 }
 
-fn args_end(args: &Args, flags: &[Flag]) -> usize {
-    let flags_end = flags.iter().map(|f| f.span.end).max().unwrap_or(0);
-    let args_end = match args {
-        Args::From { image, alias } => alias.as_ref().map_or(image.span.end, |a| a.span.end),
-        Args::Command { span, .. } => span.end,
-        Args::Copy { sources, dest, .. } => sources
-            .iter()
-            .map(|s| s.span.end)
-            .chain([dest.span.end])
-            .max()
-            .unwrap_or(0),
-        Args::Text(t) => t.span.end,
-        Args::List(l) => l.iter().map(|s| s.span.end).max().unwrap_or(0),
-        Args::Onbuild(i) => i.span.end,
-        Args::None => 0,
+fn copy(l: &Logical, r: Range<usize>, keyword: &str) -> Result<Args, String> {
+    let (mut items, json) = match json_strings(l, r.clone()) {
+        Some(items) => (items?, true),
+        None => (words(l, r), false),
     };
-    flags_end.max(args_end)
+    if items.len() < 2 {
+        return Err(format!(
+            "{keyword} requires at least two arguments (sources and a destination)"
+        ));
+    }
+    let dest = items.pop().expect("two items");
+    let mut heredoc_sources = 0;
+    for s in &mut items {
+        if !json && syntax::parse_heredoc(&s.value).is_some() {
+            heredoc_sources += 1;
+            s.value.clear();
+        }
+    }
+    Ok(Args::Copy {
+        sources: items,
+        dest,
+        heredoc_sources,
+    })
 }
 
-/// A here-document's span ends with its body; the instruction goes on to the end of the
-/// delimiter line that follows (as BuildKit counts it).
-fn through_delimiter_line(text: &str, body_end: usize) -> usize {
-    let bytes = text.as_bytes();
-    let mut p = body_end.min(bytes.len());
-    if p > 0 && bytes[p - 1] != b'\n' {
-        p = text[p..].find('\n').map_or(bytes.len(), |i| p + i + 1);
+fn healthcheck(l: &Logical, r: Range<usize>) -> Result<Args, String> {
+    let w = words(l, r.clone());
+    match w.first().map(|w| w.value.to_ascii_uppercase()).as_deref() {
+        Some("NONE") if w.len() == 1 => Ok(Args::None),
+        Some("NONE") => Err("HEALTHCHECK NONE takes no arguments".into()),
+        Some("CMD") => {
+            let after = &l.text[r.clone()][3..];
+            let start = r.start + 3 + (after.len() - after.trim_start().len());
+            if start >= r.end {
+                return Err("HEALTHCHECK CMD needs a command".into());
+            }
+            command(l, start..r.end, &[])
+        }
+        _ => Err("HEALTHCHECK needs NONE or CMD <command>".into()),
     }
-    text[p..].find('\n').map_or(bytes.len(), |i| p + i)
 }
 
 fn line_starts(text: &str) -> Vec<usize> {

@@ -1,20 +1,22 @@
-//! Comment pragmas. The parser drops comments, so the text is scanned line by line.
+//! Comment pragmas. Comments are not instructions, so the text is scanned line by line.
 //!
-//! - `# gopack ignore=GO104,GO102` — findings of those rules on the next instruction;
+//! - `# gopack ignore=GO104,GO102` — findings of those rules on the next instruction, which must
+//!   follow with only comment lines in between (a blank line ends the pragma's reach);
 //! - `# gopack global ignore=GO106` — those rules in the whole file;
-//! - `# hadolint ignore=DL3006` and `# hadolint global ignore=…` — the same, for our rules that
-//!   match the hadolint rule (see `RuleInfo::hadolint`).
+//! - `# hadolint ignore=DL3006` and `# hadolint global ignore=…` — the same for our rules that
+//!   match the hadolint rule (see `RuleInfo::hadolint`), with hadolint's reach: only the
+//!   instruction on the very next line.
 
 use std::collections::HashSet;
 
 use super::model::Dockerfile;
-use super::rules::RULES;
+use super::rules::{RULES, RuleId};
 
 #[derive(Debug, Default)]
 pub struct Pragmas {
-    global: HashSet<String>,
-    /// (first line, last line, codes) of the instruction each pragma applies to.
-    scoped: Vec<(usize, usize, HashSet<String>)>,
+    global: HashSet<RuleId>,
+    /// (first line, last line, rules) of the instruction each pragma applies to.
+    scoped: Vec<(usize, usize, HashSet<RuleId>)>,
 }
 
 impl Pragmas {
@@ -26,12 +28,13 @@ impl Pragmas {
             .iter()
             .map(|i| (i.line, i.end_line))
             .collect();
-        for (n, line) in text.lines().enumerate() {
+        let lines: Vec<&str> = text.lines().collect();
+        for (n, line) in lines.iter().enumerate() {
             let line_no = n + 1;
             let Some(comment) = line.trim_start().strip_prefix('#') else {
                 continue;
             };
-            let Some((global, codes)) = parse_pragma(comment) else {
+            let Some((tool, global, codes)) = parse_pragma(comment) else {
                 continue;
             };
             // A '#' line inside an instruction (continuation, heredoc) is not a pragma.
@@ -40,26 +43,37 @@ impl Pragmas {
             }
             if global {
                 p.global.extend(codes);
-            } else if let Some(&(s, e)) = ranges.iter().find(|&&(s, _)| s > line_no) {
+                continue;
+            }
+            let Some(&(s, e)) = ranges.iter().find(|&&(s, _)| s > line_no) else {
+                continue;
+            };
+            let between = &lines[line_no..s - 1];
+            let reaches = if tool == "hadolint" {
+                between.is_empty()
+            } else {
+                between.iter().all(|l| l.trim_start().starts_with('#'))
+            };
+            if reaches {
                 p.scoped.push((s, e, codes));
             }
         }
         p
     }
 
-    pub fn suppresses(&self, code: &str, line: usize) -> bool {
+    pub fn suppresses(&self, code: RuleId, line: usize) -> bool {
         self.scoped
             .iter()
-            .any(|(s, e, codes)| (*s..=*e).contains(&line) && codes.contains(code))
+            .any(|(s, e, codes)| (*s..=*e).contains(&line) && codes.contains(&code))
     }
 
-    pub fn globally_ignored(&self, code: &str) -> bool {
-        self.global.contains(code)
+    pub fn globally_ignored(&self, code: RuleId) -> bool {
+        self.global.contains(&code)
     }
 }
 
-/// `gopack ignore=A,B` / `hadolint global ignore=DL1` → (global, our rule IDs).
-fn parse_pragma(comment: &str) -> Option<(bool, HashSet<String>)> {
+/// `gopack ignore=A,B` / `hadolint global ignore=DL1` → (tool, global, our rule IDs).
+fn parse_pragma(comment: &str) -> Option<(&str, bool, HashSet<RuleId>)> {
     let mut words = comment.split_whitespace();
     let tool = words.next()?;
     if tool != "gopack" && tool != "hadolint" {
@@ -74,15 +88,15 @@ fn parse_pragma(comment: &str) -> Option<(bool, HashSet<String>)> {
     let mut codes = HashSet::new();
     for code in list.split(',').map(str::trim).filter(|c| !c.is_empty()) {
         if tool == "gopack" {
-            codes.insert(code.to_ascii_uppercase());
+            codes.extend(RuleId::parse(code));
         } else {
             for r in RULES
                 .iter()
                 .filter(|r| r.hadolint.iter().any(|d| d.eq_ignore_ascii_case(code)))
             {
-                codes.insert(r.id.to_string());
+                codes.insert(r.id);
             }
         }
     }
-    Some((global, codes))
+    Some((tool, global, codes))
 }

@@ -1,5 +1,10 @@
-//! Property tests: random bytes and mutated Dockerfiles never panic the linter, and every finding
-//! points inside the text it talks about.
+//! Property tests with time budgets: random bytes and mutated Dockerfiles never panic the linter
+//! (front end, rules, renderers) and every finding points inside the text it talks about; the
+//! `.dockerignore` matcher agrees with a naive reference matcher and stays fast on adversarial
+//! patterns. CI runs a fixed number of cases; `GOPACK_FUZZ_CASES=N` runs more (BENCHMARKS.md
+//! records a long run).
+
+use std::time::{Duration, Instant};
 
 use std::path::Path;
 
@@ -19,7 +24,19 @@ fn corpus_texts() -> Vec<String> {
         .collect()
 }
 
+/// Cases per property: 1024 in CI, more with GOPACK_FUZZ_CASES.
+fn cases() -> u32 {
+    std::env::var("GOPACK_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024)
+}
+
+/// Every lint of a small input finishes well within this.
+const PER_CASE: Duration = Duration::from_secs(2);
+
 fn check(dockerfile: &str, dockerignore: Option<&str>) {
+    let start = Instant::now();
     let input = LintInput {
         dockerfile,
         dockerignore,
@@ -38,7 +55,7 @@ fn check(dockerfile: &str, dockerignore: Option<&str>) {
             f.span.start <= f.span.end && f.span.end <= len,
             "{f:?} outside {len} bytes"
         );
-        assert!(df::rule(f.code).is_some());
+        assert!(df::rule(f.code.as_str()).is_some());
     }
     // Rendering never panics either.
     let report = df::format::FileReport {
@@ -52,6 +69,81 @@ fn check(dockerfile: &str, dockerignore: Option<&str>) {
     let _ = df::format::text(&reports, false);
     let _ = df::format::json(&reports);
     let _ = df::format::sarif(&reports);
+    assert!(
+        start.elapsed() < PER_CASE,
+        "lint took {:?}",
+        start.elapsed()
+    );
+}
+
+/// The reference: Docker's element-wise glob, written the obvious (backtracking) way; fine on
+/// the short inputs it is given here.
+fn naive_glob(p: &[char], t: &[char]) -> bool {
+    match p.first() {
+        None => t.is_empty(),
+        Some('*') => (0..=t.len()).any(|i| naive_glob(&p[1..], &t[i..])),
+        Some('?') => !t.is_empty() && naive_glob(&p[1..], &t[1..]),
+        Some(&c) => t.first() == Some(&c) && naive_glob(&p[1..], &t[1..]),
+    }
+}
+
+fn naive_parts(pat: &[&str], path: &[&str]) -> bool {
+    match pat.first() {
+        None => path.is_empty(),
+        // A trailing `**` needs something under it (Docker: `a/**` is `^a/.*$`); elsewhere it
+        // stands for any number of elements, none included.
+        Some(&"**") if pat.len() == 1 => !path.is_empty(),
+        Some(&"**") => (0..=path.len()).any(|k| naive_parts(&pat[1..], &path[k..])),
+        Some(p) => {
+            !path.is_empty()
+                && naive_glob(
+                    &p.chars().collect::<Vec<_>>(),
+                    &path[0].chars().collect::<Vec<_>>(),
+                )
+                && naive_parts(&pat[1..], &path[1..])
+        }
+    }
+}
+
+/// Docker's decision for one path: the last matching pattern (on the path or a parent) wins.
+fn naive_excludes(patterns: &[(bool, String)], path: &str) -> bool {
+    let elems: Vec<&str> = path.split('/').collect();
+    let mut excluded = false;
+    for (neg, pat) in patterns {
+        let parts: Vec<&str> = pat.split('/').collect();
+        if (1..=elems.len()).any(|n| naive_parts(&parts, &elems[..n])) {
+            excluded = !neg;
+        }
+    }
+    excluded
+}
+
+fn pattern_element() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("*".to_string()),
+        Just("?".to_string()),
+        Just("a".to_string()),
+        Just("b".to_string()),
+        Just("a*".to_string()),
+        Just("*b".to_string()),
+        Just("a?b".to_string()),
+        Just(".go".to_string()),
+    ]
+}
+
+fn pattern() -> impl Strategy<Value = (bool, String)> {
+    (
+        any::<bool>(),
+        proptest::collection::vec(
+            prop_oneof![4 => pattern_element(), 1 => Just("**".to_string())],
+            1..4,
+        ),
+    )
+        .prop_map(|(neg, parts)| (neg, parts.join("/")))
+}
+
+fn path() -> impl Strategy<Value = String> {
+    proptest::collection::vec("[ab]{1,3}(\\.go)?", 1..4).prop_map(|p| p.join("/"))
 }
 
 /// Pieces of Dockerfile syntax that stress the parser and the rules.
@@ -142,7 +234,37 @@ fn apply(text: &str, m: &Mutation) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn dockerignore_matcher_agrees_with_the_reference(
+        patterns in proptest::collection::vec(pattern(), 1..5),
+        paths in proptest::collection::vec(path(), 1..8),
+    ) {
+        let text: String = patterns
+            .iter()
+            .map(|(neg, p)| format!("{}{p}\n", if *neg { "!" } else { "" }))
+            .collect();
+        let di = df::ignore::Dockerignore::parse(&text);
+        for p in &paths {
+            prop_assert_eq!(di.excludes(p), naive_excludes(&patterns, p), "{:?} on {}", text, p);
+        }
+    }
+
+    #[test]
+    fn dockerignore_matching_is_fast_on_adversarial_patterns(
+        stars in 1usize..60,
+        len in 1usize..400,
+        tail in "[a-c]{0,3}",
+    ) {
+        let text = format!("{}b{tail}\n**/{}\n!{}x\n", "*a".repeat(stars), "*a*".repeat(stars), "a*".repeat(stars));
+        let di = df::ignore::Dockerignore::parse(&text);
+        let start = Instant::now();
+        for path in [&"a".repeat(len), &format!("{}/{}", "a".repeat(len), "a".repeat(len))] {
+            let _ = di.excludes(path);
+        }
+        prop_assert!(start.elapsed() < Duration::from_millis(500), "{:?}", start.elapsed());
+    }
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600),

@@ -12,6 +12,7 @@ mod dockerfile_gen;
 mod lint;
 mod lint_corpus;
 mod lint_fuzz;
+mod lint_issue14;
 mod needs;
 mod needs_e2e;
 mod needs_support;

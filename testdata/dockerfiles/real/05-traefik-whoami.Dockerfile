@@ -1,0 +1,4 @@
+FROM scratch
+COPY whoami /
+ENTRYPOINT ["/whoami"]
+EXPOSE 80
