@@ -833,8 +833,11 @@ fn image_config(
 /// recorded either way).
 fn stable_base_name(spec: &BaseSpec) -> Option<String> {
     match spec {
-        BaseSpec::Registry(reference) => Some(reference.to_string()),
-        BaseSpec::Layout { tag, .. } => tag.clone(),
+        BaseSpec::Image(crate::oci::ImageRef::Registry(reference)) => Some(reference.to_string()),
+        BaseSpec::Image(crate::oci::ImageRef::DockerArchive { reference, .. }) => {
+            reference.as_ref().map(ToString::to_string)
+        }
+        BaseSpec::Image(other) => other.tag().map(str::to_string),
         BaseSpec::Scratch => None,
     }
 }

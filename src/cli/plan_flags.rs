@@ -57,7 +57,8 @@ pub struct PlanFlags {
     #[arg(long)]
     pub user: Option<String>,
 
-    /// Base image: scratch, a registry reference, or oci:DIR[:TAG]
+    /// Base image: scratch, a registry reference, oci:DIR[:TAG], oci-archive:FILE[:TAG] or
+    /// docker-archive:FILE[:REF]
     #[arg(long, value_name = "REF", env = "GOPACK_BASE")]
     pub base: Option<String>,
 }
