@@ -453,3 +453,35 @@ fn a_failed_output_after_others_names_what_was_kept() {
         .to_string();
     assert!(err.contains("named twice"), "{err}");
 }
+
+#[test]
+fn docker_daemon_is_a_source_too() {
+    let Some(podman) = PodmanService::start() else {
+        return;
+    };
+    if !common::require_tool("skopeo") {
+        return;
+    }
+    let host = podman.docker_host();
+    run_ok(gp(&host).arg("build").arg(testdata("hello")).args([
+        "-o",
+        "docker-daemon:hello:src",
+        "-q",
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let layout = format!("oci:{}:copy", dir.path().display());
+    run_ok(gp(&host).args(["pull", "docker-daemon:hello:src", &layout]));
+    let copied = common::skopeo_inspect(&layout, &["--config"]);
+    let theirs = skopeo_daemon(&host, "hello:src", true);
+    assert_eq!(copied["rootfs"], theirs["rootfs"]);
+    assert_eq!(
+        copied["config"]["Entrypoint"],
+        theirs["config"]["Entrypoint"]
+    );
+    let (code, err) = run_fail(gp(&host).args(["pull", "docker-daemon:nothere:v9", &layout]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("docker-daemon:nothere:v9") && err.contains("404"),
+        "{err}"
+    );
+}
