@@ -15,5 +15,6 @@ pub mod plan;
 pub mod project;
 pub mod registry;
 pub mod rootfs;
+pub mod run;
 pub mod sink;
 pub mod text;

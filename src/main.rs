@@ -36,6 +36,8 @@ enum Command {
     Cache(cli::cache::CacheArgs),
     /// Remove the blobs of an OCI layout that no image in it uses: gc oci:DIR
     Gc(cli::gc::GcArgs),
+    /// Build a Go main package (or take an image) and run it with runc or crun, no Docker
+    Run(Box<cli::run::RunArgs>),
     /// Print gopack's version, the git commit it was built from, and the Go it finds
     Version(cli::version::VersionArgs),
     /// Print a shell completion script: bash, zsh, fish, powershell (or elvish)
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
         Command::Pull(args) => cli::pull::run(args),
         Command::Cache(args) => cli::cache::run(args),
         Command::Gc(args) => cli::gc::run(args),
+        Command::Run(args) => cli::run::run(*args),
         Command::Version(args) => cli::version::run(args),
         Command::Completions(args) => cli::completions::completions(args, command()),
         Command::Man(args) => cli::completions::man(args, command()),

@@ -32,3 +32,4 @@ mod registry_parsers;
 mod registry_support;
 mod registry_tls;
 mod registry_token;
+mod run;

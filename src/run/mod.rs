@@ -1,0 +1,273 @@
+//! `gopack run`: an image started for the dev loop with runc or crun, no daemon. The image's
+//! layers are unpacked into a temporary bundle ([`unpack`]), its config becomes the runtime's
+//! `config.json` ([`spec`]: user, env, working directory, entrypoint/cmd, host network by
+//! default), the runtime runs it in the foreground, and the bundle and runtime state are removed
+//! when it ends — also when gopack is interrupted ([`runtime`]), and at the next run when gopack
+//! was killed ([`bundle::sweep`]).
+//!
+//! Works as root and as a normal user. As a normal user the container gets a user namespace
+//! that maps that one user to the image's user and group (no other ids exist inside; files are
+//! the user's own), no cgroup limits, and the host's network; the runtime must support rootless
+//! mode (runc ≥ 1.0 and crun do) and the kernel must allow unprivileged user namespaces.
+
+pub mod bundle;
+pub mod runtime;
+pub mod spec;
+pub mod unpack;
+pub mod user;
+
+use std::io::Write as _;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::oci::{Image, ImageSource, Limits};
+
+pub use bundle::Bundle;
+pub use runtime::{Ended, Runtime, RuntimeError, Signals};
+pub use spec::Network;
+
+/// Host files bound into a host-network container, so names resolve as on the host.
+const HOST_FILES: &[&str] = &["/etc/resolv.conf", "/etc/hosts"];
+
+/// How long gopack watches for the program to listen on `-p PORT`.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What to run, and how.
+#[derive(Clone, Debug)]
+pub struct RunRequest {
+    /// Arguments replacing the image's `Cmd`, when given (`-- ARGS`).
+    pub args: Option<Vec<String>>,
+    /// `KEY=VALUE` settings over the image's `Env`.
+    pub env: Vec<String>,
+    /// The port the program should listen on (`-p`): checked free first, given as `PORT`, and
+    /// watched until it accepts connections.
+    pub port: Option<u16>,
+    /// Host network (default) or none.
+    pub network: Network,
+    /// Allocate a terminal (stdin and stdout are terminals).
+    pub terminal: bool,
+}
+
+/// Why the image was not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Unpacking failed.
+    #[error(transparent)]
+    Unpack(#[from] unpack::UnpackError),
+    /// The image's user cannot be resolved.
+    #[error("{0}")]
+    User(String),
+    /// The image has no command.
+    #[error(transparent)]
+    Spec(#[from] spec::SpecError),
+    /// The port is taken.
+    #[error(
+        "port {port} is already in use on this machine (the container shares the host's \
+         network): stop what listens there, or choose another with -p"
+    )]
+    PortInUse {
+        /// The port.
+        port: u16,
+    },
+    /// The bundle could not be written or the runtime started.
+    #[error("{what}: {error}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// What the system said.
+        error: std::io::Error,
+    },
+    /// Interrupted before the container started.
+    #[error("interrupted before the container started; nothing is left behind")]
+    Interrupted,
+}
+
+/// Checks that nothing listens on `port` yet (a second server would fail with a less clear
+/// message from inside the container).
+pub fn check_port_free(port: u16) -> Result<(), RunError> {
+    match std::net::TcpListener::bind(("0.0.0.0", port)) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(RunError::PortInUse { port }),
+        Err(_) => Ok(()), // e.g. a privileged port as a normal user: the program will say
+    }
+}
+
+/// Unpacks `image` (read from `source`) into `bundle`, writes its `config.json`, and runs it
+/// with `runtime` until it ends; removes the bundle and runtime state in every case. `status`
+/// gets progress lines for stderr.
+pub fn run_image(
+    source: &dyn ImageSource,
+    image: &Image,
+    bundle: &mut Bundle,
+    runtime: &Runtime,
+    request: &RunRequest,
+    status: &mut dyn FnMut(&str),
+) -> Result<Ended, RunError> {
+    let signals = Signals::catch().map_err(|error| RunError::Io {
+        what: "cannot catch signals".into(),
+        error,
+    })?;
+    let result = prepare_and_run(source, image, bundle, runtime, request, &signals, status);
+    let cleanup = bundle.remove(Some(runtime));
+    let ended = result?;
+    cleanup.map_err(|error| RunError::Io {
+        what: format!("cannot remove the bundle {}", bundle.dir.display()),
+        error,
+    })?;
+    Ok(ended)
+}
+
+fn prepare_and_run(
+    source: &dyn ImageSource,
+    image: &Image,
+    bundle: &Bundle,
+    runtime: &Runtime,
+    request: &RunRequest,
+    signals: &Signals,
+    status: &mut dyn FnMut(&str),
+) -> Result<Ended, RunError> {
+    let root = rustix::process::geteuid().is_root();
+    let rootfs = bundle.rootfs();
+    let report = unpack::unpack(source, image, &rootfs, root, &Limits::default())?;
+    if signals.take().is_some() {
+        return Err(RunError::Interrupted);
+    }
+    if report.skipped_devices > 0 {
+        status(&format!(
+            "{} device nodes in the image were not created (the runtime provides /dev)",
+            report.skipped_devices
+        ));
+    }
+    let user_spec = image.config.config.user.clone().unwrap_or_default();
+    let image_user = user::resolve_user(&user_spec, &rootfs).map_err(RunError::User)?;
+    let rootless = (!root).then(|| host_rootless_ids(&image_user));
+    if let Some(note) = rootless.as_ref().and_then(|r| r.note.as_deref()) {
+        status(note);
+    }
+    let user = rootless
+        .as_ref()
+        .map(|r| r.process.clone())
+        .unwrap_or(image_user);
+    let mut env = request.env.clone();
+    if let Some(port) = request.port {
+        env.push(format!("PORT={port}"));
+    }
+    let host_files: Vec<&str> = HOST_FILES
+        .iter()
+        .copied()
+        .filter(|f| std::path::Path::new(f).is_file())
+        .collect();
+    let input = spec::SpecInput {
+        config: &image.config,
+        user: &user,
+        args: request.args.as_deref(),
+        env: &env,
+        terminal: request.terminal,
+        network: request.network,
+        rootless: rootless.as_ref(),
+        host_files: &host_files,
+    };
+    let config = spec::runtime_spec(&input)?;
+    let io_err = |what: &str| {
+        let what = what.to_string();
+        move |error| RunError::Io { what, error }
+    };
+    let mut file = std::fs::File::create(bundle.dir.join("config.json"))
+        .map_err(io_err("cannot write the bundle's config.json"))?;
+    file.write_all(&serde_json::to_vec_pretty(&config).expect("a JSON value serialises"))
+        .map_err(io_err("cannot write the bundle's config.json"))?;
+    drop(file);
+    let stdin_is_terminal = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let command = runtime::run_command(
+        runtime,
+        &bundle.dir,
+        &bundle.id,
+        !request.terminal,
+        stdin_is_terminal && !request.terminal,
+    );
+    status(&format!(
+        "running {} as {}:{} with {} ({}; Ctrl-C stops it)",
+        bundle.id,
+        user.uid,
+        user.gid,
+        runtime.name(),
+        match request.network {
+            Network::Host => "host network",
+            Network::None => "no network",
+        }
+    ));
+    let mut watch = PortWatch {
+        port: request.port,
+        until: Instant::now() + READY_TIMEOUT,
+        status,
+        next_try: Instant::now(),
+    };
+    runtime::supervise(runtime, &bundle.id, command, signals, &mut watch).map_err(|error| {
+        RunError::Io {
+            what: format!("cannot start {}", runtime.program.display()),
+            error,
+        }
+    })
+}
+
+/// The user namespace for this (normal) user: its name from the host's /etc/passwd, its
+/// ranges from /etc/subuid and /etc/subgid, and whether newuidmap/newgidmap are installed.
+fn host_rootless_ids(image_user: &user::RunUser) -> user::RootlessIds {
+    let uid = rustix::process::getuid().as_raw();
+    let gid = rustix::process::getgid().as_raw();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 2 && f[2] == uid.to_string())
+        .map(|f| f[0].to_string());
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let helpers = ["newuidmap", "newgidmap"].iter().all(|h| {
+        std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(h).is_file()))
+    });
+    user::rootless_ids(
+        image_user,
+        (uid, gid),
+        name.as_deref(),
+        &read("/etc/subuid"),
+        &read("/etc/subgid"),
+        helpers,
+    )
+}
+
+/// Says once when the program accepts connections on its port.
+struct PortWatch<'s> {
+    port: Option<u16>,
+    until: Instant,
+    next_try: Instant,
+    status: &'s mut dyn FnMut(&str),
+}
+
+impl runtime::Watch for PortWatch<'_> {
+    fn tick(&mut self) {
+        let Some(port) = self.port else { return };
+        let now = Instant::now();
+        if now > self.until {
+            self.port = None;
+            return;
+        }
+        if now < self.next_try {
+            return;
+        }
+        self.next_try = now + Duration::from_millis(200);
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+            (self.status)(&format!("listening on http://127.0.0.1:{port}"));
+            self.port = None;
+        }
+    }
+
+    fn stopping(&mut self, signal: i32) {
+        (self.status)(&format!(
+            "stopping the container (SIG{}; it has {}s before SIGKILL, Ctrl-C again to kill it now)",
+            runtime::signal_name(signal),
+            runtime::STOP_GRACE.as_secs()
+        ));
+    }
+}
