@@ -236,3 +236,32 @@ fn man_pages_cover_every_verb_and_render() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("platform"));
     }
 }
+
+#[test]
+fn platform_all_means_every_platform_the_base_offers_or_a_documented_set_on_scratch() {
+    use gopack::base::{BaseSpec, SCRATCH_ALL_PLATFORMS, all_platforms};
+    let dir = tempfile::tempdir().unwrap();
+    let store = gopack::oci::BlobStore::open(dir.path().join("store")).unwrap();
+    let registry = gopack::registry::RegistryOptions::default();
+    let scratch = all_platforms(&BaseSpec::Scratch, &store, &registry).unwrap();
+    let names: Vec<String> = scratch.iter().map(ToString::to_string).collect();
+    assert_eq!(names, SCRATCH_ALL_PLATFORMS);
+    // A base with three platforms (and an attestation-free index): exactly those, in order.
+    let (images, index) = crate::registry_support::build_images(
+        &store,
+        5,
+        &["linux/arm64", "linux/amd64", "linux/s390x"],
+        1000,
+    );
+    let set = gopack::sink::ImageSet {
+        name: "base".into(),
+        images,
+        index: index.map(|(b, d)| gopack::sink::IndexBlob::oci(b, d)),
+    };
+    let layout = dir.path().join("base");
+    gopack::sink::write_oci_layout(&store, &layout, &[set], Some("v1")).unwrap();
+    let spec: BaseSpec = format!("oci:{}:v1", layout.display()).parse().unwrap();
+    let offered = all_platforms(&spec, &store, &registry).unwrap();
+    let names: Vec<String> = offered.iter().map(ToString::to_string).collect();
+    assert_eq!(names, ["linux/arm64", "linux/amd64", "linux/s390x"]);
+}

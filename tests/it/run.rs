@@ -639,3 +639,45 @@ fn the_readme_runs_hello_with_gopack_run() {
         "the old recipe (sudo as root, /dev/tty, a network curl cannot reach) is gone"
     );
 }
+
+#[test]
+fn images_run_from_a_registry_and_from_a_docker_daemon() {
+    if !ready() || !common::require_tool("docker-registry") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let registry = crate::registry_support::Registry::start_plain();
+    let reference = format!("{}/runargs:v1", registry.host());
+    run_ok(
+        gopack(&cache)
+            .arg("build")
+            .arg(testdata("runargs"))
+            .args(["-o", &format!("docker://{reference}"), "-q"]),
+    );
+    // A fresh cache: the layers come from the registry.
+    let fresh = dir.path().join("fresh");
+    let out = gp(&fresh)
+        .args(["run", &format!("docker://{reference}"), "--", "-exit", "6"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(report(&String::from_utf8_lossy(&out.stdout))["uid"], 65532);
+    assert_eq!(leftovers(&fresh), Vec::<String>::new());
+    let Some(podman) = crate::daemon::PodmanService::start() else {
+        return;
+    };
+    run_ok(
+        gopack(&cache)
+            .env("DOCKER_HOST", podman.docker_host())
+            .arg("build")
+            .arg(testdata("runargs"))
+            .args(["-o", "docker-daemon:runargs:dev", "-q"]),
+    );
+    let out = gp(&fresh)
+        .env("DOCKER_HOST", podman.docker_host())
+        .args(["run", "docker-daemon:runargs:dev", "--", "-exit", "8"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8), "{}", String::from_utf8_lossy(&out.stderr));
+}
