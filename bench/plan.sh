@@ -21,7 +21,7 @@ printf 'packages in the build: %s, outside the standard library: %s, modules: %s
   "$(go list -deps -f '{{with .Module}}{{.Path}}{{end}}' . | sort -u | grep -c .)"
 "$GOPACK" plan --json >/dev/null
 # The exact query gopack runs (project::load): the fields it reads, nothing more.
-fields=Name,Dir,DepOnly,ImportPath,Standard,Module,CgoFiles,CFiles,CXXFiles,MFiles,FFiles,SwigFiles,SwigCXXFiles,CgoPkgConfig,CgoLDFLAGS
+fields=Name,Dir,DepOnly,Imports,ImportPath,Standard,Module,CgoFiles,CFiles,CXXFiles,MFiles,FFiles,SwigFiles,SwigCXXFiles,CgoPkgConfig,CgoLDFLAGS
 hyperfine --style basic --warmup 3 --runs 30 --export-json "$work/plan.json" \
   -n "go list -deps -json" "CGO_ENABLED=1 go list -deps -json ." \
   -n "go list (gopack's fields)" "CGO_ENABLED=1 go list -deps -json=$fields ." \

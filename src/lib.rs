@@ -3,9 +3,11 @@
 //! Each module is one stage of the pipeline described in DESIGN.md; stages hand plain values
 //! forward and never reach back.
 
+pub mod assemble;
 pub mod base;
 pub mod binary;
 pub mod cache;
+pub mod config;
 pub mod dockerfile;
 pub mod fsutil;
 pub mod gobuild;

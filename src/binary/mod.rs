@@ -2,7 +2,9 @@
 //! at run time.
 
 pub mod buildinfo;
+pub mod check;
 pub mod elf;
 
 pub mod needs;
 pub mod pclntab;
+pub mod programs;

@@ -73,6 +73,10 @@ pub enum Effect {
     Requires,
     /// The function shows the binary carries the data itself: the need is met without files.
     SatisfiedInBinary,
+    /// The function reads an environment variable that selects files of the need at run time
+    /// (`TZ` names a zone in /usr/share/zoneinfo), so whether the files are used depends on how
+    /// the image is run.
+    ReadsEnvironment,
 }
 
 /// One row of [`NEED_SIGNALS`].
@@ -110,6 +114,12 @@ pub const NEED_SIGNALS: &[NeedSignal] = &[
         "time.LoadLocation",
         "loads named time zones from /usr/share/zoneinfo",
     ),
+    NeedSignal {
+        need: RuntimeNeed::Zoneinfo,
+        function: "time.initLocal",
+        effect: Effect::ReadsEnvironment,
+        why: "time.Local is used (formatting or reading local time), so TZ is read at the first use and the zone it names is loaded from /usr/share/zoneinfo; without the files, TZ silently falls back to UTC",
+    },
     NeedSignal {
         need: RuntimeNeed::Zoneinfo,
         function: "time/tzdata.loadFromEmbeddedTZData",
@@ -176,6 +186,13 @@ pub struct NeedsReport {
     pub needs: Vec<DetectedNeed>,
     /// Needs the binary would have but meets itself (e.g. embedded tzdata).
     pub satisfied_in_binary: Vec<DetectedNeed>,
+    /// Needs that an environment variable turns on at run time (`TZ` → zoneinfo).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub reads_environment: Vec<DetectedNeed>,
+    /// The linked function that starts other programs (`os.StartProcess`, behind os/exec),
+    /// when there is one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub starts_processes: Option<String>,
     /// Number of functions examined.
     pub functions_scanned: usize,
 }
@@ -187,11 +204,16 @@ impl NeedsReport {
     }
 }
 
+/// The function every way of starting another program goes through (os/exec, syscall's
+/// ForkExec wrappers aside).
+const START_PROCESS: &str = "os.StartProcess";
+
 /// Accumulates table hits over a stream of function names.
 #[derive(Debug, Default)]
 pub struct NeedDetector {
     /// For each table row, whether its function was seen.
     seen: Vec<bool>,
+    starts_processes: bool,
     scanned: usize,
 }
 
@@ -200,6 +222,7 @@ impl NeedDetector {
     pub fn new() -> Self {
         NeedDetector {
             seen: vec![false; NEED_SIGNALS.len()],
+            starts_processes: false,
             scanned: 0,
         }
     }
@@ -216,12 +239,16 @@ impl NeedDetector {
                 self.seen[row] = true;
             }
         }
+        if name == START_PROCESS {
+            self.starts_processes = true;
+        }
     }
 
     /// The report for everything observed.
     pub fn finish(self) -> NeedsReport {
         let mut report = NeedsReport {
             functions_scanned: self.scanned,
+            starts_processes: self.starts_processes.then(|| START_PROCESS.to_string()),
             ..NeedsReport::default()
         };
         let hit = |need: RuntimeNeed, effect: Effect| {
@@ -236,9 +263,18 @@ impl NeedDetector {
                 })
         };
         for need in RuntimeNeed::ALL {
+            let reads = hit(need, Effect::ReadsEnvironment);
             let Some(required) = hit(need, Effect::Requires) else {
+                // Only read through the environment: say whether the data is embedded too.
+                if reads.is_some() {
+                    report
+                        .satisfied_in_binary
+                        .extend(hit(need, Effect::SatisfiedInBinary));
+                }
+                report.reads_environment.extend(reads);
                 continue;
             };
+            report.reads_environment.extend(reads);
             match hit(need, Effect::SatisfiedInBinary) {
                 Some(embedded) => report.satisfied_in_binary.push(embedded),
                 None => report.needs.push(required),

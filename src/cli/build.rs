@@ -3,9 +3,11 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Args;
+use gopack::assemble::ImageSettings;
 use gopack::cache::Cache;
+use gopack::config::GoEnv;
 use gopack::oci::{Bare, Compression, ImageRef, Platform};
-use gopack::pipeline::{self, BuildOptions, BuildOutcome, DataDir, ImageSettings, Progress};
+use gopack::pipeline::{self, BuildOptions, BuildOutcome, Progress};
 use gopack::registry::Reference;
 use gopack::sink::{DEFAULT_OUTPUT, Output};
 
@@ -42,14 +44,6 @@ pub struct BuildArgs {
     /// Layer compression: gzip[:1-9] or zstd[:1-19]
     #[arg(long, default_value = "gzip:6", value_name = "ALGO[:LEVEL]")]
     pub compression: String,
-
-    /// Copy a directory of static files into the image (default destination /data)
-    #[arg(long, value_name = "DIR[:DEST]")]
-    pub data: Vec<String>,
-
-    /// Environment variable for the image, repeatable
-    #[arg(long, value_name = "KEY=VALUE")]
-    pub env: Vec<String>,
 
     /// Port the program listens on (ExposedPorts), repeatable: 8080 or 53/udp
     #[arg(long, value_name = "PORT[/PROTO]")]
@@ -103,17 +97,6 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
     }
     let output = destination(args)?;
     let compression: Compression = args.compression.parse().map_err(usage)?;
-    let data = args
-        .data
-        .iter()
-        .map(|d| d.parse::<DataDir>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(usage)?;
-    for kv in &args.env {
-        if !kv.contains('=') {
-            return Err(usage(format!("--env `{kv}` must be KEY=VALUE")));
-        }
-    }
     for port in &args.port {
         let (number, proto) = port.split_once('/').unwrap_or((port, "tcp"));
         if number.parse::<u16>().map_or(true, |n| n == 0)
@@ -127,9 +110,7 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
     Ok(BuildOptions {
         plan,
         compression,
-        data,
         settings: ImageSettings {
-            env: args.env.clone(),
             ports: args.port.clone(),
             workdir: args.workdir.clone(),
             labels: key_values("label", &args.label)?,
@@ -232,6 +213,7 @@ impl Progress for Spinner {
 
 pub fn run(args: BuildArgs) -> CommandResult {
     let options = options(&args)?;
+    let goenv = GoEnv::read()?;
     let cache = Cache::open_default()?;
     let store = cache.store();
     let spinner = (std::io::stderr().is_terminal() && !args.quiet && !args.json).then(|| {
@@ -240,7 +222,7 @@ pub fn run(args: BuildArgs) -> CommandResult {
         bar
     });
     let progress = Spinner(spinner);
-    let result = pipeline::build(store, &options, &progress);
+    let result = pipeline::build(store, &goenv, &options, &progress);
     if let Some(bar) = &progress.0 {
         bar.finish_and_clear();
     }
@@ -256,6 +238,9 @@ pub fn run(args: BuildArgs) -> CommandResult {
             println!("{}", super::plan::long_form(&outcome.plan));
         } else {
             print!("{}", super::plan::short_form(&outcome.plan));
+        }
+        for warning in &outcome.warnings {
+            println!("warning: {warning}");
         }
         print_summary(&outcome);
     }

@@ -81,13 +81,15 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
         goos: Some("linux".into()),
         ..Default::default()
     };
-    let proj = project::load(&cwd, &patterns, &query)?;
+    let goenv = gopack::config::GoEnv::read()?;
+    let proj = project::load(&goenv, &cwd, &patterns, &query)?;
     let root = proj.module_root.clone();
     let root_canon = root.canonicalize().unwrap_or_else(|_| root.clone());
 
     let mains = proj
         .mains
         .iter()
+        .map(|m| &m.package)
         .map(|m| {
             let dir = m.dir.canonicalize().unwrap_or_else(|_| m.dir.clone());
             let rel = dir.strip_prefix(&root_canon).with_context(|| {
@@ -117,9 +119,9 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
     let go_version = generate::builder_go_version(
         proj.gomod.go_version.as_deref(),
         proj.gomod.toolchain.as_deref(),
-        Some(proj.installed_go.as_str()),
+        Some(goenv.installed().name.as_str()),
     )?;
-    let layout = module_layout(&root)?;
+    let layout = module_layout(&goenv, &root)?;
     let spec = GenerateSpec {
         module: proj.gomod.module.clone(),
         go_version,
@@ -215,11 +217,11 @@ struct Layout {
 /// Local `replace` targets (from `go mod edit -json`) and the modules of an active go.work
 /// (from `go env GOWORK` and `go work edit -json`); the build context is the deepest directory
 /// holding all of them.
-fn module_layout(root: &Path) -> anyhow::Result<Layout> {
+fn module_layout(goenv: &gopack::config::GoEnv, root: &Path) -> anyhow::Result<Layout> {
     let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let root = canon(root);
     let edit: serde_json::Value =
-        serde_json::from_slice(&project::run_go(&root, &["mod", "edit", "-json"])?)
+        serde_json::from_slice(&project::run_go(goenv, &root, &["mod", "edit", "-json"])?)
             .context("go mod edit -json printed something that is not JSON")?;
     let mut dirs: Vec<PathBuf> = Vec::new();
     for r in edit["Replace"].as_array().into_iter().flatten() {
@@ -228,7 +230,7 @@ fn module_layout(root: &Path) -> anyhow::Result<Layout> {
             dirs.push(canon(&root.join(new)));
         }
     }
-    let gowork = String::from_utf8_lossy(&project::run_go(&root, &["env", "GOWORK"])?)
+    let gowork = String::from_utf8_lossy(&project::run_go(goenv, &root, &["env", "GOWORK"])?)
         .trim()
         .to_string();
     let mut workspace = None;
@@ -237,7 +239,7 @@ fn module_layout(root: &Path) -> anyhow::Result<Layout> {
         let ws = canon(Path::new(&gowork));
         let dir = ws.parent().map(Path::to_path_buf).unwrap_or_default();
         let work: serde_json::Value =
-            serde_json::from_slice(&project::run_go(&root, &["work", "edit", "-json"])?)
+            serde_json::from_slice(&project::run_go(goenv, &root, &["work", "edit", "-json"])?)
                 .context("go work edit -json printed something that is not JSON")?;
         for u in work["Use"].as_array().into_iter().flatten() {
             if let Some(p) = u["DiskPath"].as_str() {

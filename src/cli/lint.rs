@@ -265,7 +265,8 @@ fn module_facts(context: &Path) -> anyhow::Result<df::ProgramFacts> {
         goos: Some("linux".into()),
         ..Default::default()
     };
-    let report = gopack::project::cgo::detect_cgo(&root, &["./..."], &query)?;
+    let goenv = gopack::config::GoEnv::read()?;
+    let report = gopack::project::cgo::detect_cgo(&goenv, &root, &["./..."], &query)?;
     Ok(df::ProgramFacts {
         needs_cgo: Some(report.needs_cgo),
         needs_tls: None,

@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use clap::Args;
-use gopack::plan::report::{Plan, TargetPlan, make_plan};
+use gopack::cache::Cache;
+use gopack::config::GoEnv;
+use gopack::plan::report::{BuiltTarget, PlanReport};
+use gopack::plan::{Plan, TargetPlan, make_plan};
 
 use super::CommandResult;
 use super::plan_flags::PlanFlags;
@@ -16,31 +19,39 @@ pub struct PlanArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Also build each target (in a temporary directory, exactly as `gopack build` would) and
+    /// Also build each target (exactly as `gopack build` would, reading the --base too) and
     /// report what each linked binary needs and which files it gets
     #[arg(long)]
     pub deep: bool,
 
     #[command(flatten)]
     pub plan: PlanFlags,
+
+    #[command(flatten)]
+    pub registry: super::pull::RegistryFlags,
 }
 
 pub fn run(args: PlanArgs) -> CommandResult {
-    let mut plan = make_plan(&args.plan.request()?)?;
-    if args.deep && plan.problems.is_empty() {
-        let dir = tempfile::Builder::new().prefix("gopack-plan-").tempdir()?;
-        plan.go_deep(dir.path())?;
-    }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&plan)?);
+    let request = args.plan.request()?;
+    let goenv = GoEnv::read()?;
+    let plan = make_plan(&request, &goenv)?;
+    let report = if args.deep && plan.problems.is_empty() {
+        let cache = Cache::open_default()?;
+        gopack::pipeline::plan_deep(cache.store(), &goenv, &request, &args.registry.options())?
     } else {
-        print!("{}", long_form(&plan));
+        PlanReport {
+            plan,
+            built: Vec::new(),
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", long_form(&report));
     }
-    if !plan.problems.is_empty() {
-        anyhow::bail!(
-            "the build cannot start: {}",
-            plan.problems.join("\n").trim_end()
-        );
+    let problems: Vec<String> = report.plan.problems.iter().map(|p| p.to_string()).collect();
+    if !problems.is_empty() {
+        anyhow::bail!("the build cannot start: {}", problems.join("\n").trim_end());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -62,22 +73,40 @@ fn human(bytes: u64) -> String {
 }
 
 /// The full report, section by section, every decision with its reason.
-pub fn long_form(plan: &Plan) -> String {
+pub fn long_form(report: &PlanReport) -> String {
+    let plan = &report.plan;
     let mut o = String::new();
-    let w = &mut o;
     let _ = writeln!(
-        w,
+        o,
         "gopack plan for {} ({})",
         plan.module.path,
         plan.module.root.display()
     );
+    go_section(&mut o, plan);
+    images_section(&mut o, plan);
+    cgo_section(&mut o, plan);
+    build_section(&mut o, plan);
+    image_section(&mut o, plan);
+    files_section(&mut o, plan);
+    for t in &plan.targets {
+        if let Some(b) = report.built_for(t) {
+            built_section(&mut o, t, b);
+        }
+    }
+    list_section(&mut o, "Warnings", "!", &plan.warnings);
+    let problems: Vec<String> = plan.problems.iter().map(|p| p.to_string()).collect();
+    list_section(&mut o, "Problems (the build cannot start)", "x", &problems);
+    o
+}
+
+fn go_section(w: &mut String, plan: &Plan) {
+    let go = &plan.go;
     let _ = writeln!(w, "\nGo");
     let _ = writeln!(
         w,
         "  go.mod requires  go {}{}",
-        plan.go.required.as_deref().unwrap_or("(no go line)"),
-        plan.go
-            .toolchain
+        go.required.as_deref().unwrap_or("(no go line)"),
+        go.toolchain
             .as_deref()
             .map(|t| format!(", suggests toolchain {t}"))
             .unwrap_or_else(|| ", no toolchain line".into())
@@ -85,32 +114,49 @@ pub fn long_form(plan: &Plan) -> String {
     let _ = writeln!(
         w,
         "  installed        {} (GOTOOLCHAIN={}){}",
-        plan.go.installed,
-        plan.go.gotoolchain,
-        if plan.go.satisfied { "" } else { "  TOO OLD" }
+        go.installed,
+        go.gotoolchain,
+        if go.satisfied { "" } else { "  TOO OLD" }
     );
-    if let Some(s) = &plan.go.suggestion {
+    for s in &go.environment {
+        let source = s.source.describe(go.env_file.as_deref());
+        let _ = writeln!(w, "  {}={}  (from {source})", s.name, s.value);
+    }
+    if let Some(s) = &go.suggestion {
         let _ = writeln!(w, "  ! {s}");
     }
+}
 
+fn images_section(w: &mut String, plan: &Plan) {
     if !plan.images.is_empty() {
         let _ = writeln!(w, "\nImages (one per main package)");
         for image in &plan.images {
             let _ = writeln!(
                 w,
-                "  {:<14} from {}  entrypoint {}",
+                "  {:<14} from {}  entrypoint {}  cgo {}",
                 image.name,
                 image.package,
-                image.entrypoint.join(" ")
+                image.entrypoint.join(" "),
+                word(&image.cgo.mode)
             );
         }
     }
     let _ = writeln!(w, "  platforms: {}", plan.platforms.join(", "));
+}
 
+fn cgo_mode(plan: &Plan) -> String {
+    match &plan.cgo.mode {
+        Some(mode) => word(mode),
+        None if plan.images.is_empty() => "undecided".into(),
+        None => "per binary".into(),
+    }
+}
+
+fn cgo_section(w: &mut String, plan: &Plan) {
     let _ = writeln!(
         w,
         "\ncgo: {} (--cgo {})",
-        word(&plan.cgo.mode),
+        cgo_mode(plan),
         word(&plan.cgo.choice)
     );
     let _ = writeln!(w, "  why: {}", plan.cgo.reason);
@@ -122,14 +168,12 @@ pub fn long_form(plan: &Plan) -> String {
             .module
             .as_ref()
             .map(|m| {
-                format!(
-                    "module {}{}",
-                    m.path,
-                    m.version
-                        .as_deref()
-                        .map(|v| format!(" {v}"))
-                        .unwrap_or_default()
-                )
+                let version = m
+                    .version
+                    .as_deref()
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default();
+                format!("module {}{version}", m.path)
             })
             .unwrap_or_else(|| "no module".into());
         let _ = writeln!(w, "  uses cgo: {} ({module})", p.import_path);
@@ -152,35 +196,61 @@ pub fn long_form(plan: &Plan) -> String {
             plan.cgo.std_packages.join(", ")
         );
     }
+}
 
-    if !plan.targets.is_empty() {
-        let _ = writeln!(w, "\ngo build, per target");
-        for t in &plan.targets {
-            let _ = writeln!(w, "  {} {}:\n    {}", t.image, t.platform, t.go_build);
-        }
-        let _ = writeln!(w, "  flags and why:");
-        for f in &plan.flags {
-            let _ = writeln!(w, "    {}\n        {}", f.flag, f.why);
-        }
-        let _ = writeln!(w, "  never used, and why:");
-        for f in &plan.flags_not_used {
-            let _ = writeln!(w, "    {}\n        {}", f.flag, f.why);
+fn build_section(w: &mut String, plan: &Plan) {
+    if plan.targets.is_empty() {
+        return;
+    }
+    let _ = writeln!(w, "\ngo build, per target");
+    for t in &plan.targets {
+        let _ = writeln!(w, "  {} {}:\n    {}", t.image, t.platform, t.go_build);
+        if let Some(cause) = &t.dynamic_cause {
+            let _ = writeln!(w, "    ! dynamic: {cause}");
         }
     }
+    let _ = writeln!(w, "  flags and why:");
+    for f in &plan.flags {
+        let _ = writeln!(w, "    {}\n        {}", f.flag, f.why);
+    }
+    let _ = writeln!(w, "  never used, and why:");
+    for f in &plan.flags_not_used {
+        let _ = writeln!(w, "    {}\n        {}", f.flag, f.why);
+    }
+}
 
-    let _ = writeln!(
-        w,
-        "\nBase: {}{}",
-        plan.base.image,
-        if plan.base.embedded {
-            " (embedded in gopack, nothing is pulled)"
-        } else {
-            ""
-        }
-    );
+fn image_section(w: &mut String, plan: &Plan) {
+    let embedded = if plan.base.embedded {
+        " (embedded in gopack, nothing is pulled)"
+    } else {
+        ""
+    };
+    let _ = writeln!(w, "\nBase: {}{embedded}", plan.base.image);
     let _ = writeln!(w, "  why: {}", plan.base.reason);
     let _ = writeln!(w, "User: {}\n  why: {}", plan.user.user, plan.user.reason);
+    let _ = writeln!(w, "Writable by {}:", plan.writable.user);
+    for p in &plan.writable.paths {
+        let _ = writeln!(w, "  {}  ({})", p.path, p.why);
+    }
+    let _ = writeln!(w, "  read-only: {}", plan.writable.read_only);
+    for d in &plan.data {
+        let _ = writeln!(
+            w,
+            "Data: {} → {} ({} files, {} symlinks{})",
+            d.source.display(),
+            d.dest,
+            d.files,
+            d.symlinks,
+            if d.followed.is_empty() {
+                String::new()
+            } else {
+                format!("; followed: {}", d.followed.join(", "))
+            }
+        );
+    }
+}
 
+fn files_section(w: &mut String, plan: &Plan) {
     let _ = writeln!(w, "\nFiles");
     let _ = writeln!(w, "  decided from {}", plan.files.decided_from);
     for r in &plan.files.rules {
@@ -200,35 +270,27 @@ pub fn long_form(plan: &Plan) -> String {
             ca.display()
         );
     }
-    for t in plan.targets.iter().filter(|t| t.built.is_some()) {
-        built_section(w, t);
-    }
-
-    if !plan.warnings.is_empty() {
-        let _ = writeln!(w, "\nWarnings");
-        for warning in &plan.warnings {
-            let _ = writeln!(w, "  ! {warning}");
-        }
-    }
-    if !plan.problems.is_empty() {
-        let _ = writeln!(w, "\nProblems (the build cannot start)");
-        for p in &plan.problems {
-            let _ = writeln!(w, "  x {p}");
-        }
-    }
-    o
 }
 
-fn built_section(w: &mut String, t: &TargetPlan) {
-    let Some(b) = &t.built else { return };
-    let linkage = match b.static_binary {
-        Some(true) => ", static".to_string(),
-        Some(false) => format!(
+fn list_section(w: &mut String, title: &str, mark: &str, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(w, "\n{title}");
+    for item in items {
+        let _ = writeln!(w, "  {mark} {item}");
+    }
+}
+
+fn built_section(w: &mut String, t: &TargetPlan, b: &BuiltTarget) {
+    let linkage = if b.static_binary {
+        ", static".to_string()
+    } else {
+        format!(
             ", DYNAMIC: interpreter {}, needs {}",
             b.interpreter.as_deref().unwrap_or("(none)"),
             b.needed_libraries.join(", ")
-        ),
-        None => String::new(),
+        )
     };
     let _ = writeln!(
         w,
@@ -258,13 +320,17 @@ fn built_section(w: &mut String, t: &TargetPlan) {
             n.why
         );
     }
-    for f in &b.files {
+    for f in b.files.iter() {
         let _ = writeln!(w, "    {} {}: {}", mark(f.included), f.files, f.reason);
+    }
+    for warning in &b.warnings {
+        let _ = writeln!(w, "    ! {warning}");
     }
 }
 
 /// One line per decision, for `gopack build`'s text output.
-pub fn short_form(plan: &Plan) -> String {
+pub fn short_form(report: &PlanReport) -> String {
+    let plan = &report.plan;
     let mut o = String::new();
     let w = &mut o;
     let _ = writeln!(
@@ -274,25 +340,29 @@ pub fn short_form(plan: &Plan) -> String {
         plan.go.required.as_deref().unwrap_or("(any)"),
         plan.go.installed
     );
-    let _ = writeln!(w, "plan: cgo {}: {}", word(&plan.cgo.mode), plan.cgo.reason);
+    let _ = writeln!(w, "plan: cgo {}: {}", cgo_mode(plan), plan.cgo.reason);
     for t in &plan.targets {
         let _ = writeln!(w, "plan: {} {}: {}", t.image, t.platform, t.go_build);
     }
     let _ = writeln!(w, "plan: base {}: {}", plan.base.image, plan.base.reason);
-    let _ = writeln!(w, "plan: user {}", plan.user.user);
+    let _ = writeln!(w, "plan: user {}: {}", plan.user.user, plan.user.reason);
     for t in &plan.targets {
-        if let Some(b) = &t.built {
-            for f in &b.files {
-                let _ = writeln!(
-                    w,
-                    "plan: {} {}: {} {}: {}",
-                    t.image,
-                    t.platform,
-                    mark(f.included),
-                    f.files,
-                    f.reason
-                );
-            }
+        let Some(b) = report.built_for(t) else {
+            continue;
+        };
+        for f in b.files.iter() {
+            let _ = writeln!(
+                w,
+                "plan: {} {}: {} {}: {}",
+                t.image,
+                t.platform,
+                mark(f.included),
+                f.files,
+                f.reason
+            );
+        }
+        for warning in &b.warnings {
+            let _ = writeln!(w, "plan: warning: {warning}");
         }
     }
     for warning in &plan.warnings {

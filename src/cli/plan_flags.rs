@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use gopack::plan::report::PlanRequest;
-use gopack::plan::{CgoChoice, FileChoices, Toggle};
+use gopack::gobuild::quoted;
+use gopack::plan::{CgoChoice, DataDir, DataSymlinks, FileChoices, PlanRequest, Toggle};
 
 use super::UsageError;
 
@@ -20,9 +20,10 @@ pub struct PlanFlags {
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Vec<String>,
 
-    /// Extra linker flags, added after gopack's -s (e.g. "-X main.version=1.2.3")
+    /// Extra linker flags, added after gopack's -s, quoted as go quotes them (e.g.
+    /// "-X 'main.msg=hello world'"); repeatable
     #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
-    pub ldflags: Option<String>,
+    pub ldflags: Vec<String>,
 
     /// Go build tags, comma-separated
     #[arg(long = "tags", value_name = "TAGS")]
@@ -61,6 +62,38 @@ pub struct PlanFlags {
     /// docker-archive:FILE[:REF]
     #[arg(long, value_name = "REF", env = "GOPACK_BASE")]
     pub base: Option<String>,
+
+    /// Environment variable for the image, repeatable: KEY=VALUE, or KEY to take the value
+    /// from gopack's own environment (keeps it out of shell history)
+    #[arg(long, value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+
+    /// Read image environment variables from a file: KEY=VALUE lines, KEY alone takes the
+    /// value from gopack's environment, # starts a comment; repeatable, --env wins
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+
+    /// Copy a directory of static files into the image (default destination /data), owned by
+    /// root and read-only to the run user
+    #[arg(long, value_name = "DIR[:DEST]")]
+    pub data: Vec<String>,
+
+    /// --data symlinks that would point nowhere in the image (they leave the directory,
+    /// dangle or loop): refuse the build (default), or follow: copy what the links that leave
+    /// the directory point to
+    #[arg(long = "data-symlinks", value_enum, default_value_t = DataSymlinksArg::Refuse)]
+    pub data_symlinks: DataSymlinksArg,
+
+    /// A directory the program writes to, owned by the run user (created empty, or the
+    /// --data files under it); repeatable
+    #[arg(long, value_name = "PATH")]
+    pub writable: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DataSymlinksArg {
+    Refuse,
+    Follow,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -102,11 +135,32 @@ impl From<CgoArg> for CgoChoice {
 impl PlanFlags {
     /// The plan inputs these flags describe (platforms empty when none was named).
     pub fn request(&self) -> anyhow::Result<PlanRequest> {
+        let mut ldflags = Vec::new();
+        for value in &self.ldflags {
+            let words = quoted::split(value)
+                .map_err(|e| UsageError(format!("--ldflags {value:?}: {e}")))?;
+            ldflags.extend(words);
+        }
+        let data = self
+            .data
+            .iter()
+            .map(|d| d.parse::<DataDir>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(UsageError)?;
+        for path in &self.writable {
+            if !path.starts_with('/') || path.trim_matches('/').is_empty() {
+                return Err(UsageError(format!(
+                    "--writable `{path}` must be an absolute directory in the image, e.g. \
+                     /var/lib/app"
+                ))
+                .into());
+            }
+        }
         Ok(PlanRequest {
             cwd: std::env::current_dir()?,
             patterns: self.packages.clone(),
             platforms: super::parse_platforms(&self.platform)?,
-            ldflags: self.ldflags.as_deref().map(split_words).unwrap_or_default(),
+            ldflags,
             tags: super::parse_build_tags(self.build_tags.as_deref()),
             cgo: self.cgo.into(),
             files: FileChoices {
@@ -123,53 +177,59 @@ impl PlanFlags {
                 .unwrap_or("scratch")
                 .parse()
                 .map_err(UsageError)?,
+            env: image_env(&self.env, &self.env_files)?,
+            data,
+            data_symlinks: match self.data_symlinks {
+                DataSymlinksArg::Refuse => DataSymlinks::Refuse,
+                DataSymlinksArg::Follow => DataSymlinks::Follow,
+            },
+            writable: self.writable.clone(),
         })
     }
 }
 
-/// Splits `-X 'main.v=a b' -w` into words, honouring single and double quotes.
-pub fn split_words(s: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut quote: Option<char> = None;
-    let mut in_word = false;
-    for c in s.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => word.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                in_word = true;
+/// The image's environment: each `--env-file`, then each `--env`, in order. `KEY` alone takes
+/// gopack's own value of KEY, and is an error when gopack has none (nothing is dropped
+/// silently).
+pub(super) fn image_env(
+    env: &[String],
+    files: &[PathBuf],
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| UsageError(format!("--env-file {}: {e}", file.display())))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim_start();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
             }
-            (None, c) if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            (None, c) => {
-                word.push(c);
-                in_word = true;
-            }
+            let at = format!("--env-file {} line {}", file.display(), n + 1);
+            out.push(env_entry(line, &at)?);
         }
     }
-    if in_word {
-        words.push(word);
+    for item in env {
+        out.push(env_entry(item, "--env")?);
     }
-    words
+    Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ldflags_words_keep_quoted_values_together() {
-        assert_eq!(
-            split_words("-X 'main.v=a b' -w"),
-            vec!["-X", "main.v=a b", "-w"]
-        );
-        assert_eq!(split_words("  "), Vec::<String>::new());
-        assert_eq!(split_words("-X \"main.x=\""), vec!["-X", "main.x="]);
+fn env_entry(item: &str, at: &str) -> anyhow::Result<(String, String)> {
+    let (name, value) = match item.split_once('=') {
+        Some((name, value)) => (name, Some(value.to_string())),
+        None => (item, None),
+    };
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return Err(UsageError(format!("{at}: `{item}` must be KEY=VALUE or KEY")).into());
     }
+    let value = match value {
+        Some(v) => v,
+        None => std::env::var(name).map_err(|_| {
+            UsageError(format!(
+                "{at}: {name} has no value here and is not set in gopack's environment; give \
+                 {name}=VALUE or export {name}"
+            ))
+        })?,
+    };
+    Ok((name.to_string(), value))
 }

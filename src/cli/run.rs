@@ -11,24 +11,26 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use gopack::assemble::ImageSettings;
 use gopack::cache::Cache;
+use gopack::config::GoEnv;
 use gopack::oci::source::{self, SourceOptions};
 use gopack::oci::{
     Bare, BlobStore, Compression, Image, ImageRef, ImageSource, Limits, Platform, PlatformSelector,
     StoreBlobs, fetch_layers, resolve,
 };
-use gopack::pipeline::{self, BuildOptions, ImageSettings, Progress};
+use gopack::pipeline::{self, BuildOptions, Progress};
 use gopack::run::{self, Bundle, Network, RunRequest, Runtime};
 use gopack::sink::Output;
 
-use super::plan_flags::{CgoArg, PlanFlags, ToggleArg};
+use super::plan_flags::{CgoArg, DataSymlinksArg, PlanFlags, ToggleArg, image_env};
 use super::pull::RegistryFlags;
 use super::{CommandResult, UsageError};
 
 #[derive(Args)]
 #[command(after_help = "Examples:\n  \
     gopack run ./testdata/hello -p 8080          # build, run, then: curl localhost:8080/healthz\n  \
-    gopack run . -e LOG_LEVEL=debug -- --flag x  # ARGS replace the image's Cmd\n  \
+    gopack run . --env LOG_LEVEL=debug -- --flag x  # ARGS replace the image's Cmd\n  \
     gopack run oci:gopack-out:latest             # an image already built\n  \
     gopack run docker://gcr.io/distroless/static-debian12 -- /bin/true\n\n\
     The container shares the host's network (--network host), so the program's ports are the \
@@ -37,7 +39,8 @@ use super::{CommandResult, UsageError};
 pub struct RunArgs {
     /// What to run: a Go main package (., ./cmd/api, an import path) built as `gopack build`
     /// would, or an image named with a transport (oci:DIR[:TAG], oci-archive:FILE,
-    /// docker-archive:FILE, docker://REF, docker-daemon:REF). Build flags apply to packages
+    /// docker-archive:FILE, docker://REF, docker-daemon:REF). Build flags apply to packages;
+    /// --env and --env-file apply to both (to an image, when it starts)
     #[command(flatten)]
     pub plan: PlanFlags,
 
@@ -46,10 +49,6 @@ pub struct RunArgs {
     /// and are refused
     #[arg(short = 'p', long = "port", value_name = "PORT")]
     pub port: Option<String>,
-
-    /// Environment variable for the container (over the image's), repeatable
-    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
-    pub env: Vec<String>,
 
     /// host: the host's network (the program's ports are the host's); none: loopback only
     #[arg(long, value_enum, default_value_t = NetworkArg::Host)]
@@ -115,7 +114,7 @@ fn build_flags_given(plan: &PlanFlags) -> Vec<&'static str> {
         }
     };
     flag(!plan.platform.is_empty(), "--platform");
-    flag(plan.ldflags.is_some(), "--ldflags");
+    flag(!plan.ldflags.is_empty(), "--ldflags");
     flag(plan.build_tags.is_some(), "--tags");
     flag(!matches!(plan.cgo, CgoArg::Auto), "--cgo");
     for (toggle, name) in [
@@ -128,6 +127,12 @@ fn build_flags_given(plan: &PlanFlags) -> Vec<&'static str> {
     }
     flag(!plan.ca_files.is_empty(), "--ca-file");
     flag(plan.user.is_some(), "--user");
+    flag(!plan.data.is_empty(), "--data");
+    flag(!plan.writable.is_empty(), "--writable");
+    flag(
+        !matches!(plan.data_symlinks, DataSymlinksArg::Refuse),
+        "--data-symlinks",
+    );
     given
 }
 
@@ -159,11 +164,6 @@ fn check(args: &RunArgs) -> anyhow::Result<Checked> {
         ));
     };
     let port = args.port.as_deref().map(parse_port).transpose()?;
-    for kv in &args.env {
-        if kv.split_once('=').is_none_or(|(k, _)| k.is_empty()) {
-            return Err(usage(format!("--env `{kv}` must be KEY=VALUE")));
-        }
-    }
     let network = match args.network {
         NetworkArg::Host => Network::Host,
         NetworkArg::None => Network::None,
@@ -230,9 +230,17 @@ pub fn run(args: RunArgs) -> CommandResult {
         }
     };
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    // A package built here has --env in its image already; an image gets it when it starts.
+    let env = match &image_ref {
+        Some(_) => image_env(&args.plan.env, &args.plan.env_files)?
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
+        None => Vec::new(),
+    };
     let request = RunRequest {
         args: (!args.args.is_empty()).then(|| args.args.clone()),
-        env: args.env.clone(),
+        env,
         port,
         network,
         terminal,
@@ -310,10 +318,10 @@ fn build_package(args: &RunArgs, bundle: &Bundle, store: &BlobStore) -> anyhow::
         dir: bundle.dir.join("image"),
         tag: Some("run".into()),
     };
+    let goenv = GoEnv::read()?;
     let options = BuildOptions {
         plan,
         compression: Compression::DEFAULT,
-        data: Vec::new(),
         settings: ImageSettings::default(),
         output: Output::new(layout.clone()),
         registry: args.registry.options(),
@@ -325,7 +333,7 @@ fn build_package(args: &RunArgs, bundle: &Bundle, store: &BlobStore) -> anyhow::
     });
     let progress = Spinner(spinner);
     let started = std::time::Instant::now();
-    let result = pipeline::build(store, &options, &progress);
+    let result = pipeline::build(store, &goenv, &options, &progress);
     if let Some(bar) = &progress.0 {
         bar.finish_and_clear();
     }

@@ -84,23 +84,9 @@ pub fn builder_go_version(
     toolchain: Option<&str>,
     installed: Option<&str>,
 ) -> Result<String, GenerateError> {
+    // A pre-release (`1.21rc1`) rounds to its release.
     let parse = |s: &str| -> Option<(u32, u32, u32)> {
-        let s = s.trim().trim_start_matches("go");
-        let s = s.split(['-', '+', ' ']).next()?;
-        let mut it = s.split('.');
-        let major = it.next()?.parse().ok()?;
-        let minor_raw = it.next().unwrap_or("0");
-        // `1.21rc1`: a pre-release; round to the release.
-        let minor_digits: String = minor_raw.chars().take_while(char::is_ascii_digit).collect();
-        let minor = minor_digits.parse().ok()?;
-        let patch = it.next().map_or(Some(0), |p| {
-            p.chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
-                .parse()
-                .ok()
-        })?;
-        Some((major, minor, patch))
+        crate::project::GoVersion::parse(s).map(|v| (v.major, v.minor, v.patch))
     };
     let go = go_line
         .and_then(parse)

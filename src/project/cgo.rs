@@ -7,14 +7,15 @@
 //! `os/user`, `plugin` and `runtime/cgo` use cgo but have pure-Go fallbacks, so they never force
 //! a cgo build. `go list` compiles nothing, so no C compiler is needed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ProjectError, go_command, go_program};
+use super::ProjectError;
+use crate::config::GoEnv;
 
 /// The cgo verdict for a set of packages and all their dependencies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CgoReport {
     /// True when at least one package outside the standard library uses cgo.
     pub needs_cgo: bool,
@@ -185,6 +186,7 @@ impl CgoQuery {
     /// with the arguments (for error messages).
     pub fn go_list(
         &self,
+        goenv: &GoEnv,
         dir: &Path,
         fields: &str,
         packages: &[String],
@@ -194,7 +196,7 @@ impl CgoQuery {
             args.push(format!("-tags={}", self.tags.join(",")));
         }
         args.extend(packages.iter().cloned());
-        let mut cmd = go_command(dir);
+        let mut cmd = goenv.command(dir);
         cmd.args(&args).env("CGO_ENABLED", "1");
         if let Some(goos) = &self.goos {
             cmd.env("GOOS", goos);
@@ -212,14 +214,15 @@ pub const LIST_FIELDS: &str = "ImportPath,Standard,Module,CgoFiles,CFiles,CXXFil
 /// Runs `CGO_ENABLED=1 go list -deps -json <packages>` in `dir` (GOTOOLCHAIN=local unless set)
 /// and reports which packages need cgo. Go's stderr is kept verbatim in errors.
 pub fn detect_cgo<S: AsRef<str>>(
+    goenv: &GoEnv,
     dir: &Path,
     packages: &[S],
     query: &CgoQuery,
 ) -> Result<CgoReport, ProjectError> {
     let packages: Vec<String> = packages.iter().map(|p| p.as_ref().to_owned()).collect();
-    let (mut cmd, args) = query.go_list(dir, LIST_FIELDS, &packages);
+    let (mut cmd, args) = query.go_list(goenv, dir, LIST_FIELDS, &packages);
     let output = cmd.output().map_err(|source| ProjectError::GoNotFound {
-        program: go_program().display().to_string(),
+        program: goenv.program().display().to_string(),
         source,
     })?;
     let shown = format!("{} (CGO_ENABLED=1)", args.join(" "));
@@ -242,10 +245,20 @@ pub fn detect_cgo<S: AsRef<str>>(
     })
 }
 
+/// One package of `go list -deps -json`, with the fields gopack reads.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ListedPackage {
-    import_path: String,
+pub(super) struct ListedPackage {
+    pub(super) import_path: String,
+    #[serde(default)]
+    pub(super) name: String,
+    #[serde(default)]
+    pub(super) dir: PathBuf,
+    #[serde(default)]
+    pub(super) dep_only: bool,
+    /// The packages this one imports directly (resolved import paths; `C` for cgo).
+    #[serde(default)]
+    pub(super) imports: Vec<String>,
     #[serde(default)]
     standard: bool,
     module: Option<ListedModule>,
@@ -269,7 +282,7 @@ struct ListedPackage {
     cgo_ldflags: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ListedModule {
     path: String,
@@ -319,42 +332,47 @@ impl CgoReport {
                 self.std_packages.push(p);
             }
         }
+        self.packages
+            .sort_by(|a, b| a.import_path.cmp(&b.import_path));
+        self.std_packages.sort();
         self
     }
 
     /// Builds the report from the output of `CGO_ENABLED=1 go list -deps -json` (a stream of
     /// JSON objects), so a caller that already runs that command can reuse its output.
     pub fn from_go_list_json(json: &str) -> Result<CgoReport, String> {
-        let mut report = CgoReport {
-            needs_cgo: false,
-            runtime_cgo_in_deps: false,
-            packages: Vec::new(),
-            std_packages: Vec::new(),
-        };
-        for item in serde_json::Deserializer::from_str(json).into_iter::<ListedPackage>() {
-            let p = item.map_err(|e| format!("bad JSON from go list: {e}"))?;
+        Ok(CgoReport::from_listed(
+            parse_listed(json.as_bytes())?.iter(),
+        ))
+    }
+
+    /// The report for these packages (a main package and its dependencies, or any set).
+    pub(super) fn from_listed<'a>(packages: impl Iterator<Item = &'a ListedPackage>) -> CgoReport {
+        let mut report = CgoReport::default();
+        for p in packages {
             if p.import_path == "runtime/cgo" {
                 report.runtime_cgo_in_deps = true;
             }
             let native_files: Vec<String> = [
-                p.c_files,
-                p.cxx_files,
-                p.m_files,
-                p.f_files,
-                p.swig_files,
-                p.swig_cxx_files,
+                &p.c_files,
+                &p.cxx_files,
+                &p.m_files,
+                &p.f_files,
+                &p.swig_files,
+                &p.swig_cxx_files,
             ]
             .into_iter()
             .flatten()
+            .cloned()
             .collect();
             if p.cgo_files.is_empty() && native_files.is_empty() {
                 continue;
             }
             if p.standard {
-                report.std_packages.push(p.import_path);
+                report.std_packages.push(p.import_path.clone());
                 continue;
             }
-            let module: Option<ModuleRef> = p.module.map(ModuleRef::from);
+            let module: Option<ModuleRef> = p.module.clone().map(ModuleRef::from);
             // A replaced module (a fork) gets the alternatives of the module it stands for.
             let alternatives = match &module {
                 Some(m) => match (alternatives_for(&m.path), &m.replaced_by) {
@@ -364,11 +382,11 @@ impl CgoReport {
                 None => Vec::new(),
             };
             report.packages.push(CgoPackage {
-                import_path: p.import_path,
+                import_path: p.import_path.clone(),
                 module,
-                cgo_files: p.cgo_files,
+                cgo_files: p.cgo_files.clone(),
                 native_files,
-                pkg_config: p.cgo_pkg_config,
+                pkg_config: p.cgo_pkg_config.clone(),
                 libraries: libraries(&p.cgo_ldflags),
                 alternatives,
             });
@@ -378,6 +396,14 @@ impl CgoReport {
             .sort_by(|a, b| a.import_path.cmp(&b.import_path));
         report.std_packages.sort();
         report.needs_cgo = !report.packages.is_empty();
-        Ok(report)
+        report
     }
+}
+
+/// Parses the JSON stream of `go list -json`.
+pub(super) fn parse_listed(json: &[u8]) -> Result<Vec<ListedPackage>, String> {
+    serde_json::Deserializer::from_slice(json)
+        .into_iter::<ListedPackage>()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("bad JSON from go list: {e}"))
 }

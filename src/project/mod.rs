@@ -3,83 +3,113 @@
 
 pub mod cgo;
 mod listcache;
+mod version;
+
+pub use version::{GoVersion, VersionKind};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// The `go` command gopack runs: `GOPACK_GO` if set, else `go` on PATH.
-pub fn go_program() -> PathBuf {
-    std::env::var_os("GOPACK_GO")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "go".into())
-}
+use crate::config::GoEnv;
 
-/// A `go` command with gopack's environment rules: `GOTOOLCHAIN=local` unless the user set
-/// GOTOOLCHAIN, so a build never downloads a toolchain silently.
-pub fn go_command(dir: &Path) -> Command {
-    let mut cmd = Command::new(go_program());
-    cmd.current_dir(dir);
-    if std::env::var_os("GOTOOLCHAIN").is_none() {
-        cmd.env("GOTOOLCHAIN", "local");
-    }
-    cmd
-}
-
+/// Why the project could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
     #[error(
         "cannot run `{program}`: {source}. Install Go (https://go.dev/dl) and put it on PATH, or \
          set GOPACK_GO=/path/to/go"
     )]
+    /// The go program could not be started.
     GoNotFound {
+        /// The program.
         program: String,
+        /// The OS error.
         source: std::io::Error,
     },
     #[error(
         "no go.mod found in {dir} or any parent directory: gopack builds Go modules. Run \
          `go mod init example.com/yourapp` in the project directory, or point gopack at one"
     )]
-    NoModule { dir: PathBuf },
+    /// No go.mod up from the directory.
+    NoModule {
+        /// The directory searched from.
+        dir: PathBuf,
+    },
+    /// go.mod could not be read.
     #[error("cannot read {path}: {source}")]
     ReadGoMod {
+        /// go.mod.
         path: PathBuf,
+        /// The OS error.
         source: std::io::Error,
     },
+    /// go.mod is malformed.
     #[error("{path}: {reason}")]
-    BadGoMod { path: PathBuf, reason: String },
+    BadGoMod {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     #[error(
         "{gomod} requires go >= {required}, but the installed Go is {installed} (GOTOOLCHAIN=local). \
-         Install Go {required} or newer, or set GOTOOLCHAIN=go{required} to let go download it"
+         Install Go {required} or newer, or set GOTOOLCHAIN={toolchain} to let go download it"
     )]
+    /// go.mod needs a newer Go.
     GoTooOld {
+        /// go.mod.
         gomod: PathBuf,
+        /// The `go` line.
         required: String,
+        /// The installed Go.
         installed: String,
+        /// The toolchain name go accepts for `required` (`go1.27.0`, not `go1.27`).
+        toolchain: String,
     },
     #[error(
         "`{import_path}` is package `{name}`, not a main package: gopack builds commands. Point it \
          at a directory with `package main` and `func main()`, e.g. ./cmd/..."
     )]
-    NotMain { import_path: String, name: String },
+    /// A pattern names a package that is not `main`.
+    NotMain {
+        /// The import path.
+        import_path: String,
+        /// Its package name.
+        name: String,
+    },
+    /// A pattern matches no main package.
     #[error("no main packages match `{pattern}`; gopack builds commands (package main)")]
-    NoMainPackages { pattern: String },
+    NoMainPackages {
+        /// The package pattern.
+        pattern: String,
+    },
+    /// A go command failed; Go's stderr verbatim.
     #[error("`go {args}` failed in {dir}:\n{stderr}{}", hint_for_go_error(stderr))]
     GoFailed {
+        /// The arguments.
         args: String,
+        /// Where it ran.
         dir: PathBuf,
+        /// Go's stderr.
         stderr: String,
     },
+    /// A go command's output could not be read.
     #[error("cannot understand the output of `go {args}`: {reason}")]
-    GoOutput { args: String, reason: String },
+    GoOutput {
+        /// The go arguments.
+        args: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The directives of go.mod that decide how to build.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct GoMod {
+    /// The module path.
     pub module: String,
     /// The `go` line: the minimum Go version (a hard requirement since Go 1.21).
     pub go_version: Option<String>,
@@ -88,6 +118,7 @@ pub struct GoMod {
 }
 
 impl GoMod {
+    /// Parses the directives gopack reads; `Err` (why) without a `module` line.
     pub fn parse(text: &str) -> Result<GoMod, String> {
         let mut gomod = GoMod::default();
         for (n, raw) in text.lines().enumerate() {
@@ -112,6 +143,7 @@ impl GoMod {
         Ok(gomod)
     }
 
+    /// Reads and parses go.mod at `path`.
     pub fn read(path: &Path) -> Result<GoMod, ProjectError> {
         let text = std::fs::read_to_string(path).map_err(|source| ProjectError::ReadGoMod {
             path: path.into(),
@@ -124,58 +156,21 @@ impl GoMod {
     }
 }
 
-/// A Go version as `(major, minor, patch)`, from `go1.26.8`, `1.26`, `1.21rc1` or
-/// `go1.26.0-X:nodwarf5`. Pre-releases sort before the release, as Go orders them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct GoVersion {
-    pub major: u32,
-    pub minor: u32,
-    pub patch: u32,
-    pub release: bool,
-}
-
-impl GoVersion {
-    pub fn parse(s: &str) -> Option<GoVersion> {
-        let s = s.trim().trim_start_matches("go");
-        let s = s.split([' ', '-', '+']).next()?;
-        let cut = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
-        let (numbers, pre) = s.split_at(cut);
-        let mut parts = numbers.split('.').map(|p| p.parse::<u32>());
-        let major = parts.next()?.ok()?;
-        let minor = parts.next().unwrap_or(Ok(0)).ok()?;
-        let patch = parts.next().unwrap_or(Ok(0)).ok()?;
-        Some(GoVersion {
-            major,
-            minor,
-            patch,
-            release: pre.is_empty(),
-        })
-    }
-}
-
-/// The installed toolchain's version (`go env GOVERSION`).
-///
-/// Asked once per process: the `go` gopack runs cannot change while it runs.
-pub fn installed_go_version(dir: &Path) -> Result<String, ProjectError> {
-    static INSTALLED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    if let Some(version) = INSTALLED.get() {
-        return Ok(version.clone());
-    }
-    let out = run_go(dir, &["env", "GOVERSION"])?;
-    let version = String::from_utf8_lossy(&out).trim().to_string();
-    Ok(INSTALLED.get_or_init(|| version).clone())
-}
-
 /// Runs `go ARGS` in `dir` and returns stdout; on failure, Go's own stderr verbatim.
-pub fn run_go(dir: &Path, args: &[&str]) -> Result<Vec<u8>, ProjectError> {
-    let mut cmd = go_command(dir);
+pub fn run_go(goenv: &GoEnv, dir: &Path, args: &[&str]) -> Result<Vec<u8>, ProjectError> {
+    let mut cmd = goenv.command(dir);
     cmd.args(args);
-    output_of(cmd, dir, &args.join(" "))
+    output_of(goenv, cmd, dir, &args.join(" "))
 }
 
-fn output_of(mut cmd: Command, dir: &Path, args: &str) -> Result<Vec<u8>, ProjectError> {
+fn output_of(
+    goenv: &GoEnv,
+    mut cmd: Command,
+    dir: &Path,
+    args: &str,
+) -> Result<Vec<u8>, ProjectError> {
     let output = cmd.output().map_err(|source| ProjectError::GoNotFound {
-        program: go_program().display().to_string(),
+        program: goenv.program().display().to_string(),
         source,
     })?;
     if !output.status.success() {
@@ -193,31 +188,35 @@ fn output_of(mut cmd: Command, dir: &Path, args: &str) -> Result<Vec<u8>, Projec
 /// One `package main` to build into one image.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MainPackage {
+    /// Its import path.
     pub import_path: String,
+    /// Its directory.
     pub dir: PathBuf,
     /// The binary name, as `go build` would choose it (last path element, skipping `/vN`).
     pub name: String,
 }
 
-/// What the build works on: the module and its main packages.
+/// One main package and the cgo verdict for it and its dependencies alone: in a module whose
+/// commands differ, one may need cgo and another not.
 #[derive(Clone, Debug, Serialize)]
-pub struct Project {
-    pub module_root: PathBuf,
-    pub gomod: GoMod,
-    pub installed_go: String,
-    pub mains: Vec<MainPackage>,
-    /// Which packages in the build need cgo, from the same `go list` run.
+pub struct MainCommand {
+    /// The main package.
+    pub package: MainPackage,
+    /// Which of its packages use cgo.
     pub cgo: cgo::CgoReport,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListedPackage {
-    import_path: String,
-    name: String,
-    dir: PathBuf,
-    #[serde(default)]
-    dep_only: bool,
+/// What the build works on: the module and its main packages.
+#[derive(Clone, Debug, Serialize)]
+pub struct Project {
+    /// The root of the first pattern's module.
+    pub module_root: PathBuf,
+    /// Its go.mod.
+    pub gomod: GoMod,
+    /// The main packages, sorted by import path.
+    pub mains: Vec<MainCommand>,
+    /// Which packages of all the main packages need cgo, from the same `go list` runs.
+    pub cgo: cgo::CgoReport,
 }
 
 /// Finds the module and main packages for the given directories or package patterns (`.`,
@@ -226,71 +225,110 @@ struct ListedPackage {
 ///
 /// One `CGO_ENABLED=1 go list -deps -json` run per pattern serves both the package search and
 /// cgo detection (go-facts §4: never detect cgo from a cgo-off build), for the target and tags
-/// in `query`.
+/// in `query`; each main package's cgo verdict covers its own dependencies (from `Imports`).
 pub fn load(
+    goenv: &GoEnv,
     cwd: &Path,
     patterns: &[String],
     query: &cgo::CgoQuery,
 ) -> Result<Project, ProjectError> {
-    // The module of the first pattern, its go.mod and the installed Go, read once.
-    let mut module: Option<(PathBuf, GoMod, String)> = None;
-    let mut cgo_report: Option<cgo::CgoReport> = None;
-    let mut mains: BTreeMap<String, MainPackage> = BTreeMap::new();
     let patterns: Vec<String> = if patterns.is_empty() {
         vec![".".into()]
     } else {
         patterns.to_vec()
     };
+    let first_root = find_module_root(&locate(cwd, &patterns[0]).0)?;
+    let gomod = check_go_version(goenv, &first_root)?;
+    let mut mains: BTreeMap<String, MainCommand> = BTreeMap::new();
     for pattern in &patterns {
         let (dir, go_pattern) = locate(cwd, pattern);
         let root = find_module_root(&dir)?;
-        if module.is_none() {
-            let (gomod, installed) = check_go_version(&root)?;
-            module = Some((root.clone(), gomod, installed));
-        }
-        let go_version = module.as_ref().map_or("", |(_, _, v)| v.as_str());
-        let (listed, report) = list_packages(&root, &dir, &go_pattern, query, go_version)?;
-        cgo_report = Some(match cgo_report.take() {
-            None => report,
-            Some(so_far) => so_far.merge(report),
-        });
-        let wildcard = go_pattern.contains("...");
-        let mut found = false;
-        for pkg in listed.into_iter().filter(|p| !p.dep_only) {
-            if pkg.name != "main" {
-                if wildcard {
-                    continue;
-                }
-                return Err(ProjectError::NotMain {
-                    import_path: pkg.import_path,
-                    name: pkg.name,
-                });
-            }
-            found = true;
-            let name = binary_name(&pkg.import_path);
-            mains.insert(
-                pkg.import_path.clone(),
-                MainPackage {
-                    import_path: pkg.import_path,
-                    dir: pkg.dir,
-                    name,
-                },
-            );
-        }
-        if !found {
+        let listed = list_packages(goenv, &root, &dir, &go_pattern, query)?;
+        let found = mains_of(&listed, &go_pattern)?;
+        if found.is_empty() {
             return Err(ProjectError::NoMainPackages {
                 pattern: pattern.clone(),
             });
         }
+        for main in found {
+            mains.insert(main.package.import_path.clone(), main);
+        }
     }
-    let (module_root, gomod, installed_go) = module.expect("at least one pattern");
+    let cgo = mains
+        .values()
+        .map(|m| m.cgo.clone())
+        .reduce(cgo::CgoReport::merge)
+        .unwrap_or_default();
     Ok(Project {
-        module_root,
+        module_root: first_root,
         gomod,
-        installed_go,
         mains: mains.into_values().collect(),
-        cgo: cgo_report.expect("at least one pattern"),
+        cgo,
     })
+}
+
+/// The main packages `go list` named (not dependencies), each with its own cgo verdict. A
+/// non-main package named without a wildcard is an error.
+fn mains_of(
+    listed: &[cgo::ListedPackage],
+    go_pattern: &str,
+) -> Result<Vec<MainCommand>, ProjectError> {
+    let wildcard = go_pattern.contains("...");
+    let mut mains = Vec::new();
+    for pkg in listed.iter().filter(|p| !p.dep_only) {
+        if pkg.name != "main" {
+            if wildcard {
+                continue;
+            }
+            return Err(ProjectError::NotMain {
+                import_path: pkg.import_path.clone(),
+                name: pkg.name.clone(),
+            });
+        }
+        let closure = import_closure(listed, pkg);
+        let cgo = cgo::CgoReport::from_listed(
+            listed
+                .iter()
+                .filter(|p| closure.contains(p.import_path.as_str())),
+        );
+        mains.push(MainCommand {
+            package: MainPackage {
+                import_path: pkg.import_path.clone(),
+                dir: pkg.dir.clone(),
+                name: binary_name(&pkg.import_path),
+            },
+            cgo,
+        });
+    }
+    Ok(mains)
+}
+
+/// The import paths `main` depends on, itself included, following `Imports` (a package that
+/// imports `C` depends on runtime/cgo, as go's loader adds). `go list -deps` lists them all, so
+/// this needs only the direct imports, not each package's much larger `Deps`.
+fn import_closure<'a>(
+    listed: &'a [cgo::ListedPackage],
+    main: &'a cgo::ListedPackage,
+) -> std::collections::BTreeSet<&'a str> {
+    let by_path: BTreeMap<&str, &cgo::ListedPackage> =
+        listed.iter().map(|p| (p.import_path.as_str(), p)).collect();
+    let mut seen = std::collections::BTreeSet::from([main.import_path.as_str()]);
+    let mut stack = vec![main];
+    while let Some(pkg) = stack.pop() {
+        for import in &pkg.imports {
+            let path = if import == "C" {
+                "runtime/cgo"
+            } else {
+                import.as_str()
+            };
+            if let Some(next) = by_path.get(path)
+                && seen.insert(next.import_path.as_str())
+            {
+                stack.push(next);
+            }
+        }
+    }
+    seen
 }
 
 /// Splits a user argument into the directory to run `go list` in and the pattern to give it.
@@ -312,6 +350,7 @@ fn locate(cwd: &Path, pattern: &str) -> (PathBuf, String) {
     (cwd.to_path_buf(), pattern.to_string())
 }
 
+/// The directory holding go.mod, from `dir` up.
 pub fn find_module_root(dir: &Path) -> Result<PathBuf, ProjectError> {
     let start = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     start
@@ -321,61 +360,64 @@ pub fn find_module_root(dir: &Path) -> Result<PathBuf, ProjectError> {
         .ok_or(ProjectError::NoModule { dir: start })
 }
 
-/// Returns go.mod and the installed Go version, or an error when go.mod needs a newer Go and
-/// the user has not chosen a toolchain policy that would fetch it.
-fn check_go_version(root: &Path) -> Result<(GoMod, String), ProjectError> {
+/// Returns go.mod, or an error when it needs a newer Go than the installed one and the user
+/// has not chosen a toolchain policy that would fetch it.
+fn check_go_version(goenv: &GoEnv, root: &Path) -> Result<GoMod, ProjectError> {
     let gomod_path = root.join("go.mod");
     let gomod = GoMod::read(&gomod_path)?;
-    let installed = installed_go_version(root)?;
-    let user_chose_toolchain = std::env::var("GOTOOLCHAIN").is_ok_and(|v| v != "local");
-    if let Some(required) = gomod.go_version.clone().filter(|_| !user_chose_toolchain)
-        && let (Some(need), Some(have)) =
-            (GoVersion::parse(&required), GoVersion::parse(&installed))
+    let installed = goenv.installed();
+    if let Some(required) = gomod
+        .go_version
+        .as_deref()
+        .filter(|_| !goenv.toolchain().may_switch())
+        && let (Some(need), Some(have)) = (GoVersion::parse(required), installed.version)
         && need > have
     {
         return Err(ProjectError::GoTooOld {
             gomod: gomod_path,
-            required,
-            installed,
+            required: required.to_string(),
+            installed: installed.name.clone(),
+            toolchain: need.toolchain_name(),
         });
     }
-    Ok((gomod, installed))
+    Ok(gomod)
 }
 
 fn list_packages(
+    goenv: &GoEnv,
     root: &Path,
     dir: &Path,
     pattern: &str,
     query: &cgo::CgoQuery,
-    go_version: &str,
-) -> Result<(Vec<ListedPackage>, cgo::CgoReport), ProjectError> {
-    let fields = format!("Name,Dir,DepOnly,{}", cgo::LIST_FIELDS);
-    let (cmd, args) = query.go_list(dir, &fields, &[pattern.to_string()]);
+) -> Result<Vec<cgo::ListedPackage>, ProjectError> {
+    let fields = format!("Name,Dir,DepOnly,Imports,{}", cgo::LIST_FIELDS);
+    let (cmd, args) = query.go_list(goenv, dir, &fields, &[pattern.to_string()]);
     let mut key_args = args.clone();
     key_args.extend(query.goos.iter().chain(query.goarch.iter()).cloned());
-    let key = listcache::key(root, dir, &key_args, go_version);
+    // What go reads from the `go env -w` file changes its answer too.
+    key_args.extend(
+        goenv
+            .user_settings()
+            .into_iter()
+            .map(|s| format!("{}={}", s.name, s.value)),
+    );
+    key_args.push(format!("GOTOOLCHAIN={}", goenv.toolchain().value));
+    let key = listcache::key(root, dir, &key_args, &goenv.installed().name);
     let shown = format!("list -deps {pattern}");
     let stdout = match key.as_deref().and_then(listcache::get) {
         Some(cached) => cached,
         None => {
-            let answer = output_of(cmd, dir, &shown)?;
+            let answer = output_of(goenv, cmd, dir, &shown)?;
             if let Some(key) = &key {
                 listcache::put(key, &answer);
             }
             answer
         }
     };
-    let bad_output = |reason: String| ProjectError::GoOutput {
+    cgo::parse_listed(&stdout).map_err(|reason| ProjectError::GoOutput {
         args: args.join(" "),
         reason,
-    };
-    let packages = serde_json::Deserializer::from_slice(&stdout)
-        .into_iter::<ListedPackage>()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad_output(e.to_string()))?;
-    let report =
-        cgo::CgoReport::from_go_list_json(&String::from_utf8_lossy(&stdout)).map_err(bad_output)?;
-    Ok((packages, report))
+    })
 }
 
 /// The next step for a Go error gopack recognises, as a line to append after Go's own message
@@ -385,7 +427,8 @@ pub fn hint_for_go_error(stderr: &str) -> &'static str {
         "\nhint: no Go file of this package matches the target's build constraints: check its \
          //go:build lines against --platform and --tags"
     } else if stderr.contains("requires go >=") {
-        "\nhint: install the Go version go.mod asks for, or set GOTOOLCHAIN=auto to let go download it"
+        "\nhint: install the Go version go.mod asks for, or set GOTOOLCHAIN=auto to let go \
+         download it"
     } else {
         ""
     }
@@ -418,16 +461,6 @@ mod tests {
                 .unwrap_err()
                 .contains("go mod init")
         );
-    }
-
-    #[test]
-    fn go_versions_order_like_go() {
-        let v = |s| GoVersion::parse(s).unwrap();
-        assert!(v("1.21rc1") < v("1.21.0"));
-        assert!(v("go1.26.8") > v("1.26"));
-        assert_eq!(v("go1.26.0-X:nodwarf5"), v("1.26.0"));
-        assert!(v("1.30") > v("go1.26.8"));
-        assert!(GoVersion::parse("banana").is_none());
     }
 
     #[test]

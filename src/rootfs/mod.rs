@@ -11,8 +11,11 @@ use crate::oci::{LayerEntry, LayerSpec};
 /// The unprivileged user every gopack image runs as unless told otherwise (distroless's
 /// "nonroot"), numeric so Kubernetes `runAsNonRoot` can verify it without reading /etc/passwd.
 pub const NONROOT_UID: u64 = 65532;
+/// [`NONROOT_UID`] as the config writes it, `uid:gid`.
 pub const NONROOT_USER: &str = "65532:65532";
+/// Where gopack puts its CA bundle (the first path Go's crypto/x509 tries on Linux).
 pub const CA_BUNDLE_PATH: &str = "/etc/ssl/certs/ca-certificates.crt";
+/// Where gopack puts the zoneinfo database (the first directory Go's time package tries).
 pub const ZONEINFO_DIR: &str = "/usr/share/zoneinfo";
 
 /// The base-files layer uses mtime 0, whatever SOURCE_DATE_EPOCH says: its content depends only
@@ -26,37 +29,22 @@ nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n";
 
 const GROUP: &str = "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n";
 
-/// Which base files to put in the image. By default all but the time zone database.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct BaseFiles {
-    pub ca_certificates: bool,
-    pub user_database: bool,
-    pub tmp: bool,
-    pub zoneinfo: bool,
-}
-
-impl Default for BaseFiles {
-    fn default() -> Self {
-        BaseFiles {
-            ca_certificates: true,
-            user_database: true,
-            tmp: true,
-            zoneinfo: false,
-        }
-    }
-}
-
+/// Why a base file could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum RootfsError {
+    /// A `--ca-file` could not be read.
     #[error("cannot read CA file {path}: {source}")]
     ReadCa {
+        /// The file.
         path: std::path::PathBuf,
+        /// The OS error.
         source: std::io::Error,
     },
     #[error(
         "CA file {0} holds no PEM certificate (expected `-----BEGIN CERTIFICATE-----` blocks); \
          convert a DER file with `openssl x509 -inform der -in FILE -out FILE.pem`"
     )]
+    /// A `--ca-file` without PEM certificates.
     NotPem(std::path::PathBuf),
 }
 
@@ -97,38 +85,186 @@ pub fn read_extra_ca(path: &Path) -> Result<String, RootfsError> {
     Ok(text)
 }
 
-/// The base-files layer: directories and files in the distroless conventions.
-pub fn base_files_layer(files: &BaseFiles, extra_ca: &[String]) -> LayerSpec {
-    let mut entries = Vec::new();
-    let mut parts = Vec::new();
-    if files.ca_certificates {
-        let mut bundle = mozilla_ca_bundle();
+/// An /etc/passwd (and /etc/group) entry for the run user, beyond root, nobody and nonroot.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Account {
+    /// The user name.
+    pub name: String,
+    /// Its uid.
+    pub uid: u32,
+    /// Its primary gid.
+    pub gid: u32,
+    /// Its home directory (made 0700, owned by the user).
+    pub home: String,
+    /// A group added with the user (name, gid), when the gid is not one every image has.
+    pub group: Option<(String, u32)>,
+}
+
+impl Account {
+    /// The /etc/passwd line.
+    pub fn passwd_line(&self) -> String {
+        format!(
+            "{0}:x:{1}:{2}:{0}:{3}:/sbin/nologin\n",
+            self.name, self.uid, self.gid, self.home
+        )
+    }
+
+    /// The /etc/group line, when a group is added.
+    pub fn group_line(&self) -> Option<String> {
+        self.group
+            .as_ref()
+            .map(|(name, gid)| format!("{name}:x:{gid}:\n"))
+    }
+}
+
+/// The CA bundle an image gets: where, and the PEM bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaBundle {
+    /// Absolute path in the image.
+    pub path: String,
+    /// The PEM bundle.
+    pub pem: Vec<u8>,
+    /// Its part of the layer's history sentence.
+    pub description: String,
+}
+
+impl CaBundle {
+    /// Mozilla's roots compiled into gopack, then the user's `--ca-file` PEMs, at
+    /// [`CA_BUNDLE_PATH`].
+    pub fn ours(extra_ca: &[String]) -> CaBundle {
+        let mut pem = mozilla_ca_bundle();
         for extra in extra_ca {
-            bundle.push_str(extra);
+            pem.push_str(extra);
         }
-        entries.push(LayerEntry::file(CA_BUNDLE_PATH, bundle.into_bytes(), 0o644));
-        parts.push("CA certificates (Mozilla roots)");
+        CaBundle {
+            path: CA_BUNDLE_PATH.into(),
+            pem: pem.into_bytes(),
+            description: "CA certificates (Mozilla roots)".into(),
+        }
     }
-    if files.user_database {
-        entries.push(LayerEntry::file("/etc/passwd", PASSWD.as_bytes(), 0o644));
-        entries.push(LayerEntry::file("/etc/group", GROUP.as_bytes(), 0o644));
-        entries.push(LayerEntry::dir("/home", 0o755, 0, 0));
-        entries.push(LayerEntry::dir(
-            "/home/nonroot",
-            0o700,
-            NONROOT_UID,
-            NONROOT_UID,
-        ));
-        entries.push(LayerEntry::dir("/root", 0o700, 0, 0));
-        parts.push("passwd/group (root, nobody, nonroot 65532)");
+
+    /// The base image's bundle at `path`, with the user's `--ca-file` PEMs appended.
+    pub fn merged(path: &str, base_pem: &[u8], extra_ca: &[String]) -> CaBundle {
+        let mut pem = base_pem.to_vec();
+        if !pem.is_empty() && !pem.ends_with(b"\n") {
+            pem.push(b'\n');
+        }
+        for extra in extra_ca {
+            pem.extend_from_slice(extra.as_bytes());
+        }
+        CaBundle {
+            path: path.into(),
+            pem,
+            description: format!("CA certificates (the base's {path} + --ca-file)"),
+        }
     }
-    if files.tmp {
+}
+
+/// /etc/passwd, /etc/group and the home directories an image gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserDatabase {
+    /// /etc/passwd.
+    pub passwd: Vec<u8>,
+    /// /etc/group.
+    pub group: Vec<u8>,
+    /// Home directories: (path, mode, uid, gid).
+    pub homes: Vec<(String, u32, u64, u64)>,
+    /// Its part of the layer's history sentence.
+    pub description: String,
+}
+
+impl UserDatabase {
+    /// root, nobody and nonroot (distroless's), plus `account` when given.
+    pub fn ours(account: Option<&Account>) -> UserDatabase {
+        let mut passwd = PASSWD.to_string();
+        let mut group = GROUP.to_string();
+        let mut homes = vec![
+            ("/home".to_string(), 0o755, 0, 0),
+            ("/home/nonroot".to_string(), 0o700, NONROOT_UID, NONROOT_UID),
+            ("/root".to_string(), 0o700, 0, 0),
+        ];
+        let mut description = "passwd/group (root, nobody, nonroot 65532)".to_string();
+        if let Some(a) = account {
+            passwd.push_str(&a.passwd_line());
+            group.push_str(&a.group_line().unwrap_or_default());
+            homes.push((a.home.clone(), 0o700, a.uid.into(), a.gid.into()));
+            description = format!(
+                "passwd/group (root, nobody, nonroot 65532, {} {})",
+                a.name, a.uid
+            );
+        }
+        UserDatabase {
+            passwd: passwd.into_bytes(),
+            group: group.into_bytes(),
+            homes,
+            description,
+        }
+    }
+
+    /// The base image's /etc/passwd and /etc/group with `account` added.
+    pub fn merged(base_passwd: &[u8], base_group: &[u8], account: &Account) -> UserDatabase {
+        let append = |base: &[u8], line: &str| {
+            let mut out = base.to_vec();
+            if !out.is_empty() && !out.ends_with(b"\n") {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(line.as_bytes());
+            out
+        };
+        UserDatabase {
+            passwd: append(base_passwd, &account.passwd_line()),
+            group: append(base_group, &account.group_line().unwrap_or_default()),
+            homes: vec![(
+                account.home.clone(),
+                0o700,
+                account.uid.into(),
+                account.gid.into(),
+            )],
+            description: format!(
+                "passwd/group (the base's, with {} {})",
+                account.name, account.uid
+            ),
+        }
+    }
+}
+
+/// The files of the base-files layer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BaseFilesSpec {
+    /// The CA bundle, if any.
+    pub ca_bundle: Option<CaBundle>,
+    /// passwd/group/homes, if any.
+    pub user_database: Option<UserDatabase>,
+    /// An empty /tmp (1777).
+    pub tmp: bool,
+    /// The zoneinfo database.
+    pub zoneinfo: bool,
+}
+
+/// The base-files layer: directories and files in the distroless conventions, dated
+/// [`BASE_FILES_MTIME`] so the same files make the same layer in every image.
+pub fn base_files_layer(spec: &BaseFilesSpec) -> LayerSpec {
+    let mut entries = Vec::new();
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(ca) = &spec.ca_bundle {
+        entries.push(LayerEntry::file(&ca.path, ca.pem.clone(), 0o644));
+        parts.push(ca.description.clone());
+    }
+    if let Some(users) = &spec.user_database {
+        entries.push(LayerEntry::file("/etc/passwd", users.passwd.clone(), 0o644));
+        entries.push(LayerEntry::file("/etc/group", users.group.clone(), 0o644));
+        for (path, mode, uid, gid) in &users.homes {
+            entries.push(LayerEntry::dir(path, *mode, *uid, *gid));
+        }
+        parts.push(users.description.clone());
+    }
+    if spec.tmp {
         entries.push(LayerEntry::dir("/tmp", 0o1777, 0, 0));
-        parts.push("/tmp");
+        parts.push("/tmp".into());
     }
-    if files.zoneinfo {
+    if spec.zoneinfo {
         entries.extend(zoneinfo_entries());
-        parts.push("zoneinfo (IANA tzdb)");
+        parts.push("zoneinfo (IANA tzdb)".into());
     }
     LayerSpec {
         entries,
@@ -176,13 +312,12 @@ mod tests {
 
     #[test]
     fn zoneinfo_has_paris() {
-        let layer = base_files_layer(
-            &BaseFiles {
-                zoneinfo: true,
-                ..BaseFiles::default()
-            },
-            &[],
-        );
+        let layer = base_files_layer(&BaseFilesSpec {
+            ca_bundle: Some(CaBundle::ours(&[])),
+            user_database: Some(UserDatabase::ours(None)),
+            tmp: true,
+            zoneinfo: true,
+        });
         assert!(
             layer
                 .entries
@@ -191,6 +326,29 @@ mod tests {
         );
         let tmp = layer.entries.iter().find(|e| e.path == "tmp").unwrap();
         assert_eq!(tmp.mode, 0o1777);
+    }
+
+    #[test]
+    fn accounts_and_merges_add_lines() {
+        let account = Account {
+            name: "app".into(),
+            uid: 1234,
+            gid: 1234,
+            home: "/home/app".into(),
+            group: Some(("app".into(), 1234)),
+        };
+        let ours = UserDatabase::ours(Some(&account));
+        assert!(
+            String::from_utf8_lossy(&ours.passwd)
+                .ends_with("app:x:1234:1234:app:/home/app:/sbin/nologin\n")
+        );
+        let merged = UserDatabase::merged(b"root:x:0:0::/root:/bin/sh", b"root:x:0:", &account);
+        assert_eq!(
+            String::from_utf8_lossy(&merged.passwd),
+            "root:x:0:0::/root:/bin/sh\napp:x:1234:1234:app:/home/app:/sbin/nologin\n"
+        );
+        let ca = CaBundle::merged("/etc/ssl/cert.pem", b"BASE", &["EXTRA\n".into()]);
+        assert_eq!(ca.pem, b"BASE\nEXTRA\n");
     }
 
     #[test]

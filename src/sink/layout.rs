@@ -172,6 +172,8 @@ fn foreign_entries(dir: &Path) -> io::Result<Vec<String>> {
             "oci-layout" | "index.json" => kind.is_file(),
             "blobs" => kind.is_dir() && blobs_are_layout_parts(&entry.path())?,
             LOCK_FILE => kind.is_file(),
+            // Written by the build so git ignores the layout (issue 9, item 6).
+            ".gitignore" => kind.is_file(),
             n => fsutil::is_temp_name(n),
         };
         if !ok {

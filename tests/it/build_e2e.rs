@@ -177,12 +177,14 @@ fn builds_are_reproducible_across_directories_and_share_the_base_layer() {
         ],
         &repo_root(),
     );
-    // withdep never loads CA roots; forcing them gives it the same file set as hello, and then
-    // the very same base-files layer.
+    // withdep never loads CA roots nor reads TZ; forcing both gives it the same file set as
+    // hello (a TLS-capable server that logs local time), and then the very same base-files
+    // layer.
     let withdep = build_json(
         &[
             "./testdata/withdep",
             "--certs",
+            "--tz",
             "-o",
             &format!("oci:{}", tmp.path().join("w").display()),
         ],
@@ -496,10 +498,29 @@ fn a_failed_or_interrupted_build_leaves_the_previous_output_intact() {
     build_fails(&["./testdata/broken", "-o", &target], &repo_root());
     assert_eq!(snapshot(&layout), before, "a compile error changes nothing");
 
-    // Interrupt a slow build (cold Go cache for another architecture) part-way through.
+    // Interrupt a slow build (cold Go cache for another architecture) while `go build` runs:
+    // a wrapper around go marks the moment the build starts.
+    let marker = tmp.path().join("go-build-started");
+    let wrapper = tmp.path().join("go");
+    let real_go = String::from_utf8(
+        run_ok(std::process::Command::new("sh").args(["-c", "command -v go"])).stdout,
+    )
+    .unwrap();
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = build ] && touch '{}'\nexec '{}' \"$@\"\n",
+            marker.display(),
+            real_go.trim()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut child = gopack(&cache())
         .current_dir(repo_root())
         .env("GOCACHE", tmp.path().join("cold-gocache"))
+        .env("GOPACK_GO", &wrapper)
         .args([
             "build",
             "./testdata/withdep",
@@ -512,11 +533,15 @@ fn a_failed_or_interrupted_build_leaves_the_previous_output_intact() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "the cold build should still be running"
-    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !marker.exists() && std::time::Instant::now() < deadline {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "gopack ended before go build started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(marker.exists(), "go build started");
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(
@@ -525,7 +550,12 @@ fn a_failed_or_interrupted_build_leaves_the_previous_output_intact() {
         "an interrupted build changes nothing"
     );
     let inspected = skopeo_inspect(&format!("{target}:latest"), &[]);
-    assert_eq!(inspected["Architecture"], "amd64");
+    let host = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    assert_eq!(inspected["Architecture"], host);
 }
 
 #[test]

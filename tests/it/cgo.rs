@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use gopack::config::GoEnv;
 use gopack::project::ProjectError;
 use gopack::project::cgo::{CgoQuery, CgoReport, alternatives_for, detect_cgo};
 
@@ -12,6 +13,10 @@ fn testdata(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("testdata/cgo")
         .join(name)
+}
+
+fn goenv() -> GoEnv {
+    GoEnv::read().expect("go is installed")
 }
 
 /// `require` lines of a go.mod: module path → version.
@@ -33,7 +38,7 @@ fn required_versions(dir: &Path) -> BTreeMap<String, String> {
 #[test]
 fn module_with_cgo_dependencies_names_each_package_and_module() {
     let dir = testdata("twocgo");
-    let report = detect_cgo(&dir, &["."], &CgoQuery::default()).unwrap();
+    let report = detect_cgo(&goenv(), &dir, &["."], &CgoQuery::default()).unwrap();
     assert!(report.needs_cgo);
     assert!(report.runtime_cgo_in_deps);
 
@@ -109,7 +114,7 @@ fn module_with_cgo_dependencies_names_each_package_and_module() {
 #[test]
 fn standard_library_http_server_needs_no_cgo() {
     let dir = testdata("stdhttp");
-    let report = detect_cgo(&dir, &["."], &CgoQuery::default()).unwrap();
+    let report = detect_cgo(&goenv(), &dir, &["."], &CgoQuery::default()).unwrap();
     assert!(!report.needs_cgo, "{report:?}");
     assert!(report.packages.is_empty());
     // net and os/user use cgo when it is on, which pulls in runtime/cgo: still no cgo need.
@@ -129,7 +134,7 @@ fn netgo_osusergo_tags_drop_runtime_cgo() {
         tags: vec!["netgo".into(), "osusergo".into()],
         ..CgoQuery::default()
     };
-    let report = detect_cgo(&testdata("stdhttp"), &["."], &query).unwrap();
+    let report = detect_cgo(&goenv(), &testdata("stdhttp"), &["."], &query).unwrap();
     assert!(!report.runtime_cgo_in_deps, "{report:?}");
     assert!(!report.std_packages.contains(&"net".to_owned()));
 }
@@ -142,7 +147,7 @@ fn cross_target_still_sees_cgo_packages() {
         goarch: Some("arm64".into()),
         tags: vec![],
     };
-    let report = detect_cgo(&testdata("twocgo"), &["."], &query).unwrap();
+    let report = detect_cgo(&goenv(), &testdata("twocgo"), &["."], &query).unwrap();
     assert_eq!(report.packages.len(), 3);
 }
 
@@ -159,7 +164,7 @@ fn broken_go_mod_fails_with_gos_own_message() {
         "package main\n\nfunc main() {}\n",
     )
     .unwrap();
-    let err = detect_cgo(dir.path(), &["."], &CgoQuery::default()).unwrap_err();
+    let err = detect_cgo(&goenv(), dir.path(), &["."], &CgoQuery::default()).unwrap_err();
     let ProjectError::GoFailed { args, stderr, .. } = &err else {
         panic!("{err:?}")
     };
@@ -173,6 +178,7 @@ fn broken_go_mod_fails_with_gos_own_message() {
 #[test]
 fn missing_package_fails_with_gos_own_message() {
     let err = detect_cgo(
+        &goenv(),
         &testdata("stdhttp"),
         &["./does/not/exist"],
         &CgoQuery::default(),
@@ -256,7 +262,7 @@ fn alternatives_match_major_versions_only() {
 
 #[test]
 fn report_json_shape_is_stable() {
-    let report = detect_cgo(&testdata("twocgo"), &["."], &CgoQuery::default()).unwrap();
+    let report = detect_cgo(&goenv(), &testdata("twocgo"), &["."], &CgoQuery::default()).unwrap();
     let json = serde_json::to_value(&report).unwrap();
     let keys: Vec<&str> = json
         .as_object()

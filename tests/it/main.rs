@@ -9,6 +9,7 @@ mod cli;
 mod common;
 mod daemon;
 mod dockerfile_gen;
+mod fidelity;
 mod hostile_images;
 mod image_read_props;
 mod image_sources;

@@ -92,7 +92,7 @@ fn needs(name: &str) -> PathBuf {
 }
 
 /// A CA and a server certificate for 127.0.0.1 signed by it: (CA PEM, cert PEM, key PEM).
-fn test_pki() -> (String, String, String) {
+pub(crate) fn test_pki() -> (String, String, String) {
     use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -110,7 +110,7 @@ fn test_pki() -> (String, String, String) {
 
 /// A tiny HTTPS server on 127.0.0.1 (rustls) answering every request with `body`. Serves
 /// connections until the test process ends.
-fn https_server(cert_pem: &str, key_pem: &str, body: &'static str) -> u16 {
+pub(crate) fn https_server(cert_pem: &str, key_pem: &str, body: &'static str) -> u16 {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let certs = vec![CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap()];
@@ -218,13 +218,22 @@ fn load_location_gets_zoneinfo_and_works_on_scratch() {
     assert_eq!((status, stdout.as_str()), (Some(0), PARIS_NOON), "{stderr}");
 }
 
+/// Embedded tzdata serves time.LoadLocation, but not TZ read during package init (issue 9,
+/// item 8): a program that reads TZ gets zoneinfo anyway, and `--tz=no` leaves it out.
 #[test]
-fn embedded_tzdata_needs_no_zoneinfo_and_still_works() {
+fn embedded_tzdata_still_gets_zoneinfo_for_tz_and_works_either_way() {
     let built = build(&needs("tzembed"), &[]);
     let (included, reason) = built.decision("/usr/share/zoneinfo");
-    assert!(!included && reason.contains("time/tzdata"), "{reason}");
-    assert!(!built.rootfs().join("usr/share/zoneinfo").exists());
+    assert!(
+        included && reason.contains("time/tzdata") && reason.contains("import-path order"),
+        "{reason}"
+    );
     let (status, stdout, stderr) = built.run(&[], &[]);
+    assert_eq!((status, stdout.as_str()), (Some(0), PARIS_NOON), "{stderr}");
+
+    let without = build(&needs("tzembed"), &["--tz=no"]);
+    assert!(!without.rootfs().join("usr/share/zoneinfo").exists());
+    let (status, stdout, stderr) = without.run(&[], &[]);
     assert_eq!((status, stdout.as_str()), (Some(0), PARIS_NOON), "{stderr}");
 }
 

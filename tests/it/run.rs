@@ -216,7 +216,7 @@ fn arguments_env_and_the_exit_code_pass_through() {
         .arg("run")
         .arg(testdata("runargs"))
         .args([
-            "-e",
+            "--env",
             "FOO=bar baz",
             "--",
             "-exit",
@@ -457,7 +457,9 @@ fn images_run_from_a_layout_and_an_archive_with_their_cmd_replaced() {
     let (layout, archive) = built_images(dir.path(), &cache);
     for image in [&layout, &archive] {
         let out = gp(&cache)
-            .args(["run", image, "--", "-exit", "7", "x"])
+            .args(["run", image, "--env", "FOO=at start", "--env", "PORT"])
+            .env("PORT", "9999")
+            .args(["--", "-exit", "7", "x"])
             .output()
             .unwrap();
         assert_eq!(
@@ -466,10 +468,13 @@ fn images_run_from_a_layout_and_an_archive_with_their_cmd_replaced() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let r = report(&String::from_utf8_lossy(&out.stdout));
+        assert_eq!(r["args"], serde_json::json!(["-exit", "7", "x"]));
         assert_eq!(
-            report(&String::from_utf8_lossy(&out.stdout))["args"],
-            serde_json::json!(["-exit", "7", "x"])
+            r["foo"], "at start",
+            "--env reaches an image when it starts"
         );
+        assert_eq!(r["port"], "9999", "--env KEY takes gopack's own value");
     }
     // Build flags do not apply to an image already built.
     let (code, err) = common::run_fail(gp(&cache).args(["run", &layout, "--ldflags", "-X a.b=c"]));
@@ -649,19 +654,23 @@ fn images_run_from_a_registry_and_from_a_docker_daemon() {
     let cache = dir.path().join("cache");
     let registry = crate::registry_support::Registry::start_plain();
     let reference = format!("{}/runargs:v1", registry.host());
-    run_ok(
-        gopack(&cache)
-            .arg("build")
-            .arg(testdata("runargs"))
-            .args(["-o", &format!("docker://{reference}"), "-q"]),
-    );
+    run_ok(gopack(&cache).arg("build").arg(testdata("runargs")).args([
+        "-o",
+        &format!("docker://{reference}"),
+        "-q",
+    ]));
     // A fresh cache: the layers come from the registry.
     let fresh = dir.path().join("fresh");
     let out = gp(&fresh)
         .args(["run", &format!("docker://{reference}"), "--", "-exit", "6"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(6), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(report(&String::from_utf8_lossy(&out.stdout))["uid"], 65532);
     assert_eq!(leftovers(&fresh), Vec::<String>::new());
     let Some(podman) = crate::daemon::PodmanService::start() else {
@@ -679,5 +688,10 @@ fn images_run_from_a_registry_and_from_a_docker_daemon() {
         .args(["run", "docker-daemon:runargs:dev", "--", "-exit", "8"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(8), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(8),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -206,26 +206,33 @@ pub(super) fn go306(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     }
 }
 
+/// GO307's test: an environment variable or build argument named like a secret (a password,
+/// token or key), and not a reference to one (`…_FILE`, `…_PATH`, `…_URL`…). Also used by
+/// `gopack build --env`.
+pub fn looks_like_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    let secretish = [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+        "ACCESS_KEY",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|s| upper.contains(s));
+    let indirect = ["_FILE", "_PATH", "_DIR", "_URL", "_ID"]
+        .iter()
+        .any(|s| upper.ends_with(s));
+    secretish && !indirect
+}
+
 fn check_secrets(ctx: &mut Ctx<'_>, keyword: &str, t: &Spanned) {
     for (name, value) in parse_assignments(&t.value) {
-        let upper = name.to_ascii_uppercase();
-        let secretish = [
-            "PASSWORD",
-            "PASSWD",
-            "SECRET",
-            "TOKEN",
-            "API_KEY",
-            "APIKEY",
-            "PRIVATE_KEY",
-            "ACCESS_KEY",
-            "CREDENTIAL",
-        ]
-        .iter()
-        .any(|s| upper.contains(s));
-        let indirect = ["_FILE", "_PATH", "_DIR", "_URL", "_ID"]
-            .iter()
-            .any(|s| upper.ends_with(s));
-        if !secretish || indirect {
+        if !looks_like_secret(&name) {
             continue;
         }
         // An ARG without a value is still passed with --build-arg and lands in the history.

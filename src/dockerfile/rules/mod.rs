@@ -11,6 +11,8 @@ mod general;
 mod go;
 mod image;
 
+pub use general::looks_like_secret;
+
 use std::fmt;
 use std::ops::Range;
 

@@ -1,0 +1,3 @@
+module example.com/cgotags
+
+go 1.22

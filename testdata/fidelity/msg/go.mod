@@ -1,0 +1,3 @@
+module example.com/msg
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/tzinit
+
+go 1.22

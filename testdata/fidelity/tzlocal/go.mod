@@ -1,0 +1,3 @@
+module example.com/tzlocal
+
+go 1.22
