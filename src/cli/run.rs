@@ -323,7 +323,7 @@ fn build_package(args: &RunArgs, bundle: &Bundle, store: &BlobStore) -> anyhow::
         plan,
         compression: Compression::DEFAULT,
         settings: ImageSettings::default(),
-        output: Output::new(layout.clone()),
+        outputs: vec![Output::new(layout.clone())],
         registry: args.registry.options(),
     };
     let spinner = std::io::stderr().is_terminal().then(|| {

@@ -338,6 +338,7 @@ impl OutputSet {
     ) -> Result<Vec<Vec<Published>>, SinkError> {
         let mut done: Vec<Vec<Published>> = Vec::new();
         for sink in &self.sinks {
+            status(&format!("writing {}", sink.destination()));
             match publish(store, sets, sink.as_ref(), status) {
                 Ok(p) => done.push(p),
                 Err(e) if done.is_empty() => return Err(e),

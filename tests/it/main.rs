@@ -6,6 +6,7 @@ mod build_registry;
 mod buildinfo;
 mod cgo;
 mod cli;
+mod cli_outputs;
 mod common;
 mod daemon;
 mod dockerfile_gen;
