@@ -93,6 +93,7 @@ fn key_values(flag: &str, items: &[String]) -> anyhow::Result<BTreeMap<String, S
 
 fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
     let mut plan = args.plan.request()?;
+    super::expand_all_platforms(&args.plan.platform, &mut plan, &args.registry.options())?;
     if plan.platforms.is_empty() {
         plan.platforms.push(Platform::host());
     }

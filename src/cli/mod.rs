@@ -109,8 +109,47 @@ fn exit_code_for(err: &anyhow::Error) -> u8 {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// `--platform` values (comma-separated or repeated), first occurrence kept; empty when none.
+/// Whether `--platform` asks for every platform the base offers: `all`, alone (mixed with
+/// named platforms it is a usage error).
+pub fn wants_all_platforms(values: &[String]) -> Result<bool, UsageError> {
+    let words: Vec<&str> = values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
+    match (words.contains(&"all"), words.len()) {
+        (false, _) => Ok(false),
+        (true, 1) => Ok(true),
+        (true, _) => Err(UsageError(
+            "--platform all means every platform the base offers; it cannot be mixed with \
+             named platforms"
+                .into(),
+        )),
+    }
+}
+
+/// With `--platform all`, sets `request.platforms` to every platform its base offers (read
+/// through the one resolver), or to [`gopack::base::SCRATCH_ALL_PLATFORMS`] on scratch.
+pub fn expand_all_platforms(
+    values: &[String],
+    request: &mut gopack::plan::PlanRequest,
+    registry: &gopack::registry::RegistryOptions,
+) -> anyhow::Result<()> {
+    if !wants_all_platforms(values)? {
+        return Ok(());
+    }
+    let cache = gopack::cache::Cache::open_default()?;
+    request.platforms = gopack::base::all_platforms(&request.base, cache.store(), registry)?;
+    Ok(())
+}
+
+/// `--platform` values (comma-separated or repeated), first occurrence kept; empty when none
+/// (or `all`, which [`expand_all_platforms`] fills in).
 pub fn parse_platforms(values: &[String]) -> Result<Vec<gopack::oci::Platform>, UsageError> {
+    if wants_all_platforms(values)? {
+        return Ok(Vec::new());
+    }
     let mut platforms = Vec::new();
     for list in values {
         for p in gopack::oci::parse_platform_list(list).map_err(|e| UsageError(e.to_string()))? {

@@ -32,7 +32,8 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: PlanArgs) -> CommandResult {
-    let request = args.plan.request()?;
+    let mut request = args.plan.request()?;
+    super::expand_all_platforms(&args.plan.platform, &mut request, &args.registry.options())?;
     let goenv = GoEnv::read()?;
     let plan = make_plan(&request, &goenv)?;
     let report = if args.deep && plan.problems.is_empty() {

@@ -305,6 +305,11 @@ fn open_image(
 
 /// Builds the package into an OCI layout inside the bundle directory; returns its reference.
 fn build_package(args: &RunArgs, bundle: &Bundle, store: &BlobStore) -> anyhow::Result<ImageRef> {
+    if super::wants_all_platforms(&args.plan.platform)? {
+        return Err(usage(
+            "gopack run runs the host's platform; --platform all is for gopack build",
+        ));
+    }
     let mut plan = args.plan.request()?;
     let host = Platform::host();
     if plan.platforms.iter().any(|p| *p != host) {

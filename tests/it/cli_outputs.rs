@@ -129,3 +129,69 @@ fn every_output_is_checked_before_anything_is_built() {
     assert_eq!(code, 2);
     assert!(err.contains("one registry repository"), "{err}");
 }
+
+#[test]
+fn platform_all_builds_every_platform_the_base_offers() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    // On scratch: the documented set, as plan shows it.
+    let out =
+        run_ok(
+            gp(&cache)
+                .arg("plan")
+                .arg(testdata("hello"))
+                .args(["--platform", "all", "--json"]),
+        );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        plan["platforms"],
+        serde_json::json!(gopack::base::SCRATCH_ALL_PLATFORMS)
+    );
+    // On a base with two platforms: an index over exactly those.
+    let store = gopack::oci::BlobStore::open(dir.path().join("store")).unwrap();
+    let (images, index) =
+        crate::registry_support::build_images(&store, 9, &["linux/arm64", "linux/amd64"], 1000);
+    let set = gopack::sink::ImageSet {
+        name: "base".into(),
+        images,
+        index: index.map(|(b, d)| gopack::sink::IndexBlob::oci(b, d)),
+    };
+    let base = dir.path().join("base");
+    gopack::sink::write_oci_layout(&store, &base, &[set], Some("v1")).unwrap();
+    let layout = dir.path().join("out");
+    let out = run_ok(
+        gp(&cache)
+            .arg("build")
+            .arg(testdata("hello"))
+            .args(["--platform", "all"])
+            .args(["--base", &format!("oci:{}:v1", base.display())])
+            .args(["-o", &format!("oci:{}", layout.display()), "--json"]),
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let platforms: Vec<String> = summary["images"][0]["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let p = &p["platform"];
+            format!(
+                "{}/{}",
+                p["os"].as_str().unwrap(),
+                p["architecture"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(platforms, ["linux/arm64", "linux/amd64"]);
+    if common::require_tool("skopeo") {
+        let raw = common::skopeo_inspect(&format!("oci:{}:latest", layout.display()), &["--raw"]);
+        assert_eq!(raw["manifests"].as_array().unwrap().len(), 2);
+    }
+    let (code, err) = run_fail(
+        gp(&cache)
+            .arg("build")
+            .arg(testdata("hello"))
+            .args(["--platform", "all,linux/amd64"]),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot be mixed"), "{err}");
+}
