@@ -265,3 +265,35 @@ fn platform_all_means_every_platform_the_base_offers_or_a_documented_set_on_scra
     let names: Vec<String> = offered.iter().map(ToString::to_string).collect();
     assert_eq!(names, ["linux/arm64", "linux/amd64", "linux/s390x"]);
 }
+
+#[test]
+fn one_cgo_package_uses_cgo_and_several_use_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan_text = |pkg: &str| {
+        let out = run_ok(
+            gopack(&dir.path().join("cache"))
+                .arg("plan")
+                .arg(testdata(pkg)),
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let one = plan_text("cgo/sqlite");
+    assert!(
+        one.contains("(module github.com/mattn/go-sqlite3) uses cgo:"),
+        "{one}"
+    );
+    assert!(!one.contains(") use cgo"), "{one}");
+    let several = plan_text("cgo/twocgo");
+    assert!(
+        several.contains("(module github.com/pebbe/zmq4) use cgo:"),
+        "{several}"
+    );
+    let (code, err) = stderr_of(
+        gopack(&dir.path().join("cache"))
+            .arg("build")
+            .arg(testdata("cgo/sqlite"))
+            .args(["--cgo", "off"]),
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("go-sqlite3) uses cgo."), "{err}");
+}
