@@ -19,4 +19,6 @@ pub mod registry;
 pub mod rootfs;
 pub mod run;
 pub mod sink;
+pub mod size;
 pub mod text;
+pub mod trace;

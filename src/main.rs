@@ -32,6 +32,8 @@ enum Command {
     Logout(cli::logout::LogoutArgs),
     /// Save an image from a registry as an OCI image layout (oci:DIR)
     Pull(cli::pull::PullArgs),
+    /// Where a Go binary's bytes go: modules, packages, symbols, sections; diff, budgets, HTML
+    Size(Box<cli::size::SizeArgs>),
     /// Show or prune gopack's cache (blob store, layer records, binaries, go list answers)
     Cache(cli::cache::CacheArgs),
     /// Remove the blobs of an OCI layout that no image in it uses: gc oci:DIR
@@ -52,6 +54,7 @@ fn command() -> clap::Command {
 }
 
 fn main() -> ExitCode {
+    gopack::trace::start();
     // Like other Unix tools, end quietly when a reader (`| head`) goes away, instead of
     // panicking on the failed write.
     // SAFETY: restoring the default SIGPIPE action before any thread starts is sound.
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Command::Logout(args) => cli::logout::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Pull(args) => cli::pull::run(args),
+        Command::Size(args) => cli::size::run(*args),
         Command::Cache(args) => cli::cache::run(args),
         Command::Gc(args) => cli::gc::run(args),
         Command::Run(args) => cli::run::run(*args),

@@ -42,8 +42,8 @@ pub struct BuildArgs {
     #[command(flatten)]
     pub registry: super::pull::RegistryFlags,
 
-    /// Layer compression: gzip[:1-9] or zstd[:1-19]
-    #[arg(long, default_value = "gzip:6", value_name = "ALGO[:LEVEL]")]
+    /// Layer compression: gzip (level by layer size), gzip:1-12 or zstd[:1-19]
+    #[arg(long, default_value = "gzip", value_name = "ALGO[:LEVEL]")]
     pub compression: String,
 
     /// Port the program listens on (ExposedPorts), repeatable: 8080 or 53/udp

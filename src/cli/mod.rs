@@ -15,6 +15,7 @@ pub mod plan;
 pub mod plan_flags;
 pub mod pull;
 pub mod run;
+pub mod size;
 pub mod version;
 
 /// What a command asks the process to exit with: `Ok(code)` for a normal end (0, or 1 when a

@@ -73,11 +73,13 @@ pub fn build(
     }
     progress.step("reading the Go project (go list)");
     let plan = make_plan(&options.plan, goenv)?;
+    crate::trace::mark("plan (go list)");
     plan.check_buildable()?;
     let bases = Bases::resolve(store, &plan, &options.registry, progress)?;
     let (sets, mut built, reports) =
         build_images(store, &builder, &plan, &bases, options, progress)?;
     publish::publish(store, &outputs, &sets, &mut built, progress)?;
+    crate::trace::mark("publish (sink write)");
     let warnings = options
         .outputs
         .iter()
@@ -161,6 +163,7 @@ fn build_images(
                 image.name, t.platform
             ));
             let assembled = images.assemble(image, &t.platform, &prepared, base)?;
+            crate::trace::mark("layers, config, manifest");
             user = prepared.user.user.clone();
             summaries.push(platform_image(store, &prepared, &assembled, base)?);
             reports.push(prepared.report);

@@ -244,7 +244,11 @@ fn create_layout(
             fsutil::sync_dir(&parent).map_err(write_err(&parent))?;
             Ok(true)
         }
-        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTEMPTY | libc::EEXIST)) => Ok(false),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTEMPTY | libc::EEXIST)) => {
+            // Removed while still locked, so no cleaner races the removal.
+            drop(staging);
+            Ok(false)
+        }
         Err(e) => Err(write_err(dir)(e)),
     }
 }
