@@ -88,7 +88,7 @@ pub fn long_form(report: &PlanReport) -> String {
     cgo_section(&mut o, plan);
     build_section(&mut o, plan);
     image_section(&mut o, plan);
-    files_section(&mut o, plan);
+    files_section(&mut o, plan, report.built.is_empty());
     for t in &plan.targets {
         if let Some(b) = report.built_for(t) {
             built_section(&mut o, t, b);
@@ -251,9 +251,15 @@ fn image_section(w: &mut String, plan: &Plan) {
     }
 }
 
-fn files_section(w: &mut String, plan: &Plan) {
+/// `shallow`: nothing was built yet, so `plan --deep` is worth advising (never under `--deep`).
+fn files_section(w: &mut String, plan: &Plan, shallow: bool) {
     let _ = writeln!(w, "\nFiles");
-    let _ = writeln!(w, "  decided from {}", plan.files.decided_from);
+    let advice = if shallow {
+        " (run `gopack plan --deep` to build now and see them)"
+    } else {
+        ""
+    };
+    let _ = writeln!(w, "  decided from {}{advice}", plan.files.decided_from);
     for r in &plan.files.rules {
         let _ = writeln!(
             w,
