@@ -1,5 +1,6 @@
 //! Text from outside gopack (a registry's error message, a header, a config file key) made safe
-//! to print: no control character reaches the terminal, and the length is bounded.
+//! to print: no control character reaches the terminal, and the length is bounded; and counts
+//! worded for people ([`counted`]: `1 layer`, never `1 layers`).
 
 /// `text` with every control character (C0, DEL, C1 — so ESC/CSI sequences and BEL — and the
 /// bidirectional overrides) replaced: line breaks and tabs by a space, the others by their
@@ -69,6 +70,12 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// `n` and the noun in agreement with it: `counted(1, "layer", "layers")` is `1 layer`,
+/// `counted(0, …)` and `counted(2, …)` use the plural.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +108,12 @@ mod tests {
             format!("{}…", "x".repeat(10))
         );
         assert_eq!(printable_bytes(b"ok\xff", 10), "ok\u{fffd}");
+    }
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(counted(1, "layer", "layers"), "1 layer");
+        assert_eq!(counted(0, "layer", "layers"), "0 layers");
+        assert_eq!(counted(2, "entry", "entries"), "2 entries");
     }
 }

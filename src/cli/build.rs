@@ -304,13 +304,12 @@ fn print_summary(outcome: &BuildOutcome) {
             if image.platforms.len() > 1 {
                 println!("  {}  {}", p.platform, p.manifest_digest);
             }
-            let count = p.layers.len();
             println!(
-                "    binary  {}    image  {} compressed, {} uncompressed, {count} {}",
+                "    binary  {}    image  {} compressed, {} uncompressed, {}",
                 human(p.binary_size),
                 human(p.compressed_size),
                 human(p.uncompressed_size),
-                if count == 1 { "layer" } else { "layers" }
+                gopack::text::counted(p.layers.len() as u64, "layer", "layers")
             );
             for layer in &p.layers {
                 let note = if layer.reused && !layer.from_base {

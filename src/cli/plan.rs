@@ -9,6 +9,7 @@ use gopack::cache::Cache;
 use gopack::config::GoEnv;
 use gopack::plan::report::{BuiltTarget, PlanReport};
 use gopack::plan::{Plan, TargetPlan, make_plan};
+use gopack::text::counted;
 
 use super::CommandResult;
 use super::plan_flags::PlanFlags;
@@ -237,11 +238,11 @@ fn image_section(w: &mut String, plan: &Plan) {
     for d in &plan.data {
         let _ = writeln!(
             w,
-            "Data: {} → {} ({} files, {} symlinks{})",
+            "Data: {} → {} ({}, {}{})",
             d.source.display(),
             d.dest,
-            d.files,
-            d.symlinks,
+            counted(d.files as u64, "file", "files"),
+            counted(d.symlinks as u64, "symlink", "symlinks"),
             if d.followed.is_empty() {
                 String::new()
             } else {

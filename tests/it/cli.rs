@@ -297,3 +297,33 @@ fn one_cgo_package_uses_cgo_and_several_use_it() {
     assert_eq!(code, 1);
     assert!(err.contains("go-sqlite3) uses cgo."), "{err}");
 }
+
+#[test]
+fn counts_agree_with_their_nouns() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("static");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("index.html"), "<p>hi</p>").unwrap();
+    let out = run_ok(
+        gopack(&dir.path().join("cache"))
+            .arg("plan")
+            .arg(testdata("hello"))
+            .arg("--data")
+            .arg(&data),
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("(1 file, 0 symlinks)"), "{text}");
+    // The build summary of an image with one layer (a scratch base, nothing but the binary).
+    let layout = dir.path().join("out");
+    let out = run_ok(
+        gopack(&dir.path().join("cache"))
+            .arg("build")
+            .arg(testdata("hello"))
+            .args(["--certs=no", "--tz=no", "--userdb=no", "--tmp=no"])
+            .arg("-o")
+            .arg(format!("oci:{}", layout.display())),
+    );
+    let summary = String::from_utf8(out.stdout).unwrap() + &String::from_utf8_lossy(&out.stderr);
+    assert!(summary.contains(", 1 layer\n"), "{summary}");
+    assert!(!summary.contains(" 1 layers"), "{summary}");
+}
