@@ -77,6 +77,22 @@ pub enum RunError {
         /// What the system said.
         error: std::io::Error,
     },
+    /// The runtime exited before it had created the container (its own message went to
+    /// stderr before this one): cgroups, namespaces or seccomp the host refuses, most often.
+    #[error(
+        "{runtime} could not start the container (it exited with status {code}; its own \
+         message is above), so the program never ran; nothing is left behind. When the message \
+         names cgroups, namespaces or seccomp, this host refuses what {runtime} needs: try the \
+         other runtime (--runtime {other}), or see gopack's README, Troubleshooting"
+    )]
+    NotStarted {
+        /// The runtime's name (`crun`).
+        runtime: String,
+        /// The other runtime to try.
+        other: &'static str,
+        /// Its exit status.
+        code: i32,
+    },
     /// Interrupted before the container started.
     #[error("interrupted before the container started; nothing is left behind")]
     Interrupted,
@@ -202,11 +218,33 @@ fn prepare_and_run(
         status,
         next_try: Instant::now(),
     };
-    runtime::supervise(runtime, &bundle.id, command, signals, &mut watch).map_err(|error| {
-        RunError::Io {
-            what: format!("cannot start {}", runtime.program.display()),
-            error,
-        }
+    let ended =
+        runtime::supervise(runtime, &bundle.id, command, signals, &mut watch).map_err(|error| {
+            RunError::Io {
+                what: format!("cannot start {}", runtime.program.display()),
+                error,
+            }
+        })?;
+    started(ended, &bundle.dir.join(runtime::PID_FILE), runtime)
+}
+
+/// `ended` when the runtime had created the container (it wrote `pid_file`), else why not.
+fn started(ended: Ended, pid_file: &std::path::Path, runtime: &Runtime) -> Result<Ended, RunError> {
+    if ended.code == 0 || pid_file.exists() {
+        return Ok(ended);
+    }
+    if ended.stopped_by.is_some() {
+        return Err(RunError::Interrupted);
+    }
+    let name = runtime.name();
+    Err(RunError::NotStarted {
+        other: if name.contains("crun") {
+            "runc"
+        } else {
+            "crun"
+        },
+        runtime: name,
+        code: ended.code,
     })
 }
 

@@ -282,7 +282,12 @@ fn exit_code(status: ExitStatus) -> i32 {
         .unwrap_or(1)
 }
 
-/// `RUNTIME run --bundle DIR ID`, with stdio as `stdin_null` says.
+/// The file in the bundle where the runtime writes the container's process id once it has
+/// created it (`--pid-file`, runc and crun alike): absent after the run means the runtime
+/// failed before the program existed.
+pub const PID_FILE: &str = "container.pid";
+
+/// `RUNTIME run --bundle DIR --pid-file DIR/container.pid ID`, with stdio as `stdin_null` says.
 pub fn run_command(
     runtime: &Runtime,
     bundle: &Path,
@@ -294,6 +299,8 @@ pub fn run_command(
     cmd.arg("run")
         .arg("--bundle")
         .arg(bundle)
+        .arg("--pid-file")
+        .arg(bundle.join(PID_FILE))
         .arg(OsString::from(id));
     if stdin_null {
         cmd.stdin(Stdio::null());
