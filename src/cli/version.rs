@@ -39,7 +39,8 @@ pub struct GopackVersion {
     /// The Rust target triple (`x86_64-unknown-linux-musl` for the static build).
     pub target: &'static str,
     /// Whether this executable is statically linked (no ELF interpreter, no DT_NEEDED);
-    /// `None` when it cannot be read.
+    /// `None` when it cannot be read. `static` in JSON, as in `gopack inspect`'s reports.
+    #[serde(rename = "static")]
     pub is_static: Option<bool>,
 }
 

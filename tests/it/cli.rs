@@ -150,6 +150,8 @@ fn version_names_the_commit_and_the_go_it_finds() {
         .unwrap();
     let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
     assert_eq!(v["gopack"]["version"], env!("CARGO_PKG_VERSION"));
+    // The test build links glibc dynamically (the static build: tests/it/static_build.rs).
+    assert_eq!(v["gopack"]["static"], false, "{v}");
     if !head.is_empty() {
         // The binary under test was built from this checkout (possibly with later edits).
         assert_eq!(v["gopack"]["commit"].as_str().unwrap().len(), 40, "{v}");
@@ -182,23 +184,50 @@ fn completion_scripts_load_in_their_shells() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let out = run_ok(gopack(&dir.path().join("cache")).args(["completions", shell]));
         let script = String::from_utf8(out.stdout).unwrap();
-        assert!(script.contains("gopack"), "{shell}");
-        for verb in ["build", "run", "inspect", "version", "completions"] {
-            if verb == "inspect" && !script.contains("inspect") {
-                continue; // the inspect verb lands separately
-            }
+        for verb in ["build", "run", "version", "completions", "man"] {
             assert!(script.contains(verb), "{shell} completes `{verb}`");
         }
         std::fs::write(dir.path().join(shell), &script).unwrap();
     }
-    // bash parses and registers it.
+    let powershell = std::fs::read_to_string(dir.path().join("powershell")).unwrap();
+    assert!(powershell.contains("Register-ArgumentCompleter -Native -CommandName 'gopack'"));
+    let script = |shell: &str| dir.path().join(shell).display().to_string();
+    // bash: the completion function completes a verb and a flag of that verb.
     if common::require_tool("bash") {
+        let complete = |words: &str, cword: usize| {
+            let check = format!(
+                "source {} && COMP_WORDS=({words}) && COMP_CWORD={cword} && \
+                 _gopack gopack \"${{COMP_WORDS[$COMP_CWORD]}}\" \"${{COMP_WORDS[$COMP_CWORD-1]}}\" && \
+                 echo \"${{COMPREPLY[@]}}\"",
+                script("bash")
+            );
+            let out = run_ok(Command::new("bash").args(["-c", &check]));
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        assert_eq!(complete("gopack bu", 1), "build");
+        assert_eq!(complete("gopack build --pla", 2), "--platform");
+    }
+    // fish: its own completer, asked as it would ask on Tab.
+    if common::require_tool("fish") {
         let check = format!(
-            "source {} && complete -p gopack",
-            dir.path().join("bash").display()
+            "source {} && complete -C 'gopack bu' && complete -C 'gopack run --runt'",
+            script("fish")
         );
-        let out = run_ok(Command::new("bash").args(["-c", &check]));
-        assert!(String::from_utf8_lossy(&out.stdout).contains("gopack"));
+        let out = run_ok(Command::new("fish").args(["-c", &check]));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.lines().any(|l| l.starts_with("build\t")), "{text}");
+        assert!(text.lines().any(|l| l.starts_with("--runtime\t")), "{text}");
+    }
+    // zsh: the script loads under compinit and defines its completion function.
+    if common::require_tool("zsh") {
+        let check = format!(
+            "autoload -Uz compinit && compinit -u -d {}/zcompdump && source {} && \
+             print ${{+functions[_gopack]}}",
+            dir.path().display(),
+            script("zsh")
+        );
+        let out = run_ok(Command::new("zsh").args(["-f", "-c", &check]));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1");
     }
 }
 

@@ -42,3 +42,4 @@ mod size_html;
 mod size_props;
 mod size_support;
 mod size_toolchains;
+mod static_build;
