@@ -11,6 +11,7 @@
 //! mode (runc ≥ 1.0 and crun do) and the kernel must allow unprivileged user namespaces.
 
 pub mod bundle;
+pub mod program;
 pub mod runtime;
 pub mod spec;
 pub mod unpack;
@@ -93,6 +94,20 @@ pub enum RunError {
         /// Its exit status.
         code: i32,
     },
+    /// The program is dynamically linked and the image lacks its loader.
+    #[error(
+        "{program} is dynamically linked and needs the loader {loader}, which the image does \
+         not have, so it cannot start (the runtime would say only `exec {program}: no such \
+         file or directory`). Build it static (Go: CGO_ENABLED=0, or `gopack build --cgo \
+         static`), or put it on a base holding the C library (--base \
+         gcr.io/distroless/base-debian12)"
+    )]
+    MissingLoader {
+        /// The program (`/app`).
+        program: String,
+        /// Its PT_INTERP (`/lib64/ld-linux-x86-64.so.2`).
+        loader: String,
+    },
     /// Interrupted before the container started.
     #[error("interrupted before the container started; nothing is left behind")]
     Interrupted,
@@ -164,35 +179,7 @@ fn prepare_and_run(
         .as_ref()
         .map(|r| r.process.clone())
         .unwrap_or(image_user);
-    let mut env = request.env.clone();
-    if let Some(port) = request.port {
-        env.push(format!("PORT={port}"));
-    }
-    let host_files: Vec<&str> = HOST_FILES
-        .iter()
-        .copied()
-        .filter(|f| std::path::Path::new(f).is_file())
-        .collect();
-    let input = spec::SpecInput {
-        config: &image.config,
-        user: &user,
-        args: request.args.as_deref(),
-        env: &env,
-        terminal: request.terminal,
-        network: request.network,
-        rootless: rootless.as_ref(),
-        host_files: &host_files,
-    };
-    let config = spec::runtime_spec(&input)?;
-    let io_err = |what: &str| {
-        let what = what.to_string();
-        move |error| RunError::Io { what, error }
-    };
-    let mut file = std::fs::File::create(bundle.dir.join("config.json"))
-        .map_err(io_err("cannot write the bundle's config.json"))?;
-    file.write_all(&serde_json::to_vec_pretty(&config).expect("a JSON value serialises"))
-        .map_err(io_err("cannot write the bundle's config.json"))?;
-    drop(file);
+    write_spec(bundle, image, request, &user, rootless.as_ref())?;
     let stdin_is_terminal = std::io::IsTerminal::is_terminal(&std::io::stdin());
     let command = runtime::run_command(
         runtime,
@@ -226,6 +213,68 @@ fn prepare_and_run(
             }
         })?;
     started(ended, &bundle.dir.join(runtime::PID_FILE), runtime)
+}
+
+/// Writes the bundle's `config.json` (the runtime spec) for `user`, after checking the program
+/// can start in the unpacked root.
+fn write_spec(
+    bundle: &Bundle,
+    image: &Image,
+    request: &RunRequest,
+    user: &user::RunUser,
+    rootless: Option<&user::RootlessIds>,
+) -> Result<(), RunError> {
+    let mut env = request.env.clone();
+    if let Some(port) = request.port {
+        env.push(format!("PORT={port}"));
+    }
+    let host_files: Vec<&str> = HOST_FILES
+        .iter()
+        .copied()
+        .filter(|f| std::path::Path::new(f).is_file())
+        .collect();
+    let input = spec::SpecInput {
+        config: &image.config,
+        user,
+        args: request.args.as_deref(),
+        env: &env,
+        terminal: request.terminal,
+        network: request.network,
+        rootless,
+        host_files: &host_files,
+    };
+    let config = spec::runtime_spec(&input)?;
+    check_loader(&bundle.rootfs(), &config)?;
+    let io_err = |error| RunError::Io {
+        what: "cannot write the bundle's config.json".into(),
+        error,
+    };
+    let mut file = std::fs::File::create(bundle.dir.join("config.json")).map_err(io_err)?;
+    file.write_all(&serde_json::to_vec_pretty(&config).expect("a JSON value serialises"))
+        .map_err(io_err)
+}
+
+/// Refuses a dynamically linked program whose loader the unpacked image lacks (`config` is the
+/// runtime spec: its process args and env, PATH included).
+fn check_loader(rootfs: &std::path::Path, config: &serde_json::Value) -> Result<(), RunError> {
+    let process = &config["process"];
+    let Some(argv0) = process["args"][0].as_str() else {
+        return Ok(());
+    };
+    let path_var = process["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str()?.strip_prefix("PATH="))
+        .next_back()
+        .unwrap_or_default();
+    match program::missing_loader(rootfs, argv0, path_var) {
+        Some(loader) => Err(RunError::MissingLoader {
+            program: argv0.to_string(),
+            loader,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// `ended` when the runtime had created the container (it wrote `pid_file`), else why not.

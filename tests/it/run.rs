@@ -819,3 +819,49 @@ fn a_runtime_failing_before_the_program_starts_is_said_not_passed_on_as_its_exit
     assert!(!stderr.contains("could not start"), "{stderr}");
     report(&String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn a_dynamic_program_without_its_loader_is_named_before_the_runtime_starts() {
+    if !ready() || !common::require_tool("umoci") {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let layout = cache.path().join("img");
+    let image = format!("{}:dyn", layout.display());
+    run_ok(
+        Command::new("umoci")
+            .arg("init")
+            .arg("--layout")
+            .arg(&layout),
+    );
+    run_ok(Command::new("umoci").args(["new", "--image", &image]));
+    // The host's /bin/true: linked against glibc, whose loader the image lacks.
+    run_ok(Command::new("umoci").args(["insert", "--image", &image, "/bin/true", "/bin/true"]));
+    for entrypoint in ["/bin/true", "true"] {
+        run_ok(Command::new("umoci").args([
+            "config",
+            "--image",
+            &image,
+            "--config.entrypoint",
+            entrypoint,
+        ]));
+        let out = gp(cache.path())
+            .arg("run")
+            .arg(format!("oci:{image}"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "error: {entrypoint} is dynamically linked and needs the loader /lib"
+            )),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("running gopack-"),
+            "the runtime never started: {stderr}"
+        );
+        assert_eq!(leftovers(cache.path()), Vec::<String>::new());
+    }
+}
