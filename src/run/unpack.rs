@@ -196,53 +196,15 @@ impl Root {
             remove_at(&parent, name).map_err(err)?;
         }
         match meta.file_type {
-            FileType::Regular => {
-                let fd = rustix::fs::openat(
-                    &parent,
-                    name,
-                    OFlags::CREATE
-                        | OFlags::EXCL
-                        | OFlags::WRONLY
-                        | OFlags::NOFOLLOW
-                        | OFlags::CLOEXEC,
-                    Mode::from_raw_mode(0o600),
-                )
-                .map_err(|e| err(e.into()))?;
-                let mut file = File::from(fd);
-                io::copy(content, &mut file).map_err(err)?;
-                if self.chown {
-                    rustix::fs::fchown(&file, uid(meta.uid), gid(meta.gid))
-                        .map_err(|e| err(e.into()))?;
-                }
-                // After chown, which clears set-id bits.
-                rustix::fs::fchmod(&file, Mode::from_raw_mode(meta.mode & 0o7777))
-                    .map_err(|e| err(e.into()))?;
-            }
+            FileType::Regular => self
+                .regular_file(&parent, name, meta, content)
+                .map_err(err)?,
             FileType::Symlink => {
                 let target = meta.link_target.as_deref().unwrap_or("");
                 rustix::fs::symlinkat(target, &parent, name).map_err(|e| err(e.into()))?;
                 self.owner(&parent, name, meta).map_err(err)?;
             }
-            FileType::Hardlink => {
-                let target = meta.link_target.as_deref().unwrap_or("");
-                let fd = self
-                    .resolve(target, OFlags::PATH | OFlags::NOFOLLOW)
-                    .map_err(|e| {
-                        err(io::Error::new(
-                            e.kind(),
-                            format!("its hard-link target /{target} is not there ({e})"),
-                        ))
-                    })?;
-                let proc_path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
-                rustix::fs::linkat(
-                    rustix::fs::CWD,
-                    proc_path.as_str(),
-                    &parent,
-                    name,
-                    AtFlags::SYMLINK_FOLLOW,
-                )
-                .map_err(|e| err(e.into()))?;
-            }
+            FileType::Hardlink => self.hard_link(&parent, name, meta).map_err(err)?,
             FileType::Fifo => {
                 rustix::fs::mknodat(
                     &parent,
@@ -256,6 +218,57 @@ impl Root {
             }
             _ => unreachable!("devices, sparse files and other types are handled by the caller"),
         }
+        Ok(())
+    }
+
+    /// A regular file `name` in `parent` with `content`, owner (when chowning) and mode.
+    fn regular_file(
+        &self,
+        parent: &OwnedFd,
+        name: &str,
+        meta: &crate::oci::EntryMeta,
+        content: &mut dyn Read,
+    ) -> io::Result<()> {
+        let fd = rustix::fs::openat(
+            parent,
+            name,
+            OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )?;
+        let mut file = File::from(fd);
+        io::copy(content, &mut file)?;
+        if self.chown {
+            rustix::fs::fchown(&file, uid(meta.uid), gid(meta.gid))?;
+        }
+        // After chown, which clears set-id bits.
+        rustix::fs::fchmod(&file, Mode::from_raw_mode(meta.mode & 0o7777))?;
+        Ok(())
+    }
+
+    /// A hard link `name` in `parent` to the member's target, resolved inside the root.
+    fn hard_link(
+        &self,
+        parent: &OwnedFd,
+        name: &str,
+        meta: &crate::oci::EntryMeta,
+    ) -> io::Result<()> {
+        let target = meta.link_target.as_deref().unwrap_or("");
+        let fd = self
+            .resolve(target, OFlags::PATH | OFlags::NOFOLLOW)
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("its hard-link target /{target} is not there ({e})"),
+                )
+            })?;
+        let proc_path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+        rustix::fs::linkat(
+            rustix::fs::CWD,
+            proc_path.as_str(),
+            parent,
+            name,
+            AtFlags::SYMLINK_FOLLOW,
+        )?;
         Ok(())
     }
 

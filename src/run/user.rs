@@ -212,17 +212,7 @@ pub fn rootless_ids(
             note: None,
         };
     }
-    let range = |text: &str| {
-        text.lines()
-            .map(|l| l.split(':').collect::<Vec<_>>())
-            .find(|f| f.len() == 3 && (Some(f[0]) == host_name || f[0] == host.0.to_string()))
-            .and_then(|f| {
-                Some((
-                    f[1].trim().parse::<u32>().ok()?,
-                    f[2].trim().parse::<u32>().ok()?,
-                ))
-            })
-    };
+    let range = |text: &str| subordinate_range(text, host.0, host_name);
     match (range(subuid), range(subgid)) {
         (Some((us, uc)), Some((gs, gc))) if helpers && user.uid <= uc && user.gid <= gc => {
             RootlessIds {
@@ -275,6 +265,20 @@ pub fn rootless_ids(
             }
         }
     }
+}
+
+/// The `START, COUNT` of the first `/etc/subuid`-style line (`NAME_OR_UID:START:COUNT`) for
+/// `uid` or `name`.
+fn subordinate_range(text: &str, uid: u32, name: Option<&str>) -> Option<(u32, u32)> {
+    text.lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() == 3 && (Some(f[0]) == name || f[0] == uid.to_string()))
+        .and_then(|f| {
+            Some((
+                f[1].trim().parse::<u32>().ok()?,
+                f[2].trim().parse::<u32>().ok()?,
+            ))
+        })
 }
 
 #[cfg(test)]
