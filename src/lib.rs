@@ -11,6 +11,7 @@ pub mod config;
 pub mod dockerfile;
 pub mod fsutil;
 pub mod gobuild;
+pub mod inspect;
 pub mod oci;
 pub mod pipeline;
 pub mod plan;

@@ -46,6 +46,8 @@ enum Command {
     Completions(cli::completions::CompletionsArgs),
     /// Print gopack's man page (roff), or write one page per verb with --dir
     Man(cli::completions::ManArgs),
+    /// Look inside an image without a daemon: layers, waste, files, security findings, Go binaries and what they need; or compare two
+    Inspect(Box<cli::inspect::InspectArgs>),
 }
 
 /// The whole CLI definition, as parsing, completions and man pages see it.
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
         Command::Version(args) => cli::version::run(args),
         Command::Completions(args) => cli::completions::completions(args, command()),
         Command::Man(args) => cli::completions::man(args, command()),
+        Command::Inspect(args) => cli::inspect::run(*args),
     };
     cli::finish(result)
 }

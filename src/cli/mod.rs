@@ -8,6 +8,7 @@ pub mod color;
 pub mod completions;
 pub mod dockerfile;
 pub mod gc;
+pub mod inspect;
 pub mod lint;
 pub mod login;
 pub mod logout;
