@@ -355,4 +355,12 @@ fn counts_agree_with_their_nouns() {
     let summary = String::from_utf8(out.stdout).unwrap() + &String::from_utf8_lossy(&out.stderr);
     assert!(summary.contains(", 1 layer\n"), "{summary}");
     assert!(!summary.contains(" 1 layers"), "{summary}");
+    // inspect of that image: one file (the binary).
+    let out = run_ok(
+        gopack(&dir.path().join("cache"))
+            .arg("inspect")
+            .arg(format!("oci:{}", layout.display())),
+    );
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert!(report.contains(" uncompressed, 1 file ("), "{report}");
 }
