@@ -186,10 +186,16 @@ fn hello_answers_curl_from_the_host_then_stops_without_leftovers_under_runc() {
         runc_ids(None).contains(&id),
         "runc knows {id} while it runs"
     );
+    // gopack announces the port once its own probe connects (it may lag the test's request).
+    let announced = format!("listening on http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !running.stderr().contains(&announced) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert!(
-        running
-            .stderr()
-            .contains(&format!("listening on http://127.0.0.1:{port}"))
+        running.stderr().contains(&announced),
+        "{}",
+        running.stderr()
     );
     running.signal(libc::SIGTERM, false);
     let code = running.wait(Duration::from_secs(30));
