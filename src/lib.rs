@@ -19,6 +19,7 @@ pub mod project;
 pub mod registry;
 pub mod rootfs;
 pub mod run;
+pub mod sbom;
 pub mod sink;
 pub mod size;
 pub mod text;

@@ -32,6 +32,8 @@ enum Command {
     Logout(cli::logout::LogoutArgs),
     /// Save an image from a registry as an OCI image layout (oci:DIR)
     Pull(cli::pull::PullArgs),
+    /// SPDX or CycloneDX bill of materials of a Go binary or of the Go binaries in an image
+    Sbom(cli::sbom::SbomArgs),
     /// Where a Go binary's bytes go: modules, packages, symbols, sections; diff, budgets, HTML
     Size(Box<cli::size::SizeArgs>),
     /// Show or prune gopack's cache (blob store, layer records, binaries, go list answers)
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
         Command::Logout(args) => cli::logout::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Pull(args) => cli::pull::run(args),
+        Command::Sbom(args) => cli::sbom::run(args),
         Command::Size(args) => cli::size::run(*args),
         Command::Cache(args) => cli::cache::run(args),
         Command::Gc(args) => cli::gc::run(args),

@@ -62,6 +62,11 @@ pub struct BuildArgs {
     #[arg(long, value_name = "KEY=VALUE")]
     pub annotation: Vec<String>,
 
+    /// Attach an SBOM to each platform manifest as an OCI referrer: spdx, cyclonedx or
+    /// spdx,cyclonedx (pushed with --push; listed in index.json for oci:DIR)
+    #[arg(long, value_name = "FORMATS")]
+    pub sbom: Option<String>,
+
     /// Print the result as one JSON document
     #[arg(long)]
     pub json: bool,
@@ -121,7 +126,30 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
         },
         outputs,
         registry: args.registry.options(),
+        sbom: sbom_formats(args)?,
     })
+}
+
+/// `--sbom FORMATS`, refused up front for outputs that cannot hold referrers.
+fn sbom_formats(args: &BuildArgs) -> anyhow::Result<Vec<gopack::sbom::Format>> {
+    let Some(list) = &args.sbom else {
+        return Ok(Vec::new());
+    };
+    let formats = gopack::sbom::parse_formats(list).map_err(usage)?;
+    for output in destinations(args)? {
+        if !matches!(
+            output.target,
+            ImageRef::Layout { .. } | ImageRef::Registry(_)
+        ) {
+            return Err(usage(format!(
+                "--sbom attaches SBOMs as OCI referrers, which {} cannot hold: write to an OCI \
+                 layout (--output oci:DIR) or a registry (--push), or make the document with \
+                 `gopack sbom {} -o FILE`",
+                output.target, output.target
+            )));
+        }
+    }
+    Ok(formats)
 }
 
 /// A `--tag` naming a whole reference (it has a repository path) rather than just a tag.
@@ -322,6 +350,14 @@ fn print_summary(outcome: &BuildOutcome) {
                     layer.digest.short(),
                     human(layer.size),
                     layer.description
+                );
+            }
+            for sbom in &p.sboms {
+                println!(
+                    "    sbom    {} {} (referrer, {})",
+                    sbom.format,
+                    sbom.digest.short(),
+                    sbom.attached_by
                 );
             }
         }

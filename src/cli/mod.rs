@@ -16,6 +16,7 @@ pub mod plan;
 pub mod plan_flags;
 pub mod pull;
 pub mod run;
+pub mod sbom;
 pub mod size;
 pub mod version;
 

@@ -330,6 +330,7 @@ fn build_package(args: &RunArgs, bundle: &Bundle, store: &BlobStore) -> anyhow::
         settings: ImageSettings::default(),
         outputs: vec![Output::new(layout.clone())],
         registry: args.registry.options(),
+        sbom: Vec::new(),
     };
     let spinner = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();

@@ -10,6 +10,7 @@ mod bases;
 mod error;
 mod outcome;
 mod publish;
+mod sbom;
 mod target;
 mod vcs;
 
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 
 pub use error::BuildError;
 pub use outcome::{BuildOutcome, BuiltImage, CgoSummary, LayerSummary, PlatformImage};
+pub use sbom::SbomReferrer;
 pub use target::PreparedTarget;
 
 use bases::Bases;
@@ -46,6 +48,9 @@ pub struct BuildOptions {
     pub outputs: Vec<sink::Output>,
     /// Registry access (insecure hosts, CAs, credentials).
     pub registry: RegistryOptions,
+    /// `--sbom`: the SBOM formats attached to each platform manifest as referrers (none: no
+    /// SBOM). Outputs: OCI layouts and registries.
+    pub sbom: Vec<crate::sbom::Format>,
 }
 
 /// Receives one line per step, for a progress display.
@@ -67,6 +72,7 @@ pub fn build(
 ) -> Result<BuildOutcome, BuildError> {
     let outputs = sink::OutputSet::new(&options.outputs, &options.registry)?;
     outputs.check(options.plan.platforms.len())?;
+    sbom::check_output(options)?;
     let builder = Builder::new(goenv, &crate::cache::binaries_dir(store));
     if let Some(guess) = early_guess(&options.plan, goenv) {
         builder.start_early(guess);
@@ -76,15 +82,14 @@ pub fn build(
     crate::trace::mark("plan (go list)");
     plan.check_buildable()?;
     let bases = Bases::resolve(store, &plan, &options.registry, progress)?;
-    let (sets, mut built, reports) =
-        build_images(store, &builder, &plan, &bases, options, progress)?;
-    publish::publish(store, &outputs, &sets, &mut built, progress)?;
+    let (sets, mut built, reports, sboms, mut warnings) =
+        build_images(store, goenv, &builder, &plan, &bases, options, progress)?;
+    let published = publish::publish(store, &outputs, &sets, &mut built, progress)?;
     crate::trace::mark("publish (sink write)");
-    let warnings = options
-        .outputs
-        .iter()
-        .flat_map(|o| vcs::keep_output_out_of_vcs(&o.target))
-        .collect();
+    sbom::attach(store, options, &published, &sboms, &mut built, progress)?;
+    for o in &options.outputs {
+        warnings.extend(vcs::keep_output_out_of_vcs(&o.target));
+    }
     Ok(BuildOutcome {
         output: options
             .outputs
@@ -126,11 +131,18 @@ pub fn plan_deep(
     Ok(PlanReport { plan, built })
 }
 
-type Built = (Vec<ImageSet>, Vec<BuiltImage>, Vec<BuiltTarget>);
+type Built = (
+    Vec<ImageSet>,
+    Vec<BuiltImage>,
+    Vec<BuiltTarget>,
+    Vec<Vec<sbom::PlatformSboms>>,
+    Vec<String>,
+);
 
 /// Every image of the plan: each target prepared and assembled, one set per main package.
 fn build_images(
     store: &BlobStore,
+    goenv: &GoEnv,
     builder: &Builder,
     plan: &Plan,
     bases: &Bases,
@@ -151,9 +163,12 @@ fn build_images(
         data_layers: BTreeMap::new(),
     };
     let (mut sets, mut built, mut reports) = (Vec::new(), Vec::new(), Vec::new());
+    let describer = sbom::Describer::new(options, goenv, images.mtime);
+    let (mut sboms, mut warnings) = (Vec::new(), Vec::new());
     for image in &plan.images {
         let (mut oci_images, mut summaries, mut user) =
             (Vec::new(), Vec::new(), plan.user.user.clone());
+        let mut image_sboms = Vec::new();
         for t in plan.targets_of(image) {
             progress.step(&format!("go build {} ({})", image.package, t.platform));
             let base = bases.view(&t.platform);
@@ -165,6 +180,21 @@ fn build_images(
             let assembled = images.assemble(image, &t.platform, &prepared, base)?;
             crate::trace::mark("layers, config, manifest");
             user = prepared.user.user.clone();
+            if let Some(d) = &describer {
+                let artifacts = d.describe(
+                    store,
+                    plan,
+                    image,
+                    t,
+                    &prepared,
+                    &assembled.image,
+                    &mut warnings,
+                )?;
+                image_sboms.push(sbom::PlatformSboms {
+                    platform_index: summaries.len(),
+                    artifacts,
+                });
+            }
             summaries.push(platform_image(store, &prepared, &assembled, base)?);
             reports.push(prepared.report);
             oci_images.push(assembled.image);
@@ -172,8 +202,9 @@ fn build_images(
         let set = image_set(store, image, oci_images)?;
         built.push(built_image(image, &set, summaries, user));
         sets.push(set);
+        sboms.push(image_sboms);
     }
-    Ok((sets, built, reports))
+    Ok((sets, built, reports, sboms, warnings))
 }
 
 /// What every image of one build shares: the store, the layer writer, the date, the CA files,

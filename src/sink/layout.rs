@@ -108,6 +108,84 @@ pub(super) fn named_descriptor(set: &ImageSet, name: &str) -> Descriptor {
     d
 }
 
+/// Adds `referrers` (artifact manifests with a `subject`, blobs in the store) to the layout at
+/// `dir` as unnamed `index.json` entries carrying their `artifactType` and annotations, the
+/// way oras keeps referrers in a layout; an entry already listed (same digest) is not
+/// repeated. Same locking and write order as an image write: blobs first, `index.json` last.
+pub fn add_layout_referrers(
+    store: &BlobStore,
+    dir: &Path,
+    referrers: &[crate::registry::referrers::Artifact],
+    status: &dyn Fn(&str),
+) -> Result<(), SinkError> {
+    let mut blobs = BTreeSet::new();
+    let mut entries = Vec::new();
+    for artifact in referrers {
+        let (digest, _) = store.put_bytes(&artifact.bytes)?;
+        blobs.insert(digest);
+        blobs.extend(artifact.blobs().into_iter().map(|d| d.digest));
+        entries.push(artifact.referrer_descriptor());
+    }
+    update_layout(store, dir, &blobs, &entries, status)
+}
+
+/// Removes the unnamed SBOM referrer entries (SPDX or CycloneDX `artifactType`) whose subject
+/// no named entry reaches any more (its name was moved to a new build), so they do not keep a
+/// replaced image alive through [`gc_layout`]. Entries of other artifact types, and any entry
+/// whose manifest cannot be read (or is larger than a document), stay; when a named index
+/// cannot be read, nothing is dropped.
+fn drop_stale_sboms(dir: &Path, index: &mut Value) {
+    let Some(manifests) = index["manifests"].as_array_mut() else {
+        return;
+    };
+    let read = |digest: &str| -> Option<Value> {
+        let d: Digest = digest.parse().ok()?;
+        let path = dir.join("blobs/sha256").join(d.hex());
+        // Only documents are read: an entry pointing at a large blob is left alone.
+        let meta = fs::metadata(&path).ok()?;
+        if !meta.is_file() || meta.len() > MAX_DOCUMENT {
+            return None;
+        }
+        serde_json::from_slice(&fs::read(&path).ok()?).ok()
+    };
+    let mut live = BTreeSet::new();
+    for m in manifests.iter() {
+        if m["annotations"][ANNOTATION_REF_NAME].is_null() {
+            continue;
+        }
+        let Some(digest) = m["digest"].as_str() else {
+            continue;
+        };
+        live.insert(digest.to_string());
+        if m["mediaType"] == MEDIA_TYPE_INDEX {
+            // An index that cannot be read hides which manifests are live: drop nothing.
+            let Some(children) = read(digest).map(|i| i["manifests"].clone()) else {
+                return;
+            };
+            for child in children.as_array().into_iter().flatten() {
+                live.extend(child["digest"].as_str().map(str::to_string));
+            }
+        }
+    }
+    let sbom_types = [
+        crate::sbom::MEDIA_TYPE_SPDX,
+        crate::sbom::MEDIA_TYPE_CYCLONEDX,
+    ];
+    manifests.retain(|m| {
+        let is_sbom = m["artifactType"]
+            .as_str()
+            .is_some_and(|t| sbom_types.contains(&t));
+        if !is_sbom || !m["annotations"][ANNOTATION_REF_NAME].is_null() {
+            return true;
+        }
+        let subject = m["digest"]
+            .as_str()
+            .and_then(read)
+            .and_then(|a| a["subject"]["digest"].as_str().map(str::to_string));
+        subject.is_none_or(|s| live.contains(&s))
+    });
+}
+
 /// A fresh `index.json` listing `entries`.
 pub(super) fn index_of(entries: &[Descriptor]) -> Vec<u8> {
     let index = ImageIndex {
@@ -274,7 +352,8 @@ fn fill_layout(
     for d in [blob_dir.as_path(), &dir.join("blobs"), dir] {
         fsutil::sync_dir(d).map_err(write_err(d))?;
     }
-    let index = merge_index(read_index_value(dir)?, entries);
+    let mut index = merge_index(read_index_value(dir)?, entries);
+    drop_stale_sboms(dir, &mut index);
     let bytes = serde_json::to_vec(&index).expect("an index serialises");
     write_file(&dir.join("index.json"), &bytes)
 }
@@ -330,6 +409,17 @@ fn merge_index(index: Option<Value>, entries: &[Descriptor]) -> Value {
             .and_then(|a| a.get(ANNOTATION_REF_NAME))
             .cloned();
         let value = serde_json::to_value(entry).expect("a descriptor serialises");
+        if name.is_none() {
+            // An unnamed entry (a referrer): listed once, by digest.
+            let digest = entry.digest.to_string();
+            if !manifests
+                .iter()
+                .any(|m| name_of(m).is_none() && m["digest"].as_str() == Some(&digest))
+            {
+                manifests.push(value);
+            }
+            continue;
+        }
         match manifests.iter().position(|m| name_of(m) == name) {
             Some(i) => {
                 manifests[i] = value;
@@ -519,4 +609,69 @@ fn read_document(path: &Path) -> Result<Option<Value>, String> {
     serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+    /// Stores `doc` as a blob of the layout at `dir`; returns its digest.
+    fn put(dir: &Path, doc: &Value) -> String {
+        let bytes = serde_json::to_vec(doc).unwrap();
+        let digest = Digest::of(&bytes);
+        fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+        fs::write(dir.join("blobs/sha256").join(digest.hex()), bytes).unwrap();
+        digest.to_string()
+    }
+
+    fn referrer(dir: &Path, artifact_type: &str, subject: &str) -> Value {
+        let digest = put(
+            dir,
+            &json!({"schemaVersion": 2, "mediaType": MANIFEST, "artifactType": artifact_type,
+                    "subject": {"mediaType": MANIFEST, "digest": subject, "size": 1}}),
+        );
+        json!({"mediaType": MANIFEST, "digest": digest, "size": 1, "artifactType": artifact_type})
+    }
+
+    fn named(digest: &str, media_type: &str, name: &str) -> Value {
+        json!({"mediaType": media_type, "digest": digest, "size": 1,
+               "annotations": {ANNOTATION_REF_NAME: name}})
+    }
+
+    #[test]
+    fn only_sboms_of_images_no_name_reaches_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let live = put(d, &json!({"config": {}, "layers": []}));
+        let child = put(d, &json!({"config": {}, "layers": [1]}));
+        let index = put(d, &json!({"manifests": [{"digest": child}]}));
+        let gone = format!("sha256:{}", "9".repeat(64));
+        let spdx = crate::sbom::MEDIA_TYPE_SPDX;
+        let kept = [
+            named(&live, MANIFEST, "a"),
+            named(&index, MEDIA_TYPE_INDEX, "b"),
+            referrer(d, spdx, &live),
+            referrer(d, spdx, &child),
+            referrer(d, "application/vnd.dev.cosign.simplesigning.v1+json", &gone),
+            json!({"mediaType": MANIFEST, "digest": format!("sha256:{}", "8".repeat(64)),
+                   "size": 1, "artifactType": spdx}),
+        ];
+        let stale = referrer(d, crate::sbom::MEDIA_TYPE_CYCLONEDX, &gone);
+        let mut all: Vec<Value> = kept.to_vec();
+        all.push(stale);
+        let mut value = json!({"schemaVersion": 2, "manifests": all});
+        drop_stale_sboms(d, &mut value);
+        assert_eq!(value["manifests"].as_array().unwrap(), &kept.to_vec());
+
+        // A named index that cannot be read: nothing is dropped.
+        let missing = format!("sha256:{}", "7".repeat(64));
+        let mut all: Vec<Value> = vec![named(&missing, MEDIA_TYPE_INDEX, "c")];
+        all.push(referrer(d, spdx, &gone));
+        let mut value = json!({"schemaVersion": 2, "manifests": all.clone()});
+        drop_stale_sboms(d, &mut value);
+        assert_eq!(value["manifests"].as_array().unwrap(), &all);
+    }
 }

@@ -39,7 +39,9 @@ use crate::registry::{Reference, RegistryOptions};
 
 pub use archive::{DockerArchiveSink, OciArchiveSink, write_docker_archive, write_oci_archive};
 pub use daemon::DockerDaemonSink;
-pub use layout::{GcReport, LOCK_TIMEOUT, LayoutSink, gc_layout, write_oci_layout};
+pub use layout::{
+    GcReport, LOCK_TIMEOUT, LayoutSink, add_layout_referrers, gc_layout, write_oci_layout,
+};
 pub use naming::familiar_name;
 pub use registry::RegistrySink;
 
