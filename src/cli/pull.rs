@@ -103,9 +103,10 @@ pub fn run(args: PullArgs) -> CommandResult {
         .map(|i| i.platform.to_string())
         .collect();
     println!(
-        "{} -> oci:{}:{tag} ({top}; {blobs} blobs; {})",
+        "{} -> oci:{}:{tag} ({top}; {}; {})",
         resolved.origin,
         dir.display(),
+        gopack::text::counted(blobs as u64, "blob", "blobs"),
         platforms.join(", ")
     );
     Ok(ExitCode::SUCCESS)

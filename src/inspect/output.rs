@@ -104,11 +104,10 @@ pub fn text(r: &ImageReport) -> String {
     let t = &r.totals;
     let _ = writeln!(
         o,
-        "\nTotal  {} compressed, {} uncompressed, {} file{} ({} in files)",
+        "\nTotal  {} compressed, {} uncompressed, {} ({} in files)",
         human_bytes(t.compressed_bytes),
         human_bytes(t.uncompressed_bytes),
-        t.files,
-        if t.files == 1 { "" } else { "s" },
+        crate::text::counted(t.files as u64, "file", "files"),
         human_bytes(t.file_bytes)
     );
     waste_text(&mut o, r);
