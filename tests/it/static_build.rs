@@ -1,5 +1,5 @@
 //! gopack builds itself as one static binary (issue 13 §4): the musl build CI makes
-//! (`cargo build --release --target x86_64-unknown-linux-musl`, in `.ci/run`) has no ELF
+//! (`cargo build --target x86_64-unknown-linux-musl`, in `.ci/run`) has no ELF
 //! interpreter and no shared libraries (read with binutils' readelf), says so in
 //! `gopack version`, and starts in an image holding nothing but itself, under runc.
 
@@ -12,23 +12,23 @@ use crate::common::{self, gopack, repo_root, run_ok};
 
 const MUSL: &str = "x86_64-unknown-linux-musl";
 
-/// The musl release build, when it was made (CI makes it before the tests; a developer with
+/// The musl build (dev profile), when it was made (CI makes it before the tests; a developer with
 /// `rustup target add x86_64-unknown-linux-musl` and musl-tools can too).
 fn musl_gopack() -> Option<PathBuf> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("target"));
-    let binary = target_dir.join(MUSL).join("release/gopack");
+    let binary = target_dir.join(MUSL).join("debug/gopack");
     if binary.is_file() {
         return Some(binary);
     }
     assert!(
         std::env::var_os("CI").is_none(),
-        "{} is missing: CI builds it first (.ci/run: cargo build --release --target {MUSL})",
+        "{} is missing: CI builds it first (.ci/run: cargo build --target {MUSL})",
         binary.display()
     );
     eprintln!(
-        "skipped: gopack_builds_as_one_static_musl_binary: needs `cargo build --release --target {MUSL}`"
+        "skipped: gopack_builds_as_one_static_musl_binary: needs `cargo build --target {MUSL}`"
     );
     None
 }
