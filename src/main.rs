@@ -30,7 +30,7 @@ enum Command {
     Login(cli::login::LoginArgs),
     /// Forget the credentials saved for a registry
     Logout(cli::logout::LogoutArgs),
-    /// Save an image from a registry as an OCI image layout (oci:DIR)
+    /// Copy an image from a registry, layout or archive to a layout, archive, registry or daemon
     Pull(cli::pull::PullArgs),
     /// SPDX or CycloneDX bill of materials of a Go binary or of the Go binaries in an image
     Sbom(cli::sbom::SbomArgs),
