@@ -20,6 +20,7 @@ pub mod plan;
 pub mod project;
 pub mod registry;
 pub mod rootfs;
+pub mod run;
 pub mod sbom;
 pub mod sink;
 pub mod size;

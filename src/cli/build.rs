@@ -23,9 +23,10 @@ pub struct BuildArgs {
     pub plan: PlanFlags,
 
     /// Where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF],
-    /// docker://REF (push) [default: oci:gopack-out]
+    /// docker://REF (push), docker-daemon:NAME[:TAG]; repeatable (e.g. push and keep a local
+    /// layout), all checked before building [default: oci:gopack-out]
     #[arg(short, long, value_name = "TRANSPORT:PATH")]
-    pub output: Option<String>,
+    pub output: Vec<String>,
 
     /// Names the result, repeatable, each applied: a layout/oci-archive name, a docker-archive
     /// RepoTag (example.com/app:v1, or v1), a registry tag (example.com/app:v1, or v1 with
@@ -100,10 +101,11 @@ fn key_values(flag: &str, items: &[String]) -> anyhow::Result<BTreeMap<String, S
 
 fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
     let mut plan = args.plan.request()?;
+    super::expand_all_platforms(&args.plan.platform, &mut plan, &args.registry.options())?;
     if plan.platforms.is_empty() {
         plan.platforms.push(Platform::host());
     }
-    let output = destination(args)?;
+    let outputs = destinations(args)?;
     let compression: Compression = args.compression.parse().map_err(usage)?;
     for port in &args.port {
         let (number, proto) = port.split_once('/').unwrap_or((port, "tcp"));
@@ -125,7 +127,7 @@ fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
             annotations: key_values("annotation", &args.annotation)?,
             keep_base_labels: args.keep_base_labels,
         },
-        output,
+        outputs,
         registry: args.registry.options(),
         sbom: sbom_formats(args)?,
     })
@@ -137,17 +139,18 @@ fn sbom_formats(args: &BuildArgs) -> anyhow::Result<Vec<gopack::sbom::Format>> {
         return Ok(Vec::new());
     };
     let formats = gopack::sbom::parse_formats(list).map_err(usage)?;
-    let output = destination(args)?;
-    if !matches!(
-        output.target,
-        ImageRef::Layout { .. } | ImageRef::Registry(_)
-    ) {
-        return Err(usage(format!(
-            "--sbom attaches SBOMs as OCI referrers, which {} cannot hold: write to an OCI \
-             layout (--output oci:DIR) or a registry (--push), or make the document with \
-             `gopack sbom {} -o FILE`",
-            output.target, output.target
-        )));
+    for output in destinations(args)? {
+        if !matches!(
+            output.target,
+            ImageRef::Layout { .. } | ImageRef::Registry(_)
+        ) {
+            return Err(usage(format!(
+                "--sbom attaches SBOMs as OCI referrers, which {} cannot hold: write to an OCI \
+                 layout (--output oci:DIR) or a registry (--push), or make the document with \
+                 `gopack sbom {} -o FILE`",
+                output.target, output.target
+            )));
+        }
     }
     Ok(formats)
 }
@@ -157,37 +160,75 @@ fn is_full_reference(tag: &str) -> bool {
     tag.contains('/')
 }
 
-/// Where the images go, and with which tags, from --output, --push, --tag and GOPACK_REPO.
-/// Every `--tag` applies: to a file output as given, to a push as a tag of the one repository
-/// pushed to (a `--tag` naming another repository is refused).
-fn destination(args: &BuildArgs) -> anyhow::Result<Output> {
-    let explicit: Option<ImageRef> = args
-        .output
-        .as_deref()
-        .map(|o| ImageRef::parse(o, Bare::Refuse))
-        .transpose()
-        .map_err(|e| usage(e.to_string()))?;
-    let pushing = args.push || matches!(explicit, Some(ImageRef::Registry(_)));
-    if !pushing {
-        let target = match explicit {
-            Some(t) => t,
-            None => ImageRef::parse(DEFAULT_OUTPUT, Bare::Refuse).expect("default output parses"),
-        };
-        return Ok(Output {
+/// Where the images go, and with which tags, from every --output, --push, --tag and
+/// GOPACK_REPO: the registry push (at most one repository) and each file or daemon output.
+/// Without a push every `--tag` applies to each output as given; with one, a `--tag` naming the
+/// pushed repository gives the file outputs its tag.
+fn destinations(args: &BuildArgs) -> anyhow::Result<Vec<Output>> {
+    let mut explicit: Vec<ImageRef> = Vec::new();
+    for text in &args.output {
+        let target = ImageRef::parse(text, Bare::Refuse).map_err(|e| usage(e.to_string()))?;
+        if explicit.contains(&target) {
+            return Err(usage(format!(
+                "--output {text} is given twice; name each destination once (--tag adds names)"
+            )));
+        }
+        explicit.push(target);
+    }
+    let (registries, files): (Vec<ImageRef>, Vec<ImageRef>) = explicit
+        .into_iter()
+        .partition(|t| matches!(t, ImageRef::Registry(_)));
+    if registries.len() > 1 {
+        return Err(usage(
+            "one build pushes to one registry repository: give one docker:// --output (more \
+             names with --tag)"
+                .into(),
+        ));
+    }
+    let registry = registries.into_iter().next().map(|r| match r {
+        ImageRef::Registry(r) => r,
+        _ => unreachable!("partitioned on Registry"),
+    });
+    let mut outputs = Vec::new();
+    let pushing = args.push || registry.is_some();
+    if pushing {
+        outputs.push(push_destination(args, registry)?);
+    }
+    let file_tags: Vec<String> = if pushing {
+        let mut tags: Vec<String> = Vec::new();
+        for t in &args.tags {
+            let tag = if is_full_reference(t) {
+                t.parse::<Reference>().ok().and_then(|r| r.tag)
+            } else {
+                Some(t.clone())
+            };
+            tags.extend(tag.filter(|t| !tags.contains(t)));
+        }
+        tags
+    } else {
+        args.tags.clone()
+    };
+    for target in files {
+        outputs.push(Output {
             target,
+            tags: file_tags.clone(),
+            repository_per_binary: false,
+        });
+    }
+    if outputs.is_empty() {
+        outputs.push(Output {
+            target: ImageRef::parse(DEFAULT_OUTPUT, Bare::Refuse).expect("default output parses"),
             tags: args.tags.clone(),
             repository_per_binary: false,
         });
     }
-    if args.push
-        && explicit
-            .as_ref()
-            .is_some_and(|o| !matches!(o, ImageRef::Registry(_)))
-    {
-        return Err(usage(
-            "--push sends images to a registry; it cannot be combined with a file --output".into(),
-        ));
-    }
+    Ok(outputs)
+}
+
+/// The registry output of a push: `explicit` (a docker:// --output), else the first --tag
+/// naming a repository, else `$GOPACK_REPO/<binary>`; every --tag becomes a tag of it (one
+/// naming another repository is refused).
+fn push_destination(args: &BuildArgs, explicit: Option<Reference>) -> anyhow::Result<Output> {
     let parse = |text: &str| -> anyhow::Result<Reference> {
         text.parse()
             .map_err(|e: gopack::registry::ReferenceError| usage(e.to_string()))
@@ -195,7 +236,7 @@ fn destination(args: &BuildArgs) -> anyhow::Result<Output> {
     let first_full = args.tags.iter().find(|t| is_full_reference(t));
     let gopack_repo = std::env::var("GOPACK_REPO").ok().filter(|r| !r.is_empty());
     let (target, repository_per_binary) = match (explicit, first_full, gopack_repo) {
-        (Some(ImageRef::Registry(r)), _, _) => (r, false),
+        (Some(r), _, _) => (r, false),
         (_, Some(full), _) => (parse(full)?, false),
         (_, None, Some(repo)) => (parse(&repo)?, true),
         _ => {
@@ -294,13 +335,12 @@ fn print_summary(outcome: &BuildOutcome) {
             if image.platforms.len() > 1 {
                 println!("  {}  {}", p.platform, p.manifest_digest);
             }
-            let count = p.layers.len();
             println!(
-                "    binary  {}    image  {} compressed, {} uncompressed, {count} {}",
+                "    binary  {}    image  {} compressed, {} uncompressed, {}",
                 human(p.binary_size),
                 human(p.compressed_size),
                 human(p.uncompressed_size),
-                if count == 1 { "layer" } else { "layers" }
+                gopack::text::counted(p.layers.len() as u64, "layer", "layers")
             );
             for layer in &p.layers {
                 let note = if layer.reused && !layer.from_base {

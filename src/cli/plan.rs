@@ -9,6 +9,7 @@ use gopack::cache::Cache;
 use gopack::config::GoEnv;
 use gopack::plan::report::{BuiltTarget, PlanReport};
 use gopack::plan::{Plan, TargetPlan, make_plan};
+use gopack::text::counted;
 
 use super::CommandResult;
 use super::plan_flags::PlanFlags;
@@ -32,7 +33,8 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: PlanArgs) -> CommandResult {
-    let request = args.plan.request()?;
+    let mut request = args.plan.request()?;
+    super::expand_all_platforms(&args.plan.platform, &mut request, &args.registry.options())?;
     let goenv = GoEnv::read()?;
     let plan = make_plan(&request, &goenv)?;
     let report = if args.deep && plan.problems.is_empty() {
@@ -87,7 +89,7 @@ pub fn long_form(report: &PlanReport) -> String {
     cgo_section(&mut o, plan);
     build_section(&mut o, plan);
     image_section(&mut o, plan);
-    files_section(&mut o, plan);
+    files_section(&mut o, plan, report.built.is_empty());
     for t in &plan.targets {
         if let Some(b) = report.built_for(t) {
             built_section(&mut o, t, b);
@@ -236,11 +238,11 @@ fn image_section(w: &mut String, plan: &Plan) {
     for d in &plan.data {
         let _ = writeln!(
             w,
-            "Data: {} → {} ({} files, {} symlinks{})",
+            "Data: {} → {} ({}, {}{})",
             d.source.display(),
             d.dest,
-            d.files,
-            d.symlinks,
+            counted(d.files as u64, "file", "files"),
+            counted(d.symlinks as u64, "symlink", "symlinks"),
             if d.followed.is_empty() {
                 String::new()
             } else {
@@ -250,9 +252,15 @@ fn image_section(w: &mut String, plan: &Plan) {
     }
 }
 
-fn files_section(w: &mut String, plan: &Plan) {
+/// `shallow`: nothing was built yet, so `plan --deep` is worth advising (never under `--deep`).
+fn files_section(w: &mut String, plan: &Plan, shallow: bool) {
     let _ = writeln!(w, "\nFiles");
-    let _ = writeln!(w, "  decided from {}", plan.files.decided_from);
+    let advice = if shallow {
+        " (run `gopack plan --deep` to build now and see them)"
+    } else {
+        ""
+    };
+    let _ = writeln!(w, "  decided from {}{advice}", plan.files.decided_from);
     for r in &plan.files.rules {
         let _ = writeln!(
             w,

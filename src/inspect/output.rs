@@ -115,11 +115,10 @@ fn layers_text(o: &mut String, r: &ImageReport) {
     let t = &r.totals;
     let _ = writeln!(
         o,
-        "\nTotal  {} compressed, {} uncompressed, {} file{} ({} in files)",
+        "\nTotal  {} compressed, {} uncompressed, {} ({} in files)",
         human_bytes(t.compressed_bytes),
         human_bytes(t.uncompressed_bytes),
-        t.files,
-        if t.files == 1 { "" } else { "s" },
+        crate::text::counted(t.files as u64, "file", "files"),
         human_bytes(t.file_bytes)
     );
 }

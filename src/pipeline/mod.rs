@@ -43,8 +43,9 @@ pub struct BuildOptions {
     pub compression: Compression,
     /// Ports, workdir, labels, annotations.
     pub settings: ImageSettings,
-    /// Where the images go, under which names (`--output`, `--tag`, GOPACK_REPO).
-    pub output: sink::Output,
+    /// Where the images go, under which names (`--output`, repeatable; `--tag`, GOPACK_REPO):
+    /// all checked before anything is built, written local first ([`sink::OutputSet`]).
+    pub outputs: Vec<sink::Output>,
     /// Registry access (insecure hosts, CAs, credentials).
     pub registry: RegistryOptions,
     /// `--sbom`: the SBOM formats attached to each platform manifest as referrers (none: no
@@ -62,15 +63,15 @@ impl Progress for () {
     fn step(&self, _: &str) {}
 }
 
-/// Runs the whole build and writes the images to `options.output`.
+/// Runs the whole build and writes the images to every one of `options.outputs`.
 pub fn build(
     store: &BlobStore,
     goenv: &GoEnv,
     options: &BuildOptions,
     progress: &dyn Progress,
 ) -> Result<BuildOutcome, BuildError> {
-    let sink = options.output.sink(&options.registry)?;
-    sink.check(options.plan.platforms.len())?;
+    let outputs = sink::OutputSet::new(&options.outputs, &options.registry)?;
+    outputs.check(options.plan.platforms.len())?;
     sbom::check_output(options)?;
     let builder = Builder::new(goenv, &crate::cache::binaries_dir(store));
     if let Some(guess) = early_guess(&options.plan, goenv) {
@@ -83,12 +84,19 @@ pub fn build(
     let bases = Bases::resolve(store, &plan, &options.registry, progress)?;
     let (sets, mut built, reports, sboms, mut warnings) =
         build_images(store, goenv, &builder, &plan, &bases, options, progress)?;
-    let published = publish::publish(store, sink.as_ref(), &sets, &mut built, progress)?;
+    let published = publish::publish(store, &outputs, &sets, &mut built, progress)?;
     crate::trace::mark("publish (sink write)");
     sbom::attach(store, options, &published, &sboms, &mut built, progress)?;
-    warnings.extend(vcs::keep_output_out_of_vcs(&options.output.target));
+    for o in &options.outputs {
+        warnings.extend(vcs::keep_output_out_of_vcs(&o.target));
+    }
     Ok(BuildOutcome {
-        output: options.output.to_string(),
+        output: options
+            .outputs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
         cgo: CgoSummary {
             mode: plan.cgo.mode,
             reason: plan.cgo.reason.clone(),

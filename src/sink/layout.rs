@@ -506,23 +506,39 @@ pub fn gc_layout(dir: &Path, status: &dyn Fn(&str)) -> Result<GcReport, SinkErro
         ))
     })?;
     let mut report = GcReport::default();
-    for d in [dir.to_path_buf(), dir.join("blobs/sha256")] {
-        report.temps_removed += fsutil::remove_stale_temps(&d).map_err(write_err(&d))?.0;
+    // Every directory gc reads or removes from must be the layout's own: a symbolic link in
+    // its place would turn "remove unused blobs" into removing files elsewhere.
+    let blobs = dir.join("blobs");
+    real_dir(&blobs)?;
+    let mut algorithms = Vec::new();
+    for alg in fs::read_dir(&blobs).map_err(write_err(&blobs))?.flatten() {
+        let name = alg.file_name().to_string_lossy().into_owned();
+        // Only algorithms whose blob names gopack can check; anything else is left alone.
+        if let Some(hex_len) = digest_hex_len(&name) {
+            real_dir(&alg.path())?;
+            algorithms.push((name, alg.path(), hex_len));
+        }
+    }
+    report.temps_removed += fsutil::remove_stale_temps(dir).map_err(write_err(dir))?.0;
+    for (_, path, _) in &algorithms {
+        report.temps_removed += fsutil::remove_stale_temps(path).map_err(write_err(path))?.0;
     }
     let index = read_index_value(dir)?.ok_or_else(|| SinkError::BadIndex {
         dir: dir.to_path_buf(),
         reason: "there is no index.json".into(),
     })?;
     let reachable = reachable_blobs(dir, &index)?;
-    let blobs = dir.join("blobs");
-    for alg in fs::read_dir(&blobs).map_err(write_err(&blobs))?.flatten() {
-        let alg_name = alg.file_name().to_string_lossy().into_owned();
-        for blob in fs::read_dir(alg.path())
-            .map_err(write_err(&alg.path()))?
+    for (alg_name, alg_path, hex_len) in &algorithms {
+        for blob in fs::read_dir(alg_path)
+            .map_err(write_err(alg_path))?
             .flatten()
         {
             let name = blob.file_name().to_string_lossy().into_owned();
-            if fsutil::is_temp_name(&name) {
+            // Names that are not digests (notes, directories) are not blobs: never removed.
+            let is_blob_name = name.len() == *hex_len
+                && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            let is_dir = blob.file_type().map(|t| t.is_dir()).unwrap_or(true);
+            if !is_blob_name || is_dir {
                 continue;
             }
             if reachable.contains(&format!("{alg_name}:{name}")) {
@@ -534,9 +550,35 @@ pub fn gc_layout(dir: &Path, status: &dyn Fn(&str)) -> Result<GcReport, SinkErro
             report.removed += 1;
             report.removed_bytes += size;
         }
-        fsutil::sync_dir(&alg.path()).map_err(write_err(&alg.path()))?;
+        fsutil::sync_dir(alg_path).map_err(write_err(alg_path))?;
     }
     Ok(report)
+}
+
+/// Hex digits of a digest's encoded part for the registered algorithms (OCI image spec,
+/// descriptor.md "Registered algorithms").
+fn digest_hex_len(algorithm: &str) -> Option<usize> {
+    match algorithm {
+        "sha256" => Some(64),
+        "sha512" => Some(128),
+        _ => None,
+    }
+}
+
+/// `path` is a directory itself, not a symbolic link to one.
+fn real_dir(path: &Path) -> Result<(), SinkError> {
+    let meta = fs::symlink_metadata(path).map_err(write_err(path))?;
+    let what = if meta.file_type().is_symlink() {
+        "a symbolic link"
+    } else if meta.is_dir() {
+        return Ok(());
+    } else {
+        "not a directory"
+    };
+    Err(SinkError::UnsafePart {
+        path: path.to_path_buf(),
+        what,
+    })
 }
 
 /// Every `algorithm:hex` reachable from the index's entries.
@@ -639,6 +681,79 @@ mod tests {
     fn named(digest: &str, media_type: &str, name: &str) -> Value {
         json!({"mediaType": media_type, "digest": digest, "size": 1,
                "annotations": {ANNOTATION_REF_NAME: name}})
+    }
+
+    fn bare_layout(dir: &Path) {
+        fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+        fs::write(
+            dir.join("index.json"),
+            r#"{"schemaVersion":2,"manifests":[]}"#,
+        )
+        .unwrap();
+    }
+
+    /// The attacker's cases: `blobs` or `blobs/sha256` a symbolic link to a directory of the
+    /// user's files; gc refused, and nothing there is removed.
+    #[test]
+    fn gc_refuses_symlinked_blob_directories_and_removes_nothing_outside() {
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim");
+        fs::create_dir_all(victim.join("sha256")).unwrap();
+        let hex = "a".repeat(64);
+        for f in [
+            victim.join(&hex),
+            victim.join("keep.txt"),
+            victim.join("sha256/keep.doc"),
+        ] {
+            fs::write(f, b"mine").unwrap();
+        }
+        let alg_link = tmp.path().join("alg");
+        fs::create_dir_all(alg_link.join("blobs")).unwrap();
+        bare_layout(&alg_link);
+        std::os::unix::fs::symlink(&victim, alg_link.join("blobs/sha256")).unwrap();
+        let blobs_link = tmp.path().join("blobs");
+        fs::create_dir_all(&blobs_link).unwrap();
+        bare_layout(&blobs_link);
+        std::os::unix::fs::symlink(&victim, blobs_link.join("blobs")).unwrap();
+        for layout in [&alg_link, &blobs_link] {
+            let err = gc_layout(layout, &|_| {}).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    SinkError::UnsafePart {
+                        what: "a symbolic link",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+        }
+        for f in [
+            victim.join(&hex),
+            victim.join("keep.txt"),
+            victim.join("sha256/keep.doc"),
+        ] {
+            assert!(f.is_file(), "{} was removed", f.display());
+        }
+    }
+
+    #[test]
+    fn gc_removes_only_unreferenced_files_named_by_a_digest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        bare_layout(dir);
+        let unused = put(dir, &json!({"unused": true}));
+        let sha256 = dir.join("blobs/sha256");
+        fs::write(sha256.join("notes.txt"), b"mine").unwrap();
+        fs::create_dir(sha256.join("b".repeat(64))).unwrap();
+        fs::create_dir_all(dir.join("blobs/md5")).unwrap();
+        fs::write(dir.join("blobs/md5").join("c".repeat(32)), b"other tool").unwrap();
+        let report = gc_layout(dir, &|_| {}).unwrap();
+        assert_eq!(report.removed, 1);
+        assert!(!sha256.join(unused.trim_start_matches("sha256:")).exists());
+        assert!(sha256.join("notes.txt").is_file());
+        assert!(sha256.join("b".repeat(64)).is_dir());
+        assert!(dir.join("blobs/md5").join("c".repeat(32)).is_file());
     }
 
     #[test]
