@@ -142,6 +142,23 @@ pub struct LintInput<'a> {
 /// failure threshold is the caller's business. Findings are sorted by file, line and code.
 pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
     let raw = match Dockerfile::parse(input.dockerfile) {
+        Ok(df) if df.instructions.len() > MAX_INSTRUCTIONS || df.stages.len() > MAX_STAGES => {
+            let mut too_large = parse_error_finding(
+                input.dockerfile,
+                &ParseError {
+                    message: String::new(),
+                    line: 1,
+                    column: 1,
+                },
+            );
+            too_large.message = format!(
+                "not linted: {} instructions in {} stages; gopack lints Dockerfiles of at most \
+                 {MAX_INSTRUCTIONS} instructions and {MAX_STAGES} stages",
+                df.instructions.len(),
+                df.stages.len()
+            );
+            vec![too_large]
+        }
         Ok(df) => {
             let mut f = rules::check(&df, input);
             if input.check_dockerignore {
@@ -172,6 +189,13 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
     });
     findings
 }
+
+/// Most instructions lint checks in one Dockerfile (real ones have hundreds); some rules
+/// compare instructions with the ones before them, so the bound keeps lint's time bounded.
+pub const MAX_INSTRUCTIONS: usize = 5_000;
+
+/// Most stages lint checks in one Dockerfile (stage references are followed stage by stage).
+pub const MAX_STAGES: usize = 500;
 
 /// How the message of a GO001 finding for a file that does not parse starts.
 pub(crate) const PARSE_ERROR: &str = "cannot parse the Dockerfile";
