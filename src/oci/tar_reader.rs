@@ -328,7 +328,15 @@ impl<R: TarInput> TarReader<R> {
                 "size" => data_size = number(value)?,
                 "uid" => header.uid = number(value)?,
                 "gid" => header.gid = number(value)?,
-                "mtime" => header.mtime = number(value)?.min(i64::MAX as u64) as i64,
+                // Seconds with an optional fraction, negative before 1970 (POSIX pax); like a
+                // garbled ustar mtime, a bad one is not worth refusing a layer for.
+                "mtime" => {
+                    header.mtime = std::str::from_utf8(value)
+                        .ok()
+                        .and_then(|s| s.split('.').next())
+                        .and_then(|s| s.parse::<i64>().ok())
+                        .unwrap_or(0)
+                }
                 "GNU.sparse.name" => sparse_name = Some(String::from_utf8_lossy(value).into()),
                 "GNU.sparse.realsize" | "GNU.sparse.size" => header.size = number(value)?,
                 _ => {}
@@ -724,6 +732,22 @@ mod tests {
             (all[0].path.as_str(), all[0].size, all[0].uid),
             ("a/b/c.txt", 11, 4242)
         );
+    }
+
+    /// POSIX pax allows mtimes before 1970 and fractions (attacker case T9: `mtime=-1`).
+    #[test]
+    fn pax_mtimes_may_be_negative_or_fractional() {
+        for (record, want) in [("12 mtime=-1\n", -1), ("20 mtime=1700.12345\n", 1700)] {
+            let mut bytes = Vec::new();
+            bytes.extend(header("././@PaxHeader", b'x', record.len() as u64));
+            let mut data = record.as_bytes().to_vec();
+            data.resize(512, 0);
+            bytes.extend(data);
+            bytes.extend(header("f", b'0', 0));
+            bytes.extend([0u8; 1024]);
+            let all = read_all(&bytes).unwrap();
+            assert_eq!(all[0].mtime, want, "{record:?}");
+        }
     }
 
     #[test]
