@@ -23,6 +23,16 @@ pub fn printable(text: &str, max_chars: usize) -> String {
             continue;
         }
         last_space = false;
+        // A tar name's byte that is not UTF-8 (oci::tar_reader::name_text): shown as `\xNN`.
+        if c == '\u{10FFFF}' {
+            continue;
+        }
+        if ('\u{10FE00}'..='\u{10FEFF}').contains(&c) {
+            let escaped = format!("\\x{:02x}", c as u32 - 0x10FE00);
+            count += escaped.len();
+            out.push_str(&escaped);
+            continue;
+        }
         if c.is_control() || is_bidi_control(c) {
             let escaped = format!("\\u{{{:x}}}", c as u32);
             count += escaped.len();
@@ -79,6 +89,12 @@ pub fn counted(n: u64, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_utf8_bytes_of_tar_names_are_shown_as_hex() {
+        let name = crate::oci::tar_reader::name_text(b"root/.ssh\xff/id_rsa");
+        assert_eq!(printable(&name, 100), "root/.ssh\\xff/id_rsa");
+    }
 
     #[test]
     fn escapes_never_survive() {

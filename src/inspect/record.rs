@@ -11,7 +11,8 @@ use crate::oci::{FileType, PathIssue};
 
 /// Version of what a scan records. Bump it when a scan learns something new (a new flag, a new
 /// captured file), so cached records from an older gopack are read again instead of trusted.
-pub const RECORD_FORMAT: u32 = 1;
+/// 2: member names keep bytes that are not UTF-8 (`tar_reader::name_text`).
+pub const RECORD_FORMAT: u32 = 2;
 
 /// Files whose content a scan keeps (up to [`MAX_CAPTURED`] bytes each), because checks read them.
 pub const CAPTURED_PATHS: &[&str] = &[

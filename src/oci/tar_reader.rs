@@ -323,8 +323,8 @@ impl<R: TarInput> TarReader<R> {
         let mut sparse_name = None;
         for (key, value) in &pending.pax {
             match key.as_str() {
-                "path" => header.path = String::from_utf8_lossy(value).into_owned(),
-                "linkpath" => header.link_target = Some(String::from_utf8_lossy(value).into()),
+                "path" => header.path = name_text(value),
+                "linkpath" => header.link_target = Some(name_text(value)),
                 "size" => data_size = number(value)?,
                 "uid" => header.uid = number(value)?,
                 "gid" => header.gid = number(value)?,
@@ -337,7 +337,7 @@ impl<R: TarInput> TarReader<R> {
                         .and_then(|s| s.parse::<i64>().ok())
                         .unwrap_or(0)
                 }
-                "GNU.sparse.name" => sparse_name = Some(String::from_utf8_lossy(value).into()),
+                "GNU.sparse.name" => sparse_name = Some(name_text(value)),
                 "GNU.sparse.realsize" | "GNU.sparse.size" => header.size = number(value)?,
                 _ => {}
             }
@@ -608,7 +608,32 @@ fn number(field: &[u8]) -> Result<u64, String> {
 
 fn text_until_nul(bytes: &[u8]) -> String {
     let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
-    String::from_utf8_lossy(&bytes[..end]).into_owned()
+    name_text(&bytes[..end])
+}
+
+/// Marks an escaped character in [`name_text`] (a noncharacter of plane 16).
+const NAME_ESCAPE: char = '\u{10FFFF}';
+
+/// A member name as text, one-to-one with its bytes: tar names are bytes, and two names that
+/// differ only in bytes that are not UTF-8 must stay two names (a whiteout for `.ssh\xfe` must
+/// not delete `.ssh\xff`, which a lossy conversion would make the same `.ssh\u{fffd}`). Valid
+/// UTF-8 passes unchanged; a byte that is not becomes [`NAME_ESCAPE`] + U+10FE00+byte, and a
+/// literal [`NAME_ESCAPE`] is doubled.
+pub fn name_text(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            out.push(c);
+            if c == NAME_ESCAPE {
+                out.push(NAME_ESCAPE);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push(NAME_ESCAPE);
+            out.push(char::from_u32(0x10FE00 + u32::from(*b)).expect("plane 16 is valid"));
+        }
+    }
+    out
 }
 
 /// Pax records (`"%d %s=%s\n"`, the length counting the whole record).
@@ -732,6 +757,18 @@ mod tests {
             (all[0].path.as_str(), all[0].size, all[0].uid),
             ("a/b/c.txt", 11, 4242)
         );
+    }
+
+    /// Attacker case U1: a whiteout for `.ssh\xfe` must not hide `.ssh\xff`.
+    #[test]
+    fn names_that_differ_in_non_utf8_bytes_stay_different() {
+        let a = name_text(b".ssh\xff");
+        let b = name_text(b".ssh\xfe");
+        assert_ne!(a, b);
+        assert_eq!(name_text("d\u{e9}j\u{e0}".as_bytes()), "d\u{e9}j\u{e0}");
+        // A literal escape character cannot forge an escaped byte.
+        let forged = format!(".ssh{NAME_ESCAPE}\u{10feff}");
+        assert_ne!(name_text(forged.as_bytes()), a);
     }
 
     /// POSIX pax allows mtimes before 1970 and fractions (attacker case T9: `mtime=-1`).
