@@ -156,7 +156,11 @@ pub fn run(args: SizeArgs) -> CommandResult {
         return print_variants(built, format);
     }
 
+    // --why and --html are the answer asked for: the table is printed only without them (and
+    // the JSON report with --html, where it is the machine-readable half of the answer).
+    let table = args.why.is_none() && (args.html.is_none() || format == FormatArg::Json);
     match (&compared, format) {
+        _ if !table => {}
         (Some(d), FormatArg::Json) => println!("{}", serde_json::to_string_pretty(d)?),
         (Some(d), _) => print!("{}", render::diff(d, args.top, style)),
         (None, FormatArg::Json) => println!("{}", serde_json::to_string_pretty(&last.report)?),
@@ -400,7 +404,7 @@ fn print_why(target: &str, input: &Input, format: FormatArg) -> anyhow::Result<(
     let chain = why::shortest_chain(&packages, target);
     match (chain, format) {
         (Some(chain), FormatArg::Json) => {
-            eprintln!(
+            println!(
                 "{}",
                 serde_json::to_string(&serde_json::json!({"why": target, "chain": chain}))?
             )

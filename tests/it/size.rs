@@ -385,6 +385,8 @@ fn why_prints_the_shortest_import_chain() {
         "crypto/sha1",
     ]));
     let text = String::from_utf8(out.stdout).unwrap();
+    // The answer only, not the size table before it.
+    assert!(text.trim_start().starts_with("why crypto/sha1"), "{text}");
     let chain: Vec<&str> = text
         .lines()
         .skip_while(|l| !l.starts_with("why crypto/sha1"))
