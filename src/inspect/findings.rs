@@ -489,7 +489,27 @@ fn check_buried(m: &Merged, out: &mut Vec<Finding>) {
 }
 
 fn check_layers(a: &Analysis, out: &mut Vec<Finding>) {
+    // Layers left unread past the image bound share one finding, not one each.
+    let unread = a.layers.iter().position(|l| {
+        l.diff_id.is_empty()
+            && l.error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("not read:"))
+    });
+    if let Some(first) = unread {
+        let e = a.layers[first].error.as_deref().unwrap_or_default();
+        out.push(
+            Finding::new(
+                RuleId::LayerUnreadable,
+                format!("layers {}–{} {e}", first + 1, a.layers.len()),
+            )
+            .in_layer(first as u32),
+        );
+    }
     for (i, l) in a.layers.iter().enumerate() {
+        if unread.is_some_and(|first| i >= first) {
+            break;
+        }
         let n = i as u32;
         let short = l.descriptor.digest.short();
         if let Some(e) = &l.error {

@@ -115,7 +115,7 @@ pub fn analyse<S: ImageSource + ?Sized>(
                     uncompressed_size: 0,
                     compression: String::new(),
                     error: Some(format!(
-                        "not read: the layers before it already hold {cap} members, the most \
+                        "not read: the layers before already hold {cap} members, the most \
                          gopack replays for one image"
                     )),
                     from_cache: false,
