@@ -1,17 +1,20 @@
+//! `gopack build`: flags, the call into the pipeline, and what is shown where. stdout carries
+//! results only — one reference per image that pins it (`REGISTRY/REPO@sha256:…` after a
+//! push), or with `--json` one JSON document — so `IMG=$(gopack build … --push)` captures
+//! exactly the references; the plan lines, progress, warnings and the summary go to stderr.
+
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use gopack::assemble::ImageSettings;
 use gopack::cache::Cache;
-use gopack::config::GoEnv;
-use gopack::oci::{Bare, Compression, ImageRef, Platform};
-use gopack::pipeline::{self, BuildOptions, BuildOutcome, Progress};
-use gopack::registry::Reference;
-use gopack::sink::{DEFAULT_OUTPUT, Output};
+use gopack::config::file::Port;
+use gopack::config::{GoEnv, Settings};
+use gopack::pipeline::{self, Schedule};
 
 use super::plan_flags::PlanFlags;
+use super::plan_targets::{Inputs, OutputFlags, Selection, setup};
 use super::{CommandResult, UsageError};
 
 #[derive(Args)]
@@ -19,6 +22,52 @@ pub struct BuildArgs {
     #[command(flatten)]
     pub plan: PlanFlags,
 
+    #[command(flatten)]
+    pub image: ImageFlags,
+
+    #[command(flatten)]
+    pub registry: super::pull::RegistryFlags,
+
+    /// Print the result as one JSON document on stdout (nothing else goes to stdout)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Write the result (per target and platform: ref@digest, sizes, referrers) as JSON to
+    /// FILE, like buildx's --metadata-file
+    #[arg(long, value_name = "FILE")]
+    pub metadata_file: Option<PathBuf>,
+
+    /// Print nothing on stderr but errors (stdout still gets the references)
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print the whole plan (every decision and its reason, as `gopack plan` does) on stderr
+    /// before the summary, instead of one line per decision
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Print the exact go commands and registry requests on stderr (never credentials)
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Build only the targets whose package closure, embedded files or data changed since
+    /// this git ref (the others keep their previous image: builds are reproducible)
+    #[arg(long, value_name = "GITREF")]
+    pub changed_since: Option<String>,
+
+    /// Build one part of the targets, I of N (sorted by import path, round robin): CI
+    /// machines each take one shard; the registry is the shared content store
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+
+    /// Targets checked and assembled at once [default: the cores, fewer when memory is short]
+    #[arg(short, long, value_name = "N", env = "GOPACK_JOBS")]
+    pub jobs: Option<usize>,
+}
+
+/// What the image and its destination look like: shared by build and resolve.
+#[derive(Args, Default)]
+pub struct ImageFlags {
     /// Where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF],
     /// docker://REF (push) [default: oci:gopack-out]
     #[arg(short, long, value_name = "TRANSPORT:PATH")]
@@ -38,12 +87,9 @@ pub struct BuildArgs {
     #[arg(long)]
     pub keep_base_labels: bool,
 
-    #[command(flatten)]
-    pub registry: super::pull::RegistryFlags,
-
-    /// Layer compression: gzip[:1-9] or zstd[:1-19]
-    #[arg(long, default_value = "gzip:6", value_name = "ALGO[:LEVEL]")]
-    pub compression: String,
+    /// Layer compression: gzip[:1-9] or zstd[:1-19] [default: gzip:6]
+    #[arg(long, value_name = "ALGO[:LEVEL]")]
+    pub compression: Option<String>,
 
     /// Port the program listens on (ExposedPorts), repeatable: 8080 or 53/udp
     #[arg(long, value_name = "PORT[/PROTO]")]
@@ -60,24 +106,6 @@ pub struct BuildArgs {
     /// Manifest annotation, repeatable
     #[arg(long, value_name = "KEY=VALUE")]
     pub annotation: Vec<String>,
-
-    /// Print the result as one JSON document
-    #[arg(long)]
-    pub json: bool,
-
-    /// Print only one reference per image that pins it: REGISTRY/REPO@sha256:… for a push,
-    /// oci:DIR:NAME (skopeo's form) for a layout, the archive and name for an archive
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// Print the whole plan (every decision and its reason, as `gopack plan` does) before the
-    /// summary, instead of one line per decision
-    #[arg(long)]
-    pub explain: bool,
-}
-
-fn usage(message: String) -> anyhow::Error {
-    UsageError(message).into()
 }
 
 fn key_values(flag: &str, items: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
@@ -85,243 +113,112 @@ fn key_values(flag: &str, items: &[String]) -> anyhow::Result<BTreeMap<String, S
         .iter()
         .map(|kv| match kv.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-            _ => Err(usage(format!("--{flag} `{kv}` must be KEY=VALUE"))),
+            _ => Err(UsageError(format!("--{flag} `{kv}` must be KEY=VALUE")).into()),
         })
         .collect()
 }
 
-fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
-    let mut plan = args.plan.request()?;
-    if plan.platforms.is_empty() {
-        plan.platforms.push(Platform::host());
+impl ImageFlags {
+    /// The settings these flags give, and the flag that gave each.
+    pub fn layer(&self) -> anyhow::Result<(Settings, BTreeMap<&'static str, &'static str>)> {
+        let mut s = Settings::default();
+        let mut names = BTreeMap::new();
+        if let Some(c) = &self.compression {
+            s.compression = Some(c.clone());
+            names.insert("compression", "--compression");
+        }
+        if !self.port.is_empty() {
+            s.ports = Some(self.port.iter().cloned().map(Port::Text).collect());
+            names.insert("ports", "--port");
+        }
+        if let Some(w) = &self.workdir {
+            s.workdir = Some(w.clone());
+            names.insert("workdir", "--workdir");
+        }
+        if !self.label.is_empty() {
+            s.labels = Some(key_values("label", &self.label)?);
+            names.insert("labels", "--label");
+        }
+        if !self.annotation.is_empty() {
+            s.annotations = Some(key_values("annotation", &self.annotation)?);
+            names.insert("annotations", "--annotation");
+        }
+        if !self.tags.is_empty() {
+            s.tags = Some(self.tags.clone());
+            names.insert("tags", "--tag");
+        }
+        if self.keep_base_labels {
+            s.keep_base_labels = Some(true);
+            names.insert("keep-base-labels", "--keep-base-labels");
+        }
+        Ok((s, names))
     }
-    let output = destination(args)?;
-    let compression: Compression = args.compression.parse().map_err(usage)?;
-    for port in &args.port {
-        let (number, proto) = port.split_once('/').unwrap_or((port, "tcp"));
-        if number.parse::<u16>().map_or(true, |n| n == 0)
-            || !matches!(proto, "tcp" | "udp" | "sctp")
-        {
-            return Err(usage(format!(
-                "--port `{port}` must be a port 1-65535, optionally /tcp, /udp or /sctp"
-            )));
+
+    /// `--output` and `--push`.
+    pub fn output_flags(&self) -> OutputFlags {
+        OutputFlags {
+            output: self.output.clone(),
+            push: self.push,
         }
     }
-    Ok(BuildOptions {
-        plan,
-        compression,
-        settings: ImageSettings {
-            ports: args.port.clone(),
-            workdir: args.workdir.clone(),
-            labels: key_values("label", &args.label)?,
-            annotations: key_values("annotation", &args.annotation)?,
-            keep_base_labels: args.keep_base_labels,
-        },
-        output,
-        registry: args.registry.options(),
-    })
 }
 
-/// A `--tag` naming a whole reference (it has a repository path) rather than just a tag.
-fn is_full_reference(tag: &str) -> bool {
-    tag.contains('/')
-}
-
-/// Where the images go, and with which tags, from --output, --push, --tag and GOPACK_REPO.
-/// Every `--tag` applies: to a file output as given, to a push as a tag of the one repository
-/// pushed to (a `--tag` naming another repository is refused).
-fn destination(args: &BuildArgs) -> anyhow::Result<Output> {
-    let explicit: Option<ImageRef> = args
-        .output
+/// The inputs of a build from its flags.
+fn inputs(args: &BuildArgs) -> anyhow::Result<Inputs<'_>> {
+    let (image_layer, image_names) = args.image.layer()?;
+    let shard = args
+        .shard
         .as_deref()
-        .map(|o| ImageRef::parse(o, Bare::Refuse))
+        .map(super::plan_select::parse_shard)
         .transpose()
-        .map_err(|e| usage(e.to_string()))?;
-    let pushing = args.push || matches!(explicit, Some(ImageRef::Registry(_)));
-    if !pushing {
-        let target = match explicit {
-            Some(t) => t,
-            None => ImageRef::parse(DEFAULT_OUTPUT, Bare::Refuse).expect("default output parses"),
-        };
-        return Ok(Output {
-            target,
-            tags: args.tags.clone(),
-            repository_per_binary: false,
-        });
-    }
-    if args.push
-        && explicit
-            .as_ref()
-            .is_some_and(|o| !matches!(o, ImageRef::Registry(_)))
-    {
-        return Err(usage(
-            "--push sends images to a registry; it cannot be combined with a file --output".into(),
-        ));
-    }
-    let parse = |text: &str| -> anyhow::Result<Reference> {
-        text.parse()
-            .map_err(|e: gopack::registry::ReferenceError| usage(e.to_string()))
-    };
-    let first_full = args.tags.iter().find(|t| is_full_reference(t));
-    let gopack_repo = std::env::var("GOPACK_REPO").ok().filter(|r| !r.is_empty());
-    let (target, repository_per_binary) = match (explicit, first_full, gopack_repo) {
-        (Some(ImageRef::Registry(r)), _, _) => (r, false),
-        (_, Some(full), _) => (parse(full)?, false),
-        (_, None, Some(repo)) => (parse(&repo)?, true),
-        _ => {
-            return Err(usage(
-                "--push needs a destination: --tag REGISTRY/REPOSITORY:TAG, GOPACK_REPO=REGISTRY/REPOSITORY, \
-                 or --output docker://REGISTRY/REPOSITORY:TAG"
-                    .into(),
-            ));
-        }
-    };
-    let mut tags = Vec::new();
-    for tag in &args.tags {
-        if is_full_reference(tag) {
-            let other = parse(tag)?;
-            if (other.registry.as_str(), other.repository.as_str())
-                != (target.registry.as_str(), target.repository.as_str())
-            {
-                return Err(usage(format!(
-                    "--tag {tag} names another repository than {}; one build pushes to one repository",
-                    target.name()
-                )));
-            }
-            tags.extend(other.tag);
-        } else {
-            tags.push(tag.clone());
-        }
-    }
-    tags.dedup();
-    Ok(Output {
-        target: ImageRef::Registry(target),
-        tags,
-        repository_per_binary,
+        .map_err(UsageError)?;
+    Ok(Inputs {
+        flags: &args.plan,
+        image_layer,
+        image_names,
+        output: args.image.output_flags(),
+        registry: args.registry.options(),
+        selection: Selection {
+            shard,
+            changed_since: args.changed_since.clone(),
+        },
     })
-}
-
-struct Spinner(Option<indicatif::ProgressBar>);
-
-impl Progress for Spinner {
-    fn step(&self, message: &str) {
-        if let Some(bar) = &self.0 {
-            bar.set_message(message.to_string());
-        }
-    }
 }
 
 pub fn run(args: BuildArgs) -> CommandResult {
-    let options = options(&args)?;
+    gopack::log::set_verbose(args.verbose);
+    let inputs = inputs(&args)?;
     let goenv = GoEnv::read()?;
+    let setup = setup(&inputs, &goenv)?;
     let cache = Cache::open_default()?;
-    let store = cache.store();
-    let spinner = (std::io::stderr().is_terminal() && !args.quiet && !args.json).then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        bar
-    });
-    let progress = Spinner(spinner);
-    let result = pipeline::build(store, &goenv, &options, &progress);
-    if let Some(bar) = &progress.0 {
-        bar.finish_and_clear();
+    let talk = !args.quiet && !args.json;
+    let schedule = Schedule::detect(args.jobs);
+    let outcomes = if setup.jobs.is_empty() {
+        Vec::new()
+    } else {
+        let display = super::build_progress::Display::new(talk);
+        let result = pipeline::build_many(cache.store(), &goenv, &setup.jobs, &schedule, &display);
+        display.finish();
+        result?
+    };
+    let report = super::build_report::Report::new(&outcomes, &setup);
+    if let Some(file) = &args.metadata_file {
+        report.write_metadata(file)?;
     }
-    let outcome = result?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
-    } else if args.quiet {
-        for image in &outcome.images {
+        println!("{}", serde_json::to_string_pretty(&report.json())?);
+    } else {
+        for image in outcomes.iter().flat_map(|o| &o.images) {
             println!("{}", image.reference);
         }
-    } else {
-        if args.explain {
-            println!("{}", super::plan::long_form(&outcome.plan));
-        } else {
-            print!("{}", super::plan::short_form(&outcome.plan));
-        }
-        for warning in &outcome.warnings {
-            println!("warning: {warning}");
-        }
-        print_summary(&outcome);
+    }
+    if talk {
+        eprint!("{}", report.talk(args.explain, &setup));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(outcome: &BuildOutcome) {
-    for image in &outcome.images {
-        let platforms: Vec<String> = image
-            .platforms
-            .iter()
-            .map(|p| p.platform.to_string())
-            .collect();
-        println!(
-            "built {} ({}) for {}",
-            image.name,
-            image.package,
-            platforms.join(", ")
-        );
-        for p in &image.platforms {
-            if image.platforms.len() > 1 {
-                println!("  {}  {}", p.platform, p.manifest_digest);
-            }
-            let count = p.layers.len();
-            println!(
-                "    binary  {}    image  {} compressed, {} uncompressed, {count} {}",
-                human(p.binary_size),
-                human(p.compressed_size),
-                human(p.uncompressed_size),
-                if count == 1 { "layer" } else { "layers" }
-            );
-            for layer in &p.layers {
-                let note = if layer.reused && !layer.from_base {
-                    "  (cached)"
-                } else {
-                    ""
-                };
-                println!(
-                    "      {}  {:>10}  {}{note}",
-                    layer.digest.short(),
-                    human(layer.size),
-                    layer.description
-                );
-            }
-        }
-        println!("  digest      {}", image.digest);
-        println!("  entrypoint  {}", image.entrypoint.join(" "));
-        println!("  user        {}", image.user);
-        print_destination(image);
-    }
-}
-
-/// Where the image went: every name it was written under, each once.
-fn print_destination(image: &pipeline::BuiltImage) {
-    let Some((first, others)) = image.references.split_first() else {
-        return;
-    };
-    match &image.push {
-        Some(push) => {
-            println!("  pushed to   {first}");
-            let tags: Vec<&str> = push.tags.iter().skip(1).map(String::as_str).collect();
-            if !tags.is_empty() {
-                println!("  also tagged {}", tags.join(", "));
-            }
-            println!(
-                "  blobs       {} uploaded ({}), {} mounted, {} already there",
-                push.blobs_uploaded,
-                human(push.blob_bytes_uploaded),
-                push.blobs_mounted,
-                push.blobs_present
-            );
-        }
-        None => {
-            println!("  written to  {first}");
-            for other in others {
-                println!("              {other}");
-            }
-        }
-    }
-}
-
+/// Sizes as people write them: `512 B`, `1.5 KiB`, `5.0 MiB`.
 pub(super) fn human(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut value = bytes as f64;

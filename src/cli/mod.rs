@@ -2,16 +2,23 @@
 
 use std::process::ExitCode;
 
+pub mod apply;
 pub mod build;
+pub mod build_progress;
+pub mod build_report;
 pub mod cache;
 pub mod dockerfile;
 pub mod gc;
+pub mod init;
 pub mod lint;
 pub mod login;
 pub mod logout;
 pub mod plan;
 pub mod plan_flags;
+pub mod plan_select;
+pub mod plan_targets;
 pub mod pull;
+pub mod resolve;
 
 /// What a command asks the process to exit with: `Ok(code)` for a normal end (0, or 1 when a
 /// check such as lint found problems), `Err` for a failure, shown to the user as `error: …`.

@@ -209,8 +209,9 @@ impl fmt::Display for Output {
 }
 
 /// A destination for built images. Implementations write every image set or fail without
-/// disturbing what was there before (see the module docs for what each guarantees).
-pub trait ImageSink {
+/// disturbing what was there before (see the module docs for what each guarantees). Sinks are
+/// shared by threads: a build writes several outputs side by side.
+pub trait ImageSink: Send + Sync {
     /// The destination as the user would write it (`oci:out`, `docker://host/repo:tag`).
     fn destination(&self) -> String;
 
