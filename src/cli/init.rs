@@ -48,7 +48,7 @@ pub fn run(args: InitArgs) -> CommandResult {
             let converted = ko::convert(&yaml)
                 .map_err(|e| UsageError(format!("--from {}: {e}", file.display())))?;
             for note in &converted.notes {
-                eprintln!("not converted: {note}");
+                eprintln!("note: {note}");
             }
             converted.toml
         }

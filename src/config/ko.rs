@@ -306,10 +306,40 @@ pub fn convert(source: &str) -> Result<Converted, String> {
         defaults.ldflags(&strings(l), "defaultLdflags", &mut notes);
     }
     let targets = targets(doc, &mut notes);
+    let notes = grouped(notes);
     Ok(Converted {
         toml: render(&defaults, &targets, &notes),
         notes,
     })
+}
+
+/// Notes that say the same of several places (`builds[a]: X`, `builds[b]: X`) as one:
+/// `builds[a], builds[b]: X`, in first-seen order.
+fn grouped(notes: Vec<String>) -> Vec<String> {
+    let mut order: Vec<(String, Vec<String>)> = Vec::new();
+    for note in notes {
+        let (place, message) = match note.split_once(": ") {
+            Some((p, m)) if p.starts_with("builds[") || p.starts_with("default") => {
+                (p.to_string(), m.to_string())
+            }
+            _ => (String::new(), note.clone()),
+        };
+        match order.iter_mut().find(|(m, _)| *m == message) {
+            Some((_, places)) => places.push(place),
+            None => order.push((message, vec![place])),
+        }
+    }
+    order
+        .into_iter()
+        .map(|(message, places)| {
+            let places: Vec<String> = places.into_iter().filter(|p| !p.is_empty()).collect();
+            if places.is_empty() {
+                message
+            } else {
+                format!("{}: {message}", places.join(", "))
+            }
+        })
+        .collect()
 }
 
 /// `builds[]`, then `baseImageOverrides` (onto the build of the same package when there is

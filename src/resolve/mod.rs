@@ -86,6 +86,18 @@ pub fn find(text: &str, origin: &str) -> Result<Vec<Found>, ResolveError> {
         };
         let line = span.start.line();
         let package = value[scheme.len()..].to_string();
+        if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            return Err(ResolveError::Unsupported {
+                origin: origin.into(),
+                line,
+                message: format!(
+                    "the reference `{}` is a block scalar (| or >); write it on one line \
+                     (image: {})",
+                    value.trim_end(),
+                    value.trim_end()
+                ),
+            });
+        }
         if package.is_empty() || package.contains(char::is_whitespace) {
             return Err(ResolveError::Unsupported {
                 origin: origin.into(),
@@ -117,9 +129,9 @@ pub fn find(text: &str, origin: &str) -> Result<Vec<Found>, ResolveError> {
     Ok(found)
 }
 
-/// The byte range of the value's text inside the scalar's span: the span itself for a plain
-/// scalar, inside the quotes for a quoted one; `None` when the text there is not exactly the
-/// value (escapes, folding, block scalars).
+/// The byte range of the value's text inside the scalar's span (which starts at the node's
+/// anchor or tag, if any): the end of a plain scalar, inside the quotes of a quoted one;
+/// `None` when the text there is not exactly the value (escapes, line folding, block scalars).
 fn value_range(
     text: &str,
     span: Range<usize>,
@@ -127,25 +139,21 @@ fn value_range(
     value: &str,
 ) -> Option<Range<usize>> {
     let raw = text.get(span.clone())?;
-    let inner = match style {
-        ScalarStyle::Plain => span,
-        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-            let quote = if style == ScalarStyle::SingleQuoted {
-                '\''
-            } else {
-                '"'
-            };
-            if raw.starts_with(quote) && raw.ends_with(quote) && raw.len() >= 2 {
-                span.start + 1..span.end - 1
-            } else {
-                // Spans of quoted scalars may or may not include the quotes; find the value.
-                let at = raw.find(value)?;
-                span.start + at..span.start + at + value.len()
-            }
+    let end = match style {
+        ScalarStyle::Plain => span.end,
+        ScalarStyle::SingleQuoted => {
+            raw.strip_suffix('\'')?;
+            span.end - 1
+        }
+        ScalarStyle::DoubleQuoted => {
+            raw.strip_suffix('"')?;
+            span.end - 1
         }
         ScalarStyle::Literal | ScalarStyle::Folded => return None,
     };
-    (text.get(inner.clone())? == value).then_some(inner)
+    let start = end.checked_sub(value.len())?;
+    let inner = start..end;
+    (start >= span.start && text.get(inner.clone())? == value).then_some(inner)
 }
 
 /// Maps the parser's character indices to byte offsets.

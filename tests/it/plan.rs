@@ -334,7 +334,7 @@ fn build_follows_the_plan_and_prints_it() {
             "-o",
             &format!("oci:{}", tmp.path().join("b").display()),
         ]))
-        .stdout,
+        .stderr,
     )
     .unwrap();
     let plan_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("plan: ")).collect();
@@ -353,7 +353,7 @@ fn build_follows_the_plan_and_prints_it() {
             "-o",
             &format!("oci:{}", tmp.path().join("c").display()),
         ]))
-        .stdout,
+        .stderr,
     )
     .unwrap();
     assert!(explained.contains("flags and why:"));
