@@ -74,7 +74,11 @@ pub enum BaseError {
          and blobs/; save one with `gopack pull REF oci:DIR` or `skopeo copy docker://REF oci:DIR`"
     )]
     Layout { dir: PathBuf, reason: String },
-    #[error("base image {base} has no image for {platform} (it has: {available})")]
+    #[error(
+        "base image {base} has no image for {platform} (it has: {available}); gopack does not \
+         build for a platform its base cannot serve. Build --platform {available}, or choose a \
+         base that is an image index with {platform}"
+    )]
     NoPlatform {
         base: String,
         platform: Platform,

@@ -90,11 +90,11 @@ pub fn run(args: PullArgs) -> CommandResult {
         .map(|i| i.platform.to_string())
         .collect();
     println!(
-        "{} -> oci:{} ({}; {} blobs; {})",
+        "{} -> oci:{} ({}; {}; {})",
         pulled.reference,
         dir.display(),
         top,
-        blobs,
+        super::build_report::count(blobs, "blob"),
         platforms.join(", ")
     );
     Ok(ExitCode::SUCCESS)
@@ -133,6 +133,33 @@ fn write_layout(store: &BlobStore, pulled: &Pulled, dir: &Path) -> anyhow::Resul
         dir,
         &[set],
         Some(pulled.reference.tag.as_deref().unwrap_or("latest")),
-    )?;
+    )
+    .map_err(for_pull)?;
     Ok((top, blobs))
+}
+
+/// A layout error in pull's own words: the sink's messages name build's `--output`, which
+/// pull does not have (its destination is the second argument).
+fn for_pull(e: gopack::sink::SinkError) -> anyhow::Error {
+    use gopack::sink::SinkError;
+    match e {
+        SinkError::NotALayout { dir, foreign } => anyhow::anyhow!(
+            "{} is not an OCI image layout: it holds {}, which gopack will not mix images into. \
+             Pull into a new or empty directory, or an existing layout: gopack pull REF oci:DIR",
+            dir.display(),
+            foreign.join(", ")
+        ),
+        SinkError::NotADirectory(path) => anyhow::anyhow!(
+            "{} is a file, not a directory; pull writes an OCI layout directory: gopack pull REF \
+             oci:DIR",
+            path.display()
+        ),
+        other => anyhow::anyhow!(
+            "{}",
+            other
+                .to_string()
+                .replace("another --output", "another destination (oci:DIR)")
+                .replace("--output", "the destination")
+        ),
+    }
 }

@@ -267,7 +267,14 @@ pub fn load(
         }
     }
     for (root, relatives) in directories {
-        let listed = list_packages(goenv, &root, &root, &relatives, query)?;
+        let listed = match list_packages(goenv, &root, &root, &relatives, query) {
+            Err(ProjectError::GoFailed { stderr, .. })
+                if relatives.len() == 1 && stderr.contains("no Go files in") =>
+            {
+                return Err(no_mains(goenv, &root, &relatives[0]));
+            }
+            other => other?,
+        };
         for main in mains_of(&listed, ".").map_err(|e| with_commands(e, goenv, &root))? {
             mains.insert(main.package.import_path.clone(), main);
         }

@@ -174,9 +174,11 @@ impl RegistryClient {
             });
             let platform = platform.unwrap_or(from_config);
             if !wanted.is_empty() && !wanted.contains(&platform) {
+                let shown = printable(&platform.to_string(), 100);
                 return Err(RegistryError::Platform(format!(
-                    "{reference} is an image for {} only, not {}",
-                    printable(&platform.to_string(), 100),
+                    "{reference} is an image for {shown} only (a single manifest, not an index), \
+                     not {}; gopack does not build for a platform its base cannot serve. Ask \
+                     for {shown} only, or use a base that is an image index with every platform",
                     wanted
                         .iter()
                         .map(ToString::to_string)

@@ -73,7 +73,10 @@ fn only_the_references_change() {
 #[test]
 fn block_scalars_and_bad_yaml_are_refused_with_the_place() {
     let e = find("a:\n  image: |\n    gopack://x/cmd/a\n", "b.yaml").unwrap_err();
-    assert!(e.to_string().contains("b.yaml line 3") && e.to_string().contains("block scalar"), "{e}");
+    assert!(
+        e.to_string().contains("b.yaml line 3") && e.to_string().contains("block scalar"),
+        "{e}"
+    );
     let e = find("a: [unclosed\n", "c.yaml").unwrap_err();
     assert!(e.to_string().contains("c.yaml: not valid YAML"), "{e}");
     let e = find("image: gopack://\n", "d.yaml").unwrap_err();

@@ -56,9 +56,14 @@ fn plan_shows_where_each_setting_came_from() {
         text.contains("user 1000:1000 (from gopack.toml [[target]] api)"),
         "{text}"
     );
-    assert!(text.contains("user 1:1 (from gopack.toml [defaults])"), "{text}");
     assert!(
-        text.contains("labels team=core tier=edge (from gopack.toml [[target]] api, gopack.toml [defaults])"),
+        text.contains("user 1:1 (from gopack.toml [defaults])"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "labels team=core tier=edge (from gopack.toml [[target]] api, gopack.toml [defaults])"
+        ),
         "{text}"
     );
     // A flag beats the target, an environment variable beats the target too.
@@ -124,7 +129,10 @@ fn unknown_keys_and_wrong_types_name_the_line_and_the_valid_keys() {
     assert!(err.contains("gopack.toml is not valid"), "{err}");
     assert!(err.contains("line 3"), "{err}");
     assert!(err.contains("unknown field `usr`"), "{err}");
-    assert!(err.contains("`user`") && err.contains("`platforms`"), "{err}");
+    assert!(
+        err.contains("`user`") && err.contains("`platforms`"),
+        "{err}"
+    );
 
     std::fs::write(
         tmp.path().join("gopack.toml"),
@@ -184,10 +192,17 @@ fn templates_fill_from_git_and_the_environment_or_say_why_not() {
 fn lint_reads_its_table_through_the_one_parser() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("Dockerfile"), "FROM golang:1.22\n").unwrap();
-    std::fs::write(tmp.path().join("gopack.toml"), "[lint]\nignroe = [\"GO106\"]\n").unwrap();
+    std::fs::write(
+        tmp.path().join("gopack.toml"),
+        "[lint]\nignroe = [\"GO106\"]\n",
+    )
+    .unwrap();
     let (code, err) = run_fail(gp(tmp.path()).args(["lint", "Dockerfile"]));
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("unknown field `ignroe`") && err.contains("`ignore`"), "{err}");
+    assert!(
+        err.contains("unknown field `ignroe`") && err.contains("`ignore`"),
+        "{err}"
+    );
 }
 
 /// The samples the schema must accept (and one it must refuse).
@@ -203,7 +218,11 @@ const SAMPLES: &[(&str, &str, bool)] = &[
         true,
     ),
     ("typo.toml", "[defaults]\nusr = \"1\"\n", false),
-    ("bad-type.toml", "[defaults]\nplatforms = \"linux/amd64\"\n", false),
+    (
+        "bad-type.toml",
+        "[defaults]\nplatforms = \"linux/amd64\"\n",
+        false,
+    ),
 ];
 
 #[test]
@@ -270,9 +289,11 @@ fn init_writes_a_file_gopack_reads_and_keeps_an_existing_one() {
 
 fn convert(file: &str) -> (gopack::config::ConfigFile, String) {
     let tmp = tempfile::tempdir().unwrap();
-    let out = run_ok(gp(tmp.path()).args(["init", "--stdout", "--from"]).arg(
-        repo_root().join("testdata/koyaml").join(file),
-    ));
+    let out = run_ok(
+        gp(tmp.path())
+            .args(["init", "--stdout", "--from"])
+            .arg(repo_root().join("testdata/koyaml").join(file)),
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let notes = String::from_utf8(out.stderr).unwrap();
     let parsed = gopack::config::ConfigFile::parse(&text, Path::new("gopack.toml"))
@@ -335,5 +356,8 @@ fn init_from_mtg_ko_yaml_keeps_go_flags_it_cannot_fold() {
         t.ldflags.as_deref().unwrap(),
         ["-X main.version={{.Env.VERSION}}"]
     );
-    assert!(!notes.contains("trimpath"), "-trimpath is gopack's own: {notes}");
+    assert!(
+        !notes.contains("trimpath"),
+        "-trimpath is gopack's own: {notes}"
+    );
 }

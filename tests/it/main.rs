@@ -7,6 +7,7 @@ mod buildinfo;
 mod cgo;
 mod common;
 mod config;
+mod conventions;
 mod dockerfile_gen;
 mod fidelity;
 mod lint;

@@ -333,7 +333,11 @@ fn a_docker_archive_of_several_binaries_says_the_names_it_really_holds() {
         let tag = format!("example.com/team/{name}:v2");
         assert_eq!(manifest[i]["RepoTags"], serde_json::json!([tag]));
         let reference = format!("docker-archive:{}:{tag}", docker.display());
-        assert_eq!(printed.lines().nth(i), Some(reference.as_str()), "{printed}");
+        assert_eq!(
+            printed.lines().nth(i),
+            Some(reference.as_str()),
+            "{printed}"
+        );
         assert!(table.contains(&reference), "{table}");
     }
 }
@@ -675,7 +679,12 @@ fn quiet_push_output_pins_the_digest_and_the_summary_lists_only_the_other_tags()
         .args(extra);
         let out = run_ok(&mut cmd);
         // The references on stdout with -q; the summary on stderr otherwise.
-        String::from_utf8(if extra.contains(&"-q") { out.stdout } else { out.stderr }).unwrap()
+        String::from_utf8(if extra.contains(&"-q") {
+            out.stdout
+        } else {
+            out.stderr
+        })
+        .unwrap()
     };
     let quiet = push(&["-q"]);
     let line = quiet.trim();

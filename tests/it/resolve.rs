@@ -103,14 +103,32 @@ fn resolve_replaces_only_the_references_and_keeps_the_rest_byte_for_byte() {
     let resolved = String::from_utf8(out.stdout).unwrap();
     let api = image_ref(&resolved, "&api ");
     let worker = image_ref(&resolved, "image: \"");
-    assert!(api.starts_with(&format!("{host}/team/api@sha256:")), "{resolved}");
-    assert!(worker.starts_with(&format!("{host}/team/worker@sha256:")), "{resolved}");
+    assert!(
+        api.starts_with(&format!("{host}/team/api@sha256:")),
+        "{resolved}"
+    );
+    assert!(
+        worker.starts_with(&format!("{host}/team/worker@sha256:")),
+        "{resolved}"
+    );
     // The text: exactly the input with each reference replaced.
     let expected = MANIFESTS
-        .replace("&api gopack://example.com/multi/cmd/api", &format!("&api {api}"))
-        .replace("image: gopack://example.com/multi/cmd/api", &format!("image: {api}"))
-        .replace("\"ko://example.com/multi/cmd/worker\"", &format!("\"{worker}\""))
-        .replace("'gopack://example.com/multi/cmd/worker'", &format!("'{worker}'"));
+        .replace(
+            "&api gopack://example.com/multi/cmd/api",
+            &format!("&api {api}"),
+        )
+        .replace(
+            "image: gopack://example.com/multi/cmd/api",
+            &format!("image: {api}"),
+        )
+        .replace(
+            "\"ko://example.com/multi/cmd/worker\"",
+            &format!("\"{worker}\""),
+        )
+        .replace(
+            "'gopack://example.com/multi/cmd/worker'",
+            &format!("'{worker}'"),
+        );
     assert_eq!(resolved, expected);
     // Parsed: the same documents except the image fields (the alias follows its anchor).
     let before = parse_yaml(MANIFESTS);
@@ -167,7 +185,10 @@ fn apply_pipes_the_resolved_yaml_to_kubectl_or_says_it_is_missing() {
             .args(["apply", "-f", "cm.yaml"]),
     );
     assert_eq!(code, 1);
-    assert!(err.contains("kubectl is not on PATH") && err.contains("gopack resolve"), "{err}");
+    assert!(
+        err.contains("kubectl is not on PATH") && err.contains("gopack resolve"),
+        "{err}"
+    );
 
     // A stand-in kubectl that keeps its arguments and stdin: kubectl itself needs a cluster.
     let bin = tmp.path().join("bin");
@@ -181,19 +202,29 @@ fn apply_pipes_the_resolved_yaml_to_kubectl_or_says_it_is_missing() {
         ),
     )
     .unwrap();
-    std::fs::set_permissions(&kubectl, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .unwrap();
+    std::fs::set_permissions(
+        &kubectl,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let path = format!("{}:/usr/bin:/bin", bin.display());
-    run_ok(
-        gp(tmp.path())
-            .env("PATH", path)
-            .args(["apply", "-f", "cm.yaml", "--", "--dry-run=server"]),
-    );
+    run_ok(gp(tmp.path()).env("PATH", path).args([
+        "apply",
+        "-f",
+        "cm.yaml",
+        "--",
+        "--dry-run=server",
+    ]));
     assert_eq!(
-        std::fs::read_to_string(tmp.path().join("args")).unwrap().trim(),
+        std::fs::read_to_string(tmp.path().join("args"))
+            .unwrap()
+            .trim(),
         "apply -f - --dry-run=server"
     );
-    assert_eq!(std::fs::read_to_string(tmp.path().join("stdin")).unwrap(), plain);
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("stdin")).unwrap(),
+        plain
+    );
 }
 
 #[test]
@@ -206,5 +237,8 @@ fn a_reference_in_a_block_scalar_is_refused_with_its_line() {
     .unwrap();
     let (code, err) = run_fail(gp(tmp.path()).args(["resolve", "-f", "bad.yaml"]));
     assert_eq!(code, 2);
-    assert!(err.contains("bad.yaml line 3") && err.contains("block scalar"), "{err}");
+    assert!(
+        err.contains("bad.yaml line 3") && err.contains("block scalar"),
+        "{err}"
+    );
 }

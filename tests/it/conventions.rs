@@ -1,0 +1,183 @@
+//! The conventions ko and docker users rely on: exit codes in `--help`, a `--platform` that
+//! the base cannot serve refused (never ignored, ko#699), counts in the right number, `plan
+//! --deep` not advising itself, a module root without a main package naming the commands,
+//! and pull's errors naming only what pull has.
+
+use crate::common;
+use crate::registry_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use registry_support::Registry;
+
+fn cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("conventions-cache")
+}
+
+fn gp(cwd: &Path) -> Command {
+    let mut cmd = gopack(&cache());
+    cmd.current_dir(cwd)
+        .env_remove("GOPACK_REPO")
+        .env_remove("GOPACK_BASE")
+        .env_remove("GOFLAGS")
+        .env("GOENV", "off");
+    cmd
+}
+
+#[test]
+fn help_documents_the_exit_codes_and_the_streams() {
+    let out = run_ok(gp(&repo_root()).arg("--help"));
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("Exit status: 0 success; 1 failure"), "{help}");
+    assert!(help.contains("2 usage error"), "{help}");
+    assert!(help.contains("stdout carries results"), "{help}");
+}
+
+#[test]
+fn a_platform_the_base_cannot_serve_is_refused_with_what_it_has() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = format!("oci:{}:amd64-only", tmp.path().join("base").display());
+    run_ok(gp(&repo_root()).args([
+        "build",
+        "./testdata/hello",
+        "--platform",
+        "linux/amd64",
+        "-q",
+        "-o",
+        &base,
+    ]));
+    let out = tmp.path().join("out");
+    let (code, err) = run_fail(gp(&repo_root()).args([
+        "build",
+        "./testdata/hello",
+        "--base",
+        &base,
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "-o",
+        &format!("oci:{}", out.display()),
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("has no image for linux/arm64 (it has: linux/amd64)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("does not build for a platform its base cannot serve"),
+        "{err}"
+    );
+    assert!(!out.join("index.json").exists(), "nothing is written");
+}
+
+#[test]
+fn a_single_manifest_registry_base_refuses_another_platform() {
+    if !require_tool("docker-registry") {
+        return;
+    }
+    let registry = Registry::start_plain();
+    let host = registry.host();
+    let base = format!("{host}/bases/hello:amd64");
+    run_ok(gp(&repo_root()).args([
+        "build",
+        "./testdata/hello",
+        "--platform",
+        "linux/amd64",
+        "--push",
+        "-q",
+        "-t",
+        &base,
+    ]));
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, err) = run_fail(gp(&repo_root()).args([
+        "build",
+        "./testdata/hello",
+        "--base",
+        &base,
+        "--platform",
+        "linux/arm64",
+        "-o",
+        &format!("oci:{}", tmp.path().join("out").display()),
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is an image for linux/amd64 only"), "{err}");
+    assert!(
+        err.contains("does not build for a platform its base cannot serve"),
+        "{err}"
+    );
+}
+
+#[test]
+fn one_layer_is_one_layer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_ok(gp(&repo_root()).args([
+        "build",
+        "./testdata/multi/cmd/api",
+        "--tmp=no",
+        "-o",
+        &format!("oci:{}", tmp.path().join("o").display()),
+    ]));
+    let talk = String::from_utf8(out.stderr).unwrap();
+    assert!(talk.contains(", 1 layer\n"), "{talk}");
+    assert!(!talk.contains("1 layers"), "{talk}");
+}
+
+#[test]
+fn plan_deep_does_not_advise_running_plan_deep() {
+    let out = run_ok(gp(&repo_root()).args(["plan", "./testdata/hello", "--deep"]));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("run `gopack plan --deep`"), "{text}");
+    assert!(text.contains("decided from the linked binaries"), "{text}");
+    let out = run_ok(gp(&repo_root()).args(["plan", "./testdata/hello"]));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("run `gopack plan --deep`"), "{text}");
+}
+
+#[test]
+fn a_module_root_without_a_main_package_names_the_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&testdata("multi"), tmp.path());
+    let (code, err) = run_fail(gp(tmp.path()).arg("build"));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("The module's commands: ./cmd/api, ./cmd/worker"),
+        "{err}"
+    );
+    assert!(err.contains("gopack build ./..."), "{err}");
+    // A library package named directly says the same.
+    let (_, err) = run_fail(gp(tmp.path()).args(["build", "./internal/greet"]));
+    assert!(err.contains("not a main package"), "{err}");
+    assert!(err.contains("./cmd/api, ./cmd/worker"), "{err}");
+}
+
+#[test]
+fn pull_errors_name_only_pull_own_arguments() {
+    if !require_tool("docker-registry") {
+        return;
+    }
+    let registry = Registry::start_plain();
+    let host = registry.host();
+    run_ok(gp(&repo_root()).args([
+        "build",
+        "./testdata/hello",
+        "--push",
+        "-q",
+        "-t",
+        &format!("{host}/x/hello:v1"),
+    ]));
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+    let (code, err) = run_fail(gp(&repo_root()).args([
+        "pull",
+        &format!("{host}/x/hello:v1"),
+        &format!("oci:{}", tmp.path().display()),
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is not an OCI image layout"), "{err}");
+    assert!(!err.contains("--output"), "pull has no --output: {err}");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+}
