@@ -200,7 +200,7 @@ impl Resolved {
             ("platforms", list(&s.platforms)),
             ("compression", s.compression.clone()),
             ("user", s.user.clone()),
-            ("env", s.env.as_ref().map(|e| names_only(e))),
+            ("env", s.env.as_ref().map(names_only)),
             (
                 "ports",
                 s.ports

@@ -60,11 +60,14 @@ impl GitFacts {
     }
 }
 
+/// Looks an environment variable up.
+type EnvLookup = Box<dyn Fn(&str) -> Option<String>>;
+
 /// Fills templates; git is read at most once, and only when a template asks for it.
 pub struct Templater {
     dir: PathBuf,
     git: OnceCell<Result<GitFacts, String>>,
-    env: Box<dyn Fn(&str) -> Option<String>>,
+    env: EnvLookup,
 }
 
 impl Templater {

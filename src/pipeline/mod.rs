@@ -304,12 +304,15 @@ struct Images<'a> {
     writer: LayerWriter<'a>,
     mtime: u64,
     extra_ca: Vec<String>,
-    data_layers: Mutex<BTreeMap<(u32, u32), Option<(WrittenLayer, String)>>>,
+    data_layers: Mutex<BTreeMap<(u32, u32), DataLayer>>,
 }
+
+/// The data layer of one run user (uid, gid), when there is one, with its description.
+type DataLayer = Option<(WrittenLayer, String)>;
 
 impl Images<'_> {
     /// The data layer of the run user `owner` (written once per owner).
-    fn data_layer(&self, owner: (u32, u32)) -> Result<Option<(WrittenLayer, String)>, BuildError> {
+    fn data_layer(&self, owner: (u32, u32)) -> Result<DataLayer, BuildError> {
         let mut layers = self.data_layers.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(layer) = layers.get(&owner) {
             return Ok(layer.clone());

@@ -257,7 +257,7 @@ pub fn load(
             directories.entry(root).or_default().push(relative);
             continue;
         }
-        let listed = list_packages(goenv, &root, &dir, &[go_pattern.clone()], query)?;
+        let listed = list_packages(goenv, &root, &dir, std::slice::from_ref(&go_pattern), query)?;
         let found = mains_of(&listed, &go_pattern).map_err(|e| with_commands(e, goenv, &root))?;
         if found.is_empty() {
             return Err(no_mains(goenv, &root, pattern));
