@@ -67,47 +67,47 @@ pub struct Inputs<'a> {
     pub selection: Selection,
 }
 
+/// The settings layers of a run: flags, environment, and the gopack.toml they were read
+/// with; [`Layers::resolve`] gives the settings in effect for one package.
+struct Layers<'a> {
+    flags: Layer,
+    env: Layer,
+    config: Option<&'a LoadedConfig>,
+    templater: Templater,
+}
+
+impl Layers<'_> {
+    fn resolve(&self, target: Option<&TargetConfig>) -> anyhow::Result<Resolved> {
+        let mut layers = layers_for(&self.flags, &self.env, self.config, target);
+        for layer in layers.iter_mut().skip(2) {
+            prepare_config_layer(layer, self.config, &self.templater)?;
+        }
+        Ok(resolve(&layers))
+    }
+}
+
 /// Works out the builds.
 pub fn setup(inputs: &Inputs<'_>, goenv: &GoEnv) -> anyhow::Result<Setup> {
     let cwd = std::env::current_dir()?;
-    let first = inputs
-        .flags
-        .packages
-        .first()
-        .map(String::as_str)
-        .unwrap_or(".");
-    let start = package_dir(&cwd, first);
-    let config = config_file::find_and_load(inputs.flags.config.as_deref(), &start)
-        .map_err(|e| UsageError(e.to_string()))?;
+    let first = inputs.flags.packages.first().map_or(".", String::as_str);
+    let config =
+        config_file::find_and_load(inputs.flags.config.as_deref(), &package_dir(&cwd, first))
+            .map_err(|e| UsageError(e.to_string()))?;
     let patterns = patterns(inputs.flags, config.as_ref(), &cwd)?;
-    let flags = flag_layer(inputs)?;
-    let env = env_layer();
-    let templater = Templater::new(config.as_ref().map_or(&cwd, |c| c.dir()));
-    let layer_set = |target: Option<&TargetConfig>| -> anyhow::Result<Resolved> {
-        let mut layers = layers_for(&flags, &env, config.as_ref(), target);
-        for layer in layers.iter_mut().skip(2) {
-            prepare_config_layer(layer, config.as_ref(), &templater)?;
-        }
-        Ok(resolve(&layers))
+    let layers = Layers {
+        flags: flag_layer(inputs)?,
+        env: env_layer(),
+        config: config.as_ref(),
+        templater: Templater::new(config.as_ref().map_or(&cwd, |c| c.dir())),
     };
-    let common = layer_set(None)?;
-    let common_request = inputs.flags.request(&common, patterns.clone())?;
+    let common = layers.resolve(None)?;
+    let mut common_request = inputs.flags.request(&common, patterns)?;
+    if common_request.platforms.is_empty() {
+        // As the build options have it, so a group with the common inputs reuses the plan.
+        common_request.platforms.push(gopack::oci::Platform::host());
+    }
     let has_targets = config.as_ref().is_some_and(|c| !c.file.targets.is_empty());
     let selecting = inputs.selection.shard.is_some() || inputs.selection.changed_since.is_some();
-    if !has_targets && !selecting {
-        let options = options(inputs, &common, common_request)?;
-        return Ok(Setup {
-            config,
-            image_settings: Vec::new(),
-            jobs: vec![BuildJob {
-                options,
-                plan: None,
-            }],
-            unchanged: Vec::new(),
-            other_shards: Vec::new(),
-        });
-    }
-    let discovery = make_plan(&common_request, goenv)?;
     let mut setup = Setup {
         config: None,
         jobs: Vec::new(),
@@ -115,12 +115,47 @@ pub fn setup(inputs: &Inputs<'_>, goenv: &GoEnv) -> anyhow::Result<Setup> {
         unchanged: Vec::new(),
         other_shards: Vec::new(),
     };
+    if !has_targets && !selecting {
+        setup.jobs.push(BuildJob {
+            options: options(inputs, &common, common_request)?,
+            plan: None,
+        });
+    } else {
+        let discovery = make_plan(&common_request, goenv)?;
+        let groups = group_targets(
+            inputs,
+            &layers,
+            &discovery,
+            &common_request,
+            goenv,
+            &mut setup,
+        )?;
+        setup.jobs = jobs_of(groups, &common_request, &discovery);
+    }
+    setup.config = config;
+    Ok(setup)
+}
+
+/// The chosen main packages of the discovery plan, each with its settings, grouped by plan
+/// inputs. A plan that cannot start (no images) is one group, so the build reports why.
+fn group_targets(
+    inputs: &Inputs<'_>,
+    layers: &Layers<'_>,
+    discovery: &Plan,
+    common_request: &gopack::plan::PlanRequest,
+    goenv: &GoEnv,
+    setup: &mut Setup,
+) -> anyhow::Result<Vec<(BuildOptions, Vec<PathBuf>)>> {
+    if discovery.images.is_empty() {
+        let options = options(inputs, &layers.resolve(None)?, common_request.clone())?;
+        return Ok(vec![(options, Vec::new())]);
+    }
     let mut per_image = Vec::new();
     for image in &discovery.images {
-        let target = config
-            .as_ref()
+        let target = layers
+            .config
             .and_then(|c| target_for(c, &image.dir, &image.package));
-        let resolved = layer_set(target)?;
+        let resolved = layers.resolve(target)?;
         let request = inputs.flags.request(&resolved, Vec::new())?;
         per_image.push((image, target, resolved, request));
     }
@@ -142,43 +177,62 @@ pub fn setup(inputs: &Inputs<'_>, goenv: &GoEnv) -> anyhow::Result<Setup> {
     setup.other_shards = chosen.other_shards;
     let mut groups: Vec<(BuildOptions, Vec<PathBuf>)> = Vec::new();
     for (image, target, resolved, request) in per_image {
-        if !chosen.build.contains(&image.package) {
-            continue;
-        }
-        let mut opts = options(inputs, &resolved, request)?;
-        let per_target_repo = matches!(
-            resolved.origins.get("repository").and_then(|o| o.first()),
-            Some(Origin::Target(_))
-        );
-        opts.output = output(inputs, &resolved, per_target_repo)?;
-        let image_options = ImageOptions {
-            dir: image.dir.clone(),
-            name: target.and_then(|t| t.name.clone()),
-            settings: opts.settings.clone(),
-            output: opts.output.clone(),
-        };
-        let shown: Vec<SettingValue> = resolved
-            .values()
-            .into_iter()
-            .filter(|v| !super::plan_flags::PLAN_SETTINGS.contains(&v.setting.as_str()))
-            .collect();
-        setup
-            .image_settings
-            .push((image.dir.clone(), image.name.clone(), shown));
-        match groups.iter_mut().find(|(g, _)| same_plan_inputs(g, &opts)) {
-            Some((g, dirs)) => {
-                g.images.push(image_options);
-                dirs.push(image.dir.clone());
-            }
-            None => {
-                opts.images.push(image_options);
-                groups.push((opts, vec![image.dir.clone()]));
-            }
+        if chosen.build.contains(&image.package) {
+            add_image(
+                inputs,
+                image,
+                target,
+                &resolved,
+                request,
+                &mut groups,
+                setup,
+            )?;
         }
     }
-    setup.jobs = jobs_of(groups, &common_request, &discovery);
-    setup.config = config;
-    Ok(setup)
+    Ok(groups)
+}
+
+/// Adds one image to the group of its plan inputs (a new group when none matches).
+fn add_image(
+    inputs: &Inputs<'_>,
+    image: &gopack::plan::ImagePlan,
+    target: Option<&TargetConfig>,
+    resolved: &Resolved,
+    request: gopack::plan::PlanRequest,
+    groups: &mut Vec<(BuildOptions, Vec<PathBuf>)>,
+    setup: &mut Setup,
+) -> anyhow::Result<()> {
+    let mut opts = options(inputs, resolved, request)?;
+    let per_target_repo = matches!(
+        resolved.origins.get("repository").and_then(|o| o.first()),
+        Some(Origin::Target(_))
+    );
+    opts.output = output(inputs, resolved, per_target_repo)?;
+    let image_options = ImageOptions {
+        dir: image.dir.clone(),
+        name: target.and_then(|t| t.name.clone()),
+        settings: opts.settings.clone(),
+        output: opts.output.clone(),
+    };
+    let shown: Vec<SettingValue> = resolved
+        .values()
+        .into_iter()
+        .filter(|v| !super::plan_flags::PLAN_SETTINGS.contains(&v.setting.as_str()))
+        .collect();
+    setup
+        .image_settings
+        .push((image.dir.clone(), image.name.clone(), shown));
+    match groups.iter_mut().find(|(g, _)| same_plan_inputs(g, &opts)) {
+        Some((g, dirs)) => {
+            g.images.push(image_options);
+            dirs.push(image.dir.clone());
+        }
+        None => {
+            opts.images.push(image_options);
+            groups.push((opts, vec![image.dir.clone()]));
+        }
+    }
+    Ok(())
 }
 
 /// Each group becomes one job; a group that is the whole discovery plan reuses it.
