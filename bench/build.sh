@@ -29,7 +29,7 @@ PY
 echo "== 2. image size vs gzip -9 of the binary alone"
 CGO_ENABLED=0 go build -trimpath -ldflags=-s -o "$work/hello-bin" .
 bin_gz=$(gzip -9 -c "$work/hello-bin" | wc -c)
-for c in gzip:6 gzip:9 zstd:3 zstd:19; do
+for c in gzip gzip:6 gzip:9 gzip:12 zstd:3 zstd:19; do
   size=$("$GOPACK" build --json --compression "$c" -o "oci:$work/size-$c" | python3 -c 'import json,sys; print(json.load(sys.stdin)["images"][0]["platforms"][0]["compressed_size"])')
   printf '%-8s image %8d B   gzip -9 binary %8d B   difference %+7d B\n' "$c" "$size" "$bin_gz" $((size - bin_gz))
 done
@@ -38,7 +38,7 @@ cd ../..
 echo "== 3. layer writer on the Go toolchain's binaries (fresh store each run)"
 goroot=$(go env GOROOT)
 files=$(ls "$goroot"/pkg/tool/*/* "$goroot"/bin/*)
-for c in gzip:1 gzip:4 gzip:6 gzip:9 zstd:3; do
+for c in gzip:1 gzip:6 gzip:9 gzip:12 zstd:3; do
   ./target/release/examples/layer_writer_bench "$c" $files
 done
 echo "   single-threaded reference: gzip -6 via the gzip tool"

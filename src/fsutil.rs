@@ -86,7 +86,12 @@ pub fn staging_dir_in(dir: &Path) -> io::Result<(tempfile::TempDir, FileLock)> {
             .suffix(TEMP_SUFFIX)
             .permissions(Permissions::from_mode(DIR_MODE))
             .tempdir_in(dir)?;
-        let file = File::open(staging.path())?;
+        // A cleaner may remove the new directory before it is opened and locked: try again.
+        let file = match File::open(staging.path()) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
         flock(&file, libc::LOCK_EX)?;
         if file.metadata()?.nlink() > 0 {
             return Ok((staging, FileLock { _file: file }));

@@ -21,4 +21,6 @@ pub mod registry;
 pub mod resolve;
 pub mod rootfs;
 pub mod sink;
+pub mod size;
 pub mod text;
+pub mod trace;

@@ -40,6 +40,8 @@ enum Command {
     Init(cli::init::InitArgs),
     /// Save an image from a registry as an OCI image layout (oci:DIR)
     Pull(cli::pull::PullArgs),
+    /// Where a Go binary's bytes go: modules, packages, symbols, sections; diff, budgets, HTML
+    Size(Box<cli::size::SizeArgs>),
     /// Show or prune gopack's cache (blob store, layer records, binaries, go list answers)
     Cache(cli::cache::CacheArgs),
     /// Remove the blobs of an OCI layout that no image in it uses: gc oci:DIR
@@ -47,6 +49,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    gopack::trace::start();
     // Like other Unix tools, end quietly when a reader (`| head`) goes away, instead of
     // panicking on the failed write.
     // SAFETY: restoring the default SIGPIPE action before any thread starts is sound.
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Resolve(args) => cli::resolve::run(*args),
         Command::Apply(args) => cli::apply::run(*args),
         Command::Init(args) => cli::init::run(args),
+        Command::Size(args) => cli::size::run(*args),
         Command::Cache(args) => cli::cache::run(args),
         Command::Gc(args) => cli::gc::run(args),
     };

@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use crate::base::{BaseError, BaseFileSystem, BaseImage};
-use crate::oci::{BlobStore, Image, Platform};
+use crate::oci::tree::LayerFailure;
+use crate::oci::{
+    BlobStore, FileType, Image, LayerReadError, Platform, SourceError, StoreBlobs, TarLimits,
+    open_layer, tar_reader::TarError,
+};
 use crate::plan::UserPlan;
 use crate::plan::files::BaseProvides;
 use crate::rootfs::{CA_BUNDLE_PATH, ZONEINFO_DIR};
@@ -66,7 +70,7 @@ impl BaseView {
             .find(|p| fs.exists(p));
         let mut wanted = vec!["/etc/passwd".to_string(), "/etc/group".to_string()];
         wanted.extend(ca_bundle.clone());
-        let files = read_files(store, &image, &base.name, &wanted)?;
+        let files = read_files(store, &image, &base.name, &fs, &wanted)?;
         Ok(BaseView {
             name: base.name.clone(),
             recorded_name: None,
@@ -105,121 +109,79 @@ impl BaseView {
     }
 }
 
-fn normalise(path: &str) -> String {
-    path.trim_start_matches("./")
-        .trim_start_matches('/')
-        .trim_end_matches('/')
-        .to_string()
-}
-
-/// The contents of `wanted` (absolute paths) in the image's layers, last layer winning, with
-/// whiteouts applied. A wanted path that is a symlink is followed (to a bounded depth).
+/// The contents of `wanted` (absolute paths) in the merged image, symlinks and hard links
+/// followed through the base's tree. Each file is read from the one layer that last wrote it,
+/// by streaming that layer with the bounded reader; files over [`MAX_FILE`] are refused.
 fn read_files(
     store: &BlobStore,
     image: &Image,
     base: &str,
+    fs: &BaseFileSystem,
     wanted: &[String],
 ) -> Result<BTreeMap<String, Vec<u8>>, BaseError> {
-    let mut found = BTreeMap::new();
-    let mut targets: Vec<(String, String)> = wanted
-        .iter()
-        .map(|w| (normalise(w), normalise(w)))
-        .collect();
-    for _ in 0..8 {
-        let paths: Vec<String> = targets.iter().map(|(_, real)| real.clone()).collect();
-        let (files, links) = scan_layers(store, image, base, &paths)?;
-        let mut next = Vec::new();
-        for (asked, real) in targets {
-            match (files.get(&real), links.get(&real)) {
-                (Some(bytes), _) => {
-                    found.insert(asked, bytes.clone());
+    let tree = fs.tree();
+    // layer index → (real path in that layer → the wanted paths it answers)
+    let mut by_layer: BTreeMap<u32, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for asked in wanted {
+        let mut id = tree.lookup(asked);
+        for _ in 0..8 {
+            let Some(node) = id else { break };
+            let info = tree.info(node);
+            match (info.file_type, info.link_target.as_deref()) {
+                (FileType::Hardlink, Some(target)) => id = tree.lookup(target),
+                (FileType::Regular, _) => {
+                    by_layer
+                        .entry(info.layer)
+                        .or_default()
+                        .entry(tree.path(node))
+                        .or_default()
+                        .push(asked.trim_start_matches('/').to_string());
+                    break;
                 }
-                (None, Some(target)) => {
-                    let joined = if target.starts_with('/') {
-                        normalise(target)
-                    } else {
-                        let parent = real.rsplit_once('/').map_or("", |(p, _)| p);
-                        normalise(&format!("{parent}/{target}"))
-                    };
-                    next.push((asked, joined));
-                }
-                (None, None) => {}
+                _ => break,
             }
         }
-        if next.is_empty() {
-            break;
+    }
+    let mut found = BTreeMap::new();
+    for (layer, paths) in by_layer {
+        let Some(descriptor) = image.manifest.layers.get(layer as usize) else {
+            continue;
+        };
+        let err = |error: LayerReadError| BaseError::Layer {
+            base: base.to_string(),
+            failure: Box::new(LayerFailure {
+                index: layer as usize,
+                digest: descriptor.digest.clone(),
+                origin: format!("the base image {base}"),
+                error: Box::new(error),
+            }),
+        };
+        let mut reader =
+            open_layer(&StoreBlobs(store), descriptor, TarLimits::default()).map_err(err)?;
+        while let Some(mut entry) = reader.next_entry().map_err(err)? {
+            let Some(askers) = paths.get(&entry.path) else {
+                continue;
+            };
+            if entry.file_type != FileType::Regular {
+                continue;
+            }
+            if entry.size > MAX_FILE {
+                return Err(BaseError::Source(SourceError::Invalid {
+                    origin: format!("the base image {base}"),
+                    reason: format!(
+                        "/{} is {} bytes; gopack reads at most {MAX_FILE} bytes of it",
+                        entry.path, entry.size
+                    ),
+                }));
+            }
+            let mut bytes = Vec::with_capacity(entry.size as usize);
+            entry
+                .read_to_end(&mut bytes)
+                .map_err(|e| err(LayerReadError::Tar(TarError::Io(e))))?;
+            for asked in askers {
+                found.insert(asked.clone(), bytes.clone());
+            }
         }
-        targets = next;
     }
     Ok(found)
-}
-
-type Scanned = (BTreeMap<String, Vec<u8>>, BTreeMap<String, String>);
-
-/// One pass over every layer: the contents of `paths` and the symlinks among them.
-fn scan_layers(
-    store: &BlobStore,
-    image: &Image,
-    base: &str,
-    paths: &[String],
-) -> Result<Scanned, BaseError> {
-    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut links: BTreeMap<String, String> = BTreeMap::new();
-    for layer in &image.manifest.layers {
-        let err = |reason: String| BaseError::Layer {
-            base: base.into(),
-            digest: layer.digest.clone(),
-            reason,
-        };
-        let blob = store.open_blob(&layer.digest)?;
-        let reader: Box<dyn Read> = if layer.media_type.ends_with("zstd") {
-            Box::new(zstd::stream::read::Decoder::new(blob).map_err(|e| err(e.to_string()))?)
-        } else if layer.media_type.ends_with("gzip") {
-            Box::new(flate2::read::GzDecoder::new(blob))
-        } else {
-            Box::new(blob)
-        };
-        let mut archive = tar::Archive::new(reader);
-        for entry in archive.entries().map_err(|e| err(e.to_string()))? {
-            let mut entry = entry.map_err(|e| err(e.to_string()))?;
-            let path = normalise(
-                &entry
-                    .path()
-                    .map_err(|e| err(e.to_string()))?
-                    .to_string_lossy(),
-            );
-            let (parent, name) = path.rsplit_once('/').unwrap_or(("", &path));
-            if name == ".wh..wh..opq" || name.starts_with(".wh.") {
-                let gone = match name.strip_prefix(".wh.").filter(|n| *n != ".wh..opq") {
-                    Some(hidden) if parent.is_empty() => hidden.to_string(),
-                    Some(hidden) => format!("{parent}/{hidden}"),
-                    None => parent.to_string(),
-                };
-                let under = format!("{gone}/");
-                files.retain(|p, _| *p != gone && !p.starts_with(&under));
-                links.retain(|p, _| *p != gone && !p.starts_with(&under));
-                continue;
-            }
-            if !paths.contains(&path) {
-                continue;
-            }
-            files.remove(&path);
-            links.remove(&path);
-            if entry.header().entry_type().is_symlink() {
-                if let Ok(Some(target)) = entry.link_name() {
-                    links.insert(path, target.to_string_lossy().into_owned());
-                }
-            } else if entry.header().entry_type().is_file() {
-                if entry.size() > MAX_FILE {
-                    return Err(err(format!("{path} is larger than {MAX_FILE} bytes")));
-                }
-                let mut bytes = Vec::with_capacity(entry.size() as usize);
-                entry
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| err(e.to_string()))?;
-                files.insert(path, bytes);
-            }
-        }
-    }
-    Ok((files, links))
 }

@@ -204,8 +204,11 @@ fn build_annotations(cx: &ConfigInputs<'_>, created: &str) -> BTreeMap<String, S
 pub fn stable_base_name(spec: &crate::base::BaseSpec) -> Option<String> {
     use crate::base::BaseSpec;
     match spec {
-        BaseSpec::Registry(reference) => Some(reference.to_string()),
-        BaseSpec::Layout { tag, .. } => tag.clone(),
+        BaseSpec::Image(crate::oci::ImageRef::Registry(reference)) => Some(reference.to_string()),
+        BaseSpec::Image(crate::oci::ImageRef::DockerArchive { reference, .. }) => {
+            reference.as_ref().map(ToString::to_string)
+        }
+        BaseSpec::Image(other) => other.tag().map(str::to_string),
         BaseSpec::Scratch => None,
     }
 }

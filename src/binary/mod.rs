@@ -8,3 +8,9 @@ pub mod elf;
 pub mod needs;
 pub mod pclntab;
 pub mod programs;
+
+pub mod attribution;
+pub mod dwarf;
+pub mod layout;
+pub mod pclnsize;
+pub mod symbols;

@@ -439,6 +439,58 @@ impl<'a> PclnTable<'a> {
         })
     }
 
+    /// Layout version from the magic number.
+    pub fn version(&self) -> PclntabVersion {
+        self.version
+    }
+
+    /// Offset of the function table (`pclnOffset`) from the start of the table.
+    pub fn functab_offset(&self) -> u64 {
+        self.functab_offset as u64
+    }
+
+    /// Offset of the pc-value tables (`pctabOffset`, header word 6) from the start of the table.
+    pub fn pctab_offset(&self) -> Result<u64, PclntabError> {
+        let ps = usize::from(self.ptr_size);
+        read_word(
+            self.data,
+            8 + 6 * ps,
+            self.ptr_size,
+            self.order,
+            "header pctabOffset",
+        )
+    }
+
+    /// Offset of the compilation unit table (`cuOffset`, header word 4).
+    pub fn cutab_offset(&self) -> Result<u64, PclntabError> {
+        let ps = usize::from(self.ptr_size);
+        read_word(
+            self.data,
+            8 + 4 * ps,
+            self.ptr_size,
+            self.order,
+            "header cuOffset",
+        )
+    }
+
+    /// Offset of the file name table (`filetabOffset`, header word 5).
+    pub fn filetab_offset(&self) -> Result<u64, PclntabError> {
+        let ps = usize::from(self.ptr_size);
+        read_word(
+            self.data,
+            8 + 5 * ps,
+            self.ptr_size,
+            self.order,
+            "header filetabOffset",
+        )
+    }
+
+    /// Offset of the `index`-th function's `_func` record from the start of the table.
+    pub fn func_record_offset(&self, index: usize) -> Result<u64, PclntabError> {
+        let func_off = self.functab(2 * index + 1)?;
+        Ok((self.functab_offset as u64).saturating_add(func_off.into()))
+    }
+
     /// All functions in table order, stopping at the first malformed record.
     pub fn functions(&self) -> impl Iterator<Item = Result<FunctionRef<'a>, PclntabError>> + '_ {
         (0..self.nfunc).map(move |i| self.function(i))

@@ -13,6 +13,8 @@
 //!   store/tmp/                     blobs being written (locked by their writer)
 //!   store/layers/<key>.json        layer records: the inputs of a layer → the layer written
 //!   store/layers/size-<hex>        uncompressed size of a (base) layer blob, in bytes
+//!   store/layers/lineage-<key>.json where the gzip members of the last layer with these paths
+//!                                  and level lie, so unchanged 1 MiB blocks are copied, not compressed
 //!   store/registries/<host>/<hex>  registry hints: a repository of <host> holding the blob
 //!   store/build/<key>/             built binaries, one directory per module
 //!   golist/<key>.json              `go list` answers
@@ -418,7 +420,7 @@ pub fn uncompressed_size(store: &BlobStore, layer: &Descriptor) -> Result<u64, C
     let mut reader: Box<dyn Read> = if layer.media_type.contains("zstd") {
         Box::new(zstd::stream::read::Decoder::new(blob).map_err(io_err(&path))?)
     } else if layer.media_type.contains("gzip") {
-        Box::new(flate2::read::GzDecoder::new(blob))
+        Box::new(flate2::read::MultiGzDecoder::new(blob))
     } else {
         Box::new(blob)
     };

@@ -87,7 +87,7 @@ pub struct ImageFlags {
     #[arg(long)]
     pub keep_base_labels: bool,
 
-    /// Layer compression: gzip[:1-9] or zstd[:1-19] [default: gzip:6]
+    /// Layer compression: gzip (level by layer size), gzip:1-12 or zstd[:1-19] [default: gzip]
     #[arg(long, value_name = "ALGO[:LEVEL]")]
     pub compression: Option<String>,
 

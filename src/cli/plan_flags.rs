@@ -73,8 +73,8 @@ pub struct PlanFlags {
     #[arg(long)]
     pub user: Option<String>,
 
-    /// Base image: scratch, a registry reference, or oci:DIR[:TAG] (env GOPACK_BASE)
-    /// [default: scratch]
+    /// Base image: scratch, a registry reference, oci:DIR[:TAG], oci-archive:FILE[:TAG] or
+    /// docker-archive:FILE[:REF] (env GOPACK_BASE) [default: scratch]
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
 
@@ -145,6 +145,12 @@ impl From<CgoArg> for CgoSetting {
             CgoArg::Static => CgoSetting::Static,
             CgoArg::Dynamic => CgoSetting::Dynamic,
         }
+    }
+}
+
+impl From<CgoArg> for CgoChoice {
+    fn from(arg: CgoArg) -> CgoChoice {
+        cgo_of(arg.into())
     }
 }
 

@@ -424,7 +424,7 @@ fn options(
     let compression: Compression = s
         .compression
         .as_deref()
-        .unwrap_or("gzip:6")
+        .unwrap_or("gzip")
         .parse()
         .map_err(UsageError)?;
     let ports: Vec<String> = s.ports.iter().flatten().map(|p| p.as_flag()).collect();

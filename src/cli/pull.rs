@@ -1,14 +1,20 @@
-//! `gopack pull REF oci:DIR`: save an image from a registry as an OCI image layout (for offline
-//! bases and for inspection). Also holds the registry flags other verbs share.
+//! `gopack pull SOURCE oci:DIR[:TAG]`: save an image from anywhere gopack reads (a registry, an
+//! OCI layout, an oci-archive, a docker-archive) as an OCI image layout, for offline bases and
+//! for inspection. Reading goes through the image model's one resolver, so every blob is
+//! verified on the way. Also holds the registry flags other verbs share.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use gopack::oci::{BlobStore, Digest, index_for, parse_platform_list};
-use gopack::registry::{CredentialStore, Pulled, Reference, RegistryClient, RegistryOptions};
-use gopack::sink::{ImageSet, IndexBlob, write_oci_layout};
+use gopack::oci::source::{self, SourceOptions};
+use gopack::oci::{
+    Bare, BlobStore, Digest, ImageRef, Limits, PlatformSelector, Resolved, fetch_layers, index_for,
+    parse_platform_list, resolve,
+};
+use gopack::registry::{CredentialStore, RegistryOptions};
+use gopack::sink::{ImageSet, IndexBlob, Output, publish};
 
 use super::{CommandResult, UsageError};
 
@@ -44,9 +50,11 @@ impl RegistryFlags {
 
 #[derive(Args)]
 pub struct PullArgs {
-    /// Image to pull: [REGISTRY/]REPOSITORY[:TAG][@DIGEST]
-    pub reference: String,
-    /// Where to write it: oci:DIR (an OCI image layout directory, replaced whole)
+    /// Image to read: [docker://]REF, oci:DIR[:TAG], oci-archive:FILE[:TAG] or
+    /// docker-archive:FILE[:REF]
+    pub source: String,
+    /// Where to write it: oci:DIR[:TAG], an OCI image layout (the tag defaults to the source's,
+    /// else `latest`)
     pub destination: String,
     /// Platforms to keep, comma-separated os/arch[/variant] (default: all the image has)
     #[arg(long, value_name = "LIST")]
@@ -56,70 +64,80 @@ pub struct PullArgs {
 }
 
 pub fn run(args: PullArgs) -> CommandResult {
-    let reference: Reference = args
-        .reference
-        .parse()
-        .map_err(|e: gopack::registry::ReferenceError| UsageError(e.to_string()))?;
-    let Some(dir) = args.destination.strip_prefix("oci:") else {
+    let from =
+        ImageRef::parse(&args.source, Bare::Registry).map_err(|e| UsageError(e.to_string()))?;
+    let to =
+        ImageRef::parse(&args.destination, Bare::Refuse).map_err(|e| UsageError(e.to_string()))?;
+    let ImageRef::Layout { dir, tag } = &to else {
         return Err(UsageError(format!(
-            "destination `{}` is not supported: write oci:DIR for an OCI image layout",
+            "destination `{}` is not supported: pull writes an OCI image layout, oci:DIR[:TAG]",
             args.destination
         ))
         .into());
     };
-    if dir.is_empty() {
-        return Err(
-            UsageError("destination oci: needs a directory, e.g. oci:./base".into()).into(),
-        );
-    }
     let platforms = match &args.platform {
         Some(list) => parse_platform_list(list).map_err(|e| UsageError(e.to_string()))?,
         None => Vec::new(),
     };
     let store = BlobStore::open_default().context("cannot open gopack's blob store")?;
-    let client = RegistryClient::new(args.registry.options())?;
-    let pulled = client
-        .pull(&store, &reference, &platforms)
-        .with_context(|| format!("cannot pull {reference}"))?;
-    let dir = PathBuf::from(dir);
-    let (top, blobs) = write_layout(&store, &pulled, &dir)
+    let options = SourceOptions {
+        registry: args.registry.options(),
+        limits: Limits::default(),
+    };
+    let concurrency = options.registry.concurrency;
+    let resolved = (|| {
+        let source = source::open(&from, &store, &options)?;
+        let selector = PlatformSelector::from_list(&platforms);
+        let resolved = resolve(source.as_ref(), &selector, &store, &options.limits)?;
+        fetch_layers(source.as_ref(), &resolved.images, &store, concurrency)?;
+        Ok::<_, gopack::oci::SourceError>(resolved)
+    })()
+    .with_context(|| format!("cannot pull {}", args.source))?;
+    let tag = tag.as_deref().or(from.tag()).unwrap_or("latest");
+    let registry = options.registry.clone();
+    let (top, blobs) = write_layout(&store, &resolved, dir, tag, &registry)
         .with_context(|| format!("cannot write the OCI layout {}", dir.display()))?;
-    let platforms: Vec<String> = pulled
+    let platforms: Vec<String> = resolved
         .images
         .iter()
         .map(|i| i.platform.to_string())
         .collect();
     println!(
-        "{} -> oci:{} ({}; {}; {})",
-        pulled.reference,
+        "{} -> oci:{}:{tag} ({top}; {}; {})",
+        resolved.origin,
         dir.display(),
-        top,
         super::build_report::count(blobs, "blob"),
         platforms.join(", ")
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the pulled image as an OCI layout at `dir` with the shared layout writer (atomic;
-/// a directory that is not a layout is never replaced). The layout names the registry's own
-/// document when every platform was pulled, else the one manifest kept, else a new index over
-/// the platforms kept. Returns the digest `index.json` points at and the number of blobs.
-fn write_layout(store: &BlobStore, pulled: &Pulled, dir: &Path) -> anyhow::Result<(Digest, usize)> {
-    let index = if pulled.complete() && pulled.index.is_some() {
+/// Writes the resolved image as an OCI layout at `dir` under `tag` through the layout sink (a
+/// multi-image store: other tags stay). The layout names the source's own index when every platform was kept, else the one
+/// manifest kept, else a new index over the platforms kept. Returns the digest `index.json`
+/// points at and the number of blobs.
+fn write_layout(
+    store: &BlobStore,
+    resolved: &Resolved,
+    dir: &Path,
+    tag: &str,
+    registry: &RegistryOptions,
+) -> anyhow::Result<(Digest, usize)> {
+    let index = if resolved.complete && resolved.index.is_some() {
         Some(IndexBlob {
-            bytes: pulled.bytes.clone(),
-            digest: pulled.digest.clone(),
-            media_type: pulled.media_type.clone(),
+            bytes: resolved.top_bytes.clone(),
+            digest: resolved.top.digest.clone(),
+            media_type: resolved.top.media_type.clone(),
         })
-    } else if pulled.images.len() > 1 {
-        let (_, bytes, digest) = index_for(store, &pulled.images, Default::default())?;
+    } else if resolved.images.len() > 1 {
+        let (_, bytes, digest) = index_for(store, &resolved.images, Default::default())?;
         Some(IndexBlob::oci(bytes, digest))
     } else {
         None
     };
     let set = ImageSet {
-        name: pulled.reference.repository.clone(),
-        images: pulled.images.clone(),
+        name: "image".into(),
+        images: resolved.images.clone(),
         index,
     };
     let blobs = set
@@ -127,15 +145,15 @@ fn write_layout(store: &BlobStore, pulled: &Pulled, dir: &Path) -> anyhow::Resul
         .into_iter()
         .collect::<std::collections::BTreeSet<_>>()
         .len();
-    let top = set.top_descriptor().digest;
-    write_oci_layout(
-        store,
-        dir,
-        &[set],
-        Some(pulled.reference.tag.as_deref().unwrap_or("latest")),
-    )
-    .map_err(for_pull)?;
-    Ok((top, blobs))
+    let output = Output::new(ImageRef::Layout {
+        dir: dir.to_path_buf(),
+        tag: Some(tag.to_string()),
+    });
+    let sink = output.sink(registry).map_err(for_pull)?;
+    sink.check(resolved.images.len()).map_err(for_pull)?;
+    let published =
+        publish(store, &[set], sink.as_ref(), &|line| eprintln!("{line}")).map_err(for_pull)?;
+    Ok((published[0].digest.clone(), blobs))
 }
 
 /// A layout error in pull's own words: the sink's messages name build's `--output`, which

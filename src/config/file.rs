@@ -114,7 +114,7 @@ settings_structs! {
     base: String,
     /// Target platforms, `os/arch[/variant]`.
     platforms: Vec<String>,
-    /// Layer compression: `gzip[:1-9]` or `zstd[:1-19]`.
+    /// Layer compression: `gzip` (level by layer size), `gzip:1-12` or `zstd[:1-19]`.
     compression: String,
     /// The user the program runs as: `uid[:gid]` or a name.
     user: String,

@@ -1,3 +1,5 @@
+//! sha256 content digests (image-spec `descriptor.md` "Digests").
+#![warn(missing_docs)]
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
@@ -11,20 +13,24 @@ pub struct Digest {
     hex: String,
 }
 
+/// Why a digest string was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum DigestError {
+    /// Not `sha256:` + 64 lowercase hex.
     #[error("`{0}` is not a digest: expected `sha256:` followed by 64 lowercase hex characters")]
     Malformed(String),
+    /// Another algorithm than sha256.
     #[error("digest algorithm `{0}` is not supported (only sha256)")]
     Algorithm(String),
 }
 
 impl Digest {
+    /// The sha256 of `bytes`.
     pub fn of(bytes: &[u8]) -> Digest {
         Digest::from_sha256(Sha256::digest(bytes).as_slice())
     }
 
-    fn from_sha256(raw: &[u8]) -> Digest {
+    pub(crate) fn from_sha256(raw: &[u8]) -> Digest {
         Digest {
             hex: hex::encode(raw),
         }
@@ -88,6 +94,7 @@ pub struct Sha256Writer<W> {
 }
 
 impl<W: Write> Sha256Writer<W> {
+    /// Wraps `inner`.
     pub fn new(inner: W) -> Self {
         Sha256Writer {
             inner,
@@ -96,6 +103,7 @@ impl<W: Write> Sha256Writer<W> {
         }
     }
 
+    /// The inner writer, the digest and the byte count of everything written.
     pub fn finish(self) -> (W, Digest, u64) {
         (
             self.inner,
@@ -109,10 +117,12 @@ impl<W: Write> Sha256Writer<W> {
         Digest::from_sha256(self.hasher.clone().finalize().as_slice())
     }
 
+    /// Bytes written so far.
     pub fn written(&self) -> u64 {
         self.written
     }
 
+    /// The inner writer.
     pub fn get_mut(&mut self) -> &mut W {
         &mut self.inner
     }

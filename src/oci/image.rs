@@ -1,3 +1,5 @@
+//! Content descriptors and the image documents (config, manifest, index), image-spec v1.1.
+#![warn(missing_docs)]
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -12,16 +14,23 @@ use super::{MEDIA_TYPE_CONFIG, MEDIA_TYPE_INDEX, MEDIA_TYPE_MANIFEST};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Descriptor {
+    /// What the blob is ([`super::media::classify`] says how gopack reads it).
     pub media_type: String,
+    /// sha256 of the blob's bytes.
     pub digest: Digest,
+    /// The blob's size in bytes, as stored (compressed for compressed layers); a hard limit
+    /// when reading.
     pub size: u64,
+    /// The platform an index entry is for.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub platform: Option<Platform>,
+    /// Annotations (`org.opencontainers.image.ref.name` in layouts).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub annotations: Option<BTreeMap<String, String>>,
 }
 
 impl Descriptor {
+    /// A descriptor without platform or annotations.
     pub fn new(media_type: &str, digest: Digest, size: u64) -> Descriptor {
         Descriptor {
             media_type: media_type.into(),
@@ -32,6 +41,7 @@ impl Descriptor {
         }
     }
 
+    /// The descriptor of a layer gopack wrote.
     pub fn of_layer(layer: &WrittenLayer) -> Descriptor {
         Descriptor::new(&layer.media_type, layer.digest.clone(), layer.size)
     }
@@ -41,80 +51,117 @@ impl Descriptor {
 /// image's config survives a read-modify-write unchanged.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImageConfig {
+    /// RFC 3339 creation time.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub created: Option<String>,
+    /// GOARCH of the image's binaries.
     pub architecture: String,
+    /// GOOS.
     pub os: String,
+    /// CPU variant (`v7`, `v8`…).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub variant: Option<String>,
+    /// How containers start (`config` in the JSON).
     #[serde(default)]
     pub config: RuntimeConfig,
+    /// The layers' diff_ids, bottom first.
     pub rootfs: RootFs,
+    /// One entry per build step, including steps that made no layer.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub history: Vec<HistoryEntry>,
+    /// Every other field, kept as read.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The `config` object of an image config: how a container starts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RuntimeConfig {
+    /// `User`: `uid[:gid]` or a name.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub user: Option<String>,
+    /// `ExposedPorts`: `"8080/tcp": {}`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+    /// `Env`: `KEY=value` strings.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub env: Option<Vec<String>>,
+    /// `Entrypoint`, exec form.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub entrypoint: Option<Vec<String>>,
+    /// `Cmd`, exec form.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cmd: Option<Vec<String>>,
+    /// `WorkingDir`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub working_dir: Option<String>,
+    /// `Labels`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub labels: Option<BTreeMap<String, String>>,
+    /// Every other field, kept as read.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// `rootfs`: the layers as diff_ids (sha256 of each uncompressed tar), bottom first.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RootFs {
+    /// Always `layers`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// One per layer, in manifest order.
     pub diff_ids: Vec<Digest>,
 }
 
+/// One `history` entry of an image config.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
+    /// RFC 3339 time.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub created: Option<String>,
+    /// The step that made it (a Dockerfile line, a gopack sentence).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub created_by: Option<String>,
+    /// A free comment.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub comment: Option<String>,
+    /// True when the step made no layer.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub empty_layer: Option<bool>,
 }
 
+/// An image manifest (image-spec `manifest.md`; Docker schema 2 has the same shape).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageManifest {
+    /// Always 2.
     pub schema_version: u32,
+    /// The manifest's own media type (OCI or Docker).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub media_type: Option<String>,
+    /// The image config.
     pub config: Descriptor,
+    /// The layers, bottom first (sizes compressed, as stored).
     pub layers: Vec<Descriptor>,
+    /// Annotations (`org.opencontainers.image.base.*`…).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub annotations: Option<BTreeMap<String, String>>,
 }
 
+/// An image index (image-spec `image-index.md`; a Docker manifest list has the same shape),
+/// also the shape of a layout's `index.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageIndex {
+    /// Always 2.
     pub schema_version: u32,
+    /// The index's own media type (OCI or Docker).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub media_type: Option<String>,
+    /// The manifests (or nested indexes) it lists.
     pub manifests: Vec<Descriptor>,
+    /// Annotations.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub annotations: Option<BTreeMap<String, String>>,
 }
@@ -124,11 +171,17 @@ pub struct ImageIndex {
 /// re-serialisation.
 #[derive(Clone, Debug)]
 pub struct Image {
+    /// The platform it runs on (normalised).
     pub platform: Platform,
+    /// Its config, parsed.
     pub config: ImageConfig,
+    /// The config's descriptor (its bytes are in the store under that digest).
     pub config_descriptor: Descriptor,
+    /// Its manifest, parsed.
     pub manifest: ImageManifest,
+    /// The manifest's exact bytes.
     pub manifest_bytes: Vec<u8>,
+    /// sha256 of `manifest_bytes`.
     pub manifest_digest: Digest,
 }
 
@@ -174,6 +227,7 @@ impl Image {
         d
     }
 
+    /// Bytes a registry stores for it: layers as stored (compressed), config and manifest.
     pub fn compressed_size(&self) -> u64 {
         self.manifest.layers.iter().map(|l| l.size).sum::<u64>()
             + self.config_descriptor.size

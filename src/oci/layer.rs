@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sha2::{Digest as _, Sha256};
 
 use super::digest::{Digest, Sha256Writer};
-use super::gzip::ParallelGzipWriter;
+use super::gzip::{MAX_LEVEL, MemberEntry, MemberSource, ParallelGzipWriter, default_threads};
 use super::store::{BlobStore, StoreError};
 use super::{MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_ZSTD};
 
@@ -111,19 +111,41 @@ impl LayerSpec {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compression {
+    /// gzip (libdeflate) at a level chosen from the layer's content size: [`MAX_LEVEL`] up to
+    /// [`SMALL_LAYER`] bytes (the base-files layer and small data layers, written once and then
+    /// served from the layer cache), [`LARGE_LAYER_LEVEL`] above (binaries: fast enough for the
+    /// edit loop, and still smaller than `gzip -9`). The default; chosen by `bench/compression.sh`
+    /// (see BENCHMARKS.md).
+    GzipAuto,
+    /// gzip (libdeflate) at a fixed level, 1..=12.
     Gzip(u32),
     Zstd(i32),
 }
 
+/// Layers whose files hold at most this many bytes are compressed at [`MAX_LEVEL`] by
+/// [`Compression::GzipAuto`].
+pub const SMALL_LAYER: u64 = 1 << 20;
+
+/// The [`Compression::GzipAuto`] level above [`SMALL_LAYER`].
+pub const LARGE_LAYER_LEVEL: u32 = 6;
+
 impl Compression {
-    /// gzip at level 6 via zlib-rs, compressed in parallel blocks; chosen by `bench/compression.sh`
-    /// (see BENCHMARKS.md).
-    pub const DEFAULT: Compression = Compression::Gzip(6);
+    pub const DEFAULT: Compression = Compression::GzipAuto;
 
     pub fn media_type(&self) -> &'static str {
         match self {
-            Compression::Gzip(_) => MEDIA_TYPE_LAYER_GZIP,
+            Compression::GzipAuto | Compression::Gzip(_) => MEDIA_TYPE_LAYER_GZIP,
             Compression::Zstd(_) => MEDIA_TYPE_LAYER_ZSTD,
+        }
+    }
+
+    /// The gzip level for a layer whose files hold `content_bytes` bytes (`None` for zstd).
+    pub fn gzip_level(&self, content_bytes: u64) -> Option<u32> {
+        match self {
+            Compression::GzipAuto if content_bytes <= SMALL_LAYER => Some(MAX_LEVEL),
+            Compression::GzipAuto => Some(LARGE_LAYER_LEVEL),
+            Compression::Gzip(level) => Some(*level),
+            Compression::Zstd(_) => None,
         }
     }
 }
@@ -131,6 +153,7 @@ impl Compression {
 impl fmt::Display for Compression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Compression::GzipAuto => write!(f, "gzip"),
             Compression::Gzip(l) => write!(f, "gzip:{l}"),
             Compression::Zstd(l) => write!(f, "zstd:{l}"),
         }
@@ -156,9 +179,9 @@ impl FromStr for Compression {
                 Some(l) => l
                     .parse()
                     .ok()
-                    .filter(|l| (1..=9).contains(l))
+                    .filter(|l| (1..=MAX_LEVEL).contains(l))
                     .map(Compression::Gzip)
-                    .ok_or_else(|| bad_level("1..=9")),
+                    .ok_or_else(|| bad_level("1..=12")),
             },
             "zstd" => match level {
                 None => Ok(Compression::Zstd(3)),
@@ -208,7 +231,8 @@ pub struct LayerWriter<'a> {
 }
 
 /// Changes when the tar encoding changes, so old cache records are not reused for new bytes.
-const LAYER_FORMAT: &str = "gopack-layer-v1";
+/// v2: gzip by libdeflate, one member per block (before: zlib-rs, one stream).
+const LAYER_FORMAT: &str = "gopack-layer-v2";
 
 impl<'a> LayerWriter<'a> {
     pub fn new(store: &'a BlobStore, compression: Compression) -> LayerWriter<'a> {
@@ -220,7 +244,7 @@ impl<'a> LayerWriter<'a> {
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         entries.dedup_by(|a, b| a.path == b.path);
 
-        let key = self.cache_key(&entries, spec.mtime)?;
+        let (key, content_bytes) = self.cache_key(&entries, spec.mtime)?;
         let record = crate::cache::layer_records_dir(self.store).join(format!("{key}.json"));
         if let Some(mut cached) = fs::read(&record)
             .ok()
@@ -232,11 +256,25 @@ impl<'a> LayerWriter<'a> {
         }
 
         let blob = self.store.writer()?;
+        let mut lineage = None;
         let (blob, diff_id, uncompressed_size) = match self.compression {
-            Compression::Gzip(level) => {
-                let tar_out = Sha256Writer::new(ParallelGzipWriter::new(blob, level));
-                let (gz, diff_id, n) = write_tar(tar_out, &entries, spec.mtime)?;
-                (gz.finish().map_err(LayerError::Write)?, diff_id, n)
+            Compression::GzipAuto | Compression::Gzip(_) => {
+                let level = self
+                    .compression
+                    .gzip_level(content_bytes)
+                    .unwrap_or(MAX_LEVEL);
+                let record = self.lineage_record(&entries, level);
+                let earlier = Lineage::read(&record, self.store);
+                let gz = ParallelGzipWriter::reusing(blob, level, default_threads(), earlier);
+                let (gz, diff_id, n) = write_tar(Sha256Writer::new(gz), &entries, spec.mtime)?;
+                let (blob, members) = gz.finish_with_index().map_err(LayerError::Write)?;
+                crate::trace::mark(&format!(
+                    "layer compressed at gzip level {level}: {} of {} members copied",
+                    members.iter().filter(|m| m.copied).count(),
+                    members.len()
+                ));
+                lineage = Some((record, members));
+                (blob, diff_id, n)
             }
             Compression::Zstd(level) => {
                 let enc =
@@ -246,6 +284,15 @@ impl<'a> LayerWriter<'a> {
             }
         };
         let (digest, size) = blob.commit()?;
+        if let Some((record, members)) = lineage {
+            save_record(
+                &record,
+                &Lineage {
+                    digest: digest.clone(),
+                    members,
+                },
+            );
+        }
         let layer = WrittenLayer {
             digest,
             size,
@@ -258,43 +305,77 @@ impl<'a> LayerWriter<'a> {
         Ok(layer)
     }
 
-    fn cache_key(&self, entries: &[&LayerEntry], mtime: u64) -> Result<String, LayerError> {
+    /// Where the members of the last layer with the same paths and level are listed: the
+    /// previous build of the same binary, whose unchanged blocks need no compression.
+    fn lineage_record(&self, entries: &[&LayerEntry], level: u32) -> PathBuf {
         let mut h = Sha256::new();
+        h.update(format!("{LAYER_FORMAT}\nlineage\ngzip {level}\n"));
+        for e in entries {
+            h.update(format!("{}\n", e.path));
+        }
+        crate::cache::layer_records_dir(self.store)
+            .join(format!("lineage-{}.json", hex::encode(h.finalize())))
+    }
+
+    /// The layer record's key, and the number of content bytes in the layer's files.
+    fn cache_key(&self, entries: &[&LayerEntry], mtime: u64) -> Result<(String, u64), LayerError> {
+        let mut h = Sha256::new();
+        let mut content_bytes = 0;
         h.update(format!("{LAYER_FORMAT}\n{}\n{mtime}\n", self.compression));
         for e in entries {
             let what = match &e.kind {
                 EntryKind::Dir => "dir".to_string(),
                 EntryKind::Symlink(t) => format!("symlink {t}"),
-                EntryKind::File(src) => format!("file {}", content_digest(src)?),
+                EntryKind::File(src) => {
+                    let (digest, size) = content_digest(src)?;
+                    content_bytes += size;
+                    format!("file {digest}")
+                }
             };
             h.update(format!(
                 "{}\t{:o}\t{}\t{}\t{what}\n",
                 e.path, e.mode, e.uid, e.gid
             ));
         }
-        Ok(hex::encode(h.finalize()))
+        Ok((hex::encode(h.finalize()), content_bytes))
     }
 }
 
-fn content_digest(src: &FileSource) -> Result<Digest, LayerError> {
+/// The digest and size of a file's content.
+fn content_digest(src: &FileSource) -> Result<(Digest, u64), LayerError> {
     match src {
-        FileSource::Bytes(b) => Ok(Digest::of(b)),
+        FileSource::Bytes(b) => Ok((Digest::of(b), b.len() as u64)),
         FileSource::Path(p) => {
             let mut file = File::open(p).map_err(|source| LayerError::Source {
                 path: p.clone(),
                 source,
             })?;
             let mut w = Sha256Writer::new(io::sink());
-            io::copy(&mut file, &mut w).map_err(|source| LayerError::Source {
+            let size = io::copy(&mut file, &mut w).map_err(|source| LayerError::Source {
                 path: p.clone(),
                 source,
             })?;
-            Ok(w.finish().1)
+            Ok((w.finish().1, size))
         }
     }
 }
 
-fn save_record(record: &std::path::Path, layer: &WrittenLayer) {
+/// The members of the last gzip layer written for a lineage (see `lineage_record`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Lineage {
+    digest: Digest,
+    members: Vec<MemberEntry>,
+}
+
+impl Lineage {
+    fn read(record: &std::path::Path, store: &BlobStore) -> Option<MemberSource> {
+        let lineage: Lineage = serde_json::from_slice(&fs::read(record).ok()?).ok()?;
+        let blob = File::open(store.path(&lineage.digest)).ok()?;
+        Some(MemberSource::new(blob, &lineage.members))
+    }
+}
+
+fn save_record(record: &std::path::Path, layer: &impl serde::Serialize) {
     // The record is only an optimisation: failing to save it costs a recompression next time.
     let Some(dir) = record.parent() else { return };
     if fs::create_dir_all(dir).is_err() {
@@ -380,7 +461,7 @@ mod tests {
         let tar_bytes = match layer.media_type.as_str() {
             MEDIA_TYPE_LAYER_GZIP => {
                 let mut out = Vec::new();
-                flate2::read::GzDecoder::new(&blob[..])
+                flate2::read::MultiGzDecoder::new(&blob[..])
                     .read_to_end(&mut out)
                     .unwrap();
                 out
@@ -465,6 +546,42 @@ mod tests {
     }
 
     #[test]
+    fn the_default_compresses_small_layers_at_the_highest_level() {
+        let auto = Compression::DEFAULT;
+        assert_eq!(auto.gzip_level(0), Some(MAX_LEVEL));
+        assert_eq!(auto.gzip_level(SMALL_LAYER), Some(MAX_LEVEL));
+        assert_eq!(auto.gzip_level(SMALL_LAYER + 1), Some(LARGE_LAYER_LEVEL));
+        assert_eq!(Compression::Gzip(3).gzip_level(0), Some(3));
+        assert_eq!(Compression::Zstd(3).gzip_level(0), None);
+    }
+
+    #[test]
+    fn a_rewritten_layer_has_the_digest_of_a_fresh_write_whatever_was_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path().join("warm")).unwrap();
+        let mut big: Vec<u8> = (0..3_500_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8 & 0x3f)
+            .collect();
+        let file = dir.path().join("app");
+        let write = |store: &BlobStore, bytes: &[u8]| {
+            std::fs::write(&file, bytes).unwrap();
+            LayerWriter::new(store, Compression::DEFAULT)
+                .write(&spec(vec![LayerEntry::file_from_disk(
+                    "usr/local/bin/app",
+                    file.clone(),
+                    0o755,
+                )]))
+                .unwrap()
+        };
+        write(&store, &big);
+        big[1_500_000] ^= 1;
+        let warm = write(&store, &big);
+        let fresh = write(&BlobStore::open(dir.path().join("fresh")).unwrap(), &big);
+        assert_eq!(warm.digest, fresh.digest);
+        assert_eq!(unpack(&store, &warm).last().unwrap().3, big);
+    }
+
+    #[test]
     fn zstd_layers_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::open(dir.path()).unwrap();
@@ -482,11 +599,17 @@ mod tests {
             Compression::Gzip(9)
         );
         assert_eq!("zstd".parse::<Compression>().unwrap(), Compression::Zstd(3));
+        assert_eq!("gzip".parse::<Compression>().unwrap(), Compression::DEFAULT);
+        assert_eq!(
+            "gzip:12".parse::<Compression>().unwrap(),
+            Compression::Gzip(12)
+        );
+        assert!("gzip:13".parse::<Compression>().is_err());
         assert!(
             "gzip:0"
                 .parse::<Compression>()
                 .unwrap_err()
-                .contains("1..=9")
+                .contains("1..=12")
         );
         assert!(
             "lz4"

@@ -1,3 +1,11 @@
+//! Platforms (`os/architecture[/variant]`) and the one matcher every reader uses to pick an
+//! image from an index, with containerd's normalisation (`platforms/database.go`,
+//! `platforms.Only`): `x86_64` is `amd64`, `aarch64` is `arm64`, `armhf` is `arm/v7`, amd64 `v1`
+//! and arm64 `v8` are written without a variant, plain `arm` is `arm/v7`; and a CPU runs images
+//! built for a lower level of its own architecture (`linux/arm/v7` accepts `v6` and `v5`,
+//! `linux/amd64/v3` accepts `v2` and plain `amd64`), preferring the closest.
+#![warn(missing_docs)]
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -8,8 +16,11 @@ use std::str::FromStr;
     Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 pub struct Platform {
+    /// GOOS, e.g. `linux`.
     pub os: String,
+    /// GOARCH, e.g. `amd64`, `arm64`, `arm`.
     pub architecture: String,
+    /// The CPU level (`v7` for arm, `v3` for amd64, `v8.2` for arm64), absent for the baseline.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub variant: Option<String>,
 }
@@ -21,15 +32,23 @@ const LINUX_ARCHITECTURES: &[&str] = &[
     "ppc64le", "riscv64", "s390x",
 ];
 
+/// A `--platform` value that is not a platform gopack builds for.
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
+    /// The text, and why it was refused.
     #[error(
         "unknown platform `{input}`: {reason}. Use os/arch[/variant], e.g. linux/amd64, linux/arm64, linux/arm/v7"
     )]
-    Unknown { input: String, reason: String },
+    Unknown {
+        /// What was given.
+        input: String,
+        /// Why it is not a platform.
+        reason: String,
+    },
 }
 
 impl Platform {
+    /// `linux/<architecture>` without a variant.
     pub fn linux(architecture: &str) -> Platform {
         Platform {
             os: "linux".into(),
@@ -54,15 +73,52 @@ impl Platform {
     }
 
     fn normalised(os: &str, arch: &str, variant: Option<&str>) -> Platform {
-        let variant = match (arch, variant) {
-            ("amd64", Some("v1")) | ("arm64", Some("v8")) | ("arm64", Some("v8.0")) => None,
-            ("arm", None) => Some("v7".to_string()),
-            (_, v) => v.map(str::to_string),
+        let os = os.to_ascii_lowercase();
+        let arch = arch.to_ascii_lowercase();
+        let variant = variant
+            .map(str::to_ascii_lowercase)
+            .filter(|v| !v.is_empty());
+        let (arch, variant) = match (arch.as_str(), variant.as_deref()) {
+            ("i386", _) => ("386", None),
+            ("x86_64" | "x86-64" | "amd64", Some("v1")) => ("amd64", None),
+            ("x86_64" | "x86-64" | "amd64", v) => ("amd64", v.map(str::to_string)),
+            ("aarch64" | "arm64", Some("8" | "v8" | "v8.0") | None) => ("arm64", None),
+            ("aarch64" | "arm64", Some("9" | "9.0" | "v9.0")) => ("arm64", Some("v9".into())),
+            ("aarch64" | "arm64", v) => ("arm64", v.map(str::to_string)),
+            ("armhf", _) => ("arm", Some("v7".into())),
+            ("armel", _) => ("arm", Some("v6".into())),
+            ("arm", None | Some("7")) => ("arm", Some("v7".into())),
+            ("arm", Some(v @ ("5" | "6" | "8"))) => ("arm", Some(format!("v{v}"))),
+            (a, v) => (a, v.map(str::to_string)),
         };
         Platform {
-            os: os.into(),
-            architecture: arch.into(),
+            os,
+            architecture: arch.to_string(),
             variant,
+        }
+    }
+
+    /// This platform as containerd normalises it (see the module docs). Platforms read from
+    /// images go through this before any comparison; parsed `--platform` values already are.
+    pub fn normalise(&self) -> Platform {
+        Platform::normalised(&self.os, &self.architecture, self.variant.as_deref())
+    }
+
+    /// How well an image for `offered` serves a machine of platform `self`: `None` when it
+    /// cannot run there, else a score where higher is closer (an exact match scores highest).
+    /// Both sides are normalised first.
+    pub fn match_score(&self, offered: &Platform) -> Option<u32> {
+        let (want, have) = (self.normalise(), offered.normalise());
+        if want.os != have.os || want.architecture != have.architecture {
+            return None;
+        }
+        if want.variant == have.variant {
+            return Some(10_000);
+        }
+        let level = |p: &Platform| cpu_level(&p.architecture, p.variant.as_deref());
+        match (level(&want), level(&have)) {
+            (Some(w), Some(h)) if h <= w => Some(1_000 + h),
+            _ => None,
         }
     }
 
@@ -150,6 +206,62 @@ impl FromStr for Platform {
     }
 }
 
+/// The CPU level of a variant as a number that orders within one architecture (arm `v7` → 7,
+/// amd64 `v3` → 3, arm64 `v8.2` → 82), for the architectures whose levels are ordered.
+fn cpu_level(arch: &str, variant: Option<&str>) -> Option<u32> {
+    let v = variant.map(|v| v.trim_start_matches('v'));
+    match (arch, v) {
+        ("amd64", None) => Some(1),
+        ("amd64", Some(n)) => n.parse().ok().filter(|n| (1..=4).contains(n)),
+        ("arm", Some(n)) => n.parse().ok().filter(|n| (5..=8).contains(n)),
+        ("arm64", None) => Some(80),
+        ("arm64", Some(n)) => {
+            let (major, minor) = n.split_once('.').unwrap_or((n, "0"));
+            let (major, minor): (u32, u32) = (major.parse().ok()?, minor.parse().ok()?);
+            (matches!(major, 8 | 9) && minor <= 9).then_some(major * 10 + minor)
+        }
+        _ => None,
+    }
+}
+
+/// Which platforms of an image to read.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum PlatformSelector {
+    /// Every platform an index lists (attestation entries, `unknown/unknown`, excluded).
+    #[default]
+    All,
+    /// For each platform named, the one image that best serves it ([`Platform::match_score`]);
+    /// a platform no image serves is an error.
+    Only(Vec<Platform>),
+}
+
+impl PlatformSelector {
+    /// `All` for an empty list, else `Only` those platforms.
+    pub fn from_list(platforms: &[Platform]) -> PlatformSelector {
+        if platforms.is_empty() {
+            PlatformSelector::All
+        } else {
+            PlatformSelector::Only(platforms.to_vec())
+        }
+    }
+}
+
+/// Of `candidates`, the one that best serves `wanted` (the first of equals), if any does.
+pub fn best_match<'a, T>(
+    wanted: &Platform,
+    candidates: impl IntoIterator<Item = (&'a Platform, T)>,
+) -> Option<T> {
+    let mut best: Option<(u32, T)> = None;
+    for (offered, item) in candidates {
+        if let Some(score) = wanted.match_score(offered)
+            && best.as_ref().is_none_or(|(b, _)| score > *b)
+        {
+            best = Some((score, item));
+        }
+    }
+    best.map(|(_, item)| item)
+}
+
 fn is_arm64_level(v: &str) -> bool {
     let Some(rest) = v.strip_prefix('v') else {
         return false;
@@ -220,6 +332,34 @@ mod tests {
             let err = bad.parse::<Platform>().unwrap_err().to_string();
             assert!(err.contains(bad), "{err}");
         }
+    }
+
+    #[test]
+    fn matching_prefers_exact_then_the_closest_lower_level() {
+        let p = |s: &str| s.parse::<Platform>().unwrap();
+        let raw = |a: &str, v: Option<&str>| Platform {
+            os: "linux".into(),
+            architecture: a.into(),
+            variant: v.map(Into::into),
+        };
+        let offered = [
+            raw("arm", Some("v5")),
+            raw("arm", Some("v6")),
+            raw("aarch64", Some("8")),
+            raw("x86_64", None),
+            raw("amd64", Some("v3")),
+        ];
+        let pick = |w: &str| best_match(&p(w), offered.iter().map(|o| (o, o.clone())));
+        assert_eq!(pick("linux/arm/v7"), Some(raw("arm", Some("v6"))));
+        assert_eq!(pick("linux/arm/v6"), Some(raw("arm", Some("v6"))));
+        assert_eq!(pick("linux/arm64"), Some(raw("aarch64", Some("8"))));
+        assert_eq!(pick("linux/arm64/v8.2"), Some(raw("aarch64", Some("8"))));
+        assert_eq!(pick("linux/amd64"), Some(raw("x86_64", None)));
+        assert_eq!(pick("linux/amd64/v3"), Some(raw("amd64", Some("v3"))));
+        assert_eq!(pick("linux/amd64/v2"), Some(raw("x86_64", None)));
+        assert_eq!(pick("linux/s390x"), None);
+        assert_eq!(raw("armhf", None).normalise(), p("linux/arm/v7"));
+        assert_eq!(raw("i386", None).normalise(), p("linux/386"));
     }
 
     #[test]

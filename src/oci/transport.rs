@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Transport references: where an image is read from or written to, in skopeo's syntax
 //! (containers-transports(5)). This is the one parser every verb and flag uses (`--output`,
 //! `--base`, `pull`, `inspect`, `sbom`), so `oci:DIR:TAG` means the same thing everywhere.
@@ -24,12 +25,24 @@ use crate::registry::Reference;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ImageRef {
     /// `oci:DIR[:TAG]`.
-    Layout { dir: PathBuf, tag: Option<String> },
+    Layout {
+        /// The layout directory.
+        dir: PathBuf,
+        /// The `org.opencontainers.image.ref.name` to read or write.
+        tag: Option<String>,
+    },
     /// `oci-archive:FILE[:TAG]`.
-    OciArchive { file: PathBuf, tag: Option<String> },
+    OciArchive {
+        /// The tar file.
+        file: PathBuf,
+        /// The ref.name inside it.
+        tag: Option<String>,
+    },
     /// `docker-archive:FILE[:REF]`; REF names the image in `RepoTags` (a tag-bearing reference).
     DockerArchive {
+        /// The tar file.
         file: PathBuf,
+        /// The `RepoTags` entry.
         reference: Option<Reference>,
     },
     /// `docker://REF`, or a bare reference where the caller allows one.
@@ -42,7 +55,9 @@ pub enum ImageRef {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("`{input}`: {reason}")]
 pub struct ImageRefError {
+    /// What was given.
     pub input: String,
+    /// Why it was refused.
     pub reason: String,
 }
 
@@ -50,7 +65,9 @@ pub struct ImageRefError {
 /// or an error (`--output`, where a bare word is more likely a forgotten `oci:`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bare {
+    /// A bare string is a registry reference.
     Registry,
+    /// A bare string is refused.
     Refuse,
 }
 

@@ -157,7 +157,9 @@ pub fn build_many(
             Some(p) => p.clone(),
             None => {
                 progress.step("reading the Go project (go list)");
-                make_plan(&job.options.plan, goenv)?
+                let plan = make_plan(&job.options.plan, goenv)?;
+                crate::trace::mark("plan (go list)");
+                plan
             }
         };
         plan.check_buildable()?;
@@ -180,6 +182,7 @@ pub fn build_many(
         )?);
     }
     sinks.publish(store, jobs, &plans, &mut built, progress)?;
+    crate::trace::mark("publish (sink write)");
     let mut outcomes = Vec::new();
     for ((job, plan), (_, images, reports)) in jobs.iter().zip(plans).zip(built) {
         outcomes.push(BuildOutcome {
@@ -270,6 +273,7 @@ fn build_images(
         let prepared = target::prepare(builder, plan, image, t, base)?;
         progress.target(shown, &format!("layers ({})", t.platform));
         let assembled = images.assemble(image, &t.platform, &prepared, base)?;
+        crate::trace::mark("layers, config, manifest");
         let summary = platform_image(store, &prepared, &assembled, base)?;
         Ok::<_, BuildError>((prepared, assembled, summary))
     })?;

@@ -38,7 +38,9 @@ pub fn prepare(
     base: Option<&BaseView>,
 ) -> Result<PreparedTarget, BuildError> {
     let binary = builder.build(&target.request)?;
+    crate::trace::mark("go build");
     let checked = check_binary(&binary.path)?;
+    crate::trace::mark("check binary (ELF, build info, needs)");
     verify_level(image, target, &checked)?;
     verify_startable(image, target, &checked, base)?;
     let user = base.map_or_else(|| plan.user.clone(), |b| b.resolve_user(&plan.user));

@@ -496,11 +496,13 @@ fn list_packages(
     );
     key_args.push(format!("GOTOOLCHAIN={}", goenv.toolchain().value));
     let key = listcache::key(root, dir, &key_args, &goenv.installed().name);
+    crate::trace::mark("go list cache key");
     let shown = format!("list -deps {pattern}");
     let stdout = match key.as_deref().and_then(listcache::get) {
         Some(cached) => cached,
         None => {
             let answer = output_of(goenv, cmd, dir, &shown)?;
+            crate::trace::mark("go list (not cached)");
             if let Some(key) = &key {
                 listcache::put(key, &answer);
             }

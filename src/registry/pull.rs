@@ -1,14 +1,15 @@
 use ureq::http::Method;
 
+use crate::oci::media::classify;
+use crate::oci::source::RegistrySource;
 use crate::oci::{
-    BlobStore, Descriptor, Digest, Image, ImageConfig, ImageIndex, ImageManifest,
-    MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_DOCKER_MANIFEST_LIST, MEDIA_TYPE_INDEX,
-    MEDIA_TYPE_MANIFEST, Platform,
+    BlobStore, Descriptor, Digest, Image, ImageIndex, ImageManifest, Limits, MEDIA_TYPE_INDEX,
+    MEDIA_TYPE_MANIFEST, MediaKind, Platform, PlatformSelector, SourceError, fetch_layers, resolve,
 };
 
 use super::client::{Attempts, AuthMode, RegistryClient, Req, ReqBody};
 use super::error::RegistryError;
-use super::push::{finish, parallel, remember_blob, status_error};
+use super::push::{finish, remember_blob, status_error};
 use super::reference::Reference;
 use super::transport::transport_error;
 use crate::text::printable;
@@ -45,172 +46,88 @@ impl Pulled {
     }
 }
 
-/// A manifest or index after parsing.
+/// What a manifest answer parsed as (validated here; the walk in `oci::resolve` reads it).
 enum Document {
-    Index(ImageIndex),
-    Manifest(ImageManifest),
+    Index,
+    Manifest,
 }
 
-fn is_manifest_type(t: &str) -> bool {
-    t == MEDIA_TYPE_MANIFEST || t == MEDIA_TYPE_DOCKER_MANIFEST
-}
-
-fn normalise(p: &Platform) -> Platform {
-    let text = p.to_string();
-    text.parse().unwrap_or_else(|_| p.clone())
+/// A source error from the shared walk, back as a registry error (registry errors pass
+/// through unchanged; the rest say which reference they concern).
+fn into_registry(e: SourceError, reference: &Reference) -> RegistryError {
+    match e {
+        SourceError::Registry(r) => r,
+        SourceError::NoPlatform { .. } => RegistryError::Platform(e.to_string()),
+        SourceError::Digest {
+            what,
+            expected,
+            actual,
+        } => RegistryError::DigestMismatch {
+            what,
+            host: reference.registry.clone(),
+            expected: expected.to_string(),
+            actual: actual.to_string(),
+        },
+        SourceError::Store(s) => s.into(),
+        other => RegistryError::BadResponse {
+            what: format!("pulling {reference}"),
+            host: reference.registry.clone(),
+            detail: other.to_string(),
+        },
+    }
 }
 
 impl RegistryClient {
     /// Resolves `reference` and brings the selected platforms' manifests, configs and layers
-    /// into the store, verifying every digest on arrival. An empty `platforms` selects all.
-    /// A digest-pinned reference whose content is already in the store needs no network.
+    /// into the store, verifying every digest and size on arrival. An empty `platforms` selects
+    /// all. A digest-pinned reference whose content is already in the store needs no network.
+    /// The walk itself is [`crate::oci::resolve`], shared by every image source.
     pub fn pull(
         &self,
         store: &BlobStore,
         reference: &Reference,
         platforms: &[Platform],
     ) -> Result<Pulled, RegistryError> {
-        let wanted: Vec<Platform> = platforms.iter().map(normalise).collect();
-        let scopes = vec![format!("repository:{}:pull", reference.repository)];
-        let target = reference.manifest_reference();
-        let (bytes, digest, media_type, doc) = self.fetch_document(
-            store,
-            reference,
-            &target,
-            reference.digest.as_ref(),
-            &scopes,
-        )?;
-
-        // Which manifests to fetch, with the platform each is for (when the index says).
-        let mut selected: Vec<(Digest, Option<Platform>)> = Vec::new();
-        let index = match doc {
-            Document::Index(index) => {
-                let mut available = Vec::new();
-                for d in &index.manifests {
-                    let Some(p) = d.platform.as_ref().map(normalise) else {
-                        continue;
-                    };
-                    if !is_manifest_type(&d.media_type) || p.os == "unknown" {
-                        continue;
-                    }
-                    available.push(p.to_string());
-                    if wanted.is_empty() || wanted.contains(&p) {
-                        selected.push((d.digest.clone(), Some(p)));
-                    }
-                }
-                if selected.is_empty() {
-                    return Err(RegistryError::Platform(format!(
-                        "{reference} has no image for {}; it has: {}",
-                        wanted
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        if available.is_empty() {
-                            "none".into()
-                        } else {
-                            printable(&available.join(", "), 500)
-                        }
-                    )));
-                }
-                Some(index)
-            }
-            Document::Manifest(_) => {
-                selected.push((digest.clone(), None));
-                None
-            }
-        };
-
-        let mut manifests = Vec::new();
-        for (d, platform) in &selected {
-            let (mbytes, mdigest, _, mdoc) = if *d == digest {
-                (
-                    bytes.clone(),
-                    digest.clone(),
-                    media_type.clone(),
-                    self.reparse(&bytes, reference)?,
-                )
-            } else {
-                self.fetch_document(store, reference, &d.to_string(), Some(d), &scopes)?
-            };
-            let Document::Manifest(manifest) = mdoc else {
-                return Err(RegistryError::BadResponse {
-                    what: format!("pulling {reference}"),
-                    host: reference.registry.clone(),
-                    detail: format!("{d} is listed as an image manifest but is an index"),
-                });
-            };
-            manifests.push((manifest, mbytes, mdigest, platform.clone()));
-        }
-
-        let mut blobs: Vec<Descriptor> = Vec::new();
-        for (m, ..) in &manifests {
-            for d in std::iter::once(&m.config).chain(&m.layers) {
-                if !blobs.iter().any(|b| b.digest == d.digest) {
-                    blobs.push(d.clone());
-                }
-            }
-        }
-        parallel(&blobs, self.opts.concurrency, |blob| {
-            self.fetch_blob(store, reference, blob, &scopes)
-        })?;
-
-        let mut images = Vec::new();
-        for (manifest, manifest_bytes, manifest_digest, platform) in manifests {
-            let config_bytes = store.read_blob(&manifest.config.digest)?;
-            let config: ImageConfig =
-                serde_json::from_slice(&config_bytes).map_err(|e| RegistryError::BadResponse {
-                    what: format!("pulling {reference}"),
-                    host: reference.registry.clone(),
-                    detail: format!(
-                        "config {} is not an image config ({e})",
-                        manifest.config.digest
-                    ),
-                })?;
-            let from_config = normalise(&Platform {
-                os: config.os.clone(),
-                architecture: config.architecture.clone(),
-                variant: config.variant.clone(),
-            });
-            let platform = platform.unwrap_or(from_config);
-            if !wanted.is_empty() && !wanted.contains(&platform) {
-                let shown = printable(&platform.to_string(), 100);
-                return Err(RegistryError::Platform(format!(
-                    "{reference} is an image for {shown} only (a single manifest, not an index), \
-                     not {}; gopack does not build for a platform its base cannot serve. Ask \
-                     for {shown} only, or use a base that is an image index with every platform",
-                    wanted
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
-            images.push(Image {
-                platform,
-                config,
-                config_descriptor: manifest.config.clone(),
-                manifest,
-                manifest_bytes,
-                manifest_digest,
-            });
-        }
+        let source = RegistrySource::with_client(self, reference.clone(), store.clone());
+        let selector = PlatformSelector::from_list(platforms);
+        let resolved = resolve(&source, &selector, store, &Limits::default())
+            .map_err(|e| into_registry(e, reference))?;
+        fetch_layers(&source, &resolved.images, store, self.opts.concurrency)
+            .map_err(|e| into_registry(e, reference))?;
         Ok(Pulled {
-            reference: reference.with_digest(digest.clone()),
-            digest,
-            media_type,
-            bytes,
-            index,
-            images,
+            reference: reference.with_digest(resolved.top.digest.clone()),
+            digest: resolved.top.digest,
+            media_type: resolved.top.media_type,
+            bytes: resolved.top_bytes,
+            index: resolved.index,
+            images: resolved.images,
         })
     }
 
-    fn reparse(&self, bytes: &[u8], reference: &Reference) -> Result<Document, RegistryError> {
-        parse_document(bytes, None).map_err(|detail| RegistryError::BadResponse {
-            what: format!("pulling {reference}"),
-            host: reference.registry.clone(),
-            detail,
-        })
+    /// A manifest or index by tag or digest (`target`), as `(bytes, digest, media type)`: from
+    /// the store when `expected` is there, else from the registry (verified, then stored).
+    pub(crate) fn get_document(
+        &self,
+        store: &BlobStore,
+        reference: &Reference,
+        target: &str,
+        expected: Option<&Digest>,
+    ) -> Result<(Vec<u8>, Digest, String), RegistryError> {
+        let scopes = vec![format!("repository:{}:pull", reference.repository)];
+        let (bytes, digest, media_type, _) =
+            self.fetch_document(store, reference, target, expected, &scopes)?;
+        Ok((bytes, digest, media_type))
+    }
+
+    /// Streams one blob into the store (unless there), verified; retried within the policy.
+    pub(crate) fn get_blob(
+        &self,
+        store: &BlobStore,
+        reference: &Reference,
+        blob: &Descriptor,
+    ) -> Result<(), RegistryError> {
+        let scopes = vec![format!("repository:{}:pull", reference.repository)];
+        self.fetch_blob(store, reference, blob, &scopes)
     }
 
     /// A manifest or index by tag or digest: from the store when pinned by a digest it holds,
@@ -350,15 +267,15 @@ fn doc_media_type(doc: &Document, bytes: &[u8]) -> String {
         .ok()
         .and_then(|t| t.media_type)
         .unwrap_or_else(|| match doc {
-            Document::Index(_) => MEDIA_TYPE_INDEX.into(),
-            Document::Manifest(_) => MEDIA_TYPE_MANIFEST.into(),
+            Document::Index => MEDIA_TYPE_INDEX.into(),
+            Document::Manifest => MEDIA_TYPE_MANIFEST.into(),
         })
 }
 
 /// Parses a registry's manifest answer into an index or an image manifest; the error says what
 /// is wrong with it. Never panics, whatever the bytes.
 pub fn parse_manifest_document(bytes: &[u8], content_type: Option<&str>) -> Result<bool, String> {
-    parse_document(bytes, content_type).map(|d| matches!(d, Document::Index(_)))
+    parse_document(bytes, content_type).map(|d| matches!(d, Document::Index))
 }
 
 fn parse_document(bytes: &[u8], content_type: Option<&str>) -> Result<Document, String> {
@@ -380,16 +297,14 @@ fn parse_document(bytes: &[u8], content_type: Option<&str>) -> Result<Document, 
         .and_then(|v| v.as_str())
         .or(content_type)
         .unwrap_or("");
-    let is_index = obj.contains_key("manifests")
-        || media_type == MEDIA_TYPE_INDEX
-        || media_type == MEDIA_TYPE_DOCKER_MANIFEST_LIST;
+    let is_index = obj.contains_key("manifests") || classify(media_type) == Some(MediaKind::Index);
     if is_index {
         serde_json::from_value(value)
-            .map(Document::Index)
+            .map(|_: ImageIndex| Document::Index)
             .map_err(|e| format!("the index is malformed ({e})"))
     } else if obj.contains_key("config") {
         serde_json::from_value(value)
-            .map(Document::Manifest)
+            .map(|_: ImageManifest| Document::Manifest)
             .map_err(|e| format!("the manifest is malformed ({e})"))
     } else {
         Err(format!(

@@ -134,19 +134,6 @@ pub fn write_oci_layout(
     sink.write(store, sets, &|_| {}).map(drop)
 }
 
-/// Reads `index.json` of a layout directory.
-pub fn read_layout_index(dir: &Path) -> Result<ImageIndex, SinkError> {
-    let path = dir.join("index.json");
-    let bytes = fs::read(&path).map_err(|e| SinkError::BadIndex {
-        dir: dir.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| SinkError::BadIndex {
-        dir: dir.to_path_buf(),
-        reason: e.to_string(),
-    })
-}
-
 /// Whether `dir` can take a layout write: missing (and creatable), or a directory holding only
 /// layout parts (an empty one included).
 fn check_target(dir: &Path) -> Result<(), SinkError> {
@@ -257,7 +244,11 @@ fn create_layout(
             fsutil::sync_dir(&parent).map_err(write_err(&parent))?;
             Ok(true)
         }
-        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTEMPTY | libc::EEXIST)) => Ok(false),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTEMPTY | libc::EEXIST)) => {
+            // Removed while still locked, so no cleaner races the removal.
+            drop(staging);
+            Ok(false)
+        }
         Err(e) => Err(write_err(dir)(e)),
     }
 }

@@ -36,9 +36,7 @@ use crate::oci::{BlobStore, Descriptor, Digest, Image, ImageRef, MEDIA_TYPE_INDE
 use crate::registry::{Reference, RegistryOptions};
 
 pub use archive::{DockerArchiveSink, OciArchiveSink, write_docker_archive, write_oci_archive};
-pub use layout::{
-    GcReport, LOCK_TIMEOUT, LayoutSink, gc_layout, read_layout_index, write_oci_layout,
-};
+pub use layout::{GcReport, LOCK_TIMEOUT, LayoutSink, gc_layout, write_oci_layout};
 pub use naming::familiar_name;
 pub use registry::RegistrySink;
 

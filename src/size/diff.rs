@@ -1,0 +1,148 @@
+//! The difference between two size reports at the module, package and symbol levels.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::report::SizeReport;
+
+/// Whether an owner appeared, went away or changed size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Add,
+    Remove,
+    Change,
+}
+
+/// One owner's size in both binaries (file bytes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Change {
+    pub name: String,
+    pub old: u64,
+    pub new: u64,
+    pub kind: ChangeKind,
+}
+
+impl Change {
+    /// `new - old` in bytes.
+    pub fn delta(&self) -> i64 {
+        self.new as i64 - self.old as i64
+    }
+}
+
+/// Two reports compared; each list holds every owner present in either, largest absolute
+/// change first, unchanged ones last.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SizeDiff {
+    pub old_name: String,
+    pub new_name: String,
+    pub old_size: u64,
+    pub new_size: u64,
+    pub modules: Vec<Change>,
+    pub packages: Vec<Change>,
+    pub symbols: Vec<Change>,
+    pub sections: Vec<Change>,
+}
+
+impl SizeDiff {
+    /// `new_size - old_size` in bytes.
+    pub fn delta(&self) -> i64 {
+        self.new_size as i64 - self.old_size as i64
+    }
+
+    /// Growth in percent of the old size (0 when the old size is 0).
+    pub fn growth_percent(&self) -> f64 {
+        if self.old_size == 0 {
+            0.0
+        } else {
+            self.delta() as f64 * 100.0 / self.old_size as f64
+        }
+    }
+}
+
+/// Compares `old` with `new`.
+pub fn diff(old: &SizeReport, new: &SizeReport) -> SizeDiff {
+    SizeDiff {
+        old_name: old.binary.path.clone(),
+        new_name: new.binary.path.clone(),
+        old_size: old.totals.file_size,
+        new_size: new.totals.file_size,
+        modules: compare(
+            old.modules.iter().map(|m| (m.path.as_str(), m.size)),
+            new.modules.iter().map(|m| (m.path.as_str(), m.size)),
+        ),
+        packages: compare(
+            old.packages.iter().map(|p| (p.path.as_str(), p.size)),
+            new.packages.iter().map(|p| (p.path.as_str(), p.size)),
+        ),
+        symbols: compare(
+            old.symbols.iter().map(|s| (s.name.as_str(), s.size)),
+            new.symbols.iter().map(|s| (s.name.as_str(), s.size)),
+        ),
+        sections: compare(
+            old.sections.iter().map(|s| (s.name.as_str(), s.file_size)),
+            new.sections.iter().map(|s| (s.name.as_str(), s.file_size)),
+        ),
+    }
+}
+
+fn compare<'a>(
+    old: impl Iterator<Item = (&'a str, u64)>,
+    new: impl Iterator<Item = (&'a str, u64)>,
+) -> Vec<Change> {
+    let mut both: BTreeMap<&str, (Option<u64>, Option<u64>)> = BTreeMap::new();
+    for (name, size) in old {
+        let e = both.entry(name).or_default();
+        e.0 = Some(e.0.unwrap_or(0) + size);
+    }
+    for (name, size) in new {
+        let e = both.entry(name).or_default();
+        e.1 = Some(e.1.unwrap_or(0) + size);
+    }
+    let mut changes: Vec<Change> = both
+        .into_iter()
+        .map(|(name, (o, n))| Change {
+            name: name.to_string(),
+            old: o.unwrap_or(0),
+            new: n.unwrap_or(0),
+            kind: match (o, n) {
+                (None, _) => ChangeKind::Add,
+                (_, None) => ChangeKind::Remove,
+                _ => ChangeKind::Change,
+            },
+        })
+        .collect();
+    changes.sort_by(|a, b| {
+        b.delta()
+            .unsigned_abs()
+            .cmp(&a.delta().unsigned_abs())
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_are_sorted_by_absolute_delta_and_classified() {
+        let old = [("a", 10), ("b", 100), ("gone", 5)];
+        let new = [("a", 10), ("b", 40), ("c", 70)];
+        let c = compare(old.into_iter(), new.into_iter());
+        let names: Vec<_> = c
+            .iter()
+            .map(|c| (c.name.as_str(), c.delta(), c.kind))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("c", 70, ChangeKind::Add),
+                ("b", -60, ChangeKind::Change),
+                ("gone", -5, ChangeKind::Remove),
+                ("a", 0, ChangeKind::Change),
+            ]
+        );
+    }
+}

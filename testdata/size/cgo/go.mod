@@ -1,0 +1,3 @@
+module example.com/sizecgo
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/sizeembed
+
+go 1.22
