@@ -95,6 +95,7 @@ fn plan_json_has_the_schema_and_the_decisions() {
             "platforms",
             "problems",
             "schema",
+            "settings",
             "targets",
             "user",
             "warnings",
