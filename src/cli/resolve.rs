@@ -39,7 +39,8 @@ pub struct ResolveArgs {
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Vec<String>,
 
-    /// Base image: scratch, a registry reference, or oci:DIR[:TAG] (env GOPACK_BASE)
+    /// Base image: scratch, a registry reference, oci:DIR[:TAG], oci-archive:FILE[:TAG] or
+    /// docker-archive:FILE[:REF] (env GOPACK_BASE)
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
 

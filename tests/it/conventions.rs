@@ -184,3 +184,45 @@ fn pull_errors_name_only_pull_own_arguments() {
         "mine"
     );
 }
+
+/// `-v` shows the exact go command and every registry request (method, URL, status) on
+/// stderr, and never a credential: not the password, not the basic-auth header, not a token.
+#[test]
+fn verbose_prints_go_and_registry_requests_but_never_credentials() {
+    if !require_tool("docker-registry") {
+        return;
+    }
+    use base64::Engine as _;
+    use registry_support::{PASSWORD, USER};
+    let registry = Registry::start_tls_auth();
+    let host = registry.host();
+    let tmp = tempfile::tempdir().unwrap();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    std::fs::write(
+        tmp.path().join("config.json"),
+        format!(r#"{{"auths":{{"{host}":{{"auth":"{basic}"}}}}}}"#),
+    )
+    .unwrap();
+    let out = run_ok(
+        gp(&repo_root())
+            .env("DOCKER_CONFIG", tmp.path())
+            .env_remove("REGISTRY_AUTH_FILE")
+            .args(["build", "./testdata/hello", "--push", "-v", "--registry-ca"])
+            .arg(registry.ca_pem.as_ref().unwrap())
+            .args(["-t", &format!("{host}/verbose/hello:v1")]),
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("gopack: run: ") && l.contains(" build ")),
+        "{err}"
+    );
+    let put_manifest = format!("PUT https://{host}/v2/verbose/hello/manifests/");
+    assert!(err.contains(&put_manifest), "{err}");
+    assert!(err.contains(&format!("https://{host}/v2/")), "{err}");
+    for secret in [PASSWORD, basic.as_str()] {
+        assert!(!err.contains(secret), "a credential leaked: {err}");
+    }
+    assert!(!err.to_ascii_lowercase().contains("authorization:"), "{err}");
+    assert!(String::from_utf8(out.stdout).unwrap().starts_with(&host));
+}

@@ -242,9 +242,11 @@ fn stdout_captures_exactly_the_pushed_references_in_a_shell() {
     let registry = Registry::start_plain();
     let host = registry.host();
     let script = format!(
-        "set -e\nIMG=$({} build ./testdata/multi/cmd/api --push -t {host}/team/api:v1 2>err.txt)\n\
-         printf '%s' \"$IMG\" > img.txt\n",
-        env!("CARGO_BIN_EXE_gopack")
+        "set -e\nIMG=$({gp} build ./testdata/multi/cmd/api --push -t {host}/team/api:v1 2>err.txt)\n\
+         printf '%s' \"$IMG\" > img.txt\n\
+         IMG=$({gp} build ./testdata/multi/cmd/api --push -t {host}/team/api:v1 -q 2>quiet.txt)\n\
+         printf '%s' \"$IMG\" > img-q.txt\n",
+        gp = env!("CARGO_BIN_EXE_gopack")
     );
     let tmp = tempfile::tempdir().unwrap();
     copy_tree(
@@ -270,6 +272,11 @@ fn stdout_captures_exactly_the_pushed_references_in_a_shell() {
     let talk = std::fs::read_to_string(tmp.path().join("err.txt")).unwrap();
     assert!(talk.contains("plan: "), "{talk}");
     assert!(talk.contains("pushed to"), "{talk}");
+    // -q: the same reference on stdout, nothing at all on stderr.
+    let quiet = std::fs::read_to_string(tmp.path().join("img-q.txt")).unwrap();
+    assert_eq!(quiet, img);
+    let quiet_talk = std::fs::read_to_string(tmp.path().join("quiet.txt")).unwrap();
+    assert_eq!(quiet_talk, "", "-q prints nothing on stderr");
 }
 
 #[test]
