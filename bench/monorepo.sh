@@ -24,7 +24,10 @@ cargo build --release --quiet --bin gopack
 GOPACK="$PWD/target/release/gopack"
 work=/tmp/gopack-mono-bench-$$; mkdir "$work"
 reg_pid=
-stop_registry() { [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null; reg_pid=; }
+stop_registry() {
+  if [ -n "$reg_pid" ]; then kill "$reg_pid" 2>/dev/null || true; wait "$reg_pid" 2>/dev/null || true; fi
+  reg_pid=
+}
 cleanup() { stop_registry; rm -rf "$work"; }
 trap cleanup EXIT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(go version); ko $("$KO" version 2>/dev/null); load: $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"

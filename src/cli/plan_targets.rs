@@ -375,6 +375,7 @@ fn prepare_config_layer(
     expand_list("ldflags", &mut s.ldflags)?;
     expand_list("tags", &mut s.tags)?;
     expand_list("flags", &mut s.flags)?;
+    expand_list("args", &mut s.args)?;
     for (key, map) in [
         ("env", &mut s.env),
         ("labels", &mut s.labels),

@@ -58,13 +58,14 @@ pub fn changed_files(root: &Path, gitref: &str) -> Result<BTreeSet<PathBuf>, Pro
             .args(args)
             .current_dir(root)
             .output()
-            .map_err(|source| ProjectError::GoNotFound {
-                program: "git".into(),
-                source,
+            .map_err(|e| ProjectError::GitFailed {
+                args: args.join(" "),
+                dir: root.to_path_buf(),
+                stderr: format!("cannot run git: {e}"),
             })?;
         if !out.status.success() {
-            return Err(ProjectError::GoFailed {
-                args: format!("(git) {}", args.join(" ")),
+            return Err(ProjectError::GitFailed {
+                args: args.join(" "),
                 dir: root.to_path_buf(),
                 stderr: String::from_utf8_lossy(&out.stderr).trim_end().to_string(),
             });

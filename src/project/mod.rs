@@ -91,6 +91,20 @@ pub enum ProjectError {
         /// The module's commands, as a sentence (see [`commands_sentence`]).
         commands: String,
     },
+    /// A git command (of `--changed-since`) failed; git's stderr verbatim.
+    #[error(
+        "`git {args}` failed in {dir}:\n{stderr}\n--changed-since needs a git work tree and the \
+         commit it names: name an existing ref, or fetch the history (`git fetch --unshallow`; \
+         in GitHub Actions, actions/checkout with fetch-depth: 0)"
+    )]
+    GitFailed {
+        /// The arguments.
+        args: String,
+        /// Where it ran.
+        dir: PathBuf,
+        /// git's stderr, or why it could not start.
+        stderr: String,
+    },
     /// A go command failed; Go's stderr verbatim.
     #[error("`go {args}` failed in {dir}:\n{stderr}{}", hint_for_go_error(stderr))]
     GoFailed {

@@ -361,3 +361,47 @@ fn init_from_mtg_ko_yaml_keeps_go_flags_it_cannot_fold() {
         "-trimpath is gopack's own: {notes}"
     );
 }
+
+/// The first fenced block of `lang` after `heading` in README.md.
+fn readme_block(heading: &str, lang: &str) -> String {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let section = &readme[readme.find(heading).expect(heading)..];
+    let fence = format!("```{lang}\n");
+    let start = section.find(&fence).expect("a fenced block") + fence.len();
+    let len = section[start..].find("```").unwrap();
+    section[start..start + len].to_string()
+}
+
+/// The README's gopack.toml reference is a file gopack reads (every key in it is real), and its
+/// GitHub Actions matrix example is a valid workflow (check-jsonschema's vendored schema).
+#[test]
+fn the_readme_examples_are_what_gopack_and_github_accept() {
+    let toml = readme_block("### gopack.toml", "toml");
+    let parsed = gopack::config::ConfigFile::parse(&toml, Path::new("README.md"));
+    let file = parsed.unwrap_or_else(|e| panic!("README's gopack.toml: {e}"));
+    assert_eq!(file.targets.len(), 2);
+    assert!(file.lint.is_some() && file.inspect.is_some() && file.size.is_some());
+    let workflow = readme_block("## Many binaries, monorepos and CI", "yaml");
+    assert!(
+        workflow.contains("--shard ${{ matrix.shard }}/3"),
+        "{workflow}"
+    );
+    assert!(workflow.contains("gopack resolve -f"), "{workflow}");
+    if !require_tool("check-jsonschema") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("images.yml");
+    std::fs::write(&file, &workflow).unwrap();
+    let check = tool("check-jsonschema")
+        .args(["--builtin-schema", "vendor.github-workflows"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}

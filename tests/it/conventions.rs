@@ -223,6 +223,9 @@ fn verbose_prints_go_and_registry_requests_but_never_credentials() {
     for secret in [PASSWORD, basic.as_str()] {
         assert!(!err.contains(secret), "a credential leaked: {err}");
     }
-    assert!(!err.to_ascii_lowercase().contains("authorization:"), "{err}");
+    assert!(
+        !err.to_ascii_lowercase().contains("authorization:"),
+        "{err}"
+    );
     assert!(String::from_utf8(out.stdout).unwrap().starts_with(&host));
 }

@@ -232,6 +232,13 @@ fn changed_since_rebuilds_only_what_changed_and_the_rest_keeps_its_digest() {
     .unwrap();
     let everything = build(&["--changed-since", "HEAD"]);
     assert_eq!(digests(&everything).len(), 5);
+
+    // A ref git does not know: git's words and what to do, not a go error.
+    let (_, err) =
+        run_fail(gp(tmp.path()).args(["build", "./...", "--changed-since", "nosuchref"]));
+    assert!(err.contains("`git diff"), "{err}");
+    assert!(err.contains("fetch-depth: 0"), "{err}");
+    assert!(!err.contains("`go "), "{err}");
 }
 
 #[test]
