@@ -229,3 +229,41 @@ fn verbose_prints_go_and_registry_requests_but_never_credentials() {
     );
     assert!(String::from_utf8(out.stdout).unwrap().starts_with(&host));
 }
+
+/// On a terminal the build draws its progress (a line for the build, one per image) and clears
+/// it; in a pipe nothing of it appears: no escape sequences, no step lines.
+#[test]
+fn progress_draws_on_a_terminal_and_stays_out_of_pipes() {
+    if !require_tool("script") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let command = format!(
+        "{} build ./testdata/hello -o oci:{}",
+        env!("CARGO_BIN_EXE_gopack"),
+        tmp.path().join("tty").display()
+    );
+    // util-linux script: the command runs on a pseudo-terminal; the transcript is its stdout.
+    let tty = run_ok(
+        Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(repo_root())
+            .env("GOPACK_CACHE", cache())
+            .env("GOENV", "off")
+            .env_remove("GOFLAGS")
+            .env_remove("NO_COLOR"),
+    );
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(shown.contains("reading the Go project"), "{shown}");
+    assert!(shown.contains("\u{1b}[2K"), "the display clears its lines: {shown}");
+    let piped = run_ok(gp(&repo_root()).args([
+        "build",
+        "./testdata/hello",
+        "-o",
+        &format!("oci:{}", tmp.path().join("pipe").display()),
+    ]));
+    let err = String::from_utf8(piped.stderr).unwrap();
+    assert!(!err.contains('\u{1b}'), "{err}");
+    assert!(!err.contains("reading the Go project"), "{err}");
+    assert!(err.contains("built hello"), "{err}");
+}
