@@ -48,6 +48,7 @@ pub fn run(args: PlanArgs) -> CommandResult {
         selection: Default::default(),
     };
     let setup = setup(&inputs, &goenv)?;
+    setup.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
     let mut reports = Vec::new();
     for job in &setup.jobs {
         let plan = match &job.plan {

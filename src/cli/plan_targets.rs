@@ -49,6 +49,8 @@ pub struct Setup {
     pub unchanged: Vec<String>,
     /// Main packages left to other shards (import paths).
     pub other_shards: Vec<String>,
+    /// gopack.toml settings read but not acted on, one sentence each (shown as warnings).
+    pub warnings: Vec<String>,
 }
 
 /// Everything the settings layers are made of.
@@ -86,6 +88,29 @@ impl Layers<'_> {
     }
 }
 
+/// Says which gopack.toml settings this gopack reads but cannot act on yet, so none is
+/// ignored silently: `sbom` (no SBOM is generated or attached in this version).
+fn unacted(config: &LoadedConfig) -> Option<String> {
+    let file = &config.file;
+    let mut places: Vec<String> = Vec::new();
+    if file.defaults.sbom.as_ref().is_some_and(|f| !f.is_empty()) {
+        places.push("[defaults]".into());
+    }
+    for t in &file.targets {
+        if t.sbom.as_ref().is_some_and(|f| !f.is_empty()) {
+            places.push(format!("[[target]] {}", t.name.as_deref().unwrap_or(&t.package)));
+        }
+    }
+    (!places.is_empty()).then(|| {
+        format!(
+            "{} sbom ({}) is not acted on yet: this gopack attaches no SBOM to its images; the \
+             setting is kept for when it does",
+            config.path.display(),
+            places.join(", ")
+        )
+    })
+}
+
 /// Works out the builds.
 pub fn setup(inputs: &Inputs<'_>, goenv: &GoEnv) -> anyhow::Result<Setup> {
     let cwd = std::env::current_dir()?;
@@ -94,6 +119,7 @@ pub fn setup(inputs: &Inputs<'_>, goenv: &GoEnv) -> anyhow::Result<Setup> {
         config_file::find_and_load(inputs.flags.config.as_deref(), &package_dir(&cwd, first))
             .map_err(|e| UsageError(e.to_string()))?;
     let patterns = patterns(inputs.flags, config.as_ref(), &cwd)?;
+    let warnings: Vec<String> = config.as_ref().and_then(unacted).into_iter().collect();
     let layers = Layers {
         flags: flag_layer(inputs)?,
         env: env_layer(),
@@ -114,6 +140,7 @@ pub fn setup(inputs: &Inputs<'_>, goenv: &GoEnv) -> anyhow::Result<Setup> {
         image_settings: Vec::new(),
         unchanged: Vec::new(),
         other_shards: Vec::new(),
+        warnings,
     };
     if !has_targets && !selecting {
         setup.jobs.push(BuildJob {

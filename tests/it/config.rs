@@ -405,3 +405,21 @@ fn the_readme_examples_are_what_gopack_and_github_accept() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+/// A setting gopack reads but cannot act on yet (`sbom`: no SBOM is attached in this version)
+/// is said on stderr, never ignored silently; `-q` keeps stderr quiet.
+#[test]
+fn a_setting_not_acted_on_yet_is_said() {
+    let tmp = multi_with("[defaults]\nsbom = [\"spdx\"]\n");
+    let out = run_ok(gp(tmp.path()).args(["plan", "./cmd/api"]));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("sbom ([defaults]) is not acted on yet"), "{err}");
+    let out = run_ok(gp(tmp.path()).args([
+        "build",
+        "./cmd/api",
+        "-q",
+        "-o",
+        &format!("oci:{}", tmp.path().join("out").display()),
+    ]));
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
+}
