@@ -193,7 +193,10 @@ pub fn run(args: BuildArgs) -> CommandResult {
     let cache = Cache::open_default()?;
     let talk = !args.quiet && !args.json;
     if !args.quiet {
-        setup.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+        setup
+            .warnings
+            .iter()
+            .for_each(|w| eprintln!("warning: {w}"));
     }
     let schedule = Schedule::detect(args.jobs);
     let outcomes = if setup.jobs.is_empty() {

@@ -48,7 +48,10 @@ pub fn run(args: PlanArgs) -> CommandResult {
         selection: Default::default(),
     };
     let setup = setup(&inputs, &goenv)?;
-    setup.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+    setup
+        .warnings
+        .iter()
+        .for_each(|w| eprintln!("warning: {w}"));
     let mut reports = Vec::new();
     for job in &setup.jobs {
         let plan = match &job.plan {

@@ -98,7 +98,10 @@ fn unacted(config: &LoadedConfig) -> Option<String> {
     }
     for t in &file.targets {
         if t.sbom.as_ref().is_some_and(|f| !f.is_empty()) {
-            places.push(format!("[[target]] {}", t.name.as_deref().unwrap_or(&t.package)));
+            places.push(format!(
+                "[[target]] {}",
+                t.name.as_deref().unwrap_or(&t.package)
+            ));
         }
     }
     (!places.is_empty()).then(|| {

@@ -135,7 +135,10 @@ fn build_and_push(
     let goenv = GoEnv::read()?;
     let setup = setup(&inputs, &goenv)?;
     if !args.quiet {
-        setup.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+        setup
+            .warnings
+            .iter()
+            .for_each(|w| eprintln!("warning: {w}"));
     }
     let cache = Cache::open_default()?;
     let display = super::build_progress::Display::new(!args.quiet);

@@ -74,9 +74,44 @@ impl ImageSink for RegistrySink {
         &self,
         store: &BlobStore,
         sets: &[ImageSet],
-        _status: &dyn Fn(&str),
+        status: &dyn Fn(&str),
     ) -> Result<Vec<Published>, SinkError> {
         let client = RegistryClient::new(self.options.clone())?;
+        // The push runs on its own thread while this one reports the blob bytes sent so far
+        // (`status` need not be shareable across threads).
+        std::thread::scope(|scope| {
+            let pushing = scope.spawn(|| self.push_sets(&client, store, sets));
+            let mut shown = 0;
+            while !pushing.is_finished() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                let sent = client
+                    .stats()
+                    .blob_bytes_uploaded
+                    .load(std::sync::atomic::Ordering::Relaxed);
+                if sent != shown {
+                    shown = sent;
+                    status(&format!(
+                        "pushing to {}: {:.1} MiB sent",
+                        self.target.registry,
+                        sent as f64 / f64::from(1 << 20)
+                    ));
+                }
+            }
+            pushing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+}
+
+impl RegistrySink {
+    /// Pushes every set with `client`; see [`ImageSink::write`].
+    fn push_sets(
+        &self,
+        client: &RegistryClient,
+        store: &BlobStore,
+        sets: &[ImageSet],
+    ) -> Result<Vec<Published>, SinkError> {
         let tags = self.all_tags();
         let per_binary = self.repository_per_binary || sets.len() > 1;
         let push_one = |set: &ImageSet| -> Result<Published, SinkError> {

@@ -413,7 +413,10 @@ fn a_setting_not_acted_on_yet_is_said() {
     let tmp = multi_with("[defaults]\nsbom = [\"spdx\"]\n");
     let out = run_ok(gp(tmp.path()).args(["plan", "./cmd/api"]));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("sbom ([defaults]) is not acted on yet"), "{err}");
+    assert!(
+        err.contains("sbom ([defaults]) is not acted on yet"),
+        "{err}"
+    );
     let out = run_ok(gp(tmp.path()).args([
         "build",
         "./cmd/api",

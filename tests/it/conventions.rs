@@ -255,7 +255,10 @@ fn progress_draws_on_a_terminal_and_stays_out_of_pipes() {
     );
     let shown = String::from_utf8_lossy(&tty.stdout);
     assert!(shown.contains("reading the Go project"), "{shown}");
-    assert!(shown.contains("\u{1b}[2K"), "the display clears its lines: {shown}");
+    assert!(
+        shown.contains("\u{1b}[2K"),
+        "the display clears its lines: {shown}"
+    );
     let piped = run_ok(gp(&repo_root()).args([
         "build",
         "./testdata/hello",
@@ -266,4 +269,54 @@ fn progress_draws_on_a_terminal_and_stays_out_of_pipes() {
     assert!(!err.contains('\u{1b}'), "{err}");
     assert!(!err.contains("reading the Go project"), "{err}");
     assert!(err.contains("built hello"), "{err}");
+}
+
+/// A push on a terminal shows the blob bytes sent so far (48 MiB of incompressible data take
+/// longer to send than the 100 ms between updates).
+#[test]
+fn a_push_on_a_terminal_shows_the_bytes_sent() {
+    if !require_tool("script") || !require_tool("docker-registry") {
+        return;
+    }
+    let registry = Registry::start_plain();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("go.mod"),
+        "module example.com/pushtty\n\ngo 1.22\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("main.go"),
+        "package main\n\nfunc main() {}\n",
+    )
+    .unwrap();
+    std::fs::create_dir(tmp.path().join("data")).unwrap();
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let noise: Vec<u8> = (0..48 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    std::fs::write(tmp.path().join("data/noise.bin"), noise).unwrap();
+    let command = format!(
+        "{} build . --data data --push -t {}/pushtty/app:v1",
+        env!("CARGO_BIN_EXE_gopack"),
+        registry.host()
+    );
+    let tty = run_ok(
+        Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(tmp.path())
+            .env("GOPACK_CACHE", cache())
+            .env("GOENV", "off")
+            .env_remove("GOFLAGS"),
+    );
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(
+        shown.contains(&format!("pushing to {}: ", registry.host())) && shown.contains("MiB sent"),
+        "{shown}"
+    );
 }
