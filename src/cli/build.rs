@@ -199,6 +199,18 @@ pub fn run(args: BuildArgs) -> CommandResult {
             .for_each(|w| eprintln!("warning: {w}"));
     }
     let schedule = Schedule::detect(args.jobs);
+    gopack::log::verbose(&format!(
+        "schedule: {} targets checked and assembled at once, go build -p {} ({} cores, {} \
+         available)",
+        schedule.jobs,
+        schedule
+            .go_procs
+            .map_or_else(|| "= cores".to_string(), |p| p.to_string()),
+        schedule.cores,
+        schedule
+            .memory_available
+            .map_or_else(|| "unknown memory".to_string(), human)
+    ));
     let outcomes = if setup.jobs.is_empty() {
         Vec::new()
     } else {
@@ -212,7 +224,11 @@ pub fn run(args: BuildArgs) -> CommandResult {
         report.write_metadata(file)?;
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report.json())?);
+        let mut doc = report.json();
+        if let serde_json::Value::Object(map) = &mut doc {
+            map.insert("schedule".into(), serde_json::to_value(schedule)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         for image in outcomes.iter().flat_map(|o| &o.images) {
             println!("{}", image.reference);

@@ -100,6 +100,13 @@ fn one_go_build_links_every_package_of_a_platform() {
         .filter(|l| l.starts_with("gopack: run: ") && l.contains(" go build "))
         .collect();
     assert_eq!(go_builds.len(), 1, "{stderr}");
+    // -v also says how much runs at once, bounded by cores and memory.
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("gopack: schedule: ") && l.contains(" cores, ")),
+        "{stderr}"
+    );
     for i in 0..6 {
         assert!(
             go_builds[0].contains(&format!("example.com/mono/cmd/c{i:02}")),
@@ -132,6 +139,8 @@ fn the_union_of_the_shards_is_the_full_build_digest_for_digest() {
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let full = push(&[]);
+    assert!(full["schedule"]["jobs"].as_u64().unwrap() >= 1, "{full}");
+    assert!(full["schedule"]["cores"].as_u64().unwrap() >= 1, "{full}");
     let mut union = BTreeMap::new();
     for i in 1..=3 {
         let shard = push(&["--shard", &format!("{i}/3")]);
