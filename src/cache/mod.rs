@@ -18,6 +18,7 @@
 //!   store/registries/<host>/<hex>  registry hints: a repository of <host> holding the blob
 //!   store/build/<key>/             built binaries, one directory per module
 //!   golist/<key>.json              `go list` answers
+//!   inspect/layers-v<N>/<hex>       inspect's layer records (what one pass over a layer learnt)
 //! ```
 //!
 //! `gopack cache info` reports each part; `gopack cache prune` removes what has not been used
@@ -91,18 +92,21 @@ pub enum Part {
     Binaries,
     /// `golist/`: `go list` answers.
     GoList,
+    /// `inspect/`: inspect's records of layers already read.
+    InspectRecords,
     /// `store/tmp/` and every `.gopack-*.tmp`: writes in progress, or of killed runs.
     Temp,
 }
 
 impl Part {
     /// Every part, in the order `cache info` lists them.
-    pub const ALL: [Part; 6] = [
+    pub const ALL: [Part; 7] = [
         Part::Blobs,
         Part::LayerRecords,
         Part::RegistryHints,
         Part::Binaries,
         Part::GoList,
+        Part::InspectRecords,
         Part::Temp,
     ];
 
@@ -114,6 +118,7 @@ impl Part {
             Part::RegistryHints => "store/registries",
             Part::Binaries => "store/build",
             Part::GoList => "golist",
+            Part::InspectRecords => "inspect",
             Part::Temp => "store/tmp",
         })
     }
@@ -126,6 +131,7 @@ impl Part {
             Part::RegistryHints => "registry hints (cross-repository mounts)",
             Part::Binaries => "built Go binaries (skip relinking)",
             Part::GoList => "go list answers",
+            Part::InspectRecords => "inspect layer records (skip re-reading layers)",
             Part::Temp => "writes in progress or left by killed runs",
         }
     }
@@ -238,6 +244,7 @@ impl Cache {
             Part::RegistryHints,
             Part::Binaries,
             Part::GoList,
+            Part::InspectRecords,
         ] {
             let dir = part.dir(&self.root);
             let (n, bytes) = prune_dir(&dir, part, cutoff).map_err(io_err(&dir))?;
@@ -348,7 +355,7 @@ fn last_used(path: &Path) -> io::Result<SystemTime> {
 /// flat parts, the per-module directories of binaries, the per-host files of hints.
 fn prune_dir(dir: &Path, part: Part, cutoff: Option<SystemTime>) -> io::Result<(usize, u64)> {
     let units: Vec<PathBuf> = match part {
-        Part::Blobs | Part::RegistryHints => subdir_entries(dir)?,
+        Part::Blobs | Part::RegistryHints | Part::InspectRecords => subdir_entries(dir)?,
         _ => entries(dir)?,
     };
     let (mut n, mut bytes) = (0, 0);

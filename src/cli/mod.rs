@@ -10,6 +10,7 @@ pub mod cache;
 pub mod dockerfile;
 pub mod gc;
 pub mod init;
+pub mod inspect;
 pub mod lint;
 pub mod login;
 pub mod logout;

@@ -170,8 +170,13 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
             };
             // A file that does not parse may not be a Dockerfile at all (a key, a password
             // file): its text is not shown, only the position and the parser's short excerpt.
+            // (A flag BuildKit refuses is GO001 on a file that parsed: its line is shown.)
             let source = match f.file {
-                _ if f.code == super::RuleId::GO001 => None,
+                _ if f.code == super::RuleId::GO001
+                    && f.message.starts_with(super::PARSE_ERROR) =>
+                {
+                    None
+                }
                 FindingFile::Dockerfile => Some(r.text.as_str()),
                 FindingFile::Dockerignore => r.dockerignore_text.as_deref(),
             };

@@ -120,8 +120,8 @@ fn copies_context(df: &Dockerfile) -> bool {
 fn builds_go(df: &Dockerfile) -> bool {
     df.instructions.iter().any(|i| {
         i.keyword == "RUN"
-            && super::rules::run_script(i, df.escape).is_some_and(|(s, _)| {
-                super::shell::parse(&s).iter().any(|c| {
+            && super::rules::run_script(i, df.escape).is_some_and(|s| {
+                super::shell::parse(&s.text).iter().any(|c| {
                     let c = c.unwrapped();
                     c.words.first().is_some_and(|w| w == "go")
                         && c.words
@@ -185,8 +185,8 @@ fn go_sources(dir: &Path, limit: usize) -> Vec<String> {
 fn build_reads_git(df: &Dockerfile) -> bool {
     let runs_git = df.instructions.iter().any(|i| {
         i.keyword == "RUN"
-            && super::rules::run_script(i, df.escape).is_some_and(|(s, _)| {
-                super::shell::parse(&s).iter().any(|c| {
+            && super::rules::run_script(i, df.escape).is_some_and(|s| {
+                super::shell::parse(&s.text).iter().any(|c| {
                     let c = c.unwrapped();
                     c.program() == Some("git")
                         && c.words.get(1).is_some_and(|w| {

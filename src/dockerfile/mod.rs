@@ -155,6 +155,9 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
     findings
 }
 
+/// How the message of a GO001 finding for a file that does not parse starts.
+pub(crate) const PARSE_ERROR: &str = "cannot parse the Dockerfile";
+
 fn parse_error_finding(text: &str, e: &ParseError) -> Finding {
     let start = text
         .split_inclusive('\n')
@@ -167,7 +170,7 @@ fn parse_error_finding(text: &str, e: &ParseError) -> Finding {
     Finding {
         code: RuleId::GO001,
         severity: Severity::Error,
-        message: format!("cannot parse the Dockerfile: {}", e.message),
+        message: format!("{PARSE_ERROR}: {}", e.message),
         file: FindingFile::Dockerfile,
         line: e.line,
         column: e.column,

@@ -57,6 +57,9 @@ pub enum Args {
         form: CommandForm,
         span: Range<usize>,
         heredocs: Vec<Heredoc>,
+        /// The argument text (continuations joined) with the map back to file offsets, so a
+        /// finding can point at the line of one command of a long RUN.
+        source: Logical,
     },
     /// COPY and ADD. `heredoc_sources` counts inline here-document sources.
     Copy {
@@ -95,6 +98,15 @@ pub struct Instruction {
 impl Instruction {
     pub fn flag(&self, name: &str) -> Option<&Flag> {
         self.flags.iter().find(|f| f.name == name)
+    }
+
+    /// The names and values an ARG or ENV sets (empty for other instructions).
+    pub fn assignments(&self) -> Vec<(String, Option<String>)> {
+        match (self.keyword, self.text()) {
+            ("ARG", Some(t)) => parse_arg_words(&t.value),
+            ("ENV", Some(t)) => parse_assignments(&t.value),
+            _ => vec![],
+        }
     }
 
     /// The raw argument text of ARG/ENV/USER/… instructions.
@@ -178,7 +190,122 @@ pub struct Dockerfile {
     /// Global ARGs (before the first FROM) with their defaults.
     pub global_args: Vec<(String, Option<String>)>,
     pub escape: char,
+    /// Flags BuildKit's instruction check refuses (unknown, given twice, without a value):
+    /// the instructions still read fine, but BuildKit will not build the file.
+    pub refused_flags: Vec<RefusedFlag>,
     line_starts: Vec<usize>,
+}
+
+/// A flag BuildKit refuses, with what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedFlag {
+    pub message: String,
+    /// The `--name=value` word in the file.
+    pub span: Range<usize>,
+}
+
+/// How BuildKit reads a flag's value (`bflag.go`: bool, string, strings).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FlagKind {
+    Bool,
+    String,
+    /// May be given several times.
+    Strings,
+}
+
+/// The flags each instruction accepts in BuildKit's instruction parser, labs channel included
+/// (moby/buildkit `frontend/dockerfile/instructions/parse.go` and the RUN hooks in
+/// `commands_run*.go`). `None`: BuildKit does not check the flags (ARG, STOPSIGNAL,
+/// HEALTHCHECK NONE), and not under ONBUILD (checked only when the trigger runs).
+fn known_flags(keyword: &str, args: &Args) -> Option<&'static [(&'static str, FlagKind)]> {
+    use FlagKind::{Bool, String, Strings};
+    Some(match keyword {
+        "FROM" => &[("platform", String)],
+        "RUN" => &[
+            ("mount", Strings),
+            ("network", String),
+            ("security", String),
+            ("device", Strings),
+        ],
+        "COPY" => &[
+            ("chown", String),
+            ("from", String),
+            ("chmod", String),
+            ("link", Bool),
+            ("exclude", Strings),
+            ("parents", Bool),
+        ],
+        "ADD" => &[
+            ("chown", String),
+            ("chmod", String),
+            ("link", Bool),
+            ("keep-git-dir", Bool),
+            ("checksum", String),
+            ("unpack", Bool),
+            ("exclude", Strings),
+        ],
+        "HEALTHCHECK" if matches!(args, Args::None) => return None,
+        "HEALTHCHECK" => &[
+            ("interval", String),
+            ("timeout", String),
+            ("start-period", String),
+            ("start-interval", String),
+            ("retries", String),
+        ],
+        "ARG" | "STOPSIGNAL" => return None,
+        _ => &[],
+    })
+}
+
+/// BuildKit's flag check (`BFlags.Parse`) for one instruction: the first refusal, as BuildKit
+/// stops at it.
+fn refused_flag(inst: &Instruction) -> Option<RefusedFlag> {
+    let known = known_flags(inst.keyword, &inst.args)?;
+    let mut used: Vec<&str> = vec![];
+    for f in &inst.flags {
+        let name = f.name.as_str();
+        let refuse = |message: String| {
+            Some(RefusedFlag {
+                message: format!("{} {message}", inst.keyword),
+                span: f.span.clone(),
+            })
+        };
+        let shown = super::input::excerpt(name, 24);
+        let Some(&(_, kind)) = known.iter().find(|(n, _)| *n == name) else {
+            let hint = known
+                .iter()
+                .find(|(n, _)| distance(n, name) <= 2)
+                .map_or(String::new(), |(n, _)| format!(" (did you mean --{n}?)"));
+            let accepted = if known.is_empty() {
+                "it takes no flags".to_string()
+            } else {
+                let names: Vec<String> = known.iter().map(|(n, _)| format!("--{n}")).collect();
+                format!("it takes {}", names.join(", "))
+            };
+            return refuse(format!("has no flag --{shown}{hint}: {accepted}"));
+        };
+        if kind != FlagKind::Strings && used.contains(&name) {
+            return refuse(format!(
+                "gives --{shown} twice (BuildKit: duplicate flag specified)"
+            ));
+        }
+        used.push(name);
+        match (kind, f.value.as_deref()) {
+            (FlagKind::Bool, Some(v))
+                if !matches!(v.to_ascii_lowercase().as_str(), "true" | "false") =>
+            {
+                return refuse(format!(
+                    "--{shown} takes true or false, not `{}`",
+                    super::input::excerpt(v, 24)
+                ));
+            }
+            (FlagKind::String | FlagKind::Strings, None) => {
+                return refuse(format!("--{shown} needs a value: --{shown}=<value>"));
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The instruction keywords BuildKit knows.
@@ -213,11 +340,13 @@ impl Dockerfile {
             stages: Vec::new(),
             global_args: Vec::new(),
             escape: parsed.escape,
+            refused_flags: Vec::new(),
             line_starts: line_starts(text),
         };
         for node in &parsed.nodes {
             df.instructions.push(instruction(node)?);
         }
+        df.refused_flags = df.instructions.iter().filter_map(refused_flag).collect();
         df.build_stages()?;
         Ok(df)
     }
@@ -335,7 +464,7 @@ impl Dockerfile {
                     });
                 }
                 let raw = inst.text().map(|t| t.value.clone()).unwrap_or_default();
-                for (name, value) in parse_assignments(&raw) {
+                for (name, value) in parse_arg_words(&raw) {
                     self.global_args.push((name, value));
                 }
             }
@@ -571,12 +700,13 @@ fn command(l: &Logical, r: Range<usize>, heredocs: &[Heredoc]) -> Result<Args, S
     let span = l.span(r.clone());
     let form = match json_strings(l, r.clone()) {
         Some(items) => CommandForm::Exec(items?.into_iter().map(|s| s.value).collect()),
-        None => CommandForm::Shell(l.text[r].to_string()),
+        None => CommandForm::Shell(l.text[r.clone()].to_string()),
     };
     Ok(Args::Command {
         form,
         span,
         heredocs: heredocs.to_vec(),
+        source: l.slice(r),
     })
 }
 
@@ -637,6 +767,18 @@ fn line_col(starts: &[usize], text: &str, offset: usize) -> (usize, usize) {
         .map_or(offset - start, |s| s.chars().count())
         + 1;
     (line, column)
+}
+
+/// The names and values of an `ARG`: every word is one (`ARG TARGETOS TARGETARCH`,
+/// `ARG A=1 B`), unlike ENV's legacy `ENV KEY value with spaces`.
+pub fn parse_arg_words(raw: &str) -> Vec<(String, Option<String>)> {
+    crate::dockerfile::shell::split_words(raw)
+        .into_iter()
+        .map(|w| match w.split_once('=') {
+            Some((k, v)) => (k.to_string(), Some(v.to_string())),
+            None => (w, None),
+        })
+        .collect()
 }
 
 /// Splits `A=1 B="two words" C` (ARG and modern ENV syntax) into names and optional values.
@@ -711,4 +853,68 @@ pub fn expand_args(s: &str, vars: &[(String, Option<String>)]) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Optimal string alignment distance, for "did you mean" on stage and flag names.
+pub(crate) fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(text: &str) -> Vec<String> {
+        Dockerfile::parse(text)
+            .unwrap()
+            .refused_flags
+            .into_iter()
+            .map(|r| r.message)
+            .collect()
+    }
+
+    #[test]
+    fn buildkit_flag_checks() {
+        assert_eq!(
+            refused(
+                "FROM --platform=$BUILDPLATFORM golang:1.24\nRUN --mount=type=cache,target=/a --mount=type=cache,target=/b --network=none go build .\nCOPY --from=x --chmod=755 --link --exclude=a --exclude=b a b\nADD --keep-git-dir=true --checksum=sha256:x a b\nARG --whatever X\nHEALTHCHECK --interval=5s CMD true\n"
+            ),
+            Vec::<String>::new()
+        );
+        let r = refused("FROM --platform= --platform=arm64 golang:1.21\n");
+        assert!(r[0].contains("--platform twice"), "{r:?}");
+        let r = refused("FROM golang:1.24\nCOPY --form=b /a /a\n");
+        assert!(r[0].contains("--form (did you mean --from?)"), "{r:?}");
+        let r = refused(
+            "FROM golang:1.24\nRUN --foo=bar true\nUSER --x 1\nCOPY --link=maybe a b\nCOPY --from a b\n",
+        );
+        assert_eq!(r.len(), 4, "{r:?}");
+        assert!(
+            r[1].starts_with("USER has no flag --x: it takes no flags"),
+            "{r:?}"
+        );
+        assert!(r[2].contains("true or false"), "{r:?}");
+        assert!(r[3].contains("needs a value"), "{r:?}");
+        // ONBUILD triggers are checked only when they run in a child image.
+        assert!(refused("FROM golang:1.24\nONBUILD COPY --form=b a b\n").is_empty());
+    }
 }

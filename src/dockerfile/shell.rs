@@ -33,6 +33,12 @@ pub struct SimpleCommand {
     /// Runs in a subshell: inside `( … )` or a command substitution. `cd` and `export` there
     /// do not reach the commands after it.
     pub subshell: bool,
+    /// Byte offset in the script of the command's first word or assignment (for a command
+    /// inside a backquote substitution, of the substitution).
+    pub offset: usize,
+    /// The variables its words, assignment values and redirections expand (`$A`, `${B:-x}`),
+    /// outside single quotes; command substitutions' variables belong to their commands.
+    pub vars: Vec<String>,
 }
 
 impl SimpleCommand {
@@ -43,6 +49,8 @@ impl SimpleCommand {
             words: vec![],
             redirects: vec![],
             subshell,
+            offset: 0,
+            vars: vec![],
         }
     }
 
@@ -113,7 +121,10 @@ enum Token {
     Word {
         text: String,
         quoted: bool,
-        subs: Vec<String>,
+        subs: Vec<(String, usize)>,
+        /// Byte offset of the word's first character.
+        start: usize,
+        vars: Vec<String>,
     },
     Op(&'static str),
     Redir(String),
@@ -121,25 +132,43 @@ enum Token {
 
 struct Lexer {
     c: Vec<char>,
+    /// Byte offset of each char of `c`, and the script length at the end.
+    at: Vec<usize>,
     i: usize,
+    word_start: usize,
     out: Vec<Token>,
     word: String,
     in_word: bool,
     quoted: bool,
-    subs: Vec<String>,
+    /// Substitution scripts with the byte offset where each body starts.
+    subs: Vec<(String, usize)>,
+    /// Variables the current word expands (`$A`, `${B}`), outside single quotes.
+    vars: Vec<String>,
 }
 
 impl Lexer {
     fn new(script: &str) -> Lexer {
         Lexer {
             c: script.chars().collect(),
+            at: script
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([script.len()])
+                .collect(),
             i: 0,
+            word_start: 0,
+            vars: Vec::new(),
             out: Vec::new(),
             word: String::new(),
             in_word: false,
             quoted: false,
             subs: Vec::new(),
         }
+    }
+
+    /// Byte offset of the cursor.
+    fn pos(&self) -> usize {
+        self.at[self.i.min(self.c.len())]
     }
 
     fn peek(&self, k: usize) -> Option<char> {
@@ -217,32 +246,35 @@ impl Lexer {
     }
 
     /// `$(`, `${` or a backquote at the cursor: appends to the word, records a substitution.
-    fn dollar_into(&mut self, word: &mut String, subs: &mut Vec<String>) -> bool {
+    fn dollar_into(&mut self, word: &mut String, subs: &mut Vec<(String, usize)>) -> bool {
         match (self.peek(0), self.peek(1)) {
             (Some('$'), Some('(')) => {
                 self.i += 2;
+                let at = self.pos();
                 let arithmetic = self.peek(0) == Some('(');
                 let body = self.substitution();
                 word.push_str("$(");
                 word.push_str(&body);
                 word.push(')');
                 if !arithmetic {
-                    subs.push(body);
+                    subs.push((body, at));
                 }
                 true
             }
             (Some('$'), Some('{')) => {
                 self.i += 2;
+                self.note_var(0);
                 self.brace(word);
                 true
             }
             (Some('`'), _) => {
                 self.i += 1;
+                let at = self.pos();
                 let body = self.backquote();
                 word.push('`');
                 word.push_str(&body);
                 word.push('`');
-                subs.push(body);
+                subs.push((body, at));
                 true
             }
             _ => false,
@@ -267,6 +299,8 @@ impl Lexer {
                 text: std::mem::take(&mut self.word),
                 quoted: self.quoted,
                 subs: std::mem::take(&mut self.subs),
+                start: self.word_start,
+                vars: std::mem::take(&mut self.vars),
             });
             self.in_word = false;
             self.quoted = false;
@@ -304,8 +338,26 @@ impl Lexer {
                 self.i += 1;
                 continue;
             }
+            if ch == '$' {
+                self.note_var(1);
+            }
             self.word.push(ch);
             self.i += 1;
+        }
+    }
+
+    /// Records the variable name starting `skip` chars after the cursor (`$NAME`, `${NAME…}`).
+    fn note_var(&mut self, skip: usize) {
+        let name: String = self.c[(self.i + skip).min(self.c.len())..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+            .collect();
+        if name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        {
+            self.vars.push(name);
         }
     }
 
@@ -369,6 +421,9 @@ impl Lexer {
 
     fn tokens(mut self) -> Vec<Token> {
         while let Some(c) = self.peek(0) {
+            if !self.in_word {
+                self.word_start = self.pos();
+            }
             if self.dollar() {
                 self.in_word = true;
                 continue;
@@ -395,6 +450,9 @@ impl Lexer {
                 '\n' | ';' | '&' | '|' | '(' | ')' => self.operator(c),
                 '<' | '>' => self.redirect(c),
                 _ => {
+                    if c == '$' {
+                        self.note_var(1);
+                    }
                     self.word.push(c);
                     self.in_word = true;
                     self.i += 1;
@@ -409,7 +467,7 @@ impl Lexer {
 /// Reads a script into simple commands, in order; commands of a substitution come right after
 /// the command holding it.
 pub fn parse(script: &str) -> Vec<SimpleCommand> {
-    parse_at(script, 0)
+    parse_at(script, 0, 0)
 }
 
 #[derive(PartialEq)]
@@ -426,6 +484,8 @@ enum Skip {
 /// Builds simple commands from tokens, skipping the reserved words of compound statements.
 struct Parser {
     depth: usize,
+    /// Offset of this script in the outermost one.
+    base: usize,
     cmds: Vec<SimpleCommand>,
     cur: SimpleCommand,
     /// Commands of substitutions in the current command: they follow it.
@@ -500,10 +560,11 @@ impl Parser {
         }
     }
 
-    fn word(&mut self, text: String, quoted: bool, subs: Vec<String>) {
-        for s in subs {
+    fn word(&mut self, text: String, quoted: bool, subs: Vec<(String, usize)>, start: usize) {
+        for (s, at) in subs {
             if self.depth < MAX_DEPTH {
-                self.nested.extend(parse_at(&s, self.depth + 1));
+                self.nested
+                    .extend(parse_at(&s, self.depth + 1, self.base + at));
             }
         }
         if let Some(op) = self.pending_redirect.take() {
@@ -512,6 +573,9 @@ impl Parser {
         }
         if self.skipped(&text, quoted) {
             return;
+        }
+        if self.cur.words.is_empty() && self.cur.assigns.is_empty() {
+            self.cur.offset = self.base + start;
         }
         if self.cur.words.is_empty()
             && let Some((k, v)) = split_assign(&text)
@@ -555,9 +619,11 @@ impl Parser {
     }
 }
 
-fn parse_at(script: &str, depth: usize) -> Vec<SimpleCommand> {
+/// Reads `script`, whose first byte is at `base` in the outermost script.
+fn parse_at(script: &str, depth: usize, base: usize) -> Vec<SimpleCommand> {
     let mut p = Parser {
         depth,
+        base,
         cmds: Vec::new(),
         cur: SimpleCommand::new(Joiner::Start, depth > 0),
         nested: Vec::new(),
@@ -568,7 +634,16 @@ fn parse_at(script: &str, depth: usize) -> Vec<SimpleCommand> {
     };
     for tok in Lexer::new(script).tokens() {
         match tok {
-            Token::Word { text, quoted, subs } => p.word(text, quoted, subs),
+            Token::Word {
+                text,
+                quoted,
+                subs,
+                start,
+                vars,
+            } => {
+                p.cur.vars.extend(vars);
+                p.word(text, quoted, subs, start)
+            }
             Token::Redir(op) => p.pending_redirect = Some(op),
             Token::Op(op) => p.op(op),
         }
@@ -640,6 +715,24 @@ mod tests {
         assert!(git.subshell && git.words[1] == "describe");
         let v = cmds.iter().find(|c| !c.assigns.is_empty()).unwrap();
         assert_eq!(v.assigns[0].1, "$(git describe --tags)");
+    }
+
+    #[test]
+    fn commands_know_their_offset_and_the_variables_they_expand() {
+        let script =
+            "cd /src && \\\n    go build -o $OUT . ; echo '$NOT' \"${PIE:-x}\" $(echo $IN)";
+        let cmds = parse(script);
+        let go = cmds.iter().find(|c| c.program() == Some("go")).unwrap();
+        assert_eq!(&script[go.offset..go.offset + 8], "go build");
+        assert_eq!(go.vars, vec!["OUT"]);
+        let echo = cmds
+            .iter()
+            .find(|c| c.words.first().is_some_and(|w| w == "echo") && c.words.len() > 2)
+            .unwrap();
+        assert_eq!(echo.vars, vec!["PIE"], "single quotes expand nothing");
+        let inner = cmds.iter().find(|c| c.words == ["echo", "$IN"]).unwrap();
+        assert_eq!(inner.vars, vec!["IN"]);
+        assert_eq!(&script[inner.offset..inner.offset + 8], "echo $IN");
     }
 
     #[test]

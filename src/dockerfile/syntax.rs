@@ -26,7 +26,8 @@ pub struct Logical {
 }
 
 impl Logical {
-    fn push(&mut self, piece: &str, file_offset: usize) {
+    /// Appends `piece`, which starts at `file_offset` in the file.
+    pub fn push(&mut self, piece: &str, file_offset: usize) {
         self.pieces.push((self.text.len(), file_offset));
         self.text.push_str(piece);
     }
@@ -42,6 +43,12 @@ impl Logical {
             Some(&(l, f)) => f + (offset - l),
             None => offset,
         }
+    }
+
+    /// Offsets in `text` where each piece starts (the first is 0): the start of every line
+    /// joined by a continuation.
+    pub fn piece_starts(&self) -> impl Iterator<Item = usize> + '_ {
+        self.pieces.iter().map(|p| p.0)
     }
 
     /// The part of this text in `r`, keeping where each byte came from.

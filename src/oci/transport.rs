@@ -81,21 +81,7 @@ impl ImageRef {
             input: input.to_string(),
             reason,
         };
-        let (transport, rest) =
-            match input.split_once(':') {
-                Some((t, rest)) if is_transport(t) => (t, rest),
-                _ => {
-                    return match bare {
-                        Bare::Registry => input
-                            .parse::<Reference>()
-                            .map(ImageRef::Registry)
-                            .map_err(|e| {
-                                err(format!("{}; or name a transport: {TRANSPORTS}", e.reason))
-                            }),
-                        Bare::Refuse => Err(err(format!("names no transport: use {TRANSPORTS}"))),
-                    };
-                }
-            };
+        let (transport, rest) = input.split_once(':').unwrap_or(("", input));
         match transport {
             "oci" | "oci-archive" => {
                 let (path, tag) = split_path(rest).map_err(err)?;
@@ -123,7 +109,14 @@ impl ImageRef {
                 parse_named(r).map(ImageRef::Registry).map_err(err)
             }
             "docker-daemon" => parse_named(rest).map(ImageRef::DockerDaemon).map_err(err),
-            _ => unreachable!("is_transport lists every transport matched here"),
+            // No transport prefix: a `registry:port/…` or bare name.
+            _ => match bare {
+                Bare::Registry => input
+                    .parse::<Reference>()
+                    .map(ImageRef::Registry)
+                    .map_err(|e| err(format!("{}; or name a transport: {TRANSPORTS}", e.reason))),
+                Bare::Refuse => Err(err(format!("names no transport: use {TRANSPORTS}"))),
+            },
         }
     }
 
@@ -137,13 +130,6 @@ impl ImageRef {
             ImageRef::Registry(r) | ImageRef::DockerDaemon(r) => r.tag.as_deref(),
         }
     }
-}
-
-fn is_transport(t: &str) -> bool {
-    matches!(
-        t,
-        "oci" | "oci-archive" | "docker-archive" | "docker" | "docker-daemon"
-    )
 }
 
 /// `PATH[:REST]` split at the first colon, as skopeo does.

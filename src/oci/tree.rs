@@ -246,8 +246,28 @@ impl FileTree {
         self.insert(&entry.path, info)
     }
 
+    /// Queues a whiteout of the current layer, as [`FileTree::apply`] does for a whiteout
+    /// member (for callers that replay layers from a record instead of a tar stream).
+    pub fn whiteout(&mut self, whiteout: Whiteout) {
+        if whiteout != Whiteout::Meta && self.pending_seen.insert(whiteout.clone()) {
+            self.pending.push(whiteout);
+        }
+    }
+
     /// Adds or replaces `path` (normalised, `""` is the root) with `info`.
     pub fn insert(&mut self, path: &str, info: NodeInfo) -> Applied {
+        self.insert_with(path, info, &mut |_, _| {})
+    }
+
+    /// [`FileTree::insert`], calling `dropped(path, info)` for every node the insertion
+    /// removes besides the one it replaces: what was below a directory that becomes a file, and
+    /// a file that becomes a directory because a member lies below it.
+    pub fn insert_with(
+        &mut self,
+        path: &str,
+        info: NodeInfo,
+        dropped: &mut dyn FnMut(&str, &NodeInfo),
+    ) -> Applied {
         let layer = self.layer;
         self.nodes[0].latest = layer;
         if path.is_empty() {
@@ -259,23 +279,36 @@ impl FileTree {
         }
         let mut current = 0u32;
         let mut parts = path.split('/').peekable();
+        let mut end = 0usize;
         while let Some(part) = parts.next() {
+            end += part.len();
             if parts.peek().is_none() {
-                return self.put_child(current, part, info);
+                return self.put_child(current, part, info, path, dropped);
             }
-            current = self.dir_child(current, part);
+            current = self.dir_child(current, part, &path[..end], dropped);
             self.nodes[current as usize].latest = layer;
+            end += 1;
         }
         Applied::Ignored
     }
 
-    /// The directory `name` under `parent`, made (or made a directory) if needed.
-    fn dir_child(&mut self, parent: u32, name: &str) -> u32 {
+    /// The directory `name` under `parent` (at `path`), made (or made a directory) if needed.
+    fn dir_child(
+        &mut self,
+        parent: u32,
+        name: &str,
+        path: &str,
+        dropped: &mut dyn FnMut(&str, &NodeInfo),
+    ) -> u32 {
         let existing = self.child(parent, name);
         match existing {
             Some(id) if self.nodes[id as usize].children.is_some() => id,
             Some(id) => {
-                self.nodes[id as usize].info = NodeInfo::implicit_dir(self.layer);
+                let old = std::mem::replace(
+                    &mut self.nodes[id as usize].info,
+                    NodeInfo::implicit_dir(self.layer),
+                );
+                dropped(path, &old);
                 self.nodes[id as usize].children = Some(BTreeMap::new());
                 id
             }
@@ -283,7 +316,14 @@ impl FileTree {
         }
     }
 
-    fn put_child(&mut self, parent: u32, name: &str, info: NodeInfo) -> Applied {
+    fn put_child(
+        &mut self,
+        parent: u32,
+        name: &str,
+        info: NodeInfo,
+        path: &str,
+        dropped: &mut dyn FnMut(&str, &NodeInfo),
+    ) -> Applied {
         let Some(id) = self.child(parent, name) else {
             self.new_child(parent, name, info);
             return Applied::Added;
@@ -295,8 +335,8 @@ impl FileTree {
         if !(is_dir && node.children.is_some()) {
             let old = node.children.take();
             node.children = is_dir.then(BTreeMap::new);
-            for child in old.into_iter().flat_map(BTreeMap::into_values) {
-                self.release(child, &mut |_, _| {}, "");
+            for (child_name, child) in old.into_iter().flat_map(BTreeMap::into_iter) {
+                self.release(child, dropped, &join(path, &child_name));
             }
         }
         Applied::Replaced(previous)

@@ -421,7 +421,8 @@ fn cli_json_has_hadolint_fields() {
     }
     assert_eq!(item["file"], "Dockerfile");
     assert_eq!(item["level"], "warning");
-    assert_eq!(item["line"], 6);
+    // The line of the go command in the two-line RUN, not the RUN's first line.
+    assert_eq!(item["line"], 7);
 }
 
 #[test]

@@ -7,7 +7,13 @@
 //!   bodies must agree.
 //! - On the real corpus, gopack's findings must equal the hand-reviewed `.expected` file of each
 //!   Dockerfile exactly (`LINE CODE` per finding; `LINE CODE missed` is a real problem gopack
-//!   does not find yet: it must stay unreported, and `bench/lint_corpus.py` counts it as a miss).
+//!   does not find yet, `none:<kind>` when no rule covers it: it must stay unreported, and
+//!   `bench/lint_corpus.py` counts it as a miss; `LINE CODE debatable` is a finding gopack
+//!   reports that a reviewer rated debatable: it must be reported, and the bench script counts
+//!   it apart, neither right nor wrong; `#` starts a comment, used to say why a reviewer's
+//!   finding is or is not expected). Files `hNN-*` are the held-out set of issue 14's
+//!   outside review; a MANIFEST row names repository, path and commit, or the search index id
+//!   of the stored copy when the repository could not be found.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -215,7 +221,11 @@ fn real_corpus_findings_are_exactly_the_expected_ones() {
             .find(|l| l.starts_with(&format!("{name}\t")));
         let commit_ok = row.is_some_and(|r| {
             let cols: Vec<&str> = r.split('\t').collect();
-            cols.len() >= 4 && cols[3].len() == 40 && cols[1].contains('/')
+            let located = cols.len() >= 4 && cols[3].len() == 40 && cols[1].contains('/');
+            let indexed = cols
+                .get(5)
+                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+            located || indexed
         });
         if !commit_ok {
             failures.push(format!(
@@ -235,8 +245,9 @@ fn real_corpus_findings_are_exactly_the_expected_ones() {
         let mut want: Vec<String> = std::fs::read_to_string(file.with_extension("expected"))
             .unwrap_or_default()
             .lines()
-            .filter(|l| !l.trim().is_empty() && !l.ends_with(" missed"))
-            .map(str::to_string)
+            .map(|l| l.split('#').next().unwrap_or("").trim())
+            .filter(|l| !l.is_empty() && !l.ends_with(" missed"))
+            .map(|l| l.trim_end_matches(" debatable").to_string())
             .collect();
         want.sort();
         if got != want {

@@ -14,7 +14,7 @@ fn bin() -> PathBuf {
 }
 
 /// Runs gopack with a deadline; a run past it is killed and reported as a hang.
-fn run(args: &[&str], dir: &Path, limit: Duration) -> Output {
+pub(crate) fn run(args: &[&str], dir: &Path, limit: Duration) -> Output {
     let mut child = Command::new(bin())
         .args(args)
         .current_dir(dir)
@@ -39,7 +39,7 @@ fn run(args: &[&str], dir: &Path, limit: Duration) -> Output {
 }
 
 /// (line, code) of every finding on a Dockerfile text (no .dockerignore checks).
-fn findings(text: &str) -> Vec<(u64, String)> {
+pub(crate) fn findings(text: &str) -> Vec<(u64, String)> {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("Dockerfile"), text).unwrap();
     let out = run(
@@ -69,11 +69,11 @@ fn findings(text: &str) -> Vec<(u64, String)> {
         .collect()
 }
 
-fn has(f: &[(u64, String)], code: &str) -> bool {
+pub(crate) fn has(f: &[(u64, String)], code: &str) -> bool {
     f.iter().any(|(_, c)| c == code)
 }
 
-fn at(f: &[(u64, String)], line: u64, code: &str) -> bool {
+pub(crate) fn at(f: &[(u64, String)], line: u64, code: &str) -> bool {
     f.iter().any(|(l, c)| *l == line && c == code)
 }
 

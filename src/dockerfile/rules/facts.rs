@@ -5,20 +5,30 @@
 use std::collections::HashMap;
 
 use crate::dockerfile::LintInput;
-use crate::dockerfile::model::{
-    Args, Base, CommandForm, Dockerfile, ImageRef, Instruction, parse_assignments,
-};
+use crate::dockerfile::model::{Args, Base, CommandForm, Dockerfile, ImageRef, Instruction};
 use crate::dockerfile::shell::{self, SimpleCommand};
-use crate::dockerfile::syntax;
+use crate::dockerfile::syntax::{self, Logical};
+
+/// A RUN's script as lint reads it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Script {
+    pub text: String,
+    /// Shell form (or `sh -c`): the text runs in a shell.
+    pub shell: bool,
+    /// Where each byte of `text` is in the file; `None` when the text was rebuilt from an exec
+    /// form.
+    pub map: Option<Logical>,
+}
 
 /// A RUN's script as the shell sees it, and whether it is a shell script at all. Here-document
 /// bodies are included when a shell reads them (`RUN <<EOF`, `RUN bash <<EOF`); a body fed to
 /// another program (`cat <<EOF > f`, `python3 <<EOF`) is data.
-pub(crate) fn run_script(inst: &Instruction, _escape: char) -> Option<(String, bool)> {
+pub(crate) fn run_script(inst: &Instruction, _escape: char) -> Option<Script> {
     match &inst.args {
         Args::Command {
             form: CommandForm::Shell(s),
             heredocs,
+            source,
             ..
         } => {
             let trimmed = s.trim();
@@ -34,9 +44,17 @@ pub(crate) fn run_script(inst: &Instruction, _escape: char) -> Option<(String, b
                                 .any(|w| w == *s)
                         })
                 });
-                return Some((if shell { body.clone() } else { String::new() }, shell));
+                let mut map = Logical::default();
+                if shell {
+                    map.push(body, first.body_span.start);
+                }
+                return Some(Script {
+                    text: map.text.clone(),
+                    shell,
+                    map: Some(map),
+                });
             }
-            let mut script = s.clone();
+            let mut map = source.clone();
             let cmds = shell::parse(s);
             let feeds_shell = cmds.iter().any(|c| {
                 let c = c.unwrapped();
@@ -45,11 +63,15 @@ pub(crate) fn run_script(inst: &Instruction, _escape: char) -> Option<(String, b
             });
             if feeds_shell {
                 for h in heredocs {
-                    script.push('\n');
-                    script.push_str(&h.body);
+                    map.push("\n", h.body_span.start);
+                    map.push(&h.body, h.body_span.start);
                 }
             }
-            Some((script, true))
+            Some(Script {
+                text: map.text.clone(),
+                shell: true,
+                map: Some(map),
+            })
         }
         Args::Command {
             form: CommandForm::Exec(words),
@@ -57,16 +79,21 @@ pub(crate) fn run_script(inst: &Instruction, _escape: char) -> Option<(String, b
         } => {
             // ["sh", "-c", "script"] is still a shell script.
             if words.len() >= 3 && words[0].ends_with("sh") && words[1] == "-c" {
-                Some((words[2].clone(), true))
+                Some(Script {
+                    text: words[2].clone(),
+                    shell: true,
+                    map: None,
+                })
             } else {
-                Some((
-                    words
+                Some(Script {
+                    text: words
                         .iter()
                         .map(|w| shell_quote(w))
                         .collect::<Vec<_>>()
                         .join(" "),
-                    false,
-                ))
+                    shell: false,
+                    map: None,
+                })
             }
         }
         _ => None,
@@ -106,6 +133,26 @@ impl Libc {
 
 pub(crate) fn is_golang_image(img: &ImageRef) -> bool {
     img.short_name() == "golang" || img.name.ends_with("/go") && img.name.contains("chainguard")
+}
+
+/// The Go version a golang image tag names (`1.22.5-alpine` → (1, 22), `1.23rc1` → (1, 23));
+/// `None` for a tag that names no Go minor (`alpine`, `alpine3.10`, `bookworm`, `1`, `latest`).
+pub(crate) fn golang_tag_version(tag: &str) -> Option<(u32, u32)> {
+    let version = tag.split('-').next()?;
+    let mut parts = version.splitn(3, '.');
+    let major: u32 = parts.next()?.parse().ok()?;
+    let minor = parts.next()?;
+    let digits = minor.bytes().take_while(u8::is_ascii_digit).count();
+    let pre = &minor[digits..];
+    if digits == 0 || !(pre.is_empty() || pre.starts_with("rc") || pre.starts_with("beta")) {
+        return None;
+    }
+    if let Some(patch) = parts.next()
+        && (patch.is_empty() || !patch.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    Some((major, minor[..digits].parse().ok()?))
 }
 
 fn tag(img: &ImageRef) -> &str {
@@ -206,6 +253,8 @@ pub(crate) struct GoCmd {
     pub env: HashMap<String, String>,
     /// GOPATH mode: the packages are the sources an earlier COPY put at `…/src/<package>`.
     pub gopath_local: bool,
+    /// Byte offset of the command in its RUN's script.
+    pub offset: usize,
 }
 
 /// go build/install flags that take a value.
@@ -334,10 +383,54 @@ impl GoCmd {
     }
 
     /// Whether a whole argument is a variable whose value is unknown here (`go build
-    /// $GO_ARGS`): it may hold any flag. A variable inside a flag's value does not count.
+    /// $GO_ARGS`): it may hold any flag. A variable inside a flag's value (`-o ${OUT}/`) does
+    /// not count.
     pub fn has_unknown_words(&self) -> bool {
-        self.args.iter().any(|a| a.starts_with('$'))
-            || self.env("GOFLAGS").is_some_and(|v| v.contains('$'))
+        let mut it = self.args.iter();
+        while let Some(a) = it.next() {
+            if let Some(n) = Self::flag_name(a) {
+                if !a.contains('=') && VALUE_FLAGS.contains(&n) {
+                    it.next();
+                }
+                continue;
+            }
+            if a.starts_with('$') {
+                return true;
+            }
+        }
+        self.env("GOFLAGS").is_some_and(|v| v.contains('$'))
+    }
+
+    /// The build tags (`-tags a,b` or `-tags 'a b'`).
+    pub fn tags(&self) -> Vec<String> {
+        self.flag_value("tags")
+            .unwrap_or_default()
+            .split([',', ' '])
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `-extldflags -static` (or `'-static …'`) in -ldflags: the external linker links libc in.
+    pub fn extld_static(&self) -> bool {
+        let ld = self.ldflags();
+        ld.iter().enumerate().any(|(i, w)| {
+            (w.starts_with("-extldflags") || w.starts_with("--extldflags"))
+                && (w.contains("-static") || ld.get(i + 1).is_some_and(|n| n.contains("-static")))
+        })
+    }
+
+    /// A cgo build that still gives a static binary: libc linked in, or the pure-Go resolver.
+    pub fn static_link(&self) -> bool {
+        self.extld_static() || self.tags().iter().any(|t| t == "netgo")
+    }
+
+    /// Words of -ldflags (other than -X values) that are variables: they may link statically.
+    pub fn unknown_ldflags(&self) -> bool {
+        let ld = self.ldflags();
+        ld.iter()
+            .enumerate()
+            .any(|(i, w)| w.contains('$') && !is_x_value(&ld, i))
     }
 
     /// -mod=vendor, or a GOFLAGS that says so.
@@ -347,6 +440,21 @@ impl GoCmd {
                 .env("GOFLAGS")
                 .is_some_and(|f| f.contains("-mod=vendor"))
     }
+}
+
+/// Whether `ld[i]` is a `-X` assignment (`-X a=b`, `-X=a=b`, `-Xa=b`).
+pub(crate) fn is_x_value(ld: &[String], i: usize) -> bool {
+    ld[i].starts_with("-X") || (i > 0 && ld[i - 1] == "-X")
+}
+
+/// What a `go build` gives, as far as the Dockerfile tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Linkage {
+    /// cgo off (CGO_ENABLED=0, or unset with no C compiler), or cgo linked statically.
+    Static,
+    /// cgo on and linked against the build stage's libc.
+    Dynamic,
+    Unknown,
 }
 
 /// One RUN instruction (or the RUN under an ONBUILD), read.
@@ -366,7 +474,12 @@ pub(crate) struct Run<'a> {
     /// The simple commands, unwrapped (`env`, `sudo`… removed).
     pub cmds: Vec<SimpleCommand>,
     pub go: Vec<GoCmd>,
+    /// Some `--mount=type=cache`.
     pub cache_mount: bool,
+    /// The targets of its `--mount=type=cache` flags.
+    pub cache_targets: Vec<String>,
+    /// Where the script's bytes are in the file (`None`: rebuilt from an exec form).
+    pub map: Option<Logical>,
 }
 
 /// What is known about one stage.
@@ -385,6 +498,9 @@ pub(crate) struct Facts<'a> {
     pub input: &'a LintInput<'a>,
     pub runs: Vec<Run<'a>>,
     pub stages: Vec<StageFacts>,
+    /// The build context holds a Go module (go.mod): `Some(vendored)`, where vendored means
+    /// `vendor/modules.txt` is there (Go 1.14+ then builds from vendor/ without downloading).
+    pub context_module: Option<bool>,
 }
 
 impl<'a> Facts<'a> {
@@ -440,11 +556,17 @@ impl<'a> Facts<'a> {
             });
         }
         mark_gopath_sources(df, &mut runs);
+        let context_module = input
+            .context_dir
+            .as_ref()
+            .filter(|d| d.join("go.mod").is_file())
+            .map(|d| d.join("vendor/modules.txt").is_file());
         Facts {
             df,
             input,
             runs,
             stages,
+            context_module,
         }
     }
 
@@ -463,6 +585,51 @@ impl<'a> Facts<'a> {
                     .iter()
                     .any(|g| g.links() || matches!(g.sub.as_str(), "build" | "run"))
         })
+    }
+
+    /// Whether cgo is on for a go command: `Some(reason)` when it is, `None` when it is off or
+    /// unknown (use [`Facts::cgo_off`] to tell those apart).
+    pub fn cgo_on(&self, run: &Run<'_>, g: &GoCmd) -> Option<&'static str> {
+        match g.cgo() {
+            Some("1") => Some("CGO_ENABLED=1"),
+            None if self.c_compiler(run) == Some(true) => {
+                Some("CGO_ENABLED is unset and a C compiler is installed")
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether cgo is certainly off for a go command: CGO_ENABLED=0, or unset where the stage
+    /// has no C compiler (golang:*-alpine without gcc).
+    pub fn cgo_off(&self, run: &Run<'_>, g: &GoCmd) -> bool {
+        match g.cgo() {
+            Some("0") => true,
+            None => self.c_compiler(run) == Some(false),
+            _ => false,
+        }
+    }
+
+    fn c_compiler(&self, run: &Run<'_>) -> Option<bool> {
+        run.stage
+            .filter(|_| !run.onbuild)
+            .and_then(|s| self.stages[s].c_compiler)
+    }
+
+    /// Whether a program build gives a static binary.
+    pub fn linkage(&self, run: &Run<'_>, g: &GoCmd) -> Linkage {
+        if self.cgo_off(run, g) {
+            return Linkage::Static;
+        }
+        if self.cgo_on(run, g).is_none() {
+            return Linkage::Unknown;
+        }
+        if g.static_link() {
+            Linkage::Static
+        } else if g.unknown_ldflags() {
+            Linkage::Unknown
+        } else {
+            Linkage::Dynamic
+        }
     }
 
     /// Whether a stage works on a vendored module (some go command there uses -mod=vendor):
@@ -514,8 +681,7 @@ fn mark_gopath_sources(df: &Dockerfile, runs: &mut [Run<'_>]) {
 }
 
 fn apply_env(inst: &Instruction, env: &mut HashMap<String, String>) {
-    let Some(t) = inst.text() else { return };
-    for (k, v) in parse_assignments(&t.value) {
+    for (k, v) in inst.assignments() {
         match v {
             Some(v) => {
                 let v = resolve(&v, env);
@@ -567,6 +733,7 @@ fn go_command(c: &SimpleCommand, env: &mut HashMap<String, String>) -> GoCmd {
         args: w.get(skip..).map(<[String]>::to_vec).unwrap_or_default(),
         env: local,
         gopath_local: false,
+        offset: c.offset,
     }
 }
 
@@ -579,7 +746,11 @@ fn read_run<'a>(
     onbuild: bool,
     stage_env: &HashMap<String, String>,
 ) -> Run<'a> {
-    let (script, shell_form) = run_script(inst, df.escape).unwrap_or_default();
+    let Script {
+        text: script,
+        shell: shell_form,
+        map,
+    } = run_script(inst, df.escape).unwrap_or_default();
     let cmds: Vec<SimpleCommand> = if shell_form {
         shell::parse(&script)
             .iter()
@@ -596,6 +767,8 @@ fn read_run<'a>(
                 words: w.clone(),
                 redirects: vec![],
                 subshell: false,
+                offset: 0,
+                vars: vec![],
             }],
             _ => vec![],
         }
@@ -625,10 +798,22 @@ fn read_run<'a>(
             _ => {}
         }
     }
-    let cache_mount = inst
+    let cache_targets: Vec<String> = inst
         .flags
         .iter()
-        .any(|f| f.name == "mount" && f.value.as_deref().is_some_and(|v| v.contains("type=cache")));
+        .filter(|f| f.name == "mount")
+        .filter_map(|f| f.value.as_deref())
+        .filter(|v| v.split(',').any(|kv| kv == "type=cache"))
+        .map(|v| {
+            v.split(',')
+                .find_map(|kv| {
+                    let (k, v) = kv.split_once('=')?;
+                    matches!(k, "target" | "dst" | "destination").then(|| v.to_string())
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    let cache_mount = !cache_targets.is_empty();
     Run {
         inst,
         outer,
@@ -640,6 +825,8 @@ fn read_run<'a>(
         cmds,
         go,
         cache_mount,
+        cache_targets,
+        map,
     }
 }
 
@@ -698,6 +885,30 @@ pub(crate) fn runs_as_root_by_default(base: &Base) -> bool {
                 || is_golang_image(img)
                 || img.name.contains("distroless")
                 || matches!(img.short_name(), "node" | "python")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn golang_tags_pin_a_go_minor_or_not() {
+        for (tag, v) in [
+            ("1.22", Some((1, 22))),
+            ("1.22.5-alpine3.20", Some((1, 22))),
+            ("1.23rc1-bookworm", Some((1, 23))),
+            ("1.10-alpine", Some((1, 10))),
+            ("alpine", None),
+            ("alpine3.10", None),
+            ("bookworm", None),
+            ("1", None),
+            ("1-alpine", None),
+            ("latest", None),
+            ("1.x", None),
+        ] {
+            assert_eq!(golang_tag_version(tag), v, "{tag}");
         }
     }
 }

@@ -1,9 +1,11 @@
 //! GO3xx: Dockerfile essentials every reviewer checks (the hadolint rules teams rely on).
 
-use crate::dockerfile::model::{Args, Spanned, expand_args, parse_assignments};
+use std::collections::HashSet;
+
+use crate::dockerfile::model::{Args, Spanned, expand_args, parse_arg_words, parse_assignments};
 use crate::dockerfile::shell;
 
-use super::facts::Facts;
+use super::facts::{Facts, Run};
 use super::{Ctx, RuleId};
 
 pub(super) fn go301(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
@@ -119,30 +121,6 @@ pub(super) fn go305(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     }
 }
 
-/// Optimal string alignment distance, for "did you mean" on stage names.
-fn distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 pub(super) fn go306(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     let df = f.df;
     for stage in &df.stages {
@@ -189,7 +167,8 @@ pub(super) fn go306(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
                         .iter()
                         .filter_map(|s| s.name.as_deref())
                         .find(|n| {
-                            let d = distance(&lower, &n.to_ascii_lowercase());
+                            let d =
+                                crate::dockerfile::model::distance(&lower, &n.to_ascii_lowercase());
                             d > 0 && d <= 2 && n.len() > 3
                         });
                     if let Some(name) = near {
@@ -231,7 +210,12 @@ pub fn looks_like_secret(name: &str) -> bool {
 }
 
 fn check_secrets(ctx: &mut Ctx<'_>, keyword: &str, t: &Spanned) {
-    for (name, value) in parse_assignments(&t.value) {
+    let pairs = if keyword == "ARG" {
+        parse_arg_words(&t.value)
+    } else {
+        parse_assignments(&t.value)
+    };
+    for (name, value) in pairs {
         if !looks_like_secret(&name) {
             continue;
         }
@@ -261,12 +245,12 @@ pub(super) fn go307(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
 
 pub(super) fn go308(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     for run in f.runs.iter().filter(|r| r.shell_form) {
-        if run
+        if let Some(cd) = run
             .cmds
             .iter()
-            .any(|c| c.program() == Some("cd") && !c.subshell)
+            .find(|c| c.program() == Some("cd") && !c.subshell)
         {
-            let head = ctx.head(run.outer);
+            let head = ctx.at(run, cd.offset);
             ctx.push(
                 RuleId::GO308,
                 head,
@@ -325,5 +309,315 @@ pub(super) fn go309(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
                 );
             }
         }
+    }
+}
+
+/// Names a RUN gives a value to itself: assignments, `export`/`local`/`declare`/`readonly`
+/// words, `read` arguments, `for NAME in`.
+fn set_in(run: &Run<'_>) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for c in &run.cmds {
+        out.extend(c.assigns.iter().map(|(k, _)| k.clone()));
+        if matches!(
+            c.program(),
+            Some("export" | "local" | "declare" | "typeset" | "readonly" | "read" | "getopts")
+        ) {
+            for w in c.words.iter().skip(1) {
+                let name = w.split('=').next().unwrap_or(w);
+                out.insert(name.to_string());
+            }
+        }
+    }
+    for w in run.script.split_whitespace().collect::<Vec<_>>().windows(2) {
+        if w[0] == "for" || w[0] == "select" {
+            out.insert(w[1].to_string());
+        }
+    }
+    out
+}
+
+/// Names a RUN sets for itself only, at its top level (a subshell's are gone even sooner):
+/// `export NAME=…` and plain `NAME=…` commands.
+fn exported_by(run: &Run<'_>) -> Vec<String> {
+    let mut out = vec![];
+    for c in run.cmds.iter().filter(|c| !c.subshell) {
+        if c.program() == Some("export") {
+            out.extend(
+                c.words
+                    .iter()
+                    .skip(1)
+                    .filter_map(|w| shell::split_assign(w).map(|(k, _)| k)),
+            );
+        } else if c.words.is_empty() {
+            out.extend(c.assigns.iter().map(|(k, _)| k.clone()));
+        }
+    }
+    out
+}
+
+pub(super) fn go310(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
+    let df = f.df;
+    // A SHELL that reads a profile (bash -l, BASH_ENV) may bring values back.
+    let login_shell = df.instructions.iter().any(|i| {
+        i.keyword == "SHELL"
+            && matches!(&i.args, Args::List(l) if l.iter().any(|w| w.value == "-l" || w.value == "--login"))
+    });
+    if login_shell {
+        return;
+    }
+    for stage in &df.stages {
+        let defined: HashSet<String> = df
+            .chain_body(stage.index)
+            .iter()
+            .flat_map(|i| i.assignments().into_iter().map(|(k, _)| k))
+            .chain(df.global_args.iter().map(|(k, _)| k.clone()))
+            .chain(["BASH_ENV".to_string(), "ENV".to_string()])
+            .collect();
+        let mut lost: Vec<(String, usize)> = vec![];
+        let chain = df.stage_chain(stage.index);
+        for &s in chain.iter().rev() {
+            for run in f.stage_runs(s).filter(|r| r.shell_form) {
+                let sources = run
+                    .cmds
+                    .iter()
+                    .any(|c| matches!(c.program(), Some("." | "source")));
+                if s == stage.index && !sources {
+                    let here = set_in(run);
+                    let mut seen = HashSet::new();
+                    for c in &run.cmds {
+                        for v in &c.vars {
+                            let Some((_, line)) = lost.iter().find(|(n, _)| n == v) else {
+                                continue;
+                            };
+                            if defined.contains(v) || here.contains(v) || !seen.insert(v.clone()) {
+                                continue;
+                            }
+                            let span = ctx.at(run, c.offset);
+                            ctx.push(
+                                RuleId::GO310,
+                                span,
+                                format!(
+                                    "`${v}` was set by the RUN at line {line}, but every RUN starts a new shell: here it does not have that value"
+                                ),
+                            );
+                        }
+                    }
+                }
+                let line = run.outer.line;
+                for name in exported_by(run) {
+                    lost.retain(|(n, _)| *n != name);
+                    lost.push((name, line));
+                }
+            }
+        }
+    }
+}
+
+/// Programs whose arguments are file names: a command name joined to them is a bug.
+const FILE_ARGS: &[&str] = &[
+    "touch", "mkdir", "rm", "cp", "mv", "ln", "chmod", "chown", "cd",
+];
+
+pub(super) fn go311(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
+    let programs: HashSet<&str> = f
+        .runs
+        .iter()
+        .flat_map(|r| r.cmds.iter().filter_map(|c| c.program()))
+        .collect();
+    for run in f.runs.iter().filter(|r| r.shell_form) {
+        let Some(map) = &run.map else { continue };
+        if map.text != run.script {
+            continue;
+        }
+        for b in map.piece_starts().skip(1) {
+            let before = run.script[..b].trim_end();
+            let ends_op = ["&&", "||", "|", ";", "(", "{", "then", "do", "else", "in"]
+                .iter()
+                .any(|op| before.ends_with(op));
+            let Some(word) = run.script[b..].split_whitespace().next() else {
+                continue;
+            };
+            if ends_op || !programs.contains(word) {
+                continue;
+            }
+            let Some(c) = run
+                .cmds
+                .iter()
+                .filter(|c| c.offset < b)
+                .max_by_key(|c| c.offset)
+            else {
+                continue;
+            };
+            let joined = c.program().is_some_and(|p| FILE_ARGS.contains(&p))
+                && c.words.iter().skip(1).any(|w| w == word);
+            if !joined {
+                continue;
+            }
+            let span = ctx.at(
+                run,
+                b + (run.script[b..].len() - run.script[b..].trim_start().len()),
+            );
+            ctx.push(
+                RuleId::GO311,
+                span,
+                format!(
+                    "`{word}` is an argument of `{}` here: the line before ends without && or ;, so it never runs",
+                    c.program().unwrap_or("?")
+                ),
+            );
+        }
+    }
+}
+
+/// Branch names that follow every push: a clone of one builds different code each time.
+const MOVING_REFS: &[&str] = &[
+    "main", "master", "develop", "dev", "trunk", "HEAD", "latest", "nightly",
+];
+
+/// The subcommand of a `git` command and the index of its first argument (`git -C dir clone`).
+fn git_subcommand(c: &shell::SimpleCommand) -> Option<(&str, usize)> {
+    if c.program() != Some("git") {
+        return None;
+    }
+    let mut i = 1;
+    while let Some(w) = c.words.get(i) {
+        match w.as_str() {
+            "-C" | "-c" | "--git-dir" | "--work-tree" => i += 2,
+            o if o.starts_with('-') => i += 1,
+            sub => return Some((sub, i + 1)),
+        }
+    }
+    None
+}
+
+/// The `--branch`/`-b` value of a `git clone`, and whether `--revision` pins it.
+fn clone_ref(words: &[String]) -> (Option<&str>, bool) {
+    let mut branch = None;
+    let mut it = words.iter();
+    while let Some(w) = it.next() {
+        if w == "--branch" || w == "-b" {
+            branch = it.next().map(String::as_str);
+        } else if let Some(v) = w.strip_prefix("--branch=") {
+            branch = Some(v);
+        } else if w == "--revision" || w.starts_with("--revision=") {
+            return (branch, true);
+        }
+    }
+    (branch, false)
+}
+
+pub(super) fn go312(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
+    let pins = |r: &Run<'_>| {
+        r.cmds.iter().any(|c| {
+            git_subcommand(c).is_some_and(|(s, _)| matches!(s, "checkout" | "reset" | "switch"))
+        })
+    };
+    for run in &f.runs {
+        // A checkout in this RUN or a later one of the stage picks the commit.
+        let pinned_later = pins(run)
+            || run
+                .stage
+                .is_some_and(|s| f.stage_runs(s).any(|r| r.index > run.index && pins(r)));
+        if pinned_later {
+            continue;
+        }
+        let env = run.stage.map(|s| &f.stages[s].env);
+        for c in &run.cmds {
+            let Some(("clone", first)) = git_subcommand(c) else {
+                continue;
+            };
+            let (branch, revision) = clone_ref(&c.words[first..]);
+            let resolved = branch.map(|b| {
+                let vars: Vec<(String, Option<String>)> = env
+                    .map(|e| {
+                        e.iter()
+                            .map(|(k, v)| (k.clone(), Some(v.clone())))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                expand_args(b, &vars)
+            });
+            let message = match resolved.as_deref() {
+                _ if revision => continue,
+                None => "`git clone` without --branch builds whatever the default branch holds at build time: the image is not reproducible".to_string(),
+                Some(b) if MOVING_REFS.contains(&b) => format!(
+                    "`git clone --branch {b}` follows a branch that moves: the image is not reproducible"
+                ),
+                Some(_) => continue,
+            };
+            let span = ctx.at(run, c.offset);
+            ctx.push(RuleId::GO312, span, message);
+        }
+    }
+}
+
+/// Whether a chmod mode gives everyone write access: `777`, `0666`, `o+w`, `a+rwx`. A sticky
+/// directory (`1777`, as /tmp) is meant to be shared; `+w` without a who is masked by the umask.
+fn world_writable(mode: &str) -> bool {
+    if !mode.is_empty() && mode.len() <= 4 && mode.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        let digit = |i: usize| mode.as_bytes()[i] - b'0';
+        let sticky = mode.len() == 4 && digit(0) & 1 != 0;
+        return digit(mode.len() - 1) & 2 != 0 && !sticky;
+    }
+    mode.split(',').any(|clause| {
+        let (who, rest) = clause.split_at(clause.find(['+', '=']).unwrap_or(clause.len()));
+        who.contains(['o', 'a']) && rest.len() > 1 && rest[1..].contains('w')
+    })
+}
+
+pub(super) fn go313(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
+    let Some(fin) = f.df.final_stage() else {
+        return;
+    };
+    let chain = f.df.stage_chain(fin.index);
+    for run in f
+        .runs
+        .iter()
+        .filter(|r| !r.onbuild && r.stage.is_some_and(|s| chain.contains(&s)))
+    {
+        for c in run.cmds.iter().filter(|c| c.program() == Some("chmod")) {
+            let Some(mode) = c.words[1..].iter().find(|w| !w.starts_with('-')) else {
+                continue;
+            };
+            if world_writable(mode) {
+                let span = ctx.at(run, c.offset);
+                ctx.push(
+                    RuleId::GO313,
+                    span,
+                    format!("`chmod {mode}` makes files in the final image writable by every user: any process in the container can replace them"),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn world_writable_modes() {
+        for m in [
+            "777", "0666", "0777", "2777", "o+w", "a+rwx", "u+x,o+w", "a=rw",
+        ] {
+            assert!(world_writable(m), "{m}");
+        }
+        for m in [
+            "755", "0644", "1777", "775", "+w", "u+w", "g+w", "o-w", "a+x", "-R",
+        ] {
+            assert!(!world_writable(m), "{m}");
+        }
+    }
+
+    #[test]
+    fn clone_refs() {
+        let w = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            clone_ref(&w("--depth=1 --branch=v1 u")),
+            (Some("v1"), false)
+        );
+        assert_eq!(clone_ref(&w("-b main u")), (Some("main"), false));
+        assert_eq!(clone_ref(&w("--revision=abc u")), (None, true));
+        assert_eq!(clone_ref(&w("u d")), (None, false));
     }
 }

@@ -5,8 +5,8 @@ use crate::dockerfile::model::{Args, Base, CommandForm, Dockerfile, Instruction,
 use crate::dockerfile::shell;
 
 use super::facts::{
-    Facts, installed_packages, is_full_distro, is_golang_image, is_shell_less,
-    runs_as_root_by_default,
+    Facts, Linkage, Run, golang_tag_version, installed_packages, is_full_distro, is_golang_image,
+    is_shell_less, runs_as_root_by_default,
 };
 use super::{Ctx, RuleId};
 
@@ -15,23 +15,83 @@ fn final_from(df: &Dockerfile) -> Option<(&Stage, &Instruction)> {
     Some((fin, &df.instructions[fin.from]))
 }
 
+/// Live-reload tools: a last stage running one is a development image.
+const DEV_RUNNERS: &[&str] = &[
+    "air",
+    "reflex",
+    "CompileDaemon",
+    "gin",
+    "realize",
+    "watchexec",
+    "modd",
+    "gow",
+];
+
+/// The program the final image runs (the first word of its ENTRYPOINT, else CMD), base name.
+fn final_program(df: &Dockerfile, fin: &Stage) -> Option<String> {
+    let w = command_words(final_command(df, fin)?);
+    let first = w.into_iter().next()?;
+    Some(first.rsplit('/').next().unwrap_or(&first).to_string())
+}
+
+/// Whether the last stage is a live-reload development image (`CMD ["air"]`).
+pub(super) fn is_dev_image(df: &Dockerfile, fin: &Stage) -> bool {
+    final_program(df, fin).is_some_and(|p| DEV_RUNNERS.contains(&p.as_str()))
+}
+
+/// Whether the final stage's chain builds a program through make or a script and its command
+/// names a program (not a shell, not go): the image runs what it built.
+fn runs_tool_built_program(f: &Facts<'_>, fin: &Stage) -> bool {
+    let chain = f.df.stage_chain(fin.index);
+    let tool_build = f
+        .runs
+        .iter()
+        .filter(|r| !r.onbuild && r.stage.is_some_and(|s| chain.contains(&s)))
+        .any(|r| r.cmds.iter().any(super::go::build_tool));
+    let names_program = final_program(f.df, fin).is_some_and(|p| {
+        !matches!(
+            p.as_str(),
+            "sh" | "bash"
+                | "ash"
+                | "dash"
+                | "zsh"
+                | "go"
+                | "true"
+                | "sleep"
+                | "tail"
+                | "cat"
+                | "echo"
+                | "env"
+        )
+    });
+    tool_build && names_program
+}
+
+/// Whether the final image is a Go toolchain image that ships a program it builds or runs.
+fn golang_final(f: &Facts<'_>, fin: &Stage) -> bool {
+    f.builds_go() || runs_go_run(f.df, fin) || runs_tool_built_program(f, fin)
+}
+
 pub(super) fn go201(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     let Some((fin, from)) = final_from(f.df) else {
         return;
     };
     if let Base::Image(img) = f.df.root_base(fin.index)
         && is_golang_image(img)
-        && (f.builds_go() || runs_go_run(f.df, fin))
+        && golang_final(f, fin)
     {
         let head = ctx.head(from);
-        ctx.push(
-            RuleId::GO201,
-            head,
-            format!(
+        let message = match final_program(f.df, fin).filter(|_| is_dev_image(f.df, fin)) {
+            Some(p) => format!(
+                "the last stage is a development image (`{p}` on `{}`): `docker build` without --target builds it, Go toolchain and sources included; put the production stage last",
+                fin.image
+            ),
+            None => format!(
                 "the final image is based on `{}`: the Go toolchain ships with the program",
                 fin.image
             ),
-        );
+        };
+        ctx.push(RuleId::GO201, head, message);
     }
 }
 
@@ -47,7 +107,7 @@ pub(super) fn go202(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     let Some((fin, from)) = final_from(f.df) else {
         return;
     };
-    if f.df.stages.len() == 1 && (f.builds_go() || runs_go_run(f.df, fin)) {
+    if f.df.stages.len() == 1 && golang_final(f, fin) {
         let head = ctx.head(from);
         ctx.push(
             RuleId::GO202,
@@ -60,6 +120,43 @@ pub(super) fn go202(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
 /// Packages a static Go binary may need that distroless/static also has.
 const STATIC_EXTRAS: &[&str] = &["ca-certificates", "tzdata"];
 
+/// Stages whose files the final stage copies (`COPY --from`), with their chains.
+fn feeding_stages(df: &Dockerfile, fin: &Stage) -> Vec<usize> {
+    let mut out = vec![];
+    for i in df.chain_body(fin.index) {
+        if let Some(s) = i
+            .flag("from")
+            .and_then(|x| x.value.as_deref())
+            .and_then(|r| df.stage_by_ref(r))
+        {
+            out.extend(df.stage_chain(s));
+        }
+    }
+    out
+}
+
+/// Whether the final command runs a file that a COPY from the build context put there.
+fn runs_context_file(df: &Dockerfile, fin: &Stage) -> bool {
+    let Some(cmd) = final_command(df, fin) else {
+        return false;
+    };
+    let Some(entry) = command_words(cmd).into_iter().next() else {
+        return false;
+    };
+    let name = entry.rsplit('/').next().unwrap_or(&entry).to_string();
+    df.chain_body(fin.index).iter().any(|i| match &i.args {
+        Args::Copy { sources, dest, .. } if i.flag("from").is_none() => {
+            let d = dest.value.trim_end_matches('/');
+            d.rsplit('/').next() == Some(name.as_str())
+                || (dest.value.ends_with('/')
+                    && sources
+                        .iter()
+                        .any(|s| s.value.rsplit('/').next() == Some(name.as_str())))
+        }
+        _ => false,
+    })
+}
+
 pub(super) fn go203(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     let df = f.df;
     let Some((fin, from)) = final_from(df) else {
@@ -68,11 +165,21 @@ pub(super) fn go203(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     let Base::Image(img) = df.root_base(fin.index) else {
         return;
     };
+    let feeding = feeding_stages(df, fin);
+    let builds: Vec<Linkage> = f
+        .runs
+        .iter()
+        .filter(|r| !r.onbuild && r.stage.is_some_and(|s| feeding.contains(&s)))
+        .flat_map(|r| {
+            r.go.iter()
+                .filter(|g| g.links())
+                .map(move |g| f.linkage(r, g))
+        })
+        .collect();
     let cgo_free = f.input.facts.needs_cgo == Some(false)
         || (f.input.facts.needs_cgo.is_none()
-            && f.runs
-                .iter()
-                .any(|r| r.go.iter().any(|g| g.links() && g.cgo() == Some("0"))));
+            && builds.contains(&Linkage::Static)
+            && !builds.contains(&Linkage::Dynamic));
     let chain = df.stage_chain(fin.index);
     let other_packages = f
         .runs
@@ -81,7 +188,12 @@ pub(super) fn go203(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         .flat_map(|r| r.cmds.iter().filter_map(installed_packages))
         .flatten()
         .any(|p| !STATIC_EXTRAS.contains(&p));
-    if is_full_distro(img) && cgo_free && df.stages.len() > 1 && !other_packages {
+    if is_full_distro(img)
+        && cgo_free
+        && df.stages.len() > 1
+        && !other_packages
+        && !runs_context_file(df, fin)
+    {
         let head = ctx.head(from);
         ctx.push(
             RuleId::GO203,
@@ -99,7 +211,7 @@ pub(super) fn go204(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         let Base::Image(img) = &stage.base else {
             continue;
         };
-        if img.unresolved || img.digest.is_some() {
+        if img.digest.is_some() {
             continue;
         }
         let from = &f.df.instructions[stage.from];
@@ -107,19 +219,40 @@ pub(super) fn go204(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
             Args::From { image, .. } => image.span.clone(),
             _ => ctx.head(from),
         };
-        let what = match img.tag.as_deref() {
-            None => "has no tag",
-            Some("latest") => "uses :latest",
-            _ => continue,
-        };
-        ctx.push(
-            RuleId::GO204,
-            span,
-            format!(
-                "`{}` {what}: pin a version (and ideally a digest)",
+        // A variable may hold the tag; a literal `:latest` moves whatever the name is.
+        let message = match img.tag.as_deref() {
+            Some("latest") => format!(
+                "`{}` uses :latest: pin a version (and ideally a digest)",
                 stage.image
             ),
-        );
+            _ if img.unresolved => continue,
+            None => format!(
+                "`{}` has no tag: pin a version (and ideally a digest)",
+                stage.image
+            ),
+            // A moving `-latest` tag is GO214's.
+            Some(t)
+                if is_golang_image(img)
+                    && golang_tag_version(t).is_none()
+                    && !t.split('-').any(|p| p == "latest") =>
+            {
+                // `1`, `1-alpine`: the major only; `alpine`, `bookworm`: no version at all.
+                let (what, variant) = match t.split_once('-') {
+                    _ if t.bytes().all(|b| b.is_ascii_digit()) => ("pins the Go major only", ""),
+                    Some((major, v)) if major.bytes().all(|b| b.is_ascii_digit()) => {
+                        ("pins the Go major only", v)
+                    }
+                    _ => ("names no Go version", t),
+                };
+                let dash = if variant.is_empty() { "" } else { "-" };
+                format!(
+                    "`{}` {what}: the toolchain changes with every Go release; pin a Go minor (golang:1.N.P{dash}{variant})",
+                    stage.image
+                )
+            }
+            _ => continue,
+        };
+        ctx.push(RuleId::GO204, span, message);
     }
 }
 
@@ -131,9 +264,10 @@ pub(super) fn go214(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         let Some(tag) = img.tag.as_deref() else {
             continue;
         };
-        if img.unresolved || img.digest.is_some() || tag == "latest" {
+        if img.digest.is_some() || tag == "latest" {
             continue;
         }
+        // Only the literal part counts when a build argument has no default.
         let moving =
             tag.ends_with("-latest") || tag.starts_with("latest-") || tag.contains("-latest-");
         if moving {
@@ -160,11 +294,36 @@ fn user_of(i: &Instruction) -> String {
         .unwrap_or_default()
 }
 
+/// The stage that is deployed when the last one is a live-reload development image: the last
+/// earlier stage with a command that is neither a golang image nor a development image.
+fn production_stage<'a>(df: &'a Dockerfile, dev: &Stage) -> Option<&'a Stage> {
+    df.stages[..dev.index].iter().rev().find(|s| {
+        final_command(df, s).is_some()
+            && !is_dev_image(df, s)
+            && !matches!(df.root_base(s.index), Base::Image(img) if is_golang_image(img))
+    })
+}
+
+fn stage_label(s: &Stage) -> String {
+    s.name.clone().unwrap_or_else(|| s.index.to_string())
+}
+
 pub(super) fn go205(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     let df = f.df;
-    let Some((fin, from)) = final_from(df) else {
+    let Some((last, _)) = final_from(df) else {
         return;
     };
+    // A live-reload development image is not deployed (GO201 asks to put production last): the
+    // production stage before it is what runs.
+    let (fin, whose) = if is_dev_image(df, last) {
+        match production_stage(df, last) {
+            Some(p) => (p, format!("the production stage `{}`", stage_label(p))),
+            None => return,
+        }
+    } else {
+        (last, "the final stage".to_string())
+    };
+    let from = &df.instructions[fin.from];
     let root = df.root_base(fin.index);
     let chain = df.chain_body(fin.index);
     // Images that start as root to drop privileges themselves.
@@ -177,14 +336,26 @@ pub(super) fn go205(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         })
         .flat_map(|r| r.cmds.iter().filter_map(installed_packages))
         .flatten()
-        .any(|p| matches!(p, "su-exec" | "gosu" | "s6" | "s6-overlay"));
+        .any(|p| {
+            matches!(p, "su-exec" | "gosu" | "s6" | "s6-overlay")
+                // Network administration (kube-vip, CNI agents) needs root's capabilities.
+                || matches!(p, "iptables" | "ip6tables" | "nftables" | "ipset" | "ipvsadm" | "iproute2")
+        });
+    // A multi-stage file whose last stage is a golang build stage with no command is a build
+    // pipeline (binaries are copied out, or built with --target), not a runtime image.
+    let build_only = df.stages.len() > 1
+        && matches!(root, Base::Image(img) if is_golang_image(img))
+        && final_command(df, fin).is_none();
+    if build_only {
+        return;
+    }
     match chain.iter().rev().find(|i| i.keyword == "USER") {
         None if runs_as_root_by_default(root) && !drops_privileges => {
             let head = ctx.head(from);
             ctx.push(
                 RuleId::GO205,
                 head,
-                "the final stage has no USER: the program runs as root".into(),
+                format!("{whose} has no USER: the program runs as root"),
             );
         }
         Some(u) => {
@@ -204,28 +375,35 @@ pub(super) fn go205(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     }
 }
 
+/// Whether a stage chain puts an /etc/passwd in place.
+fn copies_passwd(df: &Dockerfile, stage: usize) -> bool {
+    df.chain_body(stage).iter().any(|i| match &i.args {
+        Args::Copy { sources, dest, .. } => {
+            dest.value.contains("/etc/passwd")
+                || dest.value == "/etc/"
+                || dest.value == "/etc"
+                || sources.iter().any(|s| s.value.ends_with("/etc/passwd"))
+        }
+        _ => false,
+    })
+}
+
+/// `USER name`, `USER 1000:group`: a part that is a literal name, not a number.
+fn is_named(user: &str) -> bool {
+    user.split(':')
+        .any(|p| !p.is_empty() && !p.contains('$') && !p.chars().all(|c| c.is_ascii_digit()))
+}
+
 pub(super) fn go206(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     let df = f.df;
     for s in &df.stages {
         if !matches!(df.root_base(s.index), Base::Scratch) {
             continue;
         }
-        let chain = df.chain_body(s.index);
-        let copies_passwd = chain.iter().any(|i| match &i.args {
-            Args::Copy { sources, dest, .. } => {
-                dest.value.contains("/etc/passwd")
-                    || dest.value == "/etc/"
-                    || dest.value == "/etc"
-                    || sources.iter().any(|s| s.value.ends_with("/etc/passwd"))
-            }
-            _ => false,
-        });
+        let copies_passwd = copies_passwd(df, s.index);
         for u in df.stage_body(s).iter().filter(|i| i.keyword == "USER") {
             let v = user_of(u);
-            let named = v.split(':').any(|p| {
-                !p.is_empty() && !p.starts_with('$') && !p.chars().all(|c| c.is_ascii_digit())
-            });
-            if named && !copies_passwd {
+            if is_named(&v) && !copies_passwd {
                 let head = ctx.head(u);
                 ctx.push(
                     RuleId::GO206,
@@ -315,6 +493,62 @@ pub(super) fn go208(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     }
 }
 
+/// What a RUN leaves of the package manager's cache: (offset of the command, what it does,
+/// what stays behind).
+fn package_cache_problems(run: &Run<'_>) -> Vec<(usize, &'static str, &'static str)> {
+    // (offset of the command, what it does, what stays behind)
+    let find =
+        |p: &dyn Fn(&[String]) -> bool| run.cmds.iter().find(|c| p(&c.words)).map(|c| c.offset);
+    let script = &run.script;
+    let cache = "the package cache stays in the final image";
+    let mut problems: Vec<(usize, &'static str, &'static str)> = vec![];
+    if let Some(at) = find(&|w| {
+        w.first().is_some_and(|p| p == "apk")
+            && w.iter().any(|s| s == "add")
+            && !w.iter().any(|x| x == "--no-cache")
+    })
+    .filter(|_| !script.contains("/var/cache/apk"))
+    {
+        problems.push((at, "`apk add` without --no-cache", cache));
+    }
+    if let Some(at) =
+        find(&|w| w.first().is_some_and(|p| p == "apk") && w.get(1).is_some_and(|s| s == "update"))
+            .filter(|_| !script.contains("/var/cache/apk"))
+    {
+        problems.push((
+            at,
+            "`apk update` without removing /var/cache/apk",
+            "the package index stays in the final image",
+        ));
+    }
+    if let Some(at) = find(&|w| {
+        w.first().is_some_and(|p| p == "apt-get" || p == "apt") && w.iter().any(|s| s == "install")
+    })
+    .filter(|_| !script.contains("/var/lib/apt/lists"))
+    {
+        problems.push((
+            at,
+            "`apt-get install` without `rm -rf /var/lib/apt/lists/*`",
+            "the package lists stay in the final image",
+        ));
+    }
+    for pm in ["yum", "dnf", "microdnf"] {
+        if let Some(at) =
+            find(&|w| w.first().is_some_and(|p| p == pm) && w.iter().any(|s| s == "install"))
+            && find(&|w| w.first().is_some_and(|p| p == pm) && w.iter().any(|s| s == "clean"))
+                .is_none()
+        {
+            let what = match pm {
+                "yum" => "`yum install` without `yum clean all`",
+                "dnf" => "`dnf install` without `dnf clean all`",
+                _ => "`microdnf install` without `microdnf clean all`",
+            };
+            problems.push((at, what, cache));
+        }
+    }
+    problems
+}
+
 pub(super) fn go209(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     let df = f.df;
     let Some((fin, _)) = final_from(df) else {
@@ -329,44 +563,10 @@ pub(super) fn go209(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
         if run.cache_mount {
             continue;
         }
-        let has = |p: &dyn Fn(&[String]) -> bool| run.cmds.iter().any(|c| p(&c.words));
-        let script = &run.script;
-        let mut problems = vec![];
-        if has(&|w| {
-            w.first().is_some_and(|p| p == "apk")
-                && w.iter().any(|s| s == "add")
-                && !w.iter().any(|x| x == "--no-cache")
-        }) && !script.contains("/var/cache/apk")
-        {
-            problems.push("`apk add` without --no-cache");
-        }
-        if has(&|w| {
-            w.first().is_some_and(|p| p == "apk") && w.get(1).is_some_and(|s| s == "update")
-        }) && !script.contains("/var/cache/apk")
-        {
-            problems.push("`apk update` (the package index stays in /var/cache/apk)");
-        }
-        if has(&|w| {
-            w.first().is_some_and(|p| p == "apt-get" || p == "apt")
-                && w.iter().any(|s| s == "install")
-        }) && !script.contains("/var/lib/apt/lists")
-        {
-            problems.push("`apt-get install` without `rm -rf /var/lib/apt/lists/*`");
-        }
-        for pm in ["yum", "dnf", "microdnf"] {
-            if has(&|w| w.first().is_some_and(|p| p == pm) && w.iter().any(|s| s == "install"))
-                && !has(&|w| w.first().is_some_and(|p| p == pm) && w.iter().any(|s| s == "clean"))
-            {
-                problems.push(match pm {
-                    "yum" => "`yum install` without `yum clean all`",
-                    "dnf" => "`dnf install` without `dnf clean all`",
-                    _ => "`microdnf install` without `microdnf clean all`",
-                });
-            }
-        }
+        let problems = package_cache_problems(run);
         let inherited = run.stage != Some(fin.index);
-        for p in problems {
-            let head = ctx.head(run.outer);
+        for (at, what, stays) in problems {
+            let span = ctx.at(run, at);
             let where_ = if inherited {
                 format!(
                     " (stage `{}`, which the final stage is built on)",
@@ -378,11 +578,7 @@ pub(super) fn go209(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
             } else {
                 String::new()
             };
-            ctx.push(
-                RuleId::GO209,
-                head,
-                format!("{p}: the package cache stays in the final image{where_}"),
-            );
+            ctx.push(RuleId::GO209, span, format!("{what}: {stays}{where_}"));
         }
     }
 }
@@ -553,7 +749,7 @@ pub(super) fn go212(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
     let Some((fin, _)) = final_from(df) else {
         return;
     };
-    if df.stages.len() < 2 || !f.builds_go() {
+    if df.stages.len() < 2 || !f.builds_go() || is_dev_image(df, fin) {
         return;
     }
     for i in df.stage_body(fin) {
@@ -746,4 +942,130 @@ fn stage_outputs(f: &Facts<'_>, stage: usize) -> Option<Vec<String>> {
         }
     }
     Some(out)
+}
+
+/// The numeric IDs of well-known user names, and of users the chain creates with an explicit
+/// UID (`adduser -u 10001 app`, `useradd --uid 10001 app`).
+fn numeric_user(f: &Facts<'_>, stage: usize, name: &str) -> Option<String> {
+    match name {
+        "nonroot" => return Some("65532".into()),
+        "nobody" => return Some("65534".into()),
+        _ => {}
+    }
+    let chain = f.df.stage_chain(stage);
+    f.runs
+        .iter()
+        .filter(|r| !r.onbuild && r.stage.is_some_and(|s| chain.contains(&s)))
+        .flat_map(|r| r.cmds.iter())
+        .filter(|c| matches!(c.program(), Some("adduser" | "useradd")))
+        .filter(|c| c.words.last().is_some_and(|w| w == name))
+        .find_map(|c| {
+            let w = &c.words;
+            let i = w
+                .iter()
+                .position(|x| matches!(x.as_str(), "-u" | "--uid"))?;
+            w.get(i + 1)
+                .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                .cloned()
+        })
+}
+
+pub(super) fn go215(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
+    let df = f.df;
+    let Some((fin, _)) = final_from(df) else {
+        return;
+    };
+    // A name on scratch without /etc/passwd is GO206's (the container does not start).
+    if matches!(df.root_base(fin.index), Base::Scratch) && !copies_passwd(df, fin.index) {
+        return;
+    }
+    let chain = df.chain_body(fin.index);
+    let Some(u) = chain.iter().rev().find(|i| i.keyword == "USER") else {
+        return;
+    };
+    let v = user_of(u);
+    let mut parts = v.splitn(2, ':');
+    let user = parts.next().unwrap_or("");
+    let group = parts.next();
+    if !is_named(&v) || user == "root" {
+        return;
+    }
+    let id = |p: &str| {
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            Some(p.to_string())
+        } else {
+            numeric_user(f, fin.index, p)
+        }
+    };
+    let fix = match (id(user), group.map(id)) {
+        (Some(u), None) => Some(u),
+        (Some(u), Some(Some(g))) => Some(format!("{u}:{g}")),
+        _ => None,
+    };
+    let hint = fix
+        .as_deref()
+        .map_or("use numeric IDs".to_string(), |n| format!("use USER {n}"));
+    let head = ctx.head(u);
+    ctx.push(
+        RuleId::GO215,
+        head,
+        format!(
+            "USER {v} is a name: Kubernetes runAsNonRoot cannot verify it is not root and refuses the pod unless runAsUser is set; {hint}"
+        ),
+    )
+    .fix = fix.map(|n| format!("USER {n}"));
+}
+
+/// Whether a package name is a development package (headers, static libraries, pkg-config).
+fn is_dev_package(name: &str) -> bool {
+    name.ends_with("-dev") || name.ends_with("-devel")
+}
+
+pub(super) fn go216(ctx: &mut Ctx<'_>, f: &Facts<'_>) {
+    let Some((fin, _)) = final_from(f.df) else {
+        return;
+    };
+    // A final image that compiles (a C compiler, a Go toolchain, a live-reload dev image) needs
+    // the headers; GO201 speaks about those.
+    let builds = f.stages[fin.index].c_compiler == Some(true)
+        || matches!(f.df.root_base(fin.index), Base::Image(img) if is_golang_image(img))
+        || is_dev_image(f.df, fin);
+    if builds {
+        return;
+    }
+    let chain = f.df.stage_chain(fin.index);
+    for run in f
+        .runs
+        .iter()
+        .filter(|r| !r.onbuild && r.stage.is_some_and(|s| chain.contains(&s)))
+    {
+        // Build dependencies removed in the same RUN (`apk del`, `apt-get purge`) do not stay.
+        let removes = run.cmds.iter().any(|c| {
+            let w: Vec<&str> = c.words.iter().map(String::as_str).collect();
+            matches!(w.as_slice(), ["apk", "del", ..])
+                || matches!(w.as_slice(), ["apt-get" | "apt" | "yum" | "dnf" | "microdnf", verb, ..]
+                    if matches!(*verb, "remove" | "purge" | "autoremove"))
+        });
+        if removes {
+            continue;
+        }
+        for c in &run.cmds {
+            let Some(pkgs) = installed_packages(c) else {
+                continue;
+            };
+            let dev: Vec<&str> = pkgs.into_iter().filter(|p| is_dev_package(p)).collect();
+            if dev.is_empty() {
+                continue;
+            }
+            let span = ctx.at(run, c.offset);
+            ctx.push(
+                RuleId::GO216,
+                span,
+                format!(
+                    "`{}` in the final image: headers and static libraries are for building; the program needs only the runtime library",
+                    dev.join(" ")
+                ),
+            );
+        }
+    }
 }

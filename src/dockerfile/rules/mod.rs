@@ -92,14 +92,17 @@ impl PartialEq<&str> for RuleId {
 
 rules! {
 GO001 "parse-error" Error []
-"The Dockerfile cannot be parsed"
+"The Dockerfile cannot be parsed, or BuildKit refuses an instruction's flags"
 "BuildKit rejects this file too: its parser stops at the same line, or its instruction check
 refuses the instruction before the build starts (unknown keyword, wrong number of arguments, an
-unterminated here-document, a stage name used twice). Fix the syntax first; no other rule runs
-on a file that does not parse.
+unterminated here-document, a stage name used twice, a flag the instruction does not have or one
+given twice). Fix the syntax first. No other rule runs on a file that does not parse; a refused
+flag is reported on the flag and the other rules still run, since the rest reads fine.
 
   Bad:   FROM golang:1.23 AS
-  Good:  FROM golang:1.23 AS builder"
+  Good:  FROM golang:1.23 AS builder
+  Bad:   COPY --form=build /out/app /app      (unknown flag: --form)
+  Bad:   FROM --platform= --platform=arm64 …  (duplicate flag: --platform)"
 "fix the instruction at that line; BuildKit stops there too";
 
 GO101 "cgo-not-disabled" Warning []
@@ -141,24 +144,30 @@ of several packages (`./...`) writes no binary.
 "add -ldflags=-s (it implies -w)";
 
 GO104 "obsolete-build-flags" Warning []
-"Obsolete go build flags -a / -installsuffix"
+"Obsolete or no-op go build flags (-a, -installsuffix, -extldflags -static without cgo)"
 "Since Go 1.10 the build cache is content-based: it knows when a package must be rebuilt, so `-a`
 only forces a full rebuild (about 60x slower, bit-identical output). `-installsuffix cgo` names
 an install directory for prebuilt archives that no longer exist ($GOROOT/pkg has none since Go
 1.20); it has no effect. Both are leftovers of pre-2018 advice. (`-a` is only useful with cgo
-after a system C library changed, which the cache cannot see.)
+after a system C library changed, which the cache cannot see.) `-ldflags '-extldflags -static'`
+with cgo off (CGO_ENABLED=0, or golang:*-alpine without gcc) does nothing: Go's internal linker
+links the program and never calls the external one; the binary is static already.
 
-  Bad:   RUN CGO_ENABLED=0 go build -a -installsuffix cgo -o main .
+  Bad:   RUN CGO_ENABLED=0 go build -a -installsuffix cgo -ldflags '-extldflags \"-static\"' -o main .
   Good:  RUN CGO_ENABLED=0 go build -trimpath -ldflags=-s -o main ."
-"drop -a and -installsuffix";
+"drop -a, -installsuffix and (with cgo off) -extldflags -static";
 
 GO105 "go-build-before-deps" Warning []
 "Sources copied before the modules are downloaded"
 "Copying the whole context before the modules are downloaded means any source change invalidates
 the layer that downloads dependencies, so every build fetches all modules again. It happens with
 `go mod download` and with every command that downloads on demand: go build, go install, go run,
-go test, go mod vendor, go mod tidy. Copy go.mod and go.sum first (`COPY go.* ./` is fine),
-download, then copy the sources. A vendored build (-mod=vendor) downloads nothing.
+go test, go mod vendor, go mod tidy, and a `make`/script build after `COPY . .` in a golang
+stage. Copy go.mod and go.sum first (`COPY go.* ./` is fine), download, then copy the sources.
+Not reported for a vendored build (-mod=vendor), Go before 1.11 or GO111MODULE=off (no
+modules), a module with no go.sum (no dependencies), a RUN whose cache mount keeps the module
+cache (nothing is downloaded again), or sources that come from another stage. Checked along
+`FROM <stage>` chains and in ONBUILD COPY/RUN.
 
   Bad:   COPY . .
          RUN go mod download && go build -o /out/app .
@@ -169,9 +178,12 @@ download, then copy the sources. A vendored build (-mod=vendor) downloads nothin
 "COPY go.mod go.sum ./ and RUN go mod download before COPY . .";
 
 GO106 "no-cache-mount" Info []
-"go build/download without a BuildKit cache mount"
-"BuildKit can keep Go's module cache and build cache between builds with cache mounts, so a
-changed source file recompiles one package instead of everything.
+"go build/download without BuildKit cache mounts for both Go caches"
+"BuildKit can keep Go's module cache (GOMODCACHE, /go/pkg/mod) and build cache (GOCACHE,
+/root/.cache/go-build) between builds with cache mounts, so a changed source file recompiles one
+package instead of everything. Reported once per stage, on its build RUN, when a go build,
+install, run or mod download lacks either mount (`go mod download` needs only the module
+cache); a mount of /go/pkg/mod/cache keeps downloads but not the extracted modules.
 
   Good:  RUN --mount=type=cache,target=/go/pkg/mod \\
              --mount=type=cache,target=/root/.cache/go-build \\
@@ -269,11 +281,41 @@ time, read with debug.ReadBuildInfo).
          RUN go build -ldflags \"-X main.built=${SOURCE_DATE_EPOCH}\" -o /out/app ."
 "stamp SOURCE_DATE_EPOCH or the commit time instead of $(date)";
 
+GO115 "target-platform-ignored" Warning []
+"A --platform=$BUILDPLATFORM builder declares TARGETARCH but go build gets no GOARCH"
+"The stage runs on the build machine's platform and declares TARGETARCH (or TARGETPLATFORM),
+but no go build in it sets GOARCH: Go builds for the platform it runs on, so an image built for
+another platform (`docker buildx build --platform linux/arm64,linux/amd64`) receives a binary for
+the build machine and fails with \"exec format error\". Pass the target to go build (the reverse
+of GO111).
+
+  Bad:   FROM --platform=$BUILDPLATFORM golang:1.24 AS build
+         ARG TARGETOS TARGETARCH
+         RUN CGO_ENABLED=0 go build -o /out/app .
+  Good:  RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /out/app ."
+"RUN GOOS=$TARGETOS GOARCH=$TARGETARCH go build …";
+
+GO116 "static-cgo-without-netgo" Info []
+"cgo linked statically against glibc without -tags netgo,osusergo"
+"With cgo, os/user lookups (and DNS, when Go picks the cgo resolver) call glibc's NSS functions,
+which load libnss_*.so with dlopen at run time even in a statically linked binary: the linker
+warns \"Using 'getaddrinfo' in statically linked applications requires at runtime the shared
+libraries from the glibc version used for linking\", and on scratch or distroless/static the
+lookups fail. The build tags netgo and osusergo select Go's own resolver and user lookup, so the
+static binary needs nothing at run time. (musl has no NSS: Alpine builds are not reported.)
+
+  Bad:   RUN CGO_ENABLED=1 go build -ldflags '-linkmode external -extldflags -static' -o /app .
+  Good:  RUN CGO_ENABLED=1 go build -tags netgo,osusergo \\
+             -ldflags '-linkmode external -extldflags -static' -o /app ."
+"add -tags netgo,osusergo to the static cgo build";
+
 GO201 "golang-final-stage" Warning []
 "Final image is based on a golang image"
 "The final stage ships the whole Go toolchain (hundreds of MB, a shell, a package manager, many
 CVEs) to run one static binary. Build in a golang stage, then copy the binary into scratch or
-distroless.
+distroless. Also reported when the build runs through make or a script and the image runs the
+program it built, and when the last stage is a live-reload development image (air, reflex…):
+`docker build` without --target builds the last stage, so put the production stage last.
 
   Good:  FROM golang:1.23.5 AS build
          ...
@@ -289,22 +331,26 @@ multi-stage build: compile in one stage, copy only the binary into the final one
 
 GO203 "full-distro-final-base" Warning []
 "Full distribution as the final base where scratch/distroless fits"
-"The binary is built with CGO_ENABLED=0, so it is static and needs no libc, shell or package
-manager. A Debian/Ubuntu/Alpine final base that only adds a CA bundle or tzdata adds megabytes
-and CVEs for nothing: distroless/static has both. (A final stage that installs other packages,
-e.g. git for a program that runs it, is left alone.)
+"The binary is static (CGO_ENABLED=0; cgo unset on golang:*-alpine, which has no C compiler;
+or cgo linked with -extldflags -static), so it needs no libc, shell or package manager. A
+Debian/Ubuntu/Alpine final base that only adds a CA bundle or tzdata adds megabytes and CVEs for
+nothing: distroless/static has both. (A final stage that installs other packages, e.g. git for a
+program that runs it, or runs a program copied from the context, is left alone.)
 
   Good:  FROM gcr.io/distroless/static-debian12:nonroot"
 "use FROM gcr.io/distroless/static-debian12:nonroot (or scratch with the CA bundle)";
 
 GO204 "base-image-unpinned" Warning ["DL3006", "DL3007"]
-"Base image without a version tag or with :latest"
+"Base image without a version tag or with :latest (for golang: without a Go minor)"
 "An untagged or :latest base changes under you: builds are not reproducible and a new major
-version can break the image silently. Pin a version tag; pin the digest too for full
-reproducibility.
+version can break the image silently. For golang images the Go version is what matters: a tag
+without a Go minor (`golang:alpine`, `golang:alpine3.10`, `golang:bookworm`, `golang:1`) gets
+each new Go release. Pin a version tag; pin the digest too for full reproducibility.
 
   Bad:   FROM alpine:latest
-  Good:  FROM alpine:3.20@sha256:<digest>"
+  Bad:   FROM golang:alpine
+  Good:  FROM alpine:3.20@sha256:<digest>
+  Good:  FROM golang:1.24.5-alpine3.22"
 "pin a version tag (and a digest): FROM alpine:3.20@sha256:…";
 
 GO205 "runs-as-root" Warning ["DL3002"]
@@ -313,6 +359,8 @@ GO205 "runs-as-root" Warning ["DL3002"]
 and a compromise gets root in the container. Use a numeric non-root user; on scratch and
 distroless the convention is 65532 (nonroot). Checked along the chain of stages the final one is
 built on; a base image gopack does not know may set its own USER, so only well-known bases count.
+When the last stage is a live-reload development image (GO201), the production stage before it
+is the one checked.
 
   Good:  USER 65532:65532"
 "add USER 65532:65532 to the final stage";
@@ -401,11 +449,36 @@ GO214 "moving-tag" Warning []
 "Base image tag that moves (`*-latest`, `latest-*`)"
 "Tags like `buildgo-latest`, `latest-alpine` or `stable-latest` follow new releases just as `:latest`
 does: the base changes under the build, which is not reproducible and may break silently. Pin a
-version tag, and a digest for full reproducibility.
+version tag, and a digest for full reproducibility. A tag built from a build argument moves too
+when its literal part does (`distroless/static:latest-$ARCH`).
 
   Bad:   FROM umputun/baseimage:buildgo-latest
   Good:  FROM umputun/baseimage:buildgo-v1.14.0"
 "pin a version tag (and a digest)";
+
+GO215 "non-numeric-user" Info ["DL3066"]
+"USER names a user instead of a numeric ID"
+"Kubernetes cannot tell whether a named user is root: with `runAsNonRoot: true` (required by
+the restricted Pod Security Standard) and no `runAsUser`, the kubelet refuses to start the
+container (\"image has non-numeric user (nonroot), cannot verify user is non-root\"). A numeric
+UID works everywhere; on distroless and Chainguard images `nonroot` is 65532. (A name on scratch
+without /etc/passwd is GO206, an error.)
+
+  Bad:   USER nonroot:nonroot
+  Good:  USER 65532:65532"
+"use the numeric IDs: USER 65532:65532 for distroless's nonroot";
+
+GO216 "dev-package-in-final" Warning []
+"Development packages (-dev, -devel) installed in the final image"
+"A `-dev`/`-devel` package holds headers, static libraries and pkg-config files for compiling
+against a library; a Go program built with cgo needs only the runtime library at run time. The
+extra files grow the image and the attack surface, and pull in the library anyway. Install the
+runtime package in the final stage (Alpine: the name without -dev; Debian: libfooN). Not
+reported when the final image compiles (a C compiler, a golang base, a live-reload dev image).
+
+  Bad:   RUN apk add --no-cache libgit2-dev
+  Good:  RUN apk add --no-cache libgit2"
+"install the runtime package (without -dev) in the final stage";
 
 GO301 "add-instead-of-copy" Warning ["DL3020"]
 "ADD used for local files"
@@ -476,6 +549,56 @@ succeeds. Set pipefail first.
          RUN wget -O - https://example.com/x | tar xz"
 "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"] before the RUN, or set -o pipefail in it";
 
+GO310 "export-lost-between-runs" Warning []
+"A variable exported in one RUN is used in a later RUN"
+"Every RUN starts a new shell: `export VAR=…` (or `VAR=…`) lasts until the end of its RUN. A
+later RUN that uses $VAR gets an empty string, so the flag or path it was meant to carry is
+silently dropped. Set it with ENV or ARG, or use it in the same RUN. (Not reported when the later
+RUN sources a file, or when ENV/ARG define the name.)
+
+  Bad:   RUN if [ \"$(go env GOARCH)\" != arm ]; then export PIE=-buildmode=pie; fi
+         RUN go build $PIE -o /out/app .
+  Good:  RUN if [ \"$(go env GOARCH)\" != arm ]; then PIE=-buildmode=pie; fi; \\
+             go build $PIE -o /out/app ."
+"use the variable in the RUN that sets it, or set it with ENV/ARG";
+
+GO311 "missing-operator-at-continuation" Warning []
+"A continued line joins the next command into the previous one's arguments"
+"A line of a RUN ends with `\\` but no `&&`, `;` or `|`, so the command on the next line becomes
+arguments of the previous command: `touch dummy.go \\` then `golangci-lint run` creates files
+named golangci-lint and run, and the linter never runs. Reported when the next line starts with
+a program the Dockerfile runs elsewhere and the previous command takes file names (touch, mkdir,
+rm, cp, mv, ln, chmod, chown, cd).
+
+  Bad:   RUN touch dummy.go \\
+             golangci-lint run
+  Good:  RUN touch dummy.go && \\
+             golangci-lint run"
+"end the line with && \\ (or ; \\)";
+
+GO312 "unpinned-git-clone" Warning []
+"git clone of a branch that moves"
+"`git clone URL` (no --branch) or `--branch main` takes whatever the branch holds when the image
+is built: two builds of the same Dockerfile get different code, and a compromised or broken push
+lands in the next image unreviewed. Clone a tag or check out a commit. (Not reported when a
+`git checkout`, `git reset` or `git switch` in that RUN or a later one of the stage picks the
+commit, nor for a --branch whose value comes from a build argument without default.)
+
+  Bad:   RUN git clone https://github.com/nats-io/natscli.git
+  Good:  RUN git clone --depth 1 --branch v0.1.5 https://github.com/nats-io/natscli.git"
+"clone a tag (--branch vX.Y.Z) or git checkout a commit after the clone";
+
+GO313 "world-writable-files" Warning []
+"chmod gives every user write access in the final image"
+"`chmod 777` (or o+w, a+w) lets any process in the container, whatever its user, replace the
+files: a compromised unprivileged process can rewrite the program or its configuration. Give the
+files to the user that runs the program instead (COPY --chown=65532:65532, chown) and keep the
+mode at 755/644 (775 when a group shares them).
+
+  Bad:   RUN chmod -R 777 /home/app
+  Good:  COPY --chown=65532:65532 --from=build /out/data /home/app"
+"chown the files to the runtime user and keep 755/644";
+
 GO401 "missing-dockerignore" Warning []
 "No .dockerignore next to the build context"
 "Without .dockerignore the whole directory (.git, binaries, editor files) is sent to the builder
@@ -537,6 +660,31 @@ impl Ctx<'_> {
     pub fn head(&self, inst: &Instruction) -> Range<usize> {
         head(self.text, inst)
     }
+
+    /// Span of the line of a RUN that holds the command at `offset` in its script, from the
+    /// command to the end of that line (a trailing line continuation left out). A script rebuilt
+    /// from an exec form points at the instruction's first line.
+    pub fn at(&self, run: &facts::Run<'_>, offset: usize) -> Range<usize> {
+        let outer = &run.outer.span;
+        let Some(map) = run.map.as_ref().filter(|m| !m.text.is_empty()) else {
+            return self.head(run.outer);
+        };
+        let start = map.to_file(offset.min(map.text.len() - 1));
+        if !outer.contains(&start) || !self.text.is_char_boundary(start) {
+            return self.head(run.outer);
+        }
+        let end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| start + i)
+            .min(outer.end);
+        let blank = [' ', '\t', '\r'];
+        let line = self.text[start..end].trim_end_matches(blank);
+        let line = line
+            .strip_suffix(self.df.escape)
+            .unwrap_or(line)
+            .trim_end_matches(blank);
+        start..start + line.len().max(1).min(end - start)
+    }
 }
 
 /// Span of the first line of an instruction.
@@ -565,6 +713,8 @@ const CHECKS: &[(RuleId, Check)] = &[
     (RuleId::GO112, go::go112),
     (RuleId::GO113, go::go113),
     (RuleId::GO114, go::go114),
+    (RuleId::GO115, go::go115),
+    (RuleId::GO116, go::go116),
     (RuleId::GO201, image::go201),
     (RuleId::GO202, image::go202),
     (RuleId::GO203, image::go203),
@@ -579,6 +729,8 @@ const CHECKS: &[(RuleId, Check)] = &[
     (RuleId::GO212, image::go212),
     (RuleId::GO213, image::go213),
     (RuleId::GO214, image::go214),
+    (RuleId::GO215, image::go215),
+    (RuleId::GO216, image::go216),
     (RuleId::GO301, general::go301),
     (RuleId::GO302, general::go302),
     (RuleId::GO303, general::go303),
@@ -588,6 +740,10 @@ const CHECKS: &[(RuleId, Check)] = &[
     (RuleId::GO307, general::go307),
     (RuleId::GO308, general::go308),
     (RuleId::GO309, general::go309),
+    (RuleId::GO310, general::go310),
+    (RuleId::GO311, general::go311),
+    (RuleId::GO312, general::go312),
+    (RuleId::GO313, general::go313),
 ];
 
 /// Runs every Dockerfile rule.
@@ -598,6 +754,13 @@ pub fn check(df: &Dockerfile, input: &LintInput<'_>) -> Vec<Finding> {
         text: input.dockerfile,
         out: Vec::new(),
     };
+    for refused in &df.refused_flags {
+        ctx.push(
+            RuleId::GO001,
+            refused.span.clone(),
+            format!("BuildKit refuses this file: {}", refused.message),
+        );
+    }
     for (_, rule) in CHECKS {
         rule(&mut ctx, &facts);
     }

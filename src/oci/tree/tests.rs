@@ -175,3 +175,63 @@ fn a_fan_of_symlinks_resolves_in_linear_time() {
         .expect("resolving a fan of 31 links finishes (it is exponential without memoisation)");
     assert!(found, "31 nested links are within the limit of 40");
 }
+
+#[test]
+fn insert_with_reports_nodes_dropped_by_a_change_of_kind() {
+    let file = |layer, size| NodeInfo {
+        file_type: FileType::Regular,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        size,
+        mtime: 0,
+        link_target: None,
+        layer,
+        implicit: false,
+    };
+    let mut t = FileTree::new();
+    t.begin_layer(0);
+    t.insert("a/x", file(0, 3));
+    t.insert("a/y/z", file(0, 4));
+    t.insert("b", file(0, 5));
+    t.end_layer();
+    t.begin_layer(1);
+    let mut dropped = Vec::new();
+    // A file where a directory was: everything below it goes.
+    let applied = t.insert_with("a", file(1, 1), &mut |p, i| {
+        dropped.push((p.to_string(), i.size))
+    });
+    assert!(matches!(applied, Applied::Replaced(i) if i.file_type == FileType::Directory));
+    // A member below a file: the file goes.
+    t.insert_with("b/c", file(1, 2), &mut |p, i| {
+        dropped.push((p.to_string(), i.size))
+    });
+    dropped.sort();
+    assert_eq!(
+        dropped,
+        [
+            ("a/x".to_string(), 3),
+            ("a/y".to_string(), 0),
+            ("a/y/z".to_string(), 4),
+            ("b".to_string(), 5)
+        ]
+    );
+}
+
+#[test]
+fn queued_whiteouts_apply_like_whiteout_members() {
+    let mut t = FileTree::new();
+    let dir = NodeInfo::implicit_dir(0);
+    t.begin_layer(0);
+    t.insert("opt/a/x", dir.clone());
+    t.insert("etc/passwd", dir);
+    t.end_layer();
+    t.begin_layer(1);
+    t.whiteout(Whiteout::Opaque("opt".into()));
+    t.whiteout(Whiteout::Remove("etc/passwd".into()));
+    t.whiteout(Whiteout::Meta);
+    let mut removed = Vec::new();
+    t.end_layer_with(|p, _| removed.push(p.to_string()));
+    assert_eq!(removed, ["opt/a", "opt/a/x", "etc/passwd"]);
+    assert_eq!(paths(&t), ["etc", "opt"]);
+}

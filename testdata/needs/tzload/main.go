@@ -8,7 +8,11 @@ import (
 )
 
 func main() {
-	loc, err := time.LoadLocation("Europe/Paris")
+	name := "Europe/Paris"
+	if len(os.Args) > 1 {
+		name = os.Args[1]
+	}
+	loc, err := time.LoadLocation(name)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -1,0 +1,294 @@
+//! One streaming pass over one layer blob, producing its [`LayerRecord`]: every member's
+//! metadata, the sha256 of every regular file's content, Go binaries (ELF with the build-info
+//! magic) analysed on the way, and the few small files later checks read.
+//!
+//! Memory stays bounded whatever the layer holds: content is hashed in 64 KiB chunks and
+//! dropped, except ELF files, which are kept until their end to be analysed — in memory up to
+//! [`ScanLimits::spill_over`] bytes, beyond that in an unnamed temporary file (`O_TMPFILE`:
+//! it has no name, is never reachable by path, and vanishes when closed). ELF files over
+//! [`ScanLimits::max_binary`] are listed but not analysed. Nothing from a layer is ever written
+//! under a path taken from the layer.
+
+use std::io::{self, Read, Write};
+
+use sha2::{Digest as _, Sha256};
+
+use super::gobin;
+use super::record::{
+    CAPTURED_PATHS, Captured, Entry, FLAG_ELF, FLAG_PRIVATE_KEY, Kind, LayerRecord, MAX_CAPTURED,
+    PathProblem, RECORD_FORMAT,
+};
+use crate::oci::{Descriptor, FileEntry, ImageSource, TarLimits, Whiteout, open_layer};
+
+/// Bounds of one scan.
+#[derive(Clone, Copy, Debug)]
+pub struct ScanLimits {
+    /// Bounds on the tar stream (path length, extension headers).
+    pub tar: TarLimits,
+    /// Largest ELF file analysed as a possible Go binary, bytes.
+    pub max_binary: u64,
+    /// ELF files larger than this are kept in an unnamed temporary file instead of memory.
+    pub spill_over: u64,
+}
+
+impl Default for ScanLimits {
+    fn default() -> Self {
+        ScanLimits {
+            tar: TarLimits::default(),
+            max_binary: 1 << 30,
+            spill_over: 16 << 20,
+        }
+    }
+}
+
+const CHUNK: usize = 64 << 10;
+
+/// Reads `layer` from `source` once. Never fails: a layer that cannot be read whole gives a
+/// partial record with [`LayerRecord::error`] set (blob truncated, digest or size mismatch,
+/// corrupt compression, a tar header over the limits), and the caller reports it.
+pub fn scan_layer<S: ImageSource + ?Sized>(
+    source: &S,
+    layer: &Descriptor,
+    limits: &ScanLimits,
+) -> LayerRecord {
+    let mut record = LayerRecord {
+        format: RECORD_FORMAT,
+        digest: layer.digest.to_string(),
+        ..LayerRecord::default()
+    };
+    let mut reader = match open_layer(source, layer, limits.tar) {
+        Ok(r) => r,
+        Err(e) => {
+            record.error = Some(e.to_string());
+            return record;
+        }
+    };
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let entry = match reader.next_entry() {
+            Ok(Some(e)) => e,
+            Ok(None) => break,
+            Err(e) => {
+                record.error = Some(e.to_string());
+                return record;
+            }
+        };
+        if let Err(e) = scan_entry(entry, &mut record, &mut buf, limits) {
+            record.error = Some(e.to_string());
+            return record;
+        }
+    }
+    match reader.finish(None) {
+        Ok(d) => {
+            record.diff_id = d.diff_id.to_string();
+            record.uncompressed_size = d.uncompressed_size;
+            record.compression = match d.compression {
+                crate::oci::LayerCompression::None => "none",
+                crate::oci::LayerCompression::Gzip => "gzip",
+                crate::oci::LayerCompression::Zstd => "zstd",
+            }
+            .to_string();
+        }
+        Err(e) => record.error = Some(e.to_string()),
+    }
+    record
+}
+
+fn scan_entry(
+    mut entry: FileEntry<'_>,
+    record: &mut LayerRecord,
+    buf: &mut [u8],
+    limits: &ScanLimits,
+) -> io::Result<()> {
+    let index = record.entries.len() as u32;
+    let (kind, path) = match entry.whiteout() {
+        Some(Whiteout::Meta) => return Ok(()),
+        Some(Whiteout::Remove(p)) => (Kind::Whiteout, p),
+        Some(Whiteout::Opaque(p)) => (Kind::Opaque, p),
+        None => (Kind::of(entry.file_type), entry.path.clone()),
+    };
+    if let Some(issue) = entry.path_issue {
+        record.path_problems.push(PathProblem {
+            entry: index,
+            in_link: false,
+            issue: issue.into(),
+        });
+    }
+    if let Some(issue) = entry.link_issue {
+        record.path_problems.push(PathProblem {
+            entry: index,
+            in_link: true,
+            issue: issue.into(),
+        });
+    }
+    let mut e = Entry {
+        path,
+        kind,
+        mode: entry.mode,
+        uid: entry.uid,
+        gid: entry.gid,
+        size: entry.size,
+        mtime: entry.mtime,
+        link: entry.link_target.clone(),
+        sha256: None,
+        flags: 0,
+    };
+    if kind == Kind::File {
+        let captured = CAPTURED_PATHS.contains(&e.path.as_str()) && e.size <= MAX_CAPTURED;
+        let content = read_content(&mut entry, buf, limits, captured)?;
+        e.sha256 = Some(content.sha256);
+        e.flags = content.flags;
+        if let Some(bytes) = content.captured {
+            record.captured.push(Captured {
+                entry: index,
+                bytes,
+            });
+        }
+        if let Some(spool) = content.elf
+            && let Some(binary) = spool.analyse(index)?
+        {
+            record.binaries.push(binary);
+        }
+    }
+    record.entries.push(e);
+    Ok(())
+}
+
+struct Content {
+    sha256: [u8; 32],
+    flags: u8,
+    captured: Option<Vec<u8>>,
+    elf: Option<Spool>,
+}
+
+/// Hashes a regular file's content, keeping it only when it is a small captured file or an
+/// ELF file (a possible Go binary).
+fn read_content(
+    entry: &mut FileEntry<'_>,
+    buf: &mut [u8],
+    limits: &ScanLimits,
+    capture: bool,
+) -> io::Result<Content> {
+    let mut hasher = Sha256::new();
+    let mut flags = 0u8;
+    let mut captured = capture.then(Vec::new);
+    let mut elf: Option<Spool> = None;
+    let mut first = true;
+    loop {
+        let n = read_full(entry, buf)?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        hasher.update(chunk);
+        if first {
+            first = false;
+            if chunk.starts_with(b"\x7fELF") {
+                flags |= FLAG_ELF;
+                if entry.size <= limits.max_binary {
+                    elf = Some(Spool::new(entry.size, limits.spill_over)?);
+                }
+            }
+            if holds_private_key(chunk) {
+                flags |= FLAG_PRIVATE_KEY;
+            }
+        }
+        if let Some(c) = captured.as_mut() {
+            c.extend_from_slice(chunk);
+        }
+        if let Some(s) = elf.as_mut() {
+            s.write_all(chunk)?;
+        }
+    }
+    Ok(Content {
+        sha256: hasher.finalize().into(),
+        flags,
+        captured,
+        elf,
+    })
+}
+
+/// Fills `buf` as far as the entry allows (fewer bytes only at its end).
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Whether `bytes` hold a PEM private key header (`-----BEGIN RSA PRIVATE KEY-----`,
+/// `-----BEGIN OPENSSH PRIVATE KEY-----`, `-----BEGIN PRIVATE KEY-----`…).
+pub fn holds_private_key(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    while let Some(at) = memchr::memmem::find(rest, b"-----BEGIN ") {
+        let line = &rest[at + 11..];
+        let end = line.len().min(48);
+        if memchr::memmem::find(&line[..end], b"PRIVATE KEY-----").is_some() {
+            return true;
+        }
+        rest = &rest[at + 11..];
+    }
+    false
+}
+
+/// An ELF file's bytes, kept in memory or, when large, in an unnamed temporary file.
+enum Spool {
+    Memory(Vec<u8>),
+    File(std::fs::File),
+}
+
+impl Spool {
+    fn new(size: u64, spill_over: u64) -> io::Result<Spool> {
+        if size > spill_over {
+            Ok(Spool::File(tempfile::tempfile()?))
+        } else {
+            Ok(Spool::Memory(Vec::with_capacity(size as usize)))
+        }
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Spool::Memory(v) => {
+                v.extend_from_slice(bytes);
+                Ok(())
+            }
+            Spool::File(f) => f.write_all(bytes),
+        }
+    }
+
+    /// The Go binary these bytes are, if they carry the build-info magic.
+    fn analyse(self, entry: u32) -> io::Result<Option<super::record::GoBinary>> {
+        match self {
+            Spool::Memory(v) => Ok(gobin::analyse(&v, entry)),
+            Spool::File(f) => {
+                // SAFETY: the file is unnamed and private to this process; nothing else can
+                // change it while it is mapped.
+                let map = unsafe { memmap2::Mmap::map(&f)? };
+                Ok(gobin::analyse(&map, entry))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_keys_are_recognised_by_their_pem_header() {
+        assert!(holds_private_key(
+            b"x\n-----BEGIN OPENSSH PRIVATE KEY-----\nabc"
+        ));
+        assert!(holds_private_key(b"-----BEGIN PRIVATE KEY-----"));
+        assert!(!holds_private_key(
+            b"-----BEGIN CERTIFICATE-----\n-----BEGIN PUBLIC KEY-----"
+        ));
+        assert!(!holds_private_key(b"PRIVATE KEY----- without a header"));
+    }
+}
