@@ -159,6 +159,10 @@ pub fn remove_stale_files(dir: &Path) -> io::Result<(usize, u64)> {
 }
 
 fn remove_stale(dir: &Path, matches: impl Fn(&str) -> bool) -> io::Result<(usize, u64)> {
+    // A symbolic link in place of the directory leads outside it: nothing there is ours.
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Ok((0, 0));
+    }
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((0, 0)),

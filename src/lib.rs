@@ -21,6 +21,7 @@ pub mod project;
 pub mod registry;
 pub mod resolve;
 pub mod rootfs;
+pub mod sbom;
 pub mod sink;
 pub mod size;
 pub mod text;

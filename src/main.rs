@@ -40,6 +40,8 @@ enum Command {
     Init(cli::init::InitArgs),
     /// Save an image from a registry as an OCI image layout (oci:DIR)
     Pull(cli::pull::PullArgs),
+    /// SPDX or CycloneDX bill of materials of a Go binary or of the Go binaries in an image
+    Sbom(cli::sbom::SbomArgs),
     /// Where a Go binary's bytes go: modules, packages, symbols, sections; diff, budgets, HTML
     Size(Box<cli::size::SizeArgs>),
     /// Show or prune gopack's cache (blob store, layer records, binaries, go list answers)
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Command::Resolve(args) => cli::resolve::run(*args),
         Command::Apply(args) => cli::apply::run(*args),
         Command::Init(args) => cli::init::run(args),
+        Command::Sbom(args) => cli::sbom::run(args),
         Command::Size(args) => cli::size::run(*args),
         Command::Cache(args) => cli::cache::run(args),
         Command::Gc(args) => cli::gc::run(args),

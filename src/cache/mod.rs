@@ -315,6 +315,9 @@ impl PruneReport {
 fn usage_of(dir: &Path) -> io::Result<(u64, u64)> {
     let mut files = 0;
     let mut bytes = 0;
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Ok((0, 0));
+    }
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = match fs::read_dir(&d) {
@@ -324,12 +327,13 @@ fn usage_of(dir: &Path) -> io::Result<(u64, u64)> {
         };
         for entry in entries {
             let entry = entry?;
-            let meta = entry.metadata()?;
-            if meta.is_dir() {
+            // Not followed: a symbolic link in the cache is counted as itself.
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
                 stack.push(entry.path());
-            } else if meta.is_file() {
+            } else if kind.is_file() {
                 files += 1;
-                bytes += meta.len();
+                bytes += entry.metadata()?.len();
             }
         }
     }
@@ -371,12 +375,14 @@ fn prune_dir(dir: &Path, part: Part, cutoff: Option<SystemTime>) -> io::Result<(
         if !(old || stale_temp) {
             continue;
         }
-        let size = if unit.is_dir() {
+        let unit_is_dir = is_real_dir(&unit);
+        let size = if unit_is_dir {
             usage_of(&unit)?.1
         } else {
             fs::symlink_metadata(&unit).map_or(0, |m| m.len())
         };
-        let removed = if unit.is_dir() {
+        // remove_dir_all does not follow symbolic links inside; a link itself is unlinked.
+        let removed = if unit_is_dir {
             fs::remove_dir_all(&unit)
         } else {
             fs::remove_file(&unit)
@@ -393,7 +399,17 @@ fn prune_dir(dir: &Path, part: Part, cutoff: Option<SystemTime>) -> io::Result<(
     Ok((n, bytes))
 }
 
+/// A directory itself, not a symbolic link to one.
+fn is_real_dir(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+/// The entries of `dir`; none when `dir` is a symbolic link (whatever it points at is not the
+/// cache's to remove).
 fn entries(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Ok(Vec::new());
+    }
     match fs::read_dir(dir) {
         Ok(e) => e.map(|e| e.map(|e| e.path())).collect(),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
@@ -405,7 +421,7 @@ fn entries(dir: &Path) -> io::Result<Vec<PathBuf>> {
 fn subdir_entries(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for sub in entries(dir)? {
-        if sub.is_dir() {
+        if is_real_dir(&sub) {
             out.extend(entries(&sub)?);
         }
     }
@@ -456,6 +472,37 @@ mod tests {
         fs::write(dir.path().join(FORMAT_FILE), r#"{"format":99}"#).unwrap();
         let err = Cache::open(dir.path()).unwrap_err();
         assert!(err.to_string().contains("format 99"), "{err}");
+    }
+
+    /// A cache restored from an untrusted artifact may hold symbolic links in place of its
+    /// directories: prune removes nothing they lead to.
+    #[test]
+    fn prune_all_removes_nothing_through_symbolic_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::create_dir_all(victim.join("sub")).unwrap();
+        fs::write(victim.join("file1"), b"mine").unwrap();
+        fs::write(victim.join("sub/file2"), b"mine").unwrap();
+        let root = dir.path().join("cache");
+        let cache = Cache::open(&root).unwrap();
+        cache.store().put_bytes(b"ours").unwrap();
+        for part in [Part::Blobs, Part::InspectRecords, Part::GoList, Part::Temp] {
+            let d = part.dir(&root);
+            fs::create_dir_all(&d).unwrap();
+            let link = d.join("sha256-link");
+            std::os::unix::fs::symlink(&victim, &link).unwrap();
+        }
+        let blobs = Part::Blobs.dir(&root);
+        fs::create_dir_all(blobs.join("sha256")).unwrap();
+        let sha = blobs.join("sha512");
+        std::os::unix::fs::symlink(&victim, &sha).unwrap();
+        let records = Part::InspectRecords.dir(&root);
+        let moved = records.with_extension("real");
+        fs::rename(&records, &moved).unwrap();
+        std::os::unix::fs::symlink(&victim, &records).unwrap();
+        cache.prune(None).unwrap();
+        cache.info().unwrap();
+        assert!(victim.join("file1").is_file() && victim.join("sub/file2").is_file());
     }
 
     #[test]

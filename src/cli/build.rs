@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use gopack::cache::Cache;
-use gopack::config::file::Port;
+use gopack::config::file::{Port, SbomFormat};
 use gopack::config::{GoEnv, Settings};
 use gopack::pipeline::{self, Schedule};
 
@@ -106,6 +106,11 @@ pub struct ImageFlags {
     /// Manifest annotation, repeatable
     #[arg(long, value_name = "KEY=VALUE")]
     pub annotation: Vec<String>,
+
+    /// Attach an SBOM to each platform manifest as an OCI referrer: spdx, cyclonedx or
+    /// spdx,cyclonedx (pushed with --push; listed in index.json for oci:DIR)
+    #[arg(long, value_name = "FORMATS")]
+    pub sbom: Option<String>,
 }
 
 fn key_values(flag: &str, items: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
@@ -150,6 +155,19 @@ impl ImageFlags {
         if self.keep_base_labels {
             s.keep_base_labels = Some(true);
             names.insert("keep-base-labels", "--keep-base-labels");
+        }
+        if let Some(list) = &self.sbom {
+            let formats = gopack::sbom::parse_formats(list).map_err(UsageError)?;
+            s.sbom = Some(
+                formats
+                    .into_iter()
+                    .map(|f| match f {
+                        gopack::sbom::Format::Spdx => SbomFormat::Spdx,
+                        gopack::sbom::Format::CycloneDx => SbomFormat::Cyclonedx,
+                    })
+                    .collect(),
+            );
+            names.insert("sbom", "--sbom");
         }
         Ok((s, names))
     }

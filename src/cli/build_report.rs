@@ -84,7 +84,7 @@ fn target_metadata(image: &BuiltImage) -> TargetMetadata {
                 binary_size: p.binary_size,
                 compressed_size: p.compressed_size,
                 uncompressed_size: p.uncompressed_size,
-                referrers: Vec::new(),
+                referrers: p.sboms.iter().map(|s| s.digest.to_string()).collect(),
             })
             .collect(),
     }
@@ -325,6 +325,15 @@ fn details(image: &BuiltImage) -> String {
                 layer.digest.short(),
                 human(layer.size),
                 layer.description
+            );
+        }
+        for sbom in &p.sboms {
+            let _ = writeln!(
+                o,
+                "    sbom    {} {} (referrer, {})",
+                sbom.format,
+                sbom.digest.short(),
+                sbom.attached_by
             );
         }
     }

@@ -94,6 +94,11 @@ pub struct InspectArgs {
     /// Read every layer again instead of using cached layer records
     #[arg(long)]
     pub no_cache: bool,
+    /// List the referrers (SBOMs, signatures) attached to each platform manifest and to the
+    /// index, by the registry's referrers API, the referrers tag schema, or the layout's
+    /// index.json; reads no layer (same output as `gopack sbom IMAGE --referrers`)
+    #[arg(long, conflicts_with_all = ["manifest", "image_config", "files", "cat"])]
+    pub referrers: bool,
     /// Explain a rule: why it matters and how to fix it
     #[arg(long, value_name = "ID")]
     pub explain: Option<String>,
@@ -139,6 +144,14 @@ pub fn run(args: InspectArgs) -> CommandResult {
         return Ok(ExitCode::SUCCESS);
     }
     let format = if args.json { Format::Json } else { args.format };
+    if args.referrers {
+        let [image] = args.images.as_slice() else {
+            return Err(UsageError("--referrers lists those of one image".into()).into());
+        };
+        let target =
+            ImageRef::parse(image, Bare::Registry).map_err(|e| UsageError(e.to_string()))?;
+        return super::sbom::print_referrers(&target, &args.registry, format == Format::Json);
+    }
     match args.images.len() {
         0 => Err(UsageError(
             "name an image: `gopack inspect oci:./gopack-out` (or two to compare them)".into(),

@@ -20,6 +20,7 @@ pub mod plan_select;
 pub mod plan_targets;
 pub mod pull;
 pub mod resolve;
+pub mod sbom;
 pub mod size;
 
 /// What a command asks the process to exit with: `Ok(code)` for a normal end (0, or 1 when a

@@ -88,32 +88,6 @@ impl Layers<'_> {
     }
 }
 
-/// Says which gopack.toml settings this gopack reads but cannot act on yet, so none is
-/// ignored silently: `sbom` (no SBOM is generated or attached in this version).
-fn unacted(config: &LoadedConfig) -> Option<String> {
-    let file = &config.file;
-    let mut places: Vec<String> = Vec::new();
-    if file.defaults.sbom.as_ref().is_some_and(|f| !f.is_empty()) {
-        places.push("[defaults]".into());
-    }
-    for t in &file.targets {
-        if t.sbom.as_ref().is_some_and(|f| !f.is_empty()) {
-            places.push(format!(
-                "[[target]] {}",
-                t.name.as_deref().unwrap_or(&t.package)
-            ));
-        }
-    }
-    (!places.is_empty()).then(|| {
-        format!(
-            "{} sbom ({}) is not acted on yet: this gopack attaches no SBOM to its images; the \
-             setting is kept for when it does",
-            config.path.display(),
-            places.join(", ")
-        )
-    })
-}
-
 /// Works out the builds.
 pub fn setup(inputs: &Inputs<'_>, goenv: &GoEnv) -> anyhow::Result<Setup> {
     let cwd = std::env::current_dir()?;
@@ -122,7 +96,7 @@ pub fn setup(inputs: &Inputs<'_>, goenv: &GoEnv) -> anyhow::Result<Setup> {
         config_file::find_and_load(inputs.flags.config.as_deref(), &package_dir(&cwd, first))
             .map_err(|e| UsageError(e.to_string()))?;
     let patterns = patterns(inputs.flags, config.as_ref(), &cwd)?;
-    let warnings: Vec<String> = config.as_ref().and_then(unacted).into_iter().collect();
+    let warnings: Vec<String> = Vec::new();
     let layers = Layers {
         flags: flag_layer(inputs)?,
         env: env_layer(),
@@ -489,6 +463,15 @@ fn options(
         },
         output: output(inputs, resolved, false)?,
         registry: inputs.registry.clone(),
+        sbom: s
+            .sbom
+            .iter()
+            .flatten()
+            .map(|f| match f {
+                gopack::config::file::SbomFormat::Spdx => gopack::sbom::Format::Spdx,
+                gopack::config::file::SbomFormat::Cyclonedx => gopack::sbom::Format::CycloneDx,
+            })
+            .collect(),
         images: Vec::new(),
     })
 }

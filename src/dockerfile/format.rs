@@ -202,7 +202,7 @@ pub fn text(reports: &[FileReport], color: bool) -> String {
                 info.summary, info.id
             )));
             group = group.element(Level::HELP.message(match &f.fix {
-                Some(fix) => format!("replace with `{fix}`"),
+                Some(fix) => format!("replace with `{}`", crate::text::printable(fix, 400)),
                 None => format!("fix: {}", info.fix),
             }));
             let report: Vec<Group<'_>> = vec![group];

@@ -117,6 +117,13 @@ fn copies_context(df: &Dockerfile) -> bool {
     })
 }
 
+/// Whether a COPY/ADD source takes the whole context or every top-level entry of it (`.`, `./`,
+/// `*`, `./*`, `.*`), so `.git` and local files come along.
+fn is_whole_context(source: &str) -> bool {
+    let s = source.trim_start_matches("./").trim_end_matches('/');
+    s.is_empty() || s == "." || s.starts_with('*') || s == ".*"
+}
+
 fn builds_go(df: &Dockerfile) -> bool {
     df.instructions.iter().any(|i| {
         i.keyword == "RUN"
@@ -253,15 +260,12 @@ pub fn check(df: &Dockerfile, input: &LintInput<'_>) -> Vec<Finding> {
         })
         .expect("copies_context found one");
     // The copy of the whole context, if any, shows best where .git and tests land.
-    let context_copy = df
-        .instructions
-        .iter()
-        .find(|i| {
-            matches!(i.keyword, "COPY" | "ADD")
-                && i.flag("from").is_none()
-                && matches!(&i.args, Args::Copy { sources, .. } if sources.iter().any(|s| matches!(s.value.as_str(), "." | "./")))
-        })
-        .unwrap_or(first_copy);
+    let whole_context_copy = df.instructions.iter().find(|i| {
+        matches!(i.keyword, "COPY" | "ADD")
+            && i.flag("from").is_none()
+            && matches!(&i.args, Args::Copy { sources, .. } if sources.iter().any(|s| is_whole_context(&s.value)))
+    });
+    let context_copy = whole_context_copy.unwrap_or(first_copy);
     let at = |inst: &super::model::Instruction| {
         let span = super::rules::head(input.dockerfile, inst);
         let (l, c) = df.line_col(input.dockerfile, span.start);
@@ -269,6 +273,11 @@ pub fn check(df: &Dockerfile, input: &LintInput<'_>) -> Vec<Finding> {
         ((l, c, el, ec), span)
     };
     let Some(text) = input.dockerignore else {
+        // BuildKit sends only what COPY names: without a copy of the whole context, no stray
+        // file reaches the builder or the image.
+        if whole_context_copy.is_none() {
+            return out;
+        }
         let (pos, span) = at(first_copy);
         out.push(finding(
             RuleId::GO401,
@@ -282,7 +291,7 @@ pub fn check(df: &Dockerfile, input: &LintInput<'_>) -> Vec<Finding> {
     };
     let di = Dockerignore::parse(text);
     let (pos, span) = at(context_copy);
-    if !di.excludes(".git") && !build_reads_git(df) {
+    if whole_context_copy.is_some() && !di.excludes(".git") && !build_reads_git(df) {
         out.push(finding(
             RuleId::GO402,
             FindingFile::Dockerfile,

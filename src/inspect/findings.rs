@@ -98,7 +98,7 @@ fn check_user(user: &RunUser, out: &mut Vec<Finding>) {
         let how = if user.spec.is_empty() {
             "no USER is set, so it runs as root (uid 0)".to_string()
         } else {
-            format!("USER `{}` is uid 0", user.spec)
+            format!("USER `{}` is uid 0", printable(&user.spec))
         };
         out.push(Finding::new(
             RuleId::RunsAsRoot,
@@ -111,7 +111,8 @@ fn check_user(user: &RunUser, out: &mut Vec<Finding>) {
             format!(
                 "USER `{}` names the user `{name}`, which the image's /etc/passwd does not \
                  list (or the image has none): the container will not start",
-                user.spec
+                printable(&user.spec),
+                name = printable(name)
             ),
         ));
     }
@@ -121,7 +122,8 @@ fn check_user(user: &RunUser, out: &mut Vec<Finding>) {
             format!(
                 "USER `{}` names the group `{name}`, which the image's /etc/group does not list: \
                  the container will not start",
-                user.spec
+                printable(&user.spec),
+                name = printable(name)
             ),
         ));
     }

@@ -104,10 +104,11 @@ pub fn text(r: &ImageReport) -> String {
     let t = &r.totals;
     let _ = writeln!(
         o,
-        "\nTotal  {} compressed, {} uncompressed, {} files ({} in files)",
+        "\nTotal  {} compressed, {} uncompressed, {} file{} ({} in files)",
         human_bytes(t.compressed_bytes),
         human_bytes(t.uncompressed_bytes),
         t.files,
+        if t.files == 1 { "" } else { "s" },
         human_bytes(t.file_bytes)
     );
     waste_text(&mut o, r);

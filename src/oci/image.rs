@@ -24,6 +24,11 @@ pub struct Descriptor {
     /// The platform an index entry is for.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub platform: Option<Platform>,
+    /// What an artifact is (`application/spdx+json`…): set on referrers-list and layout
+    /// `index.json` entries for artifacts (image-spec `descriptor.md`, v1.1), kept through a
+    /// read-modify-write.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub artifact_type: Option<String>,
     /// Annotations (`org.opencontainers.image.ref.name` in layouts).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub annotations: Option<BTreeMap<String, String>>,
@@ -37,6 +42,7 @@ impl Descriptor {
             digest,
             size,
             platform: None,
+            artifact_type: None,
             annotations: None,
         }
     }

@@ -151,11 +151,14 @@ impl Platform {
     }
 }
 
+/// `os/architecture[/variant]`. The fields may come from an untrusted image config, so control
+/// characters are shown escaped (a real platform has none, and prints unchanged).
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.os, self.architecture)?;
+        let p = |s: &str| crate::text::printable(s, 64);
+        write!(f, "{}/{}", p(&self.os), p(&self.architecture))?;
         if let Some(v) = &self.variant {
-            write!(f, "/{v}")?;
+            write!(f, "/{}", p(v))?;
         }
         Ok(())
     }
@@ -289,6 +292,18 @@ pub fn parse_platform_list(list: &str) -> Result<Vec<Platform>, PlatformError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_of_a_config_are_shown_escaped() {
+        let p = Platform {
+            os: "linux".into(),
+            architecture: "amd64\u{1b}]0;owned\u{7}".into(),
+            variant: Some("\u{9b}2J".into()),
+        };
+        let shown = p.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.starts_with("linux/amd64\\u{1b}"), "{shown}");
+    }
 
     #[test]
     fn normalises_like_containerd() {

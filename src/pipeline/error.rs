@@ -108,4 +108,7 @@ pub enum BuildError {
     /// The output could not be written.
     #[error(transparent)]
     Sink(#[from] crate::sink::SinkError),
+    /// `--sbom`: the built binary could not be described.
+    #[error(transparent)]
+    Sbom(#[from] crate::sbom::SbomError),
 }

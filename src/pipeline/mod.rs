@@ -10,6 +10,7 @@ mod bases;
 mod error;
 mod outcome;
 mod publish;
+mod sbom;
 pub mod schedule;
 mod target;
 mod vcs;
@@ -20,6 +21,7 @@ use std::sync::Mutex;
 
 pub use error::BuildError;
 pub use outcome::{BuildOutcome, BuiltImage, CgoSummary, LayerSummary, PlatformImage};
+pub use sbom::SbomReferrer;
 pub use schedule::Schedule;
 pub use target::PreparedTarget;
 
@@ -49,6 +51,9 @@ pub struct BuildOptions {
     pub output: sink::Output,
     /// Registry access (insecure hosts, CAs, credentials).
     pub registry: RegistryOptions,
+    /// `--sbom`: the SBOM formats attached to each platform manifest as referrers (none: no
+    /// SBOM). Outputs: OCI layouts and registries.
+    pub sbom: Vec<crate::sbom::Format>,
     /// Per main package, settings of its own (a gopack.toml `[[target]]`); the others use
     /// `settings` and `output`.
     pub images: Vec<ImageOptions>,
@@ -144,6 +149,9 @@ pub fn build_many(
     progress: &dyn Progress,
 ) -> Result<Vec<BuildOutcome>, BuildError> {
     let mut sinks = publish::Sinks::check(jobs, progress)?;
+    for job in jobs {
+        sbom::check_output(&job.options)?;
+    }
     let builder = Builder::new(goenv, &crate::cache::binaries_dir(store));
     if let [job] = jobs
         && job.plan.is_none()
@@ -173,6 +181,7 @@ pub fn build_many(
         let bases = Bases::resolve(store, plan, &job.options.registry, progress)?;
         built.push(build_images(
             store,
+            goenv,
             &builder,
             plan,
             &bases,
@@ -184,7 +193,20 @@ pub fn build_many(
     sinks.publish(store, jobs, &plans, &mut built, progress)?;
     crate::trace::mark("publish (sink write)");
     let mut outcomes = Vec::new();
-    for ((job, plan), (_, images, reports)) in jobs.iter().zip(plans).zip(built) {
+    for ((job, plan), (_, mut images, reports, sboms, sbom_warnings)) in
+        jobs.iter().zip(plans).zip(built)
+    {
+        let published: Vec<sink::Published> = images.iter().map(published_of).collect();
+        sbom::attach(
+            store,
+            &job.options,
+            &published,
+            &sboms,
+            &mut images,
+            progress,
+        )?;
+        let mut warnings = sbom_warnings;
+        warnings.extend(sinks.warnings(job));
         outcomes.push(BuildOutcome {
             output: job.options.output.to_string(),
             cgo: CgoSummary {
@@ -196,10 +218,21 @@ pub fn build_many(
                 plan,
                 built: reports,
             },
-            warnings: sinks.warnings(job),
+            warnings,
         });
     }
     Ok(outcomes)
+}
+
+/// Where a built image went, as the sink reported it (recorded in the image by publishing).
+fn published_of(image: &BuiltImage) -> sink::Published {
+    sink::Published {
+        name: image.name.clone(),
+        digest: image.digest.clone(),
+        references: image.references.clone(),
+        pinned: image.reference.clone(),
+        push: image.push.clone(),
+    }
 }
 
 /// `gopack plan --deep`: the plan, and each target built and checked as `build` would.
@@ -235,12 +268,20 @@ pub fn plan_deep_of(
     Ok(PlanReport { plan, built })
 }
 
-type Built = (Vec<ImageSet>, Vec<BuiltImage>, Vec<BuiltTarget>);
+type Built = (
+    Vec<ImageSet>,
+    Vec<BuiltImage>,
+    Vec<BuiltTarget>,
+    Vec<Vec<sbom::PlatformSboms>>,
+    Vec<String>,
+);
 
 /// Every image of the plan: each target prepared and assembled (`schedule.jobs` at a time),
 /// one set per main package.
+#[allow(clippy::too_many_arguments)] // each is one shared part of the run, used as is
 fn build_images(
     store: &BlobStore,
+    goenv: &GoEnv,
     builder: &Builder,
     plan: &Plan,
     bases: &Bases,
@@ -266,6 +307,7 @@ fn build_images(
         .iter()
         .flat_map(|i| plan.targets_of(i).map(move |t| (i, t)))
         .collect();
+    let describer = sbom::Describer::new(options, goenv, images.mtime);
     let done = schedule::run_bounded(&work, schedule.jobs, |_, (image, t)| {
         let shown = options.for_image(image).2;
         progress.target(shown, &format!("go build ({})", t.platform));
@@ -274,19 +316,43 @@ fn build_images(
         progress.target(shown, &format!("layers ({})", t.platform));
         let assembled = images.assemble(image, &t.platform, &prepared, base)?;
         crate::trace::mark("layers, config, manifest");
+        let mut warnings = Vec::new();
+        let artifacts = describer
+            .as_ref()
+            .map(|d| {
+                d.describe(
+                    store,
+                    plan,
+                    image,
+                    t,
+                    &prepared,
+                    &assembled.image,
+                    &mut warnings,
+                )
+            })
+            .transpose()?;
         let summary = platform_image(store, &prepared, &assembled, base)?;
-        Ok::<_, BuildError>((prepared, assembled, summary))
+        Ok::<_, BuildError>((prepared, assembled, summary, artifacts, warnings))
     })?;
     let mut done = done.into_iter();
     let (mut sets, mut built, mut reports) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut sboms, mut warnings) = (Vec::new(), Vec::new());
     for image in &plan.images {
         let (settings, _, name) = options.for_image(image);
         let (mut oci_images, mut summaries, mut user) =
             (Vec::new(), Vec::new(), plan.user.user.clone());
+        let mut image_sboms = Vec::new();
         for _ in plan.targets_of(image) {
-            let Some((prepared, assembled, summary)) = done.next() else {
+            let Some((prepared, assembled, summary, artifacts, notes)) = done.next() else {
                 break;
             };
+            if let Some(artifacts) = artifacts {
+                image_sboms.push(sbom::PlatformSboms {
+                    platform_index: summaries.len(),
+                    artifacts,
+                });
+            }
+            warnings.extend(notes);
             user = prepared.user.user.clone();
             summaries.push(summary);
             reports.push(prepared.report);
@@ -295,8 +361,9 @@ fn build_images(
         let set = image_set(store, image, name, &settings.index_annotations, oci_images)?;
         built.push(built_image(image, name, &set, summaries, user));
         sets.push(set);
+        sboms.push(image_sboms);
     }
-    Ok((sets, built, reports))
+    Ok((sets, built, reports, sboms, warnings))
 }
 
 /// What every image of one build shares: the store, the layer writer, the date, the CA files,

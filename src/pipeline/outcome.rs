@@ -38,6 +38,9 @@ pub struct PlatformImage {
     /// The binary's build info.
     #[serde(skip)]
     pub build_info: Option<crate::binary::buildinfo::BuildInfo>,
+    /// `--sbom`: the SBOMs attached to this platform manifest as referrers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sboms: Vec<super::SbomReferrer>,
 }
 
 /// One layer of a built image, the base's included. Sizes are in bytes: `size` as stored
@@ -129,6 +132,7 @@ pub(super) fn platform_image(
         files: prepared.files.clone(),
         warnings: prepared.report.warnings.clone(),
         build_info: prepared.checked.build_info.clone(),
+        sboms: Vec::new(),
     })
 }
 

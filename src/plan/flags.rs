@@ -158,13 +158,24 @@ fn toolchain_reason(goenv: &GoEnv) -> FlagReason {
             "GOTOOLCHAIN=local",
             "use the installed Go and never download a toolchain silently",
         ),
-        Some(source) => reason(
-            format!("GOTOOLCHAIN={}", toolchain.value),
-            format!(
-                "from {}: go may download the toolchain go.mod asks for",
-                source.describe(goenv.env_file())
-            ),
-        ),
+        Some(source) => {
+            // GOTOOLCHAIN=<name>[+auto|+path]; auto is local+auto, path is local+path
+            // (go help toolchain).
+            let v = toolchain.value.as_str();
+            let what = if v == "auto" || v.ends_with("+auto") {
+                "go may download the toolchain go.mod asks for"
+            } else if v == "path" || v.ends_with("+path") {
+                "go may run another toolchain from PATH when go.mod asks for a newer one"
+            } else if v == "local" {
+                "go uses the installed toolchain and downloads none"
+            } else {
+                "go runs exactly this toolchain, downloading it when it is not the installed one"
+            };
+            reason(
+                format!("GOTOOLCHAIN={v}"),
+                format!("from {}: {what}", source.describe(goenv.env_file())),
+            )
+        }
     }
 }
 
@@ -364,6 +375,28 @@ pub fn env_warnings(env: &[(String, String)]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chosen_toolchain_is_described_by_what_go_does_with_it() {
+        let goroot = tempfile::tempdir().unwrap();
+        let why = |value: &str| {
+            let env = GoEnv::from_parts(
+                [("GOTOOLCHAIN".to_string(), value.to_string())],
+                crate::config::InstalledGo {
+                    name: "go1.26.8".into(),
+                    version: None,
+                    goroot: goroot.path().to_path_buf(),
+                },
+                "go".into(),
+            );
+            toolchain_reason(&env).why
+        };
+        assert!(why("local").contains("downloads none"), "{}", why("local"));
+        assert!(why("auto").contains("may download"));
+        assert!(why("go1.26.0+auto").contains("may download"));
+        assert!(why("path").contains("from PATH"));
+        assert!(why("go1.27.0").contains("exactly this toolchain"));
+    }
 
     #[test]
     fn redundant_and_impossible_ldflags_are_warned_about() {

@@ -268,7 +268,8 @@ pub fn writable_plan(user: &UserPlan, tmp: bool, writable: &[String]) -> Writabl
     if let Some(home) = user.home() {
         paths.push(WritablePath {
             path: home.to_string(),
-            why: "the user's home, made when /etc/passwd goes in".into(),
+            why: "the user's home: only in images that get /etc/passwd (see the files each binary needs)"
+                .into(),
         });
     }
     for path in writable {

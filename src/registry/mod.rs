@@ -24,6 +24,7 @@ mod error;
 mod pull;
 mod push;
 mod reference;
+pub mod referrers;
 mod transport;
 
 pub use auth::{Challenge, MAX_TOKEN, TokenResponse, parse_challenge};
@@ -36,3 +37,4 @@ pub use error::{RegistryError, registry_message};
 pub use pull::{Pulled, parse_manifest_document};
 pub use push::{PushReport, PushRequest, parse_range_end};
 pub use reference::{DOCKER_HUB, Reference, ReferenceError, api_host};
+pub use referrers::{Artifact, ListSource, PushedReferrer, ReferrerPath};

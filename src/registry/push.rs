@@ -42,7 +42,7 @@ pub struct PushReport {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum BlobOutcome {
+pub(super) enum BlobOutcome {
     Present,
     Mounted,
     Uploaded,
@@ -255,7 +255,7 @@ impl RegistryClient {
         check_digest(&what, &reference.registry, answered.as_deref(), digest)
     }
 
-    fn push_blob(
+    pub(super) fn push_blob(
         &self,
         store: &BlobStore,
         reference: &Reference,

@@ -108,6 +108,84 @@ pub(super) fn named_descriptor(set: &ImageSet, name: &str) -> Descriptor {
     d
 }
 
+/// Adds `referrers` (artifact manifests with a `subject`, blobs in the store) to the layout at
+/// `dir` as unnamed `index.json` entries carrying their `artifactType` and annotations, the
+/// way oras keeps referrers in a layout; an entry already listed (same digest) is not
+/// repeated. Same locking and write order as an image write: blobs first, `index.json` last.
+pub fn add_layout_referrers(
+    store: &BlobStore,
+    dir: &Path,
+    referrers: &[crate::registry::referrers::Artifact],
+    status: &dyn Fn(&str),
+) -> Result<(), SinkError> {
+    let mut blobs = BTreeSet::new();
+    let mut entries = Vec::new();
+    for artifact in referrers {
+        let (digest, _) = store.put_bytes(&artifact.bytes)?;
+        blobs.insert(digest);
+        blobs.extend(artifact.blobs().into_iter().map(|d| d.digest));
+        entries.push(artifact.referrer_descriptor());
+    }
+    update_layout(store, dir, &blobs, &entries, status)
+}
+
+/// Removes the unnamed SBOM referrer entries (SPDX or CycloneDX `artifactType`) whose subject
+/// no named entry reaches any more (its name was moved to a new build), so they do not keep a
+/// replaced image alive through [`gc_layout`]. Entries of other artifact types, and any entry
+/// whose manifest cannot be read (or is larger than a document), stay; when a named index
+/// cannot be read, nothing is dropped.
+fn drop_stale_sboms(dir: &Path, index: &mut Value) {
+    let Some(manifests) = index["manifests"].as_array_mut() else {
+        return;
+    };
+    let read = |digest: &str| -> Option<Value> {
+        let d: Digest = digest.parse().ok()?;
+        let path = dir.join("blobs/sha256").join(d.hex());
+        // Only documents are read: an entry pointing at a large blob is left alone.
+        let meta = fs::metadata(&path).ok()?;
+        if !meta.is_file() || meta.len() > MAX_DOCUMENT {
+            return None;
+        }
+        serde_json::from_slice(&fs::read(&path).ok()?).ok()
+    };
+    let mut live = BTreeSet::new();
+    for m in manifests.iter() {
+        if m["annotations"][ANNOTATION_REF_NAME].is_null() {
+            continue;
+        }
+        let Some(digest) = m["digest"].as_str() else {
+            continue;
+        };
+        live.insert(digest.to_string());
+        if m["mediaType"] == MEDIA_TYPE_INDEX {
+            // An index that cannot be read hides which manifests are live: drop nothing.
+            let Some(children) = read(digest).map(|i| i["manifests"].clone()) else {
+                return;
+            };
+            for child in children.as_array().into_iter().flatten() {
+                live.extend(child["digest"].as_str().map(str::to_string));
+            }
+        }
+    }
+    let sbom_types = [
+        crate::sbom::MEDIA_TYPE_SPDX,
+        crate::sbom::MEDIA_TYPE_CYCLONEDX,
+    ];
+    manifests.retain(|m| {
+        let is_sbom = m["artifactType"]
+            .as_str()
+            .is_some_and(|t| sbom_types.contains(&t));
+        if !is_sbom || !m["annotations"][ANNOTATION_REF_NAME].is_null() {
+            return true;
+        }
+        let subject = m["digest"]
+            .as_str()
+            .and_then(read)
+            .and_then(|a| a["subject"]["digest"].as_str().map(str::to_string));
+        subject.is_none_or(|s| live.contains(&s))
+    });
+}
+
 /// A fresh `index.json` listing `entries`.
 pub(super) fn index_of(entries: &[Descriptor]) -> Vec<u8> {
     let index = ImageIndex {
@@ -274,7 +352,8 @@ fn fill_layout(
     for d in [blob_dir.as_path(), &dir.join("blobs"), dir] {
         fsutil::sync_dir(d).map_err(write_err(d))?;
     }
-    let index = merge_index(read_index_value(dir)?, entries);
+    let mut index = merge_index(read_index_value(dir)?, entries);
+    drop_stale_sboms(dir, &mut index);
     let bytes = serde_json::to_vec(&index).expect("an index serialises");
     write_file(&dir.join("index.json"), &bytes)
 }
@@ -330,6 +409,17 @@ fn merge_index(index: Option<Value>, entries: &[Descriptor]) -> Value {
             .and_then(|a| a.get(ANNOTATION_REF_NAME))
             .cloned();
         let value = serde_json::to_value(entry).expect("a descriptor serialises");
+        if name.is_none() {
+            // An unnamed entry (a referrer): listed once, by digest.
+            let digest = entry.digest.to_string();
+            if !manifests
+                .iter()
+                .any(|m| name_of(m).is_none() && m["digest"].as_str() == Some(&digest))
+            {
+                manifests.push(value);
+            }
+            continue;
+        }
         match manifests.iter().position(|m| name_of(m) == name) {
             Some(i) => {
                 manifests[i] = value;
@@ -416,23 +506,39 @@ pub fn gc_layout(dir: &Path, status: &dyn Fn(&str)) -> Result<GcReport, SinkErro
         ))
     })?;
     let mut report = GcReport::default();
-    for d in [dir.to_path_buf(), dir.join("blobs/sha256")] {
-        report.temps_removed += fsutil::remove_stale_temps(&d).map_err(write_err(&d))?.0;
+    // Every directory gc reads or removes from must be the layout's own: a symbolic link in
+    // its place would turn "remove unused blobs" into removing files elsewhere.
+    let blobs = dir.join("blobs");
+    real_dir(&blobs)?;
+    let mut algorithms = Vec::new();
+    for alg in fs::read_dir(&blobs).map_err(write_err(&blobs))?.flatten() {
+        let name = alg.file_name().to_string_lossy().into_owned();
+        // Only algorithms whose blob names gopack can check; anything else is left alone.
+        if let Some(hex_len) = digest_hex_len(&name) {
+            real_dir(&alg.path())?;
+            algorithms.push((name, alg.path(), hex_len));
+        }
+    }
+    report.temps_removed += fsutil::remove_stale_temps(dir).map_err(write_err(dir))?.0;
+    for (_, path, _) in &algorithms {
+        report.temps_removed += fsutil::remove_stale_temps(path).map_err(write_err(path))?.0;
     }
     let index = read_index_value(dir)?.ok_or_else(|| SinkError::BadIndex {
         dir: dir.to_path_buf(),
         reason: "there is no index.json".into(),
     })?;
     let reachable = reachable_blobs(dir, &index)?;
-    let blobs = dir.join("blobs");
-    for alg in fs::read_dir(&blobs).map_err(write_err(&blobs))?.flatten() {
-        let alg_name = alg.file_name().to_string_lossy().into_owned();
-        for blob in fs::read_dir(alg.path())
-            .map_err(write_err(&alg.path()))?
+    for (alg_name, alg_path, hex_len) in &algorithms {
+        for blob in fs::read_dir(alg_path)
+            .map_err(write_err(alg_path))?
             .flatten()
         {
             let name = blob.file_name().to_string_lossy().into_owned();
-            if fsutil::is_temp_name(&name) {
+            // Names that are not digests (notes, directories) are not blobs: never removed.
+            let is_blob_name = name.len() == *hex_len
+                && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            let is_dir = blob.file_type().map(|t| t.is_dir()).unwrap_or(true);
+            if !is_blob_name || is_dir {
                 continue;
             }
             if reachable.contains(&format!("{alg_name}:{name}")) {
@@ -444,9 +550,35 @@ pub fn gc_layout(dir: &Path, status: &dyn Fn(&str)) -> Result<GcReport, SinkErro
             report.removed += 1;
             report.removed_bytes += size;
         }
-        fsutil::sync_dir(&alg.path()).map_err(write_err(&alg.path()))?;
+        fsutil::sync_dir(alg_path).map_err(write_err(alg_path))?;
     }
     Ok(report)
+}
+
+/// Hex digits of a digest's encoded part for the registered algorithms (OCI image spec,
+/// descriptor.md "Registered algorithms").
+fn digest_hex_len(algorithm: &str) -> Option<usize> {
+    match algorithm {
+        "sha256" => Some(64),
+        "sha512" => Some(128),
+        _ => None,
+    }
+}
+
+/// `path` is a directory itself, not a symbolic link to one.
+fn real_dir(path: &Path) -> Result<(), SinkError> {
+    let meta = fs::symlink_metadata(path).map_err(write_err(path))?;
+    let what = if meta.file_type().is_symlink() {
+        "a symbolic link"
+    } else if meta.is_dir() {
+        return Ok(());
+    } else {
+        "not a directory"
+    };
+    Err(SinkError::UnsafePart {
+        path: path.to_path_buf(),
+        what,
+    })
 }
 
 /// Every `algorithm:hex` reachable from the index's entries.
@@ -519,4 +651,142 @@ fn read_document(path: &Path) -> Result<Option<Value>, String> {
     serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+    /// Stores `doc` as a blob of the layout at `dir`; returns its digest.
+    fn put(dir: &Path, doc: &Value) -> String {
+        let bytes = serde_json::to_vec(doc).unwrap();
+        let digest = Digest::of(&bytes);
+        fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+        fs::write(dir.join("blobs/sha256").join(digest.hex()), bytes).unwrap();
+        digest.to_string()
+    }
+
+    fn referrer(dir: &Path, artifact_type: &str, subject: &str) -> Value {
+        let digest = put(
+            dir,
+            &json!({"schemaVersion": 2, "mediaType": MANIFEST, "artifactType": artifact_type,
+                    "subject": {"mediaType": MANIFEST, "digest": subject, "size": 1}}),
+        );
+        json!({"mediaType": MANIFEST, "digest": digest, "size": 1, "artifactType": artifact_type})
+    }
+
+    fn named(digest: &str, media_type: &str, name: &str) -> Value {
+        json!({"mediaType": media_type, "digest": digest, "size": 1,
+               "annotations": {ANNOTATION_REF_NAME: name}})
+    }
+
+    fn bare_layout(dir: &Path) {
+        fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+        fs::write(
+            dir.join("index.json"),
+            r#"{"schemaVersion":2,"manifests":[]}"#,
+        )
+        .unwrap();
+    }
+
+    /// The attacker's cases: `blobs` or `blobs/sha256` a symbolic link to a directory of the
+    /// user's files; gc refused, and nothing there is removed.
+    #[test]
+    fn gc_refuses_symlinked_blob_directories_and_removes_nothing_outside() {
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim");
+        fs::create_dir_all(victim.join("sha256")).unwrap();
+        let hex = "a".repeat(64);
+        for f in [
+            victim.join(&hex),
+            victim.join("keep.txt"),
+            victim.join("sha256/keep.doc"),
+        ] {
+            fs::write(f, b"mine").unwrap();
+        }
+        let alg_link = tmp.path().join("alg");
+        fs::create_dir_all(alg_link.join("blobs")).unwrap();
+        bare_layout(&alg_link);
+        std::os::unix::fs::symlink(&victim, alg_link.join("blobs/sha256")).unwrap();
+        let blobs_link = tmp.path().join("blobs");
+        fs::create_dir_all(&blobs_link).unwrap();
+        bare_layout(&blobs_link);
+        std::os::unix::fs::symlink(&victim, blobs_link.join("blobs")).unwrap();
+        for layout in [&alg_link, &blobs_link] {
+            let err = gc_layout(layout, &|_| {}).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    SinkError::UnsafePart {
+                        what: "a symbolic link",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+        }
+        for f in [
+            victim.join(&hex),
+            victim.join("keep.txt"),
+            victim.join("sha256/keep.doc"),
+        ] {
+            assert!(f.is_file(), "{} was removed", f.display());
+        }
+    }
+
+    #[test]
+    fn gc_removes_only_unreferenced_files_named_by_a_digest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        bare_layout(dir);
+        let unused = put(dir, &json!({"unused": true}));
+        let sha256 = dir.join("blobs/sha256");
+        fs::write(sha256.join("notes.txt"), b"mine").unwrap();
+        fs::create_dir(sha256.join("b".repeat(64))).unwrap();
+        fs::create_dir_all(dir.join("blobs/md5")).unwrap();
+        fs::write(dir.join("blobs/md5").join("c".repeat(32)), b"other tool").unwrap();
+        let report = gc_layout(dir, &|_| {}).unwrap();
+        assert_eq!(report.removed, 1);
+        assert!(!sha256.join(unused.trim_start_matches("sha256:")).exists());
+        assert!(sha256.join("notes.txt").is_file());
+        assert!(sha256.join("b".repeat(64)).is_dir());
+        assert!(dir.join("blobs/md5").join("c".repeat(32)).is_file());
+    }
+
+    #[test]
+    fn only_sboms_of_images_no_name_reaches_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let live = put(d, &json!({"config": {}, "layers": []}));
+        let child = put(d, &json!({"config": {}, "layers": [1]}));
+        let index = put(d, &json!({"manifests": [{"digest": child}]}));
+        let gone = format!("sha256:{}", "9".repeat(64));
+        let spdx = crate::sbom::MEDIA_TYPE_SPDX;
+        let kept = [
+            named(&live, MANIFEST, "a"),
+            named(&index, MEDIA_TYPE_INDEX, "b"),
+            referrer(d, spdx, &live),
+            referrer(d, spdx, &child),
+            referrer(d, "application/vnd.dev.cosign.simplesigning.v1+json", &gone),
+            json!({"mediaType": MANIFEST, "digest": format!("sha256:{}", "8".repeat(64)),
+                   "size": 1, "artifactType": spdx}),
+        ];
+        let stale = referrer(d, crate::sbom::MEDIA_TYPE_CYCLONEDX, &gone);
+        let mut all: Vec<Value> = kept.to_vec();
+        all.push(stale);
+        let mut value = json!({"schemaVersion": 2, "manifests": all});
+        drop_stale_sboms(d, &mut value);
+        assert_eq!(value["manifests"].as_array().unwrap(), &kept.to_vec());
+
+        // A named index that cannot be read: nothing is dropped.
+        let missing = format!("sha256:{}", "7".repeat(64));
+        let mut all: Vec<Value> = vec![named(&missing, MEDIA_TYPE_INDEX, "c")];
+        all.push(referrer(d, spdx, &gone));
+        let mut value = json!({"schemaVersion": 2, "manifests": all.clone()});
+        drop_stale_sboms(d, &mut value);
+        assert_eq!(value["manifests"].as_array().unwrap(), &all);
+    }
 }

@@ -36,7 +36,9 @@ use crate::oci::{BlobStore, Descriptor, Digest, Image, ImageRef, MEDIA_TYPE_INDE
 use crate::registry::{Reference, RegistryOptions};
 
 pub use archive::{DockerArchiveSink, OciArchiveSink, write_docker_archive, write_oci_archive};
-pub use layout::{GcReport, LOCK_TIMEOUT, LayoutSink, gc_layout, write_oci_layout};
+pub use layout::{
+    GcReport, LOCK_TIMEOUT, LayoutSink, add_layout_referrers, gc_layout, write_oci_layout,
+};
 pub use naming::familiar_name;
 pub use registry::RegistrySink;
 
@@ -303,6 +305,19 @@ pub enum SinkError {
         dir: PathBuf,
         /// The names in it that are not layout parts (at most 5, then `…`).
         foreign: Vec<String>,
+    },
+    /// A part of a layout that must be a directory is a symbolic link (or not a directory):
+    /// following it could remove or overwrite files outside the layout.
+    #[error(
+        "{} is {what}, not a directory of the layout; gopack does not follow it and changed \
+         nothing (replace it with a real directory, or point gopack at the directory it names)",
+        .path.display()
+    )]
+    UnsafePart {
+        /// The path inside the layout.
+        path: PathBuf,
+        /// What it is instead: `a symbolic link`, `a file`.
+        what: &'static str,
     },
     /// The layout path names a file.
     #[error(

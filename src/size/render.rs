@@ -55,6 +55,25 @@ struct Table {
 
 impl Table {
     fn render(&self, style: Style, out: &mut String) {
+        // Names come from the binary's symbol table or a JSON report: untrusted text.
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|c| {
+                        let c = crate::text::printable(c, 2000);
+                        match style {
+                            Style::Markdown => c
+                                .replace('&', "&amp;")
+                                .replace('<', "&lt;")
+                                .replace('>', "&gt;"),
+                            Style::Text => c,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
         match style {
             Style::Markdown => {
                 let _ = writeln!(out, "| {} |", self.header.join(" | "));
@@ -64,7 +83,7 @@ impl Table {
                     .map(|&n| if n { "---:" } else { "---" })
                     .collect();
                 let _ = writeln!(out, "|{}|", seps.join("|"));
-                for row in &self.rows {
+                for row in &rows {
                     let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
                     let _ = writeln!(out, "| {} |", cells.join(" | "));
                 }
@@ -72,7 +91,7 @@ impl Table {
             Style::Text => {
                 let mut widths: Vec<usize> =
                     self.header.iter().map(|h| h.chars().count()).collect();
-                for row in &self.rows {
+                for row in &rows {
                     for (w, c) in widths.iter_mut().zip(row) {
                         *w = (*w).max(c.chars().count());
                     }
@@ -97,7 +116,7 @@ impl Table {
                     let _ = writeln!(out, "{}", l.trim_end());
                 };
                 line(self.header.clone(), out);
-                for row in &self.rows {
+                for row in &rows {
                     line(row.iter().map(String::as_str).collect(), out);
                 }
             }
@@ -110,16 +129,20 @@ pub fn report(r: &SizeReport, by: By, top: usize, style: Style) -> String {
     let mut out = String::new();
     let file = r.totals.file_size;
     if style == Style::Markdown {
-        let _ = writeln!(out, "### Size of `{}`\n", r.binary.path);
+        let _ = writeln!(
+            out,
+            "### Size of `{}`\n",
+            crate::text::printable(&r.binary.path, 300).replace('`', "'")
+        );
     } else {
         let _ = writeln!(
             out,
             "{}  {} ({} bytes)  {} {}{}",
-            r.binary.path,
+            crate::text::printable(&r.binary.path, 300),
             human(file),
             file,
-            r.binary.go_version,
-            r.binary.goarch,
+            crate::text::printable(&r.binary.go_version, 60),
+            crate::text::printable(&r.binary.goarch, 30),
             if r.binary.stripped { "  stripped" } else { "" }
         );
     }
@@ -256,8 +279,8 @@ pub fn diff(d: &SizeDiff, top: usize, style: Style) -> String {
     let delta = d.new_size as i64 - d.old_size as i64;
     let headline = format!(
         "{} → {}: {} → {} ({}, {:+.2}%)",
-        d.old_name,
-        d.new_name,
+        crate::text::printable(&d.old_name, 300),
+        crate::text::printable(&d.new_name, 300),
         human(d.old_size),
         human(d.new_size),
         signed(delta),
@@ -330,6 +353,27 @@ mod tests {
         assert_eq!(human(12_345), "12.3 kB");
         assert_eq!(human(12_000_000), "12.00 MB");
         assert_eq!(signed(-2048), "-2.0 kB");
+    }
+
+    #[test]
+    fn untrusted_names_reach_no_terminal_or_html_raw() {
+        let table = Table {
+            header: vec!["name", "size"],
+            numeric: vec![false, true],
+            rows: vec![vec![
+                "main.\u{1b}[31mred\u{7}<img onerror=x>".into(),
+                "1 B".into(),
+            ]],
+        };
+        let mut text = String::new();
+        table.render(Style::Text, &mut text);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        let mut md = String::new();
+        table.render(Style::Markdown, &mut md);
+        assert!(!md.contains("<img") && md.contains("&lt;img"), "{md}");
     }
 
     #[test]

@@ -406,23 +406,33 @@ fn the_readme_examples_are_what_gopack_and_github_accept() {
     );
 }
 
-/// A setting gopack reads but cannot act on yet (`sbom`: no SBOM is attached in this version)
-/// is said on stderr, never ignored silently; `-q` keeps stderr quiet.
+/// `sbom` in gopack.toml attaches SBOMs as `--sbom` does, and plan says where it came from;
+/// the metadata file lists the referrer of each platform manifest.
 #[test]
-fn a_setting_not_acted_on_yet_is_said() {
+fn sbom_in_gopack_toml_attaches_referrers() {
     let tmp = multi_with("[defaults]\nsbom = [\"spdx\"]\n");
     let out = run_ok(gp(tmp.path()).args(["plan", "./cmd/api"]));
-    let err = String::from_utf8(out.stderr).unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        err.contains("sbom ([defaults]) is not acted on yet"),
-        "{err}"
+        text.contains("sbom spdx (from gopack.toml [defaults])"),
+        "{text}"
     );
+    let meta = tmp.path().join("meta.json");
     let out = run_ok(gp(tmp.path()).args([
         "build",
         "./cmd/api",
-        "-q",
+        "--json",
+        "--metadata-file",
+        meta.to_str().unwrap(),
         "-o",
         &format!("oci:{}", tmp.path().join("out").display()),
     ]));
-    assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
+    let built: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sboms = &built["images"][0]["platforms"][0]["sboms"];
+    assert_eq!(sboms[0]["format"], "spdx", "{built}");
+    let meta: Value = serde_json::from_slice(&std::fs::read(&meta).unwrap()).unwrap();
+    assert_eq!(
+        meta["targets"][0]["platforms"][0]["referrers"][0], sboms[0]["digest"],
+        "{meta}"
+    );
 }

@@ -685,3 +685,39 @@ fn cli_go_module_facts_drive_the_cgo_rules() {
         }
     }
 }
+
+/// A Dockerfile that copies only named files (node_exporter's `COPY .build/…/node_exporter` and
+/// `COPY LICENSE NOTICE /`) sends neither .git nor stray files: no GO401/GO402, with or without a
+/// .dockerignore. Copying the whole context still gets both.
+#[test]
+fn dockerignore_findings_only_when_the_whole_context_is_copied() {
+    let named = "FROM quay.io/prometheus/busybox:latest\nARG ARCH=amd64\nARG OS=linux\n\
+                 COPY .build/${OS}-${ARCH}/node_exporter /bin/node_exporter\n\
+                 COPY LICENSE NOTICE /\nUSER 65534\nENTRYPOINT [\"/bin/node_exporter\"]\n";
+    let whole = "FROM golang:1.26.1 AS build\nWORKDIR /src\nCOPY . .\n\
+                 RUN CGO_ENABLED=0 go build -trimpath -o /app .\n\
+                 FROM scratch\nCOPY --from=build /app /app\nUSER 65532\nENTRYPOINT [\"/app\"]\n";
+    let codes = |dockerfile: &str, ignore: Option<&str>| -> Vec<String> {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("Dockerfile"), dockerfile).unwrap();
+        if let Some(text) = ignore {
+            std::fs::write(tmp.path().join(".dockerignore"), text).unwrap();
+        }
+        let out = gopack(&["lint", "-f", "json", "Dockerfile"], tmp.path());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for ignore in [None, Some("*.md\n")] {
+        let found = codes(named, ignore);
+        assert!(
+            !found.iter().any(|c| c == "GO401" || c == "GO402"),
+            "{ignore:?}: {found:?}"
+        );
+    }
+    assert!(codes(whole, None).contains(&"GO401".to_owned()));
+    assert!(codes(whole, Some("*.md\n")).contains(&"GO402".to_owned()));
+}

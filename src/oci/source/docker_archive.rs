@@ -271,7 +271,7 @@ fn select<'e>(entries: &'e [Entry], reference: Option<&Reference>) -> Result<&'e
         None if entries.len() == 1 => Ok(&entries[0]),
         None if entries.is_empty() => Err("its manifest.json lists no image".into()),
         None => Err(format!(
-            "it holds {} images; name one as docker-archive:FILE:REF (it has: {listed})",
+            "it has {} entries; name one as docker-archive:FILE:REF (it has: {listed})",
             entries.len()
         )),
         Some(wanted) => entries

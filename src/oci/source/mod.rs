@@ -455,11 +455,21 @@ pub(crate) fn select_in_index(
             })
             .cloned()
             .ok_or_else(|| invalid(format!("it has no image named `{t}` (it has: {listed})"))),
-        None if index.manifests.len() == 1 => Ok(index.manifests[0].clone()),
-        None => Err(invalid(format!(
-            "it holds {} images; name one as {how_to_name}:TAG (it has: {listed})",
-            index.manifests.len()
-        ))),
+        None => {
+            // Referrers (SBOMs, signatures) listed beside an image are not images to choose.
+            let images: Vec<&Descriptor> = index
+                .manifests
+                .iter()
+                .filter(|d| d.artifact_type.is_none())
+                .collect();
+            match images[..] {
+                [only] => Ok(only.clone()),
+                _ => Err(invalid(format!(
+                    "its index has {} image entries; name one as {how_to_name}:TAG (it has: {listed})",
+                    images.len()
+                ))),
+            }
+        }
     }
 }
 
