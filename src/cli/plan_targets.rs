@@ -328,6 +328,7 @@ fn flag_layer(inputs: &Inputs<'_>) -> anyhow::Result<Layer> {
     s.annotations = image.annotations.clone();
     s.tags = image.tags.clone();
     s.keep_base_labels = image.keep_base_labels;
+    s.sbom = image.sbom.clone();
     if let LayerOrigin::Flags(names) = &mut layer.origin {
         names.extend(inputs.image_names.iter().map(|(k, v)| (*k, *v)));
     }
@@ -445,6 +446,22 @@ fn options(
             .into());
         }
     }
+    let output = output(inputs, resolved, false)?;
+    if s.sbom.as_ref().is_some_and(|f| !f.is_empty())
+        && !matches!(
+            output.target,
+            ImageRef::Layout { .. } | ImageRef::Registry(_)
+        )
+    {
+        return Err(usage(format!(
+            "sbom{} attaches SBOMs as OCI referrers, which {} cannot hold: write to an OCI \
+             layout (--output oci:DIR) or a registry (--push), or make the document with \
+             `gopack sbom {} -o FILE`",
+            resolved.from_clause("sbom"),
+            output.target,
+            output.target
+        )));
+    }
     let mut plan = request;
     if plan.platforms.is_empty() {
         plan.platforms.push(gopack::oci::Platform::host());
@@ -461,7 +478,7 @@ fn options(
             index_annotations: s.index_annotations.clone().unwrap_or_default(),
             args: s.args.clone().unwrap_or_default(),
         },
-        output: output(inputs, resolved, false)?,
+        output,
         registry: inputs.registry.clone(),
         sbom: s
             .sbom

@@ -230,7 +230,12 @@ impl Resolved {
             ("args", list(&s.args)),
             (
                 "sbom",
-                s.sbom.as_ref().map(|f| format!("{f:?}").to_lowercase()),
+                s.sbom.as_ref().map(|f| {
+                    f.iter()
+                        .map(|f| format!("{f:?}").to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }),
             ),
             ("repository", s.repository.clone()),
             ("tags", list(&s.tags)),

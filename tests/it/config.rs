@@ -410,7 +410,7 @@ fn the_readme_examples_are_what_gopack_and_github_accept() {
 /// the metadata file lists the referrer of each platform manifest.
 #[test]
 fn sbom_in_gopack_toml_attaches_referrers() {
-    let tmp = multi_with("[defaults]\nsbom = [\"spdx\"]\n");
+    let tmp = multi_with("[defaults]\nsbom = [\"spdx\"]\n\n[[target]]\npackage = \"./cmd/api\"\n");
     let out = run_ok(gp(tmp.path()).args(["plan", "./cmd/api"]));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
