@@ -3,6 +3,8 @@
 //! Each module is one stage of the pipeline described in DESIGN.md; stages hand plain values
 //! forward and never reach back.
 
+#![warn(missing_docs)]
+
 pub mod assemble;
 pub mod base;
 pub mod binary;
@@ -21,6 +23,7 @@ pub mod project;
 pub mod registry;
 pub mod resolve;
 pub mod rootfs;
+pub mod run;
 pub mod sbom;
 pub mod sink;
 pub mod size;

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod cli;
 
@@ -11,8 +11,19 @@ stdout carries results (references, JSON, YAML); stderr carries plan lines, prog
 
 /// Turn a Go program into the smallest, safest container image that still runs it.
 #[derive(Parser)]
-#[command(name = "gopack", version, about, propagate_version = true, after_help = EXIT_CODES)]
+#[command(
+    name = "gopack",
+    version,
+    long_version = cli::version::long_version(),
+    about,
+    propagate_version = true,
+    after_help = EXIT_CODES
+)]
 struct Cli {
+    /// When to colour text: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    color: Option<cli::color::ColorWhen>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -38,7 +49,7 @@ enum Command {
     Apply(Box<cli::apply::ApplyArgs>),
     /// Write a commented gopack.toml for this module (or convert a .ko.yaml)
     Init(cli::init::InitArgs),
-    /// Save an image from a registry as an OCI image layout (oci:DIR)
+    /// Copy an image from a registry, layout or archive to a layout, archive, registry or daemon
     Pull(cli::pull::PullArgs),
     /// SPDX or CycloneDX bill of materials of a Go binary or of the Go binaries in an image
     Sbom(cli::sbom::SbomArgs),
@@ -48,8 +59,21 @@ enum Command {
     Cache(cli::cache::CacheArgs),
     /// Remove the blobs of an OCI layout that no image in it uses: gc oci:DIR
     Gc(cli::gc::GcArgs),
+    /// Build a Go main package (or take an image) and run it with runc or crun, no Docker
+    Run(Box<cli::run::RunArgs>),
+    /// Print gopack's version, the git commit it was built from, and the Go it finds
+    Version(cli::version::VersionArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell (or elvish)
+    Completions(cli::completions::CompletionsArgs),
+    /// Print gopack's man page (roff), or write one page per verb with --dir
+    Man(cli::completions::ManArgs),
     /// Look inside an image without a daemon: layers, waste, files, security findings, Go binaries and what they need; or compare two
     Inspect(Box<cli::inspect::InspectArgs>),
+}
+
+/// The whole CLI definition, as parsing, completions and man pages see it.
+fn command() -> clap::Command {
+    cli::with_conflicts(Cli::command())
 }
 
 fn main() -> ExitCode {
@@ -60,7 +84,16 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let early_color = cli::color::resolve(
+        cli::color::prescan(&args),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    let parsed = command()
+        .color(cli::color::for_clap(early_color))
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -71,6 +104,7 @@ fn main() -> ExitCode {
             };
         }
     };
+    cli::color::init(cli.color);
     let result = match cli.command {
         Command::Build(args) => cli::build::run(*args),
         Command::Lint(args) => cli::lint::run(args),
@@ -86,6 +120,10 @@ fn main() -> ExitCode {
         Command::Size(args) => cli::size::run(*args),
         Command::Cache(args) => cli::cache::run(args),
         Command::Gc(args) => cli::gc::run(args),
+        Command::Run(args) => cli::run::run(*args),
+        Command::Version(args) => cli::version::run(args),
+        Command::Completions(args) => cli::completions::completions(args, command()),
+        Command::Man(args) => cli::completions::man(args, command()),
         Command::Inspect(args) => cli::inspect::run(*args),
     };
     cli::finish(result)

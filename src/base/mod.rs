@@ -146,6 +146,50 @@ pub fn resolve(
     }))
 }
 
+/// What `--platform all` means on `scratch`: the platforms distroless/static publishes, all of
+/// which Go builds without cgo and Kubernetes nodes run.
+pub const SCRATCH_ALL_PLATFORMS: &[&str] = &[
+    "linux/amd64",
+    "linux/arm64",
+    "linux/arm/v7",
+    "linux/ppc64le",
+    "linux/s390x",
+];
+
+/// The platforms `--platform all` means: every platform the base offers, in its index's order
+/// (attestations and `unknown/unknown` entries left out by the one resolver), or
+/// [`SCRATCH_ALL_PLATFORMS`] on scratch. Reads the base's index, manifests and configs only.
+pub fn all_platforms(
+    spec: &BaseSpec,
+    store: &BlobStore,
+    registry: &RegistryOptions,
+) -> Result<Vec<Platform>, BaseError> {
+    let BaseSpec::Image(reference) = spec else {
+        return Ok(SCRATCH_ALL_PLATFORMS
+            .iter()
+            .map(|p| p.parse().expect("the scratch platforms parse"))
+            .collect());
+    };
+    let options = SourceOptions {
+        registry: registry.clone(),
+        limits: Limits::default(),
+    };
+    let source = source::open(reference, store, &options)?;
+    let resolved = crate::oci::resolve(
+        source.as_ref(),
+        &PlatformSelector::All,
+        store,
+        &options.limits,
+    )?;
+    let mut platforms: Vec<Platform> = Vec::new();
+    for image in resolved.images {
+        if !platforms.contains(&image.platform) {
+            platforms.push(image.platform);
+        }
+    }
+    Ok(platforms)
+}
+
 impl BaseImage {
     /// The base image for `platform`, chosen by the image model's one matcher
     /// ([`Platform::match_score`]: containerd's normalisation, closest compatible variant).

@@ -83,6 +83,7 @@ pub struct OwnedSymbol {
     /// Import path of the owning package; `cgo:<unit>` for C code; `None` when no Go package
     /// owns the name (linker-made symbols and carriers).
     pub package: Option<String>,
+    /// Which reader named it (function table, `.symtab`, DWARF, an embed search).
     pub kind: SymbolKind,
     /// Made by the compiler or linker (type algorithms, dictionaries, wrappers).
     pub generated: bool,
@@ -100,8 +101,12 @@ impl OwnedSymbol {
 /// A section's bytes: how many went to symbols, and what is left.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SectionBytes {
+    /// Section name, e.g. `.text`, `.gopclntab`, `.debug_info`.
     pub name: String,
+    /// `sh_offset`: where the section starts in the file.
     pub offset: u64,
+    /// Bytes the section takes in the file (0 for `SHT_NOBITS`; compressed size for
+    /// `SHF_COMPRESSED` DWARF).
     pub file_size: u64,
     /// Bytes given to symbols.
     pub attributed: u64,
@@ -111,6 +116,7 @@ pub struct SectionBytes {
     pub overlapped: u64,
     /// Memory only (`SHT_NOBITS`): listed for reference, owns no file byte.
     pub memory_only: bool,
+    /// `SHF_ALLOC`: loaded into memory when the program runs.
     pub alloc: bool,
     /// A DWARF section (`.debug_*`, `.zdebug_*`).
     pub debug: bool,
@@ -129,6 +135,7 @@ pub struct Sources {
     pub dwarf_foreign_units: usize,
     /// `go:embed` files found in the binary, of those the caller named.
     pub embeds_found: usize,
+    /// `go:embed` files the caller named (at least [`MIN_EMBED_LEN`] bytes long).
     pub embeds_named: usize,
     /// Why a reader could not be used (a stripped symbol table is not a problem and is not
     /// listed).
@@ -138,6 +145,7 @@ pub struct Sources {
 /// Every file byte, bucketed.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Attribution {
+    /// Size of the binary in bytes.
     pub file_size: u64,
     /// Symbols owning at least one byte, in no particular order.
     pub symbols: Vec<OwnedSymbol>,
@@ -148,6 +156,7 @@ pub struct Attribution {
     /// Bytes between (and after) headers and sections that nothing describes: alignment
     /// padding.
     pub padding: u64,
+    /// Which readers contributed, and why some could not.
     pub sources: Sources,
 }
 
@@ -178,8 +187,10 @@ pub const MIN_EMBED_LEN: usize = 64;
 /// What can stop attribution.
 #[derive(Debug, thiserror::Error)]
 pub enum AttributionError {
+    /// The file is not an ELF executable, or its headers are malformed.
     #[error(transparent)]
     Elf(#[from] ElfError),
+    /// The Go function table (`.gopclntab`) is missing or unreadable.
     #[error("{0}")]
     Pclntab(#[from] PclntabError),
 }

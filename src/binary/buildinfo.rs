@@ -10,29 +10,40 @@ const FLAG_INLINE_STRINGS: u8 = 2;
 /// cmd/go wraps modinfo in 16-byte sentinels so it can be found in binaries; they are stripped.
 const SENTINEL_LEN: usize = 16;
 
+/// A binary's build information, as `go version -m` prints it (Go's debug/buildinfo and
+/// runtime/debug.BuildInfo).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct BuildInfo {
     /// As the toolchain spells it, e.g. `go1.26.8` or `go1.26.0-X:nodwarf5`.
     pub go_version: String,
     /// Import path of the main package.
     pub path: String,
+    /// The main module (`mod` line); `None` for a binary built outside a module.
     pub main: Option<Module>,
+    /// Dependency modules (`dep` lines) in the order written, with their replacements.
     pub deps: Vec<Module>,
     /// `build` lines in order: `-trimpath=true`, `GOARCH=amd64`, `vcs.revision=…`.
     pub settings: Vec<(String, String)>,
 }
 
+/// One module line of the build information (runtime/debug.Module).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Module {
+    /// Module path, e.g. `golang.org/x/net`.
     pub path: String,
+    /// Module version, e.g. `v0.30.0`; `(devel)` for a main module built from a checkout.
     pub version: String,
+    /// go.sum hash (`h1:…`); `None` for the main module and for local replacements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sum: Option<String>,
+    /// The module that replaced this one (`=>` line), when go.mod has a `replace`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replace: Option<Box<Module>>,
 }
 
 impl BuildInfo {
+    /// The value of the build setting `key` (`GOARCH`, `CGO_ENABLED`, `vcs.revision`…), the
+    /// first if repeated.
     pub fn setting(&self, key: &str) -> Option<&str> {
         self.settings
             .iter()
@@ -41,14 +52,23 @@ impl BuildInfo {
     }
 }
 
+/// Why the build information could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BuildInfoError {
+    /// No `\xff Go buildinf:` magic: not a Go binary, or one older than Go 1.13.
     #[error("no Go build information found: not a Go binary, or built by a Go older than 1.13")]
     NotFound,
+    /// The header or a string it points at lies outside the file; names the part.
     #[error("Go build information is truncated or corrupt: {0}")]
     Corrupt(&'static str),
+    /// A modinfo line whose fields do not fit its kind (`path`, `mod`, `dep`, `=>`, `build`).
     #[error("Go build information line {line} is malformed: `{text}`")]
-    BadLine { line: usize, text: String },
+    BadLine {
+        /// 1-based line number in the modinfo text.
+        line: usize,
+        /// The line, cut at 200 characters.
+        text: String,
+    },
 }
 
 /// Reads the build information of a Go executable (ELF; other formats by scanning for the magic).

@@ -43,24 +43,33 @@ pub enum DebugOwner {
 /// `[start, end)` of the uncompressed section `section`, and its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DebugPiece {
+    /// The DWARF section, e.g. `.debug_info`, `.debug_line`, `.debug_frame`.
     pub section: &'static str,
+    /// First byte, as an offset in the uncompressed section.
     pub start: u64,
+    /// One past the last byte, as an offset in the uncompressed section.
     pub end: u64,
+    /// The compile unit or function these bytes describe.
     pub owner: DebugOwner,
 }
 
 /// A compile unit: its name and whether it is Go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitName {
+    /// `DW_AT_name`: a Go package's import path, or a C source file.
     pub name: String,
+    /// Written in Go (`DW_AT_language` is `DW_LANG_Go`).
     pub go: bool,
 }
 
 /// What the DWARF of a binary tells.
 #[derive(Debug, Clone, Default)]
 pub struct DwarfInfo {
+    /// Non-Go compile units that cover code, with their address ranges.
     pub foreign: Vec<ForeignUnit>,
+    /// Every compile unit in `.debug_info` order; [`DebugOwner::Unit`] indexes it.
     pub units: Vec<UnitName>,
+    /// Which bytes of each DWARF section belong to which unit or function.
     pub pieces: Vec<DebugPiece>,
 }
 

@@ -26,10 +26,13 @@ impl Linkage {
     }
 }
 
+/// Why an ELF file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ElfError {
+    /// Another format (Mach-O, PE, a script…), named in the message.
     #[error("not an ELF executable ({0}); gopack images run Linux binaries")]
     NotElf(String),
+    /// An ELF file whose headers or tables do not hold together; says which.
     #[error("malformed ELF file: {0}")]
     Malformed(String),
 }

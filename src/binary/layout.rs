@@ -41,7 +41,9 @@ pub struct SectionInfo {
 /// A range of file bytes `[offset, offset + size)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct FileRange {
+    /// First byte, from the start of the file.
     pub offset: u64,
+    /// Length in bytes.
     pub size: u64,
 }
 

@@ -250,54 +250,65 @@ fn offset_in(data: &[u8], value: u64, what: &'static str) -> Result<usize, Pclnt
     Ok(value as usize)
 }
 
+/// The byte order and layout version from the table's 4-byte magic (runtime/symtab.go's
+/// `go12magic` … `go120magic`), refusing the layouts before Go 1.18.
+fn magic(data: &[u8]) -> Result<(ByteOrder, PclntabVersion), PclntabError> {
+    let head: [u8; 4] =
+        data.get(..4)
+            .and_then(|b| b.try_into().ok())
+            .ok_or(PclntabError::Truncated {
+                what: "magic",
+                needed: 4,
+                len: data.len() as u64,
+            })?;
+    let le = u32::from_le_bytes(head);
+    let be = u32::from_be_bytes(head);
+    match (le, be) {
+        (MAGIC_GO120, _) => Ok((ByteOrder::Little, PclntabVersion::Go120)),
+        (_, MAGIC_GO120) => Ok((ByteOrder::Big, PclntabVersion::Go120)),
+        (MAGIC_GO118, _) => Ok((ByteOrder::Little, PclntabVersion::Go118)),
+        (_, MAGIC_GO118) => Ok((ByteOrder::Big, PclntabVersion::Go118)),
+        (MAGIC_GO116, _) | (_, MAGIC_GO116) => {
+            Err(PclntabError::UnsupportedVersion("Go 1.16–1.17"))
+        }
+        (MAGIC_GO12, _) | (_, MAGIC_GO12) => Err(PclntabError::UnsupportedVersion("Go 1.2–1.15")),
+        _ => Err(PclntabError::BadMagic(le)),
+    }
+}
+
+/// Header bytes 4..8: two zero pads, the instruction size quantum (1, 2 or 4) and the pointer
+/// size (4 or 8), returned as `(min_lc, ptr_size)`.
+fn fixed_header(data: &[u8]) -> Result<(u8, u8), PclntabError> {
+    let fixed = data.get(4..8).ok_or(PclntabError::Truncated {
+        what: "header",
+        needed: 8,
+        len: data.len() as u64,
+    })?;
+    let (pad1, pad2, min_lc, ptr_size) = (fixed[0], fixed[1], fixed[2], fixed[3]);
+    if pad1 != 0 || pad2 != 0 {
+        return Err(PclntabError::BadHeader(format!(
+            "padding bytes are {pad1:#x} {pad2:#x}, not zero"
+        )));
+    }
+    if !matches!(min_lc, 1 | 2 | 4) {
+        return Err(PclntabError::BadHeader(format!(
+            "instruction size quantum {min_lc} is not 1, 2 or 4"
+        )));
+    }
+    if !matches!(ptr_size, 4 | 8) {
+        return Err(PclntabError::BadHeader(format!(
+            "pointer size {ptr_size} is not 4 or 8"
+        )));
+    }
+    Ok((min_lc, ptr_size))
+}
+
 impl<'a> PclnTable<'a> {
     /// Parses and validates the header of a table that starts at `data[0]`. `data` may extend
     /// past the end of the table.
     pub fn parse(data: &'a [u8]) -> Result<Self, PclntabError> {
-        let head: [u8; 4] =
-            data.get(..4)
-                .and_then(|b| b.try_into().ok())
-                .ok_or(PclntabError::Truncated {
-                    what: "magic",
-                    needed: 4,
-                    len: data.len() as u64,
-                })?;
-        let le = u32::from_le_bytes(head);
-        let be = u32::from_be_bytes(head);
-        let (order, version) = match (le, be) {
-            (MAGIC_GO120, _) => (ByteOrder::Little, PclntabVersion::Go120),
-            (_, MAGIC_GO120) => (ByteOrder::Big, PclntabVersion::Go120),
-            (MAGIC_GO118, _) => (ByteOrder::Little, PclntabVersion::Go118),
-            (_, MAGIC_GO118) => (ByteOrder::Big, PclntabVersion::Go118),
-            (MAGIC_GO116, _) | (_, MAGIC_GO116) => {
-                return Err(PclntabError::UnsupportedVersion("Go 1.16–1.17"));
-            }
-            (MAGIC_GO12, _) | (_, MAGIC_GO12) => {
-                return Err(PclntabError::UnsupportedVersion("Go 1.2–1.15"));
-            }
-            _ => return Err(PclntabError::BadMagic(le)),
-        };
-        let fixed = data.get(4..8).ok_or(PclntabError::Truncated {
-            what: "header",
-            needed: 8,
-            len: data.len() as u64,
-        })?;
-        let (pad1, pad2, min_lc, ptr_size) = (fixed[0], fixed[1], fixed[2], fixed[3]);
-        if pad1 != 0 || pad2 != 0 {
-            return Err(PclntabError::BadHeader(format!(
-                "padding bytes are {pad1:#x} {pad2:#x}, not zero"
-            )));
-        }
-        if !matches!(min_lc, 1 | 2 | 4) {
-            return Err(PclntabError::BadHeader(format!(
-                "instruction size quantum {min_lc} is not 1, 2 or 4"
-            )));
-        }
-        if !matches!(ptr_size, 4 | 8) {
-            return Err(PclntabError::BadHeader(format!(
-                "pointer size {ptr_size} is not 4 or 8"
-            )));
-        }
+        let (order, version) = magic(data)?;
+        let (min_lc, ptr_size) = fixed_header(data)?;
         let ps = usize::from(ptr_size);
         let word = |i: usize, what| read_word(data, 8 + i * ps, ptr_size, order, what);
         let nfunc = word(0, "header nfunc")?;

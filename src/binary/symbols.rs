@@ -32,6 +32,7 @@ pub struct Symtab {
     pub symbols: Vec<SymtabSymbol>,
     /// File offset and entry size of `.symtab`.
     pub symtab_offset: u64,
+    /// `sh_entsize` of `.symtab`: 24 bytes for ELF64, 16 for ELF32.
     pub entry_size: u64,
     /// File offset of the string table it links to.
     pub strtab_offset: u64,

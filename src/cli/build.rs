@@ -69,9 +69,10 @@ pub struct BuildArgs {
 #[derive(Args, Default)]
 pub struct ImageFlags {
     /// Where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF],
-    /// docker://REF (push) [default: oci:gopack-out]
+    /// docker://REF (push), docker-daemon:NAME[:TAG]; repeatable (e.g. push and keep a local
+    /// layout), all checked before building [default: oci:gopack-out]
     #[arg(short, long, value_name = "TRANSPORT:PATH")]
-    pub output: Option<String>,
+    pub output: Vec<String>,
 
     /// Names the result, repeatable, each applied: a layout/oci-archive name, a docker-archive
     /// RepoTag (example.com/app:v1, or v1), a registry tag (example.com/app:v1, or v1 with

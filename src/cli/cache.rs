@@ -82,8 +82,8 @@ pub fn run(args: CacheArgs) -> CommandResult {
                 return Ok(ExitCode::SUCCESS);
             }
             println!(
-                "removed {} entries ({}) from {}",
-                report.entries(),
+                "removed {} ({}) from {}",
+                gopack::text::counted(report.entries(), "entry", "entries"),
                 human(report.bytes()),
                 cache.root().display()
             );

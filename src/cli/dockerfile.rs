@@ -84,33 +84,7 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
     let goenv = gopack::config::GoEnv::read()?;
     let proj = project::load(&goenv, &cwd, &patterns, &query)?;
     let root = proj.module_root.clone();
-    let root_canon = root.canonicalize().unwrap_or_else(|_| root.clone());
-
-    let mains = proj
-        .mains
-        .iter()
-        .map(|m| &m.package)
-        .map(|m| {
-            let dir = m.dir.canonicalize().unwrap_or_else(|_| m.dir.clone());
-            let rel = dir.strip_prefix(&root_canon).with_context(|| {
-                format!(
-                    "main package {} is outside the module root {}",
-                    m.import_path,
-                    root.display()
-                )
-            })?;
-            let package = if rel.as_os_str().is_empty() {
-                ".".to_string()
-            } else {
-                format!("./{}", rel.display())
-            };
-            Ok(MainTarget {
-                name: m.name.clone(),
-                package,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-
+    let mains = main_targets(&proj, &root)?;
     let cgo = match args.cgo {
         Cgo::On => true,
         Cgo::Off => false,
@@ -150,6 +124,48 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
         .context("cannot write to stdout")?;
         return Ok(ExitCode::SUCCESS);
     }
+    write_files(&root, &layout, dockerfile, dockerignore, args.force)?;
+    print_notes(&spec, &layout, &root, &proj.cgo);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The main packages of `proj` as `./`-relative packages of the module at `root`.
+fn main_targets(proj: &project::Project, root: &Path) -> anyhow::Result<Vec<MainTarget>> {
+    let root_canon = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    proj.mains
+        .iter()
+        .map(|m| &m.package)
+        .map(|m| {
+            let dir = m.dir.canonicalize().unwrap_or_else(|_| m.dir.clone());
+            let rel = dir.strip_prefix(&root_canon).with_context(|| {
+                format!(
+                    "main package {} is outside the module root {}",
+                    m.import_path,
+                    root.display()
+                )
+            })?;
+            let package = if rel.as_os_str().is_empty() {
+                ".".to_string()
+            } else {
+                format!("./{}", rel.display())
+            };
+            Ok(MainTarget {
+                name: m.name.clone(),
+                package,
+            })
+        })
+        .collect()
+}
+
+/// Writes the Dockerfile and its ignore file at the module root, refusing to replace existing
+/// ones without `force`.
+fn write_files(
+    root: &Path,
+    layout: &Layout,
+    dockerfile: String,
+    dockerignore: String,
+    force: bool,
+) -> anyhow::Result<()> {
     // With the context above the module, BuildKit reads `<Dockerfile>.dockerignore` next to the
     // Dockerfile named with -f.
     let ignore_name = if layout.module_dir == "." {
@@ -161,7 +177,7 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
         (root.join("Dockerfile"), dockerfile),
         (root.join(ignore_name), dockerignore),
     ];
-    if !args.force {
+    if !force {
         let existing: Vec<String> = targets
             .iter()
             .filter(|(p, _)| p.exists())
@@ -179,7 +195,12 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
         write_atomic(path, text.as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
-    if let Some(cmd) = generate::build_command(&spec) {
+    Ok(())
+}
+
+/// Tells on stderr how to build when other local modules are needed, and why cgo is used.
+fn print_notes(spec: &GenerateSpec, layout: &Layout, root: &Path, cgo: &project::cgo::CgoReport) {
+    if let Some(cmd) = generate::build_command(spec) {
         eprintln!(
             "note: the build needs {}: the build context is {}; build with `{cmd}` from {}",
             spec.local_modules
@@ -191,18 +212,17 @@ pub fn run(args: DockerfileArgs) -> CommandResult {
             root.display()
         );
     }
-    if cgo {
+    if spec.cgo {
         eprintln!(
             "note: cgo is needed, so the Dockerfile uses the static-cgo recipe (musl, netgo, osusergo)"
         );
-        for pkg in &proj.cgo.packages {
+        for pkg in &cgo.packages {
             eprintln!("  {} uses cgo", pkg.import_path);
             for alt in &pkg.alternatives {
                 eprintln!("    pure-Go alternative: {} ({})", alt.module, alt.note);
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Where the module sits in the build context, and the other modules the build needs.

@@ -1,6 +1,6 @@
 //! `gopack lint [FILE…]`: Dockerfile and .dockerignore audit.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -121,9 +121,7 @@ pub fn run(args: LintArgs) -> CommandResult {
         reports.push(lint_one(file, &args, &config)?);
     }
 
-    let color = !args.no_color
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::io::stdout().is_terminal();
+    let color = !args.no_color && super::color::stdout();
     let out = match args.format {
         OutputFormat::Text => format::text(&reports, color),
         OutputFormat::Json => format::json(&reports) + "\n",

@@ -9,6 +9,7 @@ use gopack::cache::Cache;
 use gopack::config::GoEnv;
 use gopack::plan::report::{BuiltTarget, PlanReport};
 use gopack::plan::{Plan, TargetPlan, make_plan};
+use gopack::text::counted;
 
 use super::CommandResult;
 use super::plan_flags::PlanFlags;
@@ -303,11 +304,11 @@ fn image_section(w: &mut String, plan: &Plan) {
     for d in &plan.data {
         let _ = writeln!(
             w,
-            "Data: {} → {} ({} files, {} symlinks{})",
+            "Data: {} → {} ({}, {}{})",
             d.source.display(),
             d.dest,
-            d.files,
-            d.symlinks,
+            counted(d.files as u64, "file", "files"),
+            counted(d.symlinks as u64, "symlink", "symlinks"),
             if d.followed.is_empty() {
                 String::new()
             } else {
@@ -330,6 +331,8 @@ fn settings_section(w: &mut String, plan: &Plan) {
     }
 }
 
+/// `deep`: the targets were built, so the files come from the linked binaries; otherwise
+/// `plan --deep` is worth advising.
 fn files_section(w: &mut String, plan: &Plan, deep: bool) {
     let _ = writeln!(w, "\nFiles");
     if deep {
@@ -339,7 +342,11 @@ fn files_section(w: &mut String, plan: &Plan, deep: bool) {
              survived dead-code elimination and the files they read"
         );
     } else {
-        let _ = writeln!(w, "  decided from {}", plan.files.decided_from);
+        let _ = writeln!(
+            w,
+            "  decided from {} (run `gopack plan --deep` to build now and see them)",
+            plan.files.decided_from
+        );
     }
     for r in &plan.files.rules {
         let _ = writeln!(

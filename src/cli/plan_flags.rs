@@ -325,7 +325,10 @@ fn cgo_of(c: CgoSetting) -> CgoChoice {
 /// The image's environment: each `--env-file`, then each `--env`, in order. `KEY` alone takes
 /// gopack's own value of KEY, and is an error when gopack has none (nothing is dropped
 /// silently).
-fn image_env(env: &[String], files: &[PathBuf]) -> anyhow::Result<Vec<(String, String)>> {
+pub(super) fn image_env(
+    env: &[String],
+    files: &[PathBuf],
+) -> anyhow::Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(file)

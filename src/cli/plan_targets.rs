@@ -22,8 +22,8 @@ use super::plan_flags::PlanFlags;
 /// Where images go, as the build flags say (`plan` has none).
 #[derive(Clone, Debug, Default)]
 pub struct OutputFlags {
-    /// `--output`.
-    pub output: Option<String>,
+    /// `--output`, repeatable.
+    pub output: Vec<String>,
     /// `--push`.
     pub push: bool,
 }
@@ -211,12 +211,12 @@ fn add_image(
         resolved.origins.get("repository").and_then(|o| o.first()),
         Some(Origin::Target(_))
     );
-    opts.output = output(inputs, resolved, per_target_repo)?;
+    opts.outputs = outputs(inputs, resolved, per_target_repo)?;
     let image_options = ImageOptions {
         dir: image.dir.clone(),
         name: target.and_then(|t| t.name.clone()),
         settings: opts.settings.clone(),
-        output: opts.output.clone(),
+        outputs: opts.outputs.clone(),
     };
     let shown: Vec<SettingValue> = resolved
         .values()
@@ -446,12 +446,11 @@ fn options(
             .into());
         }
     }
-    let output = output(inputs, resolved, false)?;
+    let outputs = outputs(inputs, resolved, false)?;
     if s.sbom.as_ref().is_some_and(|f| !f.is_empty())
-        && !matches!(
-            output.target,
-            ImageRef::Layout { .. } | ImageRef::Registry(_)
-        )
+        && let Some(output) = outputs
+            .iter()
+            .find(|o| !matches!(o.target, ImageRef::Layout { .. } | ImageRef::Registry(_)))
     {
         return Err(usage(format!(
             "sbom{} attaches SBOMs as OCI referrers, which {} cannot hold: write to an OCI \
@@ -463,6 +462,11 @@ fn options(
         )));
     }
     let mut plan = request;
+    super::expand_all_platforms(
+        s.platforms.as_deref().unwrap_or_default(),
+        &mut plan,
+        &inputs.registry,
+    )?;
     if plan.platforms.is_empty() {
         plan.platforms.push(gopack::oci::Platform::host());
     }
@@ -478,7 +482,7 @@ fn options(
             index_annotations: s.index_annotations.clone().unwrap_or_default(),
             args: s.args.clone().unwrap_or_default(),
         },
-        output,
+        outputs,
         registry: inputs.registry.clone(),
         sbom: s
             .sbom
@@ -502,44 +506,86 @@ fn is_full_reference(tag: &str) -> bool {
     tag.contains('/')
 }
 
-/// Where the images go, and with which tags, from --output, --push, the tags and the
-/// repository (GOPACK_REPO or gopack.toml). Every tag applies: to a file output as given, to
-/// a push as a tag of the one repository pushed to (a tag naming another repository is
-/// refused). A repository from a `[[target]]` is that image's own; otherwise each binary goes
-/// to `REPOSITORY/BINARY`.
-pub fn output(
+/// Where the images go, and with which tags, from every --output, --push, the tags and the
+/// repository (GOPACK_REPO or gopack.toml): the registry push (at most one repository) and
+/// each file or daemon output. Without a push every tag applies to each output as given; with
+/// one, every tag is a tag of the one repository pushed to (a tag naming another repository is
+/// refused) and the file outputs get the tag part. A repository from a `[[target]]` is that
+/// image's own; otherwise each binary goes to `REPOSITORY/BINARY`.
+pub fn outputs(
     inputs: &Inputs<'_>,
     resolved: &Resolved,
     exact_repository: bool,
-) -> anyhow::Result<Output> {
+) -> anyhow::Result<Vec<Output>> {
     let tags = resolved.settings.tags.clone().unwrap_or_default();
-    let explicit: Option<ImageRef> = inputs
-        .output
-        .output
-        .as_deref()
-        .map(|o| ImageRef::parse(o, Bare::Refuse))
-        .transpose()
-        .map_err(|e| usage(e.to_string()))?;
-    let pushing = inputs.output.push || matches!(explicit, Some(ImageRef::Registry(_)));
-    if !pushing {
-        let target = match explicit {
-            Some(t) => t,
-            None => ImageRef::parse(DEFAULT_OUTPUT, Bare::Refuse).expect("default output parses"),
-        };
-        return Ok(Output {
+    let mut explicit: Vec<ImageRef> = Vec::new();
+    for text in &inputs.output.output {
+        let target = ImageRef::parse(text, Bare::Refuse).map_err(|e| usage(e.to_string()))?;
+        if explicit.contains(&target) {
+            return Err(usage(format!(
+                "--output {text} is given twice; name each destination once (--tag adds names)"
+            )));
+        }
+        explicit.push(target);
+    }
+    let (registries, files): (Vec<ImageRef>, Vec<ImageRef>) = explicit
+        .into_iter()
+        .partition(|t| matches!(t, ImageRef::Registry(_)));
+    if registries.len() > 1 {
+        return Err(usage(
+            "one build pushes to one registry repository: give one docker:// --output (more \
+             names with --tag)"
+                .into(),
+        ));
+    }
+    let registry = registries.into_iter().next().and_then(|r| match r {
+        ImageRef::Registry(r) => Some(r),
+        _ => None,
+    });
+    let pushing = inputs.output.push || registry.is_some();
+    let mut outputs = Vec::new();
+    if pushing {
+        outputs.push(push_output(resolved, &tags, registry, exact_repository)?);
+    }
+    let file_tags: Vec<String> = if pushing {
+        let mut bare: Vec<String> = Vec::new();
+        for t in &tags {
+            let tag = if is_full_reference(t) {
+                t.parse::<Reference>().ok().and_then(|r| r.tag)
+            } else {
+                Some(t.clone())
+            };
+            bare.extend(tag.filter(|t| !bare.contains(t)));
+        }
+        bare
+    } else {
+        tags.clone()
+    };
+    for target in files {
+        outputs.push(Output {
             target,
+            tags: file_tags.clone(),
+            repository_per_binary: false,
+        });
+    }
+    if outputs.is_empty() {
+        outputs.push(Output {
+            target: ImageRef::parse(DEFAULT_OUTPUT, Bare::Refuse).expect("default output parses"),
             tags,
             repository_per_binary: false,
         });
     }
-    if explicit
-        .as_ref()
-        .is_some_and(|o| !matches!(o, ImageRef::Registry(_)))
-    {
-        return Err(usage(
-            "--push sends images to a registry; it cannot be combined with a file --output".into(),
-        ));
-    }
+    Ok(outputs)
+}
+
+/// The registry output of a push: `explicit` (a docker:// --output), else the first tag
+/// naming a repository, else the repository setting; every tag becomes a tag of it.
+fn push_output(
+    resolved: &Resolved,
+    tags: &[String],
+    explicit: Option<Reference>,
+    exact_repository: bool,
+) -> anyhow::Result<Output> {
     let parse = |text: &str| -> anyhow::Result<Reference> {
         text.parse()
             .map_err(|e: gopack::registry::ReferenceError| usage(e.to_string()))
@@ -547,7 +593,7 @@ pub fn output(
     let first_full = tags.iter().find(|t| is_full_reference(t));
     let repository = resolved.settings.repository.as_deref();
     let (target, repository_per_binary) = match (explicit, first_full, repository) {
-        (Some(ImageRef::Registry(r)), _, _) => (r, false),
+        (Some(r), _, _) => (r, false),
         (_, Some(full), _) => (parse(full)?, false),
         (_, None, Some(repo)) => (parse(repo)?, !exact_repository),
         _ => {
@@ -559,7 +605,7 @@ pub fn output(
         }
     };
     let mut bare = Vec::new();
-    for tag in &tags {
+    for tag in tags {
         if is_full_reference(tag) {
             let other = parse(tag)?;
             if (other.registry.as_str(), other.repository.as_str())

@@ -3,7 +3,7 @@
 //! for inspection. Reading goes through the image model's one resolver, so every blob is
 //! verified on the way. Also holds the registry flags other verbs share.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -53,8 +53,9 @@ pub struct PullArgs {
     /// Image to read: [docker://]REF, oci:DIR[:TAG], oci-archive:FILE[:TAG] or
     /// docker-archive:FILE[:REF]
     pub source: String,
-    /// Where to write it: oci:DIR[:TAG], an OCI image layout (the tag defaults to the source's,
-    /// else `latest`)
+    /// Where to write it: oci:DIR[:TAG] (an OCI image layout; the tag defaults to the source's,
+    /// else `latest`), oci-archive:FILE[:TAG], docker-archive:FILE[:REF] (one platform),
+    /// docker://REF or docker-daemon:REF
     pub destination: String,
     /// Platforms to keep, comma-separated os/arch[/variant] (default: all the image has)
     #[arg(long, value_name = "LIST")]
@@ -68,13 +69,6 @@ pub fn run(args: PullArgs) -> CommandResult {
         ImageRef::parse(&args.source, Bare::Registry).map_err(|e| UsageError(e.to_string()))?;
     let to =
         ImageRef::parse(&args.destination, Bare::Refuse).map_err(|e| UsageError(e.to_string()))?;
-    let ImageRef::Layout { dir, tag } = &to else {
-        return Err(UsageError(format!(
-            "destination `{}` is not supported: pull writes an OCI image layout, oci:DIR[:TAG]",
-            args.destination
-        ))
-        .into());
-    };
     let platforms = match &args.platform {
         Some(list) => parse_platform_list(list).map_err(|e| UsageError(e.to_string()))?,
         None => Vec::new(),
@@ -93,34 +87,44 @@ pub fn run(args: PullArgs) -> CommandResult {
         Ok::<_, gopack::oci::SourceError>(resolved)
     })()
     .with_context(|| format!("cannot pull {}", args.source))?;
-    let tag = tag.as_deref().or(from.tag()).unwrap_or("latest");
+    // A layout or OCI archive named without a tag takes the source's, else `latest`.
+    let tag = from.tag().unwrap_or("latest").to_string();
+    let to = match to {
+        ImageRef::Layout { dir, tag: None } => ImageRef::Layout {
+            dir,
+            tag: Some(tag),
+        },
+        ImageRef::OciArchive { file, tag: None } => ImageRef::OciArchive {
+            file,
+            tag: Some(tag),
+        },
+        other => other,
+    };
     let registry = options.registry.clone();
-    let (top, blobs) = write_layout(&store, &resolved, dir, tag, &registry)
-        .with_context(|| format!("cannot write the OCI layout {}", dir.display()))?;
+    let (top, blobs) = write_output(&store, &resolved, &to, &registry)
+        .with_context(|| format!("cannot write {to}"))?;
     let platforms: Vec<String> = resolved
         .images
         .iter()
         .map(|i| i.platform.to_string())
         .collect();
     println!(
-        "{} -> oci:{}:{tag} ({top}; {}; {})",
+        "{} -> {to} ({top}; {}; {})",
         resolved.origin,
-        dir.display(),
-        super::build_report::count(blobs, "blob"),
+        gopack::text::counted(blobs as u64, "blob", "blobs"),
         platforms.join(", ")
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the resolved image as an OCI layout at `dir` under `tag` through the layout sink (a
-/// multi-image store: other tags stay). The layout names the source's own index when every platform was kept, else the one
-/// manifest kept, else a new index over the platforms kept. Returns the digest `index.json`
-/// points at and the number of blobs.
-fn write_layout(
+/// Writes the resolved image to `to` through its sink: a layout (a multi-image store: other
+/// tags stay), an archive, a registry or a daemon. The output names the source's own index
+/// when every platform was kept, else the one manifest kept, else a new index over the
+/// platforms kept. Returns the top digest written and the number of blobs.
+fn write_output(
     store: &BlobStore,
     resolved: &Resolved,
-    dir: &Path,
-    tag: &str,
+    to: &ImageRef,
     registry: &RegistryOptions,
 ) -> anyhow::Result<(Digest, usize)> {
     let index = if resolved.complete && resolved.index.is_some() {
@@ -145,10 +149,7 @@ fn write_layout(
         .into_iter()
         .collect::<std::collections::BTreeSet<_>>()
         .len();
-    let output = Output::new(ImageRef::Layout {
-        dir: dir.to_path_buf(),
-        tag: Some(tag.to_string()),
-    });
+    let output = Output::new(to.clone());
     let sink = output.sink(registry).map_err(for_pull)?;
     sink.check(resolved.images.len()).map_err(for_pull)?;
     let published =
@@ -176,7 +177,7 @@ fn for_pull(e: gopack::sink::SinkError) -> anyhow::Error {
             "{}",
             other
                 .to_string()
-                .replace("another --output", "another destination (oci:DIR)")
+                .replace("another --output", "another destination")
                 .replace("--output", "the destination")
         ),
     }

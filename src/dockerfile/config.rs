@@ -20,10 +20,15 @@ use super::Severity;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Threshold {
+    /// Fail on errors only.
     Error,
+    /// Fail on warnings and errors.
     Warning,
+    /// Fail on info, warnings and errors.
     Info,
+    /// Fail on any finding.
     Style,
+    /// Never fail because of findings.
     None,
 }
 
@@ -59,17 +64,33 @@ impl std::str::FromStr for Threshold {
 /// The `[lint]` settings, read from [`crate::config::file::LintSection`].
 #[derive(Debug, Clone, Default)]
 pub struct LintConfig {
+    /// Rule IDs never reported (`GO106`), matched without regard to case.
     pub ignore: Vec<String>,
+    /// Severity overrides by rule ID (`GO103 = "warning"`).
     pub severity: BTreeMap<String, Severity>,
+    /// `failure-threshold`: when lint exits 1; `None` leaves the command line's choice.
     pub failure_threshold: Option<Threshold>,
 }
 
+/// Why the `[lint]` configuration could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file could not be read (missing, not regular, over 1 MiB, unreadable).
     #[error("cannot read {path}: {message}")]
-    Read { path: PathBuf, message: String },
+    Read {
+        /// The `gopack.toml` file.
+        path: PathBuf,
+        /// Why it could not be read.
+        message: String,
+    },
+    /// Not valid TOML, an unknown key, or an unknown rule ID.
     #[error("{path} is not valid: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// The `gopack.toml` file.
+        path: PathBuf,
+        /// What is wrong, naming the key or rule.
+        message: String,
+    },
 }
 
 impl LintConfig {
@@ -155,10 +176,12 @@ impl LintConfig {
         crate::config::file::discover(dir)
     }
 
+    /// Whether rule `code` is in `ignore` (case-insensitive).
     pub fn ignores(&self, code: &str) -> bool {
         self.ignore.iter().any(|i| i.eq_ignore_ascii_case(code))
     }
 
+    /// The severity `[lint.severity]` sets for rule `code` (case-insensitive), if any.
     pub fn severity_for(&self, code: &str) -> Option<Severity> {
         self.severity
             .iter()

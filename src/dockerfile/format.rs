@@ -11,10 +11,13 @@ use super::{Finding, FindingFile, RULES, Severity};
 pub struct FileReport {
     /// The Dockerfile path as the user gave it (`-` for stdin).
     pub path: String,
+    /// The Dockerfile text the findings' spans point into.
     pub text: String,
     /// The `.dockerignore` checked, if any.
     pub dockerignore_path: Option<String>,
+    /// The `.dockerignore` text, when one was checked.
     pub dockerignore_text: Option<String>,
+    /// The findings, sorted by file, line and code.
     pub findings: Vec<Finding>,
 }
 

@@ -30,15 +30,18 @@ pub struct MainTarget {
 pub struct LocalModule {
     /// Directory relative to the build context, `/`-separated, without `./`: `sdk`, `libs/x`.
     pub dir: String,
+    /// It has a go.sum to copy (a module without dependencies has none).
     pub has_go_sum: bool,
 }
 
 /// Everything the generator needs to know.
 #[derive(Debug, Clone)]
 pub struct GenerateSpec {
+    /// The main module's path from go.mod, named in the header comment.
     pub module: String,
     /// `x.y.z` for the `golang:<x.y.z>-alpine` builder.
     pub go_version: String,
+    /// The commands to build, one final stage each (at least one).
     pub mains: Vec<MainTarget>,
     /// The module has a go.sum (a module without dependencies has none; COPY would fail).
     pub has_go_sum: bool,
@@ -51,22 +54,29 @@ pub struct GenerateSpec {
     pub workspace: Option<bool>,
     /// vendor/modules.txt exists: build with -mod=vendor and download nothing.
     pub vendored: bool,
+    /// The final stages' base: scratch (with CA bundle and passwd/group) or distroless.
     pub final_base: FinalBase,
+    /// Port written as `EXPOSE` in every final stage.
     pub port: Option<u16>,
     /// The module needs cgo: use the static-cgo recipe.
     pub cgo: bool,
 }
 
+/// Why no Dockerfile can be generated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GenerateError {
+    /// go.mod has no `go` line, or one that is not `1.N[.P]` (the text found, if any).
     #[error(
         "go.mod has no usable `go` line (found {0:?}): add `go 1.xx` so the builder image can be pinned"
     )]
     NoGoVersion(Option<String>),
+    /// No main package was found or named.
     #[error(
         "no main package to build: pass --main ./cmd/NAME or run in a module with `package main`"
     )]
     NoMains,
+    /// A binary name with characters other than letters, digits, `.`, `_`, `-` (or a leading
+    /// `.`), which would break the Dockerfile's paths.
     #[error(
         "binary name `{0}` is not usable in a Dockerfile path (allowed: letters, digits, . _ -)"
     )]
@@ -126,8 +136,18 @@ pub fn dockerfile(spec: &GenerateSpec) -> Result<String, GenerateError> {
         check_name(&m.name)?;
     }
     let mut s = String::new();
-    let v = &spec.go_version;
-    let w = &mut s;
+    write_header(&mut s, spec);
+    write_builder_stage(&mut s, spec);
+    write_module_steps(&mut s, spec);
+    write_build_step(&mut s, spec);
+    for m in &spec.mains {
+        write_final_stage(&mut s, spec, m);
+    }
+    Ok(s)
+}
+
+/// The syntax line and the comments saying what generated the file and how to build it.
+fn write_header(w: &mut String, spec: &GenerateSpec) {
     let _ = writeln!(w, "# syntax=docker/dockerfile:1");
     let _ = writeln!(
         w,
@@ -149,6 +169,12 @@ pub fn dockerfile(spec: &GenerateSpec) -> Result<String, GenerateError> {
             names.join("|")
         );
     }
+}
+
+/// The `build` stage up to the module steps: its base (native for cgo, cross-compiling
+/// otherwise) and, for a scratch final image, the passwd/group files it copies.
+fn write_builder_stage(w: &mut String, spec: &GenerateSpec) {
+    let v = &spec.go_version;
     let _ = writeln!(w);
     if spec.cgo {
         let _ = writeln!(
@@ -191,7 +217,10 @@ pub fn dockerfile(spec: &GenerateSpec) -> Result<String, GenerateError> {
             "RUN mkdir -p /out/etc \\\n    && printf '%s\\n' 'root:x:0:0:root:/root:/sbin/nologin' \\\n        'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin' \\\n        'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' > /out/etc/passwd \\\n    && printf '%s\\n' 'root:x:0:' 'nobody:x:65534:' 'nonroot:x:65532:' > /out/etc/group"
         );
     }
-    write_module_steps(w, spec);
+}
+
+/// The one `RUN go build` of every command, with the cgo or cross-compiling settings.
+fn write_build_step(w: &mut String, spec: &GenerateSpec) {
     let extra = if spec.cgo {
         let _ = writeln!(w, "ENV CGO_ENABLED=1");
         " -tags netgo,osusergo -ldflags=\"-s -linkmode external -extldflags -static\""
@@ -220,33 +249,34 @@ pub fn dockerfile(spec: &GenerateSpec) -> Result<String, GenerateError> {
         "RUN --mount=type=cache,target=/go/pkg/mod \\\n    --mount=type=cache,target=/root/.cache/go-build \\\n    {}",
         builds.join(" \\\n    && ")
     );
-    for m in &spec.mains {
-        let _ = writeln!(w);
-        match spec.final_base {
-            FinalBase::Scratch => {
-                let _ = writeln!(w, "FROM scratch AS {}", m.name);
-                let _ = writeln!(
-                    w,
-                    "COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt"
-                );
-                let _ = writeln!(w, "COPY --from=build /out/etc/passwd /out/etc/group /etc/");
-            }
-            FinalBase::Distroless => {
-                let _ = writeln!(w, "FROM {DISTROLESS_STATIC} AS {}", m.name);
-            }
+}
+
+/// The final stage of one command, named after it.
+fn write_final_stage(w: &mut String, spec: &GenerateSpec, m: &MainTarget) {
+    let _ = writeln!(w);
+    match spec.final_base {
+        FinalBase::Scratch => {
+            let _ = writeln!(w, "FROM scratch AS {}", m.name);
+            let _ = writeln!(
+                w,
+                "COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt"
+            );
+            let _ = writeln!(w, "COPY --from=build /out/etc/passwd /out/etc/group /etc/");
         }
-        let _ = writeln!(
-            w,
-            "COPY --from=build /out/bin/{0} /usr/local/bin/{0}",
-            m.name
-        );
-        let _ = writeln!(w, "USER 65532:65532");
-        if let Some(p) = spec.port {
-            let _ = writeln!(w, "EXPOSE {p}");
+        FinalBase::Distroless => {
+            let _ = writeln!(w, "FROM {DISTROLESS_STATIC} AS {}", m.name);
         }
-        let _ = writeln!(w, "ENTRYPOINT [\"/usr/local/bin/{}\"]", m.name);
     }
-    Ok(s)
+    let _ = writeln!(
+        w,
+        "COPY --from=build /out/bin/{0} /usr/local/bin/{0}",
+        m.name
+    );
+    let _ = writeln!(w, "USER 65532:65532");
+    if let Some(p) = spec.port {
+        let _ = writeln!(w, "EXPOSE {p}");
+    }
+    let _ = writeln!(w, "ENTRYPOINT [\"/usr/local/bin/{}\"]", m.name);
 }
 
 /// The module steps: go.mod/go.sum of every module the build needs (and go.work), the module

@@ -17,17 +17,21 @@ use super::{Finding, FindingFile, LintInput};
 /// One pattern line.
 #[derive(Debug, Clone)]
 pub struct Pattern {
+    /// A `!pattern` line: re-includes what earlier lines excluded.
     pub negated: bool,
     /// `None` when the pattern is not valid glob syntax (Docker refuses such a file; lint
     /// treats the line as matching nothing).
     matcher: Option<GlobMatcher>,
+    /// 1-based line in the `.dockerignore`.
     pub line: usize,
+    /// The pattern's bytes in the `.dockerignore` (`!` included, surrounding blanks not).
     pub span: std::ops::Range<usize>,
 }
 
 /// A parsed `.dockerignore`.
 #[derive(Debug, Clone, Default)]
 pub struct Dockerignore {
+    /// The pattern lines in file order (blank and `#` lines left out); the last match wins.
     pub patterns: Vec<Pattern>,
 }
 
@@ -49,6 +53,8 @@ fn clean(body: &str) -> String {
 }
 
 impl Dockerignore {
+    /// Parses `.dockerignore` text as Docker does (each pattern cleaned like Go's
+    /// `filepath.Clean`, leading `/` dropped); never fails.
     pub fn parse(text: &str) -> Dockerignore {
         let mut patterns = Vec::new();
         let mut offset = 0;

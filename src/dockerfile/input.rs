@@ -23,23 +23,41 @@ pub enum Origin {
     Found,
 }
 
+/// Why a Dockerfile, `.dockerignore` or config file was not read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// Nothing at that path.
     #[error("{0}: no such file")]
     NotFound(PathBuf),
+    /// A found file is a symlink that resolves outside the build context.
     #[error(
         "{path} is a symbolic link to a file outside the build context {context}: gopack does not follow it (lint the target itself if you mean it)"
     )]
-    LeavesContext { path: PathBuf, context: PathBuf },
+    LeavesContext {
+        /// The symlink.
+        path: PathBuf,
+        /// The build context directory it must stay in.
+        context: PathBuf,
+    },
+    /// A found file is a FIFO, device, socket or directory.
     #[error(
         "{0} is not a regular file: gopack reads FIFOs and devices only when named on the command line"
     )]
     NotRegular(PathBuf),
+    /// The file is larger than gopack reads for its kind.
     #[error("{path} is larger than {limit} bytes: not a file gopack reads")]
-    TooLarge { path: PathBuf, limit: u64 },
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The most bytes read for a file of its kind.
+        limit: u64,
+    },
+    /// Opening or reading failed.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The read's error.
         source: std::io::Error,
     },
 }

@@ -1,6 +1,7 @@
 //! Dockerfiles: a parser wrapper with spans ([`model`]), lint rules with Go expertise
 //! ([`rules`]), `.dockerignore` checks ([`ignore`]), pragmas ([`pragma`]), the `[lint]` section
-//! of `gopack.toml` ([`config`]), output formats ([`format`]) and the generator ([`generate`]).
+//! of `gopack.toml` ([`config`]), output formats ([`format`](mod@format)) and the generator
+//! ([`generate`]).
 //!
 //! [`lint`] is a pure function of the Dockerfile text, the optional `.dockerignore`, and the
 //! options: it reads no files itself except, when a build context directory is given, the
@@ -32,13 +33,18 @@ pub use rules::{RULES, RuleId, RuleInfo};
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// A matter of taste or convention.
     Style,
+    /// Worth knowing; the image works.
     Info,
+    /// Likely a problem: a bigger, slower or less safe image, or a build that may break.
     Warning,
+    /// The build or the image is broken or unsafe.
     Error,
 }
 
 impl Severity {
+    /// The lowercase name used in output and config: `style`, `info`, `warning`, `error`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Style => "style",
@@ -55,6 +61,7 @@ impl fmt::Display for Severity {
     }
 }
 
+/// A severity name that is not `error`, `warning`, `info` or `style` (the text given).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown severity `{0}` (expected error, warning, info or style)")]
 pub struct UnknownSeverity(pub String);
@@ -75,21 +82,30 @@ impl FromStr for Severity {
 /// Which file a finding points into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FindingFile {
+    /// The Dockerfile linted.
     Dockerfile,
+    /// The `.dockerignore` of its build context.
     Dockerignore,
 }
 
 /// One problem found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// The rule that found it.
     pub code: RuleId,
+    /// Its severity after the rule's own choice and `[lint.severity]` overrides.
     pub severity: Severity,
+    /// What is wrong here, in one or two sentences.
     pub message: String,
+    /// Which file `span` and the positions are in.
     pub file: FindingFile,
     /// 1-based position of the start of `span`.
     pub line: usize,
+    /// 1-based column, in characters, of the start of `span`.
     pub column: usize,
+    /// 1-based line of the end of `span`.
     pub end_line: usize,
+    /// 1-based column, in characters, of the end of `span` (exclusive).
     pub end_column: usize,
     /// Byte span in the file the finding points into.
     pub span: Range<usize>,
@@ -110,6 +126,7 @@ pub struct ProgramFacts {
 /// Everything `lint` looks at.
 #[derive(Debug, Clone, Default)]
 pub struct LintInput<'a> {
+    /// The Dockerfile text.
     pub dockerfile: &'a str,
     /// The `.dockerignore` text, or `None` when the context has none.
     pub dockerignore: Option<&'a str>,
@@ -117,6 +134,7 @@ pub struct LintInput<'a> {
     pub check_dockerignore: bool,
     /// The build context directory, to learn which source files exist.
     pub context_dir: Option<PathBuf>,
+    /// What is known about the Go program built (cgo, TLS), when a plan was made.
     pub facts: ProgramFacts,
 }
 
@@ -124,6 +142,23 @@ pub struct LintInput<'a> {
 /// failure threshold is the caller's business. Findings are sorted by file, line and code.
 pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
     let raw = match Dockerfile::parse(input.dockerfile) {
+        Ok(df) if df.instructions.len() > MAX_INSTRUCTIONS || df.stages.len() > MAX_STAGES => {
+            let mut too_large = parse_error_finding(
+                input.dockerfile,
+                &ParseError {
+                    message: String::new(),
+                    line: 1,
+                    column: 1,
+                },
+            );
+            too_large.message = format!(
+                "not linted: {} instructions in {} stages; gopack lints Dockerfiles of at most \
+                 {MAX_INSTRUCTIONS} instructions and {MAX_STAGES} stages",
+                df.instructions.len(),
+                df.stages.len()
+            );
+            vec![too_large]
+        }
         Ok(df) => {
             let mut f = rules::check(&df, input);
             if input.check_dockerignore {
@@ -154,6 +189,13 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
     });
     findings
 }
+
+/// Most instructions lint checks in one Dockerfile (real ones have hundreds); some rules
+/// compare instructions with the ones before them, so the bound keeps lint's time bounded.
+pub const MAX_INSTRUCTIONS: usize = 5_000;
+
+/// Most stages lint checks in one Dockerfile (stage references are followed stage by stage).
+pub const MAX_STAGES: usize = 500;
 
 /// How the message of a GO001 finding for a file that does not parse starts.
 pub(crate) const PARSE_ERROR: &str = "cannot parse the Dockerfile";

@@ -13,6 +13,7 @@ use super::syntax::{self, Heredoc, Logical, Node};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} (line {line})")]
 pub struct ParseError {
+    /// What is wrong, in BuildKit's words where it has them.
     pub message: String,
     /// 1-based line; 1 when the parser could not tell.
     pub line: usize,
@@ -23,15 +24,20 @@ pub struct ParseError {
 /// A piece of text from the Dockerfile with its byte span.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spanned {
+    /// Byte range in the file (for text joined over continuations: first to last byte).
     pub span: Range<usize>,
+    /// The text, continuations joined.
     pub value: String,
 }
 
 /// An option flag such as `--from=builder` or `--mount=type=cache,target=/x`.
 #[derive(Debug, Clone)]
 pub struct Flag {
+    /// Name without the dashes: `from`, `mount`, `platform`.
     pub name: String,
+    /// The text after `=`; `None` for a bare `--link`.
     pub value: Option<String>,
+    /// The whole `--name=value` word in the file.
     pub span: Range<usize>,
 }
 
@@ -48,14 +54,20 @@ pub enum CommandForm {
 /// What follows the keyword, in the shape each instruction family needs.
 #[derive(Debug, Clone)]
 pub enum Args {
+    /// `FROM image [AS name]`.
     From {
+        /// The image reference as written (before ARG expansion).
         image: Spanned,
+        /// The stage name after `AS`.
         alias: Option<Spanned>,
     },
     /// RUN, CMD, ENTRYPOINT, HEALTHCHECK CMD, with the `<<EOF` documents the line opens.
     Command {
+        /// Exec (JSON array) or shell form.
         form: CommandForm,
+        /// The arguments' bytes in the file.
         span: Range<usize>,
+        /// The here-documents opened on the instruction's line, in order.
         heredocs: Vec<Heredoc>,
         /// The argument text (continuations joined) with the map back to file offsets, so a
         /// finding can point at the line of one command of a long RUN.
@@ -63,8 +75,11 @@ pub enum Args {
     },
     /// COPY and ADD. `heredoc_sources` counts inline here-document sources.
     Copy {
+        /// The sources, as written (globs and URLs included).
         sources: Vec<Spanned>,
+        /// The destination, the last argument.
         dest: Spanned,
+        /// How many sources are `<<EOF` here-documents.
         heredoc_sources: usize,
     },
     /// ARG, ENV, LABEL, USER, WORKDIR, STOPSIGNAL, MAINTAINER: the raw argument text.
@@ -86,8 +101,11 @@ pub struct Instruction {
     pub span: Range<usize>,
     /// 1-based first and last line.
     pub line: usize,
+    /// 1-based last line (the here-documents' delimiter lines included).
     pub end_line: usize,
+    /// The `--name=value` options before the arguments, in order.
     pub flags: Vec<Flag>,
+    /// The arguments, in the shape of the instruction's family.
     pub args: Args,
     /// The here-documents the instruction opens (RUN, COPY, ADD), in order.
     pub heredocs: Vec<Heredoc>,
@@ -96,6 +114,7 @@ pub struct Instruction {
 }
 
 impl Instruction {
+    /// The first flag named `name` (without dashes), if given.
     pub fn flag(&self, name: &str) -> Option<&Flag> {
         self.flags.iter().find(|f| f.name == name)
     }
@@ -121,9 +140,11 @@ impl Instruction {
 /// The image a stage starts from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Base {
+    /// `FROM scratch`: an empty file system.
     Scratch,
     /// An earlier stage, by index.
     Stage(usize),
+    /// An image from a registry.
     Image(ImageRef),
 }
 
@@ -132,13 +153,17 @@ pub enum Base {
 pub struct ImageRef {
     /// Everything before the tag and digest, e.g. `gcr.io/distroless/static-debian12`.
     pub name: String,
+    /// The tag after the last `:` of the last path element, e.g. `1.26-alpine`.
     pub tag: Option<String>,
+    /// The digest after `@` (`sha256:<hex>`), as written.
     pub digest: Option<String>,
     /// The reference still holds an unexpanded variable (`$X` with no default).
     pub unresolved: bool,
 }
 
 impl ImageRef {
+    /// Splits `[registry/]repo[:tag][@digest]` as written; never fails (a malformed reference
+    /// gives odd parts, which the rules report).
     pub fn parse(reference: &str) -> ImageRef {
         let unresolved = reference.contains('$');
         let (rest, digest) = match reference.split_once('@') {
@@ -171,10 +196,13 @@ impl ImageRef {
 /// One build stage: its FROM, its name, its base, and its instructions.
 #[derive(Debug, Clone)]
 pub struct Stage {
+    /// Position among the stages, from 0.
     pub index: usize,
+    /// The `AS` name, as written.
     pub name: Option<String>,
     /// The image reference as written, after global ARG expansion.
     pub image: String,
+    /// What the stage starts from: scratch, an earlier stage or an image.
     pub base: Base,
     /// Index of the FROM instruction in `Dockerfile::instructions`.
     pub from: usize,
@@ -185,10 +213,13 @@ pub struct Stage {
 /// A parsed Dockerfile.
 #[derive(Debug, Clone)]
 pub struct Dockerfile {
+    /// Every top-level instruction in file order.
     pub instructions: Vec<Instruction>,
+    /// The stages in file order.
     pub stages: Vec<Stage>,
     /// Global ARGs (before the first FROM) with their defaults.
     pub global_args: Vec<(String, Option<String>)>,
+    /// The escape character (`\`, or the `# escape=` directive's).
     pub escape: char,
     /// Flags BuildKit's instruction check refuses (unknown, given twice, without a value):
     /// the instructions still read fine, but BuildKit will not build the file.
@@ -199,6 +230,7 @@ pub struct Dockerfile {
 /// A flag BuildKit refuses, with what it says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusedFlag {
+    /// What BuildKit says about it.
     pub message: String,
     /// The `--name=value` word in the file.
     pub span: Range<usize>,

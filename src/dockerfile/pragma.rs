@@ -12,6 +12,8 @@ use std::collections::HashSet;
 use super::model::Dockerfile;
 use super::rules::{RULES, RuleId};
 
+/// The ignore pragmas of one Dockerfile: rules ignored everywhere, and rules ignored on the
+/// instruction each scoped pragma reaches.
 #[derive(Debug, Default)]
 pub struct Pragmas {
     global: HashSet<RuleId>,
@@ -20,6 +22,8 @@ pub struct Pragmas {
 }
 
 impl Pragmas {
+    /// Finds the pragmas in `text` (the source `df` was parsed from); unknown rule IDs and
+    /// `#` lines inside an instruction are not pragmas.
     pub fn scan(text: &str, df: &Dockerfile) -> Pragmas {
         let mut p = Pragmas::default();
         // Line ranges of top-level instructions, in order.
@@ -61,12 +65,14 @@ impl Pragmas {
         p
     }
 
+    /// Whether a finding of rule `code` on 1-based `line` is silenced by a scoped pragma.
     pub fn suppresses(&self, code: RuleId, line: usize) -> bool {
         self.scoped
             .iter()
             .any(|(s, e, codes)| (*s..=*e).contains(&line) && codes.contains(&code))
     }
 
+    /// Whether rule `code` is ignored in the whole file (`global ignore=`).
     pub fn globally_ignored(&self, code: RuleId) -> bool {
         self.global.contains(&code)
     }

@@ -15,18 +15,26 @@ pub const MAX_DEPTH: usize = 16;
 /// How a simple command is joined to the one before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Joiner {
+    /// The first command of the script or of a compound body.
     Start,
+    /// `&&`: runs when the one before succeeded.
     And,
+    /// `||`: runs when the one before failed.
     Or,
+    /// `|`: reads the output of the one before.
     Pipe,
+    /// `;`, `&`, a newline or the end of a compound: runs whatever the one before did.
     Seq,
 }
 
 /// One simple command: `A=1 B=2 cmd arg… >file`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimpleCommand {
+    /// How it is joined to the command before it.
     pub joiner: Joiner,
+    /// Leading `NAME=value` assignments (quotes removed), in order.
     pub assigns: Vec<(String, String)>,
+    /// The words, quotes removed, variables left as written: the program, then its arguments.
     pub words: Vec<String>,
     /// `(op, target)`: `(">", "log")`, `("<<", "EOF")`, `(">&", "2")`.
     pub redirects: Vec<(String, String)>,
@@ -78,6 +86,7 @@ impl SimpleCommand {
         }
     }
 
+    /// The first word (the program run), if any.
     pub fn program(&self) -> Option<&str> {
         self.words.first().map(String::as_str)
     }

@@ -20,6 +20,7 @@ use super::model::ParseError;
 /// An instruction's text with continuations removed, and where each piece came from.
 #[derive(Debug, Clone, Default)]
 pub struct Logical {
+    /// The text, continuation backslashes and newlines removed, comment lines inside dropped.
     pub text: String,
     /// (offset in `text`, offset in the file) at the start of each contiguous piece.
     pieces: Vec<(usize, usize)>,
@@ -96,7 +97,9 @@ pub struct Heredoc {
 /// A `--name[=value]` option before the arguments.
 #[derive(Debug, Clone)]
 pub struct RawFlag {
+    /// Name without the dashes.
     pub name: String,
+    /// The text after `=`, if any.
     pub value: Option<String>,
     /// The whole `--name=value` word in the file.
     pub span: Range<usize>,
@@ -107,17 +110,22 @@ pub struct RawFlag {
 pub struct Node {
     /// The keyword as written (any case).
     pub keyword: String,
+    /// The keyword's bytes in the file.
     pub keyword_span: Range<usize>,
+    /// The `--name[=value]` words before the arguments.
     pub flags: Vec<RawFlag>,
     /// Offset in `line.text` where the arguments start (after the flags); `line.text[rest..]`
     /// is trimmed on both sides.
     pub rest: Range<usize>,
+    /// The instruction's text, continuations joined.
     pub line: Logical,
+    /// The here-documents its line opens, in order.
     pub heredocs: Vec<Heredoc>,
     /// From the keyword to the end of the instruction (the last delimiter line included).
     pub span: Range<usize>,
     /// 1-based first and last physical line, as BuildKit counts them.
     pub start_line: usize,
+    /// 1-based last physical line.
     pub end_line: usize,
 }
 
@@ -131,7 +139,9 @@ impl Node {
 /// The file as BuildKit reads it: directives and instructions.
 #[derive(Debug, Clone)]
 pub struct Parsed {
+    /// The escape character: `\`, or the one the `# escape=` directive sets.
     pub escape: char,
+    /// The instructions in file order.
     pub nodes: Vec<Node>,
 }
 

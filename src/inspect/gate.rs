@@ -424,10 +424,21 @@ fn evaluate_one(config: &GateConfig, report: &ImageReport, ignored: u64) -> Vec<
                 "fail"
             },
             detail: if failing.is_empty() {
-                format!("{} findings, none failing", report.findings.len())
+                format!(
+                    "{}, none failing",
+                    crate::text::counted(report.findings.len() as u64, "finding", "findings")
+                )
             } else {
                 let codes: Vec<&str> = failing.iter().map(|f| f.rule.code()).collect();
-                format!("{} failing findings: {}", failing.len(), codes.join(", "))
+                format!(
+                    "{}: {}",
+                    crate::text::counted(
+                        failing.len() as u64,
+                        "failing finding",
+                        "failing findings"
+                    ),
+                    codes.join(", ")
+                )
             },
         },
     ]

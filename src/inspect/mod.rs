@@ -103,9 +103,40 @@ pub fn analyse<S: ImageSource + ?Sized>(
     let mut layers = Vec::with_capacity(image.manifest.layers.len());
     let mut warnings = Vec::new();
     let step = options.concurrency.max(1);
+    let mut replayed = 0usize;
+    let cap = options.limits.max_image_entries;
     for chunk in image.manifest.layers.chunks(step) {
+        if replayed >= cap {
+            // Over the bound: the remaining layers are listed, not read.
+            for descriptor in chunk {
+                layers.push(LayerScan {
+                    descriptor: descriptor.clone(),
+                    diff_id: String::new(),
+                    uncompressed_size: 0,
+                    compression: String::new(),
+                    error: Some(format!(
+                        "not read: the layers before it already hold {cap} members, the most \
+                         gopack replays for one image"
+                    )),
+                    from_cache: false,
+                });
+            }
+            continue;
+        }
         let records = read_records(source, chunk, options);
-        for (descriptor, (record, from_cache)) in chunk.iter().zip(records) {
+        for (descriptor, (mut record, from_cache)) in chunk.iter().zip(records) {
+            let room = cap.saturating_sub(replayed);
+            if record.entries.len() > room {
+                record.entries.truncate(room);
+                record.binaries.retain(|b| (b.entry as usize) < room);
+                record.error.get_or_insert_with(|| {
+                    format!(
+                        "replayed only in part: the image holds more than {cap} members, the \
+                         most gopack replays for one image"
+                    )
+                });
+            }
+            replayed += record.entries.len();
             if !from_cache
                 && let Some(cache) = &options.cache
                 && let Err(e) = cache.put(&record)

@@ -44,6 +44,17 @@ pub fn text(r: &ImageReport) -> String {
         r.platform,
         r.manifest_digest
     );
+    config_text(&mut o, r);
+    layers_text(&mut o, r);
+    waste_text(&mut o, r);
+    binaries_text(&mut o, r);
+    findings_text(&mut o, r);
+    o
+}
+
+/// The config block: user, entrypoint, cmd, workdir, ports, created, env, labels, annotations
+/// (empty values left out).
+fn config_text(o: &mut String, r: &ImageReport) {
     let c = &r.config;
     let _ = writeln!(o, "\nConfig");
     let row = |o: &mut String, k: &str, v: String| {
@@ -52,7 +63,7 @@ pub fn text(r: &ImageReport) -> String {
         }
     };
     row(
-        &mut o,
+        o,
         "user",
         if c.user.is_empty() {
             "(root)".into()
@@ -61,27 +72,27 @@ pub fn text(r: &ImageReport) -> String {
         },
     );
     row(
-        &mut o,
+        o,
         "entrypoint",
         serde_json::to_string(&c.entrypoint).unwrap_or_default(),
     );
-    row(
-        &mut o,
-        "cmd",
-        serde_json::to_string(&c.cmd).unwrap_or_default(),
-    );
-    row(&mut o, "workdir", c.working_dir.clone());
-    row(&mut o, "ports", c.exposed_ports.join(", "));
-    row(&mut o, "created", c.created.clone().unwrap_or_default());
+    row(o, "cmd", serde_json::to_string(&c.cmd).unwrap_or_default());
+    row(o, "workdir", c.working_dir.clone());
+    row(o, "ports", c.exposed_ports.join(", "));
+    row(o, "created", c.created.clone().unwrap_or_default());
     for e in &c.env {
-        row(&mut o, "env", e.clone());
+        row(o, "env", e.clone());
     }
     for (k, v) in &c.labels {
-        row(&mut o, "label", format!("{k}={v}"));
+        row(o, "label", format!("{k}={v}"));
     }
     for (k, v) in &c.annotations {
-        row(&mut o, "annotation", format!("{k}={v}"));
+        row(o, "annotation", format!("{k}={v}"));
     }
+}
+
+/// The layer table and the totals line.
+fn layers_text(o: &mut String, r: &ImageReport) {
     let _ = writeln!(o, "\nLayers");
     let _ = writeln!(
         o,
@@ -104,17 +115,12 @@ pub fn text(r: &ImageReport) -> String {
     let t = &r.totals;
     let _ = writeln!(
         o,
-        "\nTotal  {} compressed, {} uncompressed, {} file{} ({} in files)",
+        "\nTotal  {} compressed, {} uncompressed, {} ({} in files)",
         human_bytes(t.compressed_bytes),
         human_bytes(t.uncompressed_bytes),
-        t.files,
-        if t.files == 1 { "" } else { "s" },
+        crate::text::counted(t.files as u64, "file", "files"),
         human_bytes(t.file_bytes)
     );
-    waste_text(&mut o, r);
-    binaries_text(&mut o, r);
-    findings_text(&mut o, r);
-    o
 }
 
 fn waste_text(o: &mut String, r: &ImageReport) {

@@ -29,6 +29,11 @@ pub struct ScanLimits {
     pub max_binary: u64,
     /// ELF files larger than this are kept in an unnamed temporary file instead of memory.
     pub spill_over: u64,
+    /// Most members read from one layer (each costs about 500 bytes of memory once replayed).
+    pub max_entries: usize,
+    /// Most members replayed across all layers of one image: bounds memory and the time an
+    /// image listing one big layer thousands of times can take.
+    pub max_image_entries: usize,
 }
 
 impl Default for ScanLimits {
@@ -37,6 +42,8 @@ impl Default for ScanLimits {
             tar: TarLimits::default(),
             max_binary: 1 << 30,
             spill_over: 16 << 20,
+            max_entries: 1_000_000,
+            max_image_entries: 2_000_000,
         }
     }
 }
@@ -73,6 +80,13 @@ pub fn scan_layer<S: ImageSource + ?Sized>(
                 return record;
             }
         };
+        if record.entries.len() >= limits.max_entries {
+            record.error = Some(format!(
+                "the layer has more than {} members; gopack stops reading it there",
+                limits.max_entries
+            ));
+            return record;
+        }
         if let Err(e) = scan_entry(entry, &mut record, &mut buf, limits) {
             record.error = Some(e.to_string());
             return record;
@@ -279,6 +293,60 @@ impl Spool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A layer of `n` empty files in a one-image layout at `dir`; its descriptor.
+    fn layer_of_many_files(dir: &std::path::Path, n: usize) -> Descriptor {
+        let mut tar = tar::Builder::new(Vec::new());
+        for i in 0..n {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(0);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, format!("f{i}"), &[][..]).unwrap();
+        }
+        let bytes = tar.into_inner().unwrap();
+        let digest = crate::oci::Digest::of(&bytes);
+        let blobs = dir.join("blobs/sha256");
+        std::fs::create_dir_all(&blobs).unwrap();
+        std::fs::write(blobs.join(digest.hex()), &bytes).unwrap();
+        std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+        std::fs::write(
+            dir.join("index.json"),
+            r#"{"schemaVersion":2,"manifests":[]}"#,
+        )
+        .unwrap();
+        serde_json::from_value(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.layer.v1.tar",
+            "digest": digest.to_string(),
+            "size": bytes.len(),
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_layer_with_more_members_than_the_bound_stops_there_with_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let layer = layer_of_many_files(dir.path(), 50);
+        let source =
+            crate::oci::source::LayoutSource::open(dir.path(), None, Default::default()).unwrap();
+        let limits = ScanLimits {
+            max_entries: 20,
+            ..ScanLimits::default()
+        };
+        let record = scan_layer(&source, &layer, &limits);
+        assert_eq!(record.entries.len(), 20);
+        assert!(
+            record
+                .error
+                .as_deref()
+                .unwrap_or("")
+                .contains("more than 20 members"),
+            "{:?}",
+            record.error
+        );
+        let whole = scan_layer(&source, &layer, &ScanLimits::default());
+        assert_eq!((whole.entries.len(), whole.error), (50, None));
+    }
 
     #[test]
     fn private_keys_are_recognised_by_their_pem_header() {

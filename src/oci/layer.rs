@@ -1,3 +1,7 @@
+//! Layers: the entries gopack writes into an image (paths, modes, owners fixed by gopack), the
+//! compression choice, and [`LayerWriter`], which streams them as a deterministic tar into the
+//! blob store as one compressed blob (OCI image spec, layer.md: `tar+gzip` or `tar+zstd`).
+
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -18,16 +22,24 @@ use super::{MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_ZSTD};
 pub struct LayerEntry {
     /// Path inside the image, without a leading `/`.
     pub path: String,
+    /// Directory, regular file (with where its bytes come from) or symbolic link.
     pub kind: EntryKind,
+    /// Permission bits as written in the tar header, e.g. `0o755` (no file-type bits).
     pub mode: u32,
+    /// Owner user ID in the image (0 = root).
     pub uid: u64,
+    /// Owner group ID in the image (0 = root).
     pub gid: u64,
 }
 
+/// What a [`LayerEntry`] is, as a tar entry type.
 #[derive(Clone, Debug)]
 pub enum EntryKind {
+    /// A directory (tar type `5`).
     Dir,
+    /// A regular file (tar type `0`) and where its bytes come from.
     File(FileSource),
+    /// A symbolic link (tar type `2`) to this target, written as given (relative or absolute).
     Symlink(String),
 }
 
@@ -35,11 +47,15 @@ pub enum EntryKind {
 /// data files), streamed so memory does not grow with file size.
 #[derive(Clone, Debug)]
 pub enum FileSource {
+    /// The file's whole content, held in memory.
     Bytes(Arc<[u8]>),
+    /// A file on the build machine, read (streamed) when the layer is written.
     Path(PathBuf),
 }
 
 impl LayerEntry {
+    /// A directory at `path` (leading and trailing `/` dropped) with permission bits `mode` and
+    /// owner `uid`:`gid`.
     pub fn dir(path: &str, mode: u32, uid: u64, gid: u64) -> LayerEntry {
         LayerEntry {
             path: clean(path),
@@ -50,6 +66,7 @@ impl LayerEntry {
         }
     }
 
+    /// A regular file at `path` holding `bytes`, owned by root, with permission bits `mode`.
     pub fn file(path: &str, bytes: impl Into<Arc<[u8]>>, mode: u32) -> LayerEntry {
         let kind = EntryKind::File(FileSource::Bytes(bytes.into()));
         LayerEntry {
@@ -61,6 +78,8 @@ impl LayerEntry {
         }
     }
 
+    /// A regular file at `path` whose bytes are read from `source` when the layer is written,
+    /// owned by root, with permission bits `mode` (the source file's own mode is not used).
     pub fn file_from_disk(path: &str, source: PathBuf, mode: u32) -> LayerEntry {
         let kind = EntryKind::File(FileSource::Path(source));
         LayerEntry {
@@ -83,8 +102,14 @@ fn clean(path: &str) -> String {
 /// sentence that describes it in the image history.
 #[derive(Clone, Debug)]
 pub struct LayerSpec {
+    /// The entries, in any order; they are sorted by path and deduplicated (the first of a
+    /// path wins) when written.
     pub entries: Vec<LayerEntry>,
+    /// Modification time of every entry, in seconds since the Unix epoch (the build picks
+    /// `SOURCE_DATE_EPOCH`, else the HEAD commit time, else 0, so the same inputs give the same
+    /// bytes).
     pub mtime: u64,
+    /// The `created_by` sentence of this layer's history entry in the image config.
     pub description: String,
 }
 
@@ -109,6 +134,7 @@ impl LayerSpec {
     }
 }
 
+/// How layer tars are compressed; parsed from `gzip[:LEVEL]` or `zstd[:LEVEL]` (`--compression`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compression {
     /// gzip (libdeflate) at a level chosen from the layer's content size: [`MAX_LEVEL`] up to
@@ -119,6 +145,8 @@ pub enum Compression {
     GzipAuto,
     /// gzip (libdeflate) at a fixed level, 1..=12.
     Gzip(u32),
+    /// zstd at a fixed level, 1..=19 (3 when none is given); media type
+    /// `application/vnd.oci.image.layer.v1.tar+zstd`, which older runtimes cannot pull.
     Zstd(i32),
 }
 
@@ -130,8 +158,10 @@ pub const SMALL_LAYER: u64 = 1 << 20;
 pub const LARGE_LAYER_LEVEL: u32 = 6;
 
 impl Compression {
+    /// The compression used when none is asked for: [`Compression::GzipAuto`].
     pub const DEFAULT: Compression = Compression::GzipAuto;
 
+    /// The OCI layer media type of a layer compressed this way (`…tar+gzip` or `…tar+zstd`).
     pub fn media_type(&self) -> &'static str {
         match self {
             Compression::GzipAuto | Compression::Gzip(_) => MEDIA_TYPE_LAYER_GZIP,
@@ -202,22 +232,36 @@ impl FromStr for Compression {
 /// A layer as stored: its compressed blob and the digest of the uncompressed tar (`diff_id`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WrittenLayer {
+    /// Digest of the compressed blob: the layer descriptor's `digest`.
     pub digest: Digest,
+    /// Size of the compressed blob in bytes: the layer descriptor's `size`.
     pub size: u64,
+    /// Digest of the uncompressed tar: the image config's `rootfs.diff_ids` entry.
     pub diff_id: Digest,
+    /// Size of the uncompressed tar in bytes (headers and padding included).
     pub uncompressed_size: u64,
+    /// The layer's OCI media type, from [`Compression::media_type`].
     pub media_type: String,
     /// True when the blob was already in the store and nothing was compressed.
     #[serde(skip)]
     pub reused: bool,
 }
 
+/// Why writing a layer failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LayerError {
+    /// A [`FileSource::Path`] could not be read.
     #[error("cannot read {path} for the image: {source}")]
-    Source { path: PathBuf, source: io::Error },
+    Source {
+        /// The file on the build machine.
+        path: PathBuf,
+        /// The read's error.
+        source: io::Error,
+    },
+    /// Building the tar or compressing it failed.
     #[error("cannot write layer: {0}")]
     Write(#[source] io::Error),
+    /// The blob store could not take the blob or its cache record.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -235,10 +279,15 @@ pub struct LayerWriter<'a> {
 const LAYER_FORMAT: &str = "gopack-layer-v2";
 
 impl<'a> LayerWriter<'a> {
+    /// A writer that puts layers compressed with `compression` into `store`.
     pub fn new(store: &'a BlobStore, compression: Compression) -> LayerWriter<'a> {
         LayerWriter { store, compression }
     }
 
+    /// Writes `spec` as one layer blob (or finds it by its cache key), returning its
+    /// descriptor facts. The same spec always gives the same bytes and digest.
+    ///
+    /// Errors: a source file that cannot be read, or a store that cannot be written.
     pub fn write(&self, spec: &LayerSpec) -> Result<WrittenLayer, LayerError> {
         let mut entries: Vec<&LayerEntry> = spec.entries.iter().collect();
         entries.sort_by(|a, b| a.path.cmp(&b.path));

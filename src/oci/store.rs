@@ -1,3 +1,7 @@
+//! The content-addressed blob store every image read or written goes through: one file per
+//! blob under `blobs/sha256/<hex>` (OCI image spec, image-layout.md), written atomically and
+//! verified by digest.
+
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -26,19 +30,34 @@ pub struct BlobStore {
 pub enum StoreError {
     /// A file of the store (named) could not be read or written.
     #[error("cannot use gopack's blob store at {path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The store's file or directory.
+        path: PathBuf,
+        /// The operation's error.
+        source: io::Error,
+    },
     /// A blob that should have been stored before is not there.
     #[error(
         "blob {digest} is not in gopack's blob store at {root}; it may have been pruned while \
          this build ran: run the build again"
     )]
-    Missing { digest: Digest, root: PathBuf },
+    Missing {
+        /// The blob asked for.
+        digest: Digest,
+        /// The store's root directory.
+        root: PathBuf,
+    },
     /// Bytes from outside hashed to another digest than announced.
     #[error(
         "blob arrived with digest {actual} but {expected} was asked for; the source sent \
          different bytes than it announced"
     )]
-    DigestMismatch { expected: Digest, actual: Digest },
+    DigestMismatch {
+        /// The digest the bytes were announced with.
+        expected: Digest,
+        /// The digest of the bytes received.
+        actual: Digest,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -173,7 +192,12 @@ pub enum ExportError {
     Store(#[from] StoreError),
     /// The destination (named) could not be written.
     #[error("{source}")]
-    Write { path: PathBuf, source: io::Error },
+    Write {
+        /// The destination file.
+        path: PathBuf,
+        /// The write's error.
+        source: io::Error,
+    },
 }
 
 impl BlobStore {

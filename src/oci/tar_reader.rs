@@ -421,10 +421,18 @@ impl<R: TarInput> TarReader<R> {
     fn skip_rest(&mut self) -> Result<(), TarError> {
         let n = self.remaining + self.padding;
         if n > 0 {
+            let data = self.remaining;
             let skipped = self.input.skip(n)?;
             self.pos += skipped;
             self.remaining = 0;
             self.padding = 0;
+            // The member's data is whole and the input ends in its padding: the end of the
+            // archive, as Go's archive/tar (Docker, containerd, umoci) reads it; umoci 0.4's
+            // `insert` writes such layers (opencontainers/umoci#436).
+            if skipped < n && skipped >= data {
+                self.done = true;
+                return Ok(());
+            }
             if skipped < n {
                 return Err(TarError::Truncated {
                     what: "a member's data",
@@ -676,6 +684,25 @@ mod tests {
         assert_eq!(link.file_type, FileType::Symlink);
         assert_eq!(link.link_target.unwrap(), "x".repeat(200));
         assert!(r.next_header().unwrap().is_none());
+    }
+
+    #[test]
+    fn input_ending_in_the_last_members_padding_is_the_end_as_go_reads_it() {
+        // umoci 0.4's `insert` (opencontainers/umoci#436): the data, then nothing.
+        let mut bytes = header("a", b'0', 3).to_vec();
+        bytes.extend(b"abc");
+        let all = read_all(&bytes).unwrap();
+        assert_eq!(all.len(), 1);
+        bytes.extend([0u8; 100]); // part of the padding
+        assert_eq!(read_all(&bytes).unwrap().len(), 1);
+        // Data cut short is still truncated.
+        let mut cut = header("a", b'0', 600).to_vec();
+        cut.extend([b'x'; 599]);
+        assert!(matches!(read_all(&cut), Err(TarError::Truncated { .. })));
+        // An extension header whose member never comes is still truncated.
+        let mut ext = header("././@LongLink", b'L', 3).to_vec();
+        ext.extend(b"abc");
+        assert!(matches!(read_all(&ext), Err(TarError::Truncated { .. })));
     }
 
     #[test]

@@ -47,15 +47,16 @@ pub struct BuildOptions {
     pub compression: Compression,
     /// Ports, workdir, labels, annotations.
     pub settings: ImageSettings,
-    /// Where the images go, under which names (`--output`, `--tag`, GOPACK_REPO).
-    pub output: sink::Output,
+    /// Where the images go, under which names (`--output`, repeatable; `--tag`, GOPACK_REPO):
+    /// all checked before anything is built, written local first ([`sink::OutputSet`]).
+    pub outputs: Vec<sink::Output>,
     /// Registry access (insecure hosts, CAs, credentials).
     pub registry: RegistryOptions,
     /// `--sbom`: the SBOM formats attached to each platform manifest as referrers (none: no
     /// SBOM). Outputs: OCI layouts and registries.
     pub sbom: Vec<crate::sbom::Format>,
     /// Per main package, settings of its own (a gopack.toml `[[target]]`); the others use
-    /// `settings` and `output`.
+    /// `settings` and `outputs`.
     pub images: Vec<ImageOptions>,
 }
 
@@ -68,8 +69,8 @@ pub struct ImageOptions {
     pub name: Option<String>,
     /// Ports, workdir, labels, annotations, args.
     pub settings: ImageSettings,
-    /// Where this image goes.
-    pub output: sink::Output,
+    /// Where this image goes (every output checked before building, local ones written first).
+    pub outputs: Vec<sink::Output>,
 }
 
 impl BuildOptions {
@@ -77,7 +78,7 @@ impl BuildOptions {
     fn for_image<'a>(
         &'a self,
         image: &'a ImagePlan,
-    ) -> (&'a ImageSettings, &'a sink::Output, &'a str) {
+    ) -> (&'a ImageSettings, &'a [sink::Output], &'a str) {
         let dir = image
             .dir
             .canonicalize()
@@ -89,10 +90,10 @@ impl BuildOptions {
         {
             Some(o) => (
                 &o.settings,
-                &o.output,
+                &o.outputs,
                 o.name.as_deref().unwrap_or(&image.name),
             ),
-            None => (&self.settings, &self.output, &image.name),
+            None => (&self.settings, &self.outputs, &image.name),
         }
     }
 }
@@ -122,7 +123,7 @@ impl Progress for () {
     fn step(&self, _: &str) {}
 }
 
-/// Runs the whole build and writes the images to `options.output`.
+/// Runs the whole build and writes the images to every one of `options.outputs`.
 pub fn build(
     store: &BlobStore,
     goenv: &GoEnv,
@@ -192,6 +193,19 @@ pub fn build_many(
     }
     sinks.publish(store, jobs, &plans, &mut built, progress)?;
     crate::trace::mark("publish (sink write)");
+    outcomes(store, jobs, plans, built, &sinks, progress)
+}
+
+/// Each job's outcome, once its images are written: SBOMs attached where they went, the
+/// warnings of its outputs.
+fn outcomes(
+    store: &BlobStore,
+    jobs: &[BuildJob],
+    plans: Vec<Plan>,
+    built: Vec<Built>,
+    sinks: &publish::Sinks,
+    progress: &dyn Progress,
+) -> Result<Vec<BuildOutcome>, BuildError> {
     let mut outcomes = Vec::new();
     for ((job, plan), (_, mut images, reports, sboms, sbom_warnings)) in
         jobs.iter().zip(plans).zip(built)
@@ -208,7 +222,13 @@ pub fn build_many(
         let mut warnings = sbom_warnings;
         warnings.extend(sinks.warnings(job));
         outcomes.push(BuildOutcome {
-            output: job.options.output.to_string(),
+            output: job
+                .options
+                .outputs
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             cgo: CgoSummary {
                 mode: plan.cgo.mode,
                 reason: plan.cgo.reason.clone(),
@@ -289,19 +309,7 @@ fn build_images(
     schedule: &Schedule,
     progress: &dyn Progress,
 ) -> Result<Built, BuildError> {
-    let images = Images {
-        store,
-        plan,
-        options,
-        writer: LayerWriter::new(store, options.compression),
-        mtime: assemble::source_date_epoch(&plan.module.root),
-        extra_ca: plan
-            .extra_ca_files
-            .iter()
-            .map(|p| crate::rootfs::read_extra_ca(p))
-            .collect::<Result<_, _>>()?,
-        data_layers: Mutex::new(BTreeMap::new()),
-    };
+    let images = Images::new(store, plan, options)?;
     let work: Vec<(&ImagePlan, &TargetPlan)> = plan
         .images
         .iter()
@@ -376,6 +384,29 @@ struct Images<'a> {
     mtime: u64,
     extra_ca: Vec<String>,
     data_layers: Mutex<BTreeMap<(u32, u32), DataLayer>>,
+}
+
+impl<'a> Images<'a> {
+    /// The shared parts of one build of `plan` (reads the extra CA files).
+    fn new(
+        store: &'a BlobStore,
+        plan: &'a Plan,
+        options: &'a BuildOptions,
+    ) -> Result<Images<'a>, BuildError> {
+        Ok(Images {
+            store,
+            plan,
+            options,
+            writer: LayerWriter::new(store, options.compression),
+            mtime: assemble::source_date_epoch(&plan.module.root),
+            extra_ca: plan
+                .extra_ca_files
+                .iter()
+                .map(|p| crate::rootfs::read_extra_ca(p))
+                .collect::<Result<_, _>>()?,
+            data_layers: Mutex::new(BTreeMap::new()),
+        })
+    }
 }
 
 /// The data layer of one run user (uid, gid), when there is one, with its description.

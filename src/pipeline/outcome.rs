@@ -100,7 +100,7 @@ pub struct CgoSummary {
 /// What `gopack build` did.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BuildOutcome {
-    /// The output as given.
+    /// The outputs as given, in the order given, `, `-separated.
     pub output: String,
     /// The cgo decision.
     pub cgo: CgoSummary,

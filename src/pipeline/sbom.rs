@@ -53,7 +53,7 @@ impl<'a> Describer<'a> {
             formats: &options.sbom,
             goenv,
             finder: LicenceFinder::new(crate::sbom::module_cache(Some(goenv))),
-            output: &options.output,
+            output: primary_output(options),
             created: crate::sbom::rfc3339(mtime),
         })
     }
@@ -142,20 +142,35 @@ impl<'a> Describer<'a> {
     }
 }
 
+/// The output an SBOM names its image by: the registry pushed to, else the first output.
+fn primary_output(options: &BuildOptions) -> &Output {
+    options
+        .outputs
+        .iter()
+        .find(|o| matches!(o.target, ImageRef::Registry(_)))
+        .or(options.outputs.first())
+        .expect("a build has at least one output")
+}
+
 /// Refuses `--sbom` with an output that cannot hold referrers, before anything is built.
 pub(super) fn check_output(options: &BuildOptions) -> Result<(), BuildError> {
     if options.sbom.is_empty() {
         return Ok(());
     }
-    match &options.output.target {
-        ImageRef::Layout { .. } | ImageRef::Registry(_) => Ok(()),
-        other => Err(SinkError::Unsupported(format!(
-            "--sbom attaches SBOMs as OCI referrers, which {other} cannot hold: write to an OCI \
-             layout (--output oci:DIR) or a registry (--push), or make the document with \
-             `gopack sbom {other} -o FILE`"
-        ))
-        .into()),
+    for output in &options.outputs {
+        match &output.target {
+            ImageRef::Layout { .. } | ImageRef::Registry(_) => {}
+            other => {
+                return Err(SinkError::Unsupported(format!(
+                    "--sbom attaches SBOMs as OCI referrers, which {other} cannot hold: write \
+                     to an OCI layout (--output oci:DIR) or a registry (--push), or make the \
+                     document with `gopack sbom {other} -o FILE`"
+                ))
+                .into());
+            }
+        }
     }
+    Ok(())
 }
 
 /// Writes each image's SBOM artifacts where its images went, and records them in `built`.
@@ -173,8 +188,8 @@ pub(super) fn attach(
         return Ok(());
     }
     progress.step(&format!("attaching {count} SBOM(s) as referrers"));
-    match &options.output.target {
-        ImageRef::Layout { dir, .. } => {
+    for output in &options.outputs {
+        if let ImageRef::Layout { dir, .. } = &output.target {
             let all: Vec<Artifact> = sboms
                 .iter()
                 .flatten()
@@ -183,27 +198,28 @@ pub(super) fn attach(
             sink::add_layout_referrers(store, dir, &all, &|m| progress.step(m))?;
             record(sboms, built, |_, _| "layout-index".to_string());
         }
-        ImageRef::Registry(_) => {
-            let client = RegistryClient::new(options.registry.clone())?;
-            let mut paths = Vec::new();
-            for (set, p) in sboms.iter().zip(published) {
-                let reference: crate::registry::Reference = p
-                    .pinned
-                    .parse()
-                    .map_err(|e: crate::registry::ReferenceError| SinkError::Name(e.to_string()))?;
-                for (_, artifact) in set.iter().flat_map(|p| &p.artifacts) {
-                    let pushed = client.push_referrer(store, &reference, artifact)?;
-                    paths.push((artifact.digest.clone(), pushed.path));
-                }
+    }
+    // With a push too, `published` pins the registry's images, and the record says how the
+    // registry took them.
+    if let ImageRef::Registry(_) = &primary_output(options).target {
+        let client = RegistryClient::new(options.registry.clone())?;
+        let mut paths = Vec::new();
+        for (set, p) in sboms.iter().zip(published) {
+            let reference: crate::registry::Reference = p
+                .pinned
+                .parse()
+                .map_err(|e: crate::registry::ReferenceError| SinkError::Name(e.to_string()))?;
+            for (_, artifact) in set.iter().flat_map(|p| &p.artifacts) {
+                let pushed = client.push_referrer(store, &reference, artifact)?;
+                paths.push((artifact.digest.clone(), pushed.path));
             }
-            record(sboms, built, |digest, _| {
-                match paths.iter().find(|(d, _)| d == digest).map(|(_, p)| p) {
-                    Some(ReferrerPath::Api) => "referrers-api".into(),
-                    _ => "tag-schema".into(),
-                }
-            });
         }
-        _ => {}
+        record(sboms, built, |digest, _| {
+            match paths.iter().find(|(d, _)| d == digest).map(|(_, p)| p) {
+                Some(ReferrerPath::Api) => "referrers-api".into(),
+                _ => "tag-schema".into(),
+            }
+        });
     }
     Ok(())
 }

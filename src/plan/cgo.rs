@@ -56,7 +56,7 @@ pub struct CgoPlan {
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum PlanError {
     #[error(
-        "--cgo off is refused: {packages} use cgo. A CGO_ENABLED=0 build would fail, or compile \
+        "--cgo off is refused: {packages} {verb} cgo. A CGO_ENABLED=0 build would fail, or compile \
          a stub that fails at run time (mattn/go-sqlite3 does this).{alternatives}\nUse --cgo \
          static (the default, auto, picks it) to link C statically and stay on scratch"
     )]
@@ -64,6 +64,8 @@ pub enum PlanError {
     CgoRequired {
         /// The packages that use cgo, with their modules.
         packages: String,
+        /// `uses` for one package, `use` for several.
+        verb: &'static str,
         /// Pure-Go alternatives, as a sentence, or empty.
         alternatives: String,
     },
@@ -91,6 +93,15 @@ pub enum PlanError {
         /// Pure-Go alternatives, as a sentence, or empty.
         alternatives: String,
     },
+}
+
+/// `uses` for one cgo package, `use` for several.
+fn verb(report: &CgoReport) -> &'static str {
+    if report.packages.len() == 1 {
+        "uses"
+    } else {
+        "use"
+    }
 }
 
 fn cgo_packages(report: &CgoReport) -> String {
@@ -130,13 +141,15 @@ pub fn decide_cgo(choice: CgoChoice, report: &CgoReport) -> Result<CgoDecision, 
         (CgoChoice::Auto, true) => decision(
             CgoMode::Static,
             format!(
-                "{packages} use cgo: building with CGO_ENABLED=1, -tags netgo,osusergo and \
+                "{packages} {} cgo: building with CGO_ENABLED=1, -tags netgo,osusergo and \
                  -linkmode external -extldflags \"-static\" so the binary stays static and the \
-                 image stays on scratch"
+                 image stays on scratch",
+                verb(report)
             ),
         ),
         (CgoChoice::Off, true) => Err(PlanError::CgoRequired {
             packages,
+            verb: verb(report),
             alternatives: alternatives_sentence(report),
         }),
         (CgoChoice::Static, _) => decision(CgoMode::Static, "asked with --cgo static".into()),

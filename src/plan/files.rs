@@ -392,7 +392,7 @@ pub fn files_plan(c: &FileChoices, extra_ca_files: &[PathBuf]) -> FilesPlan {
     FilesPlan {
         decided_from: "the linked binary: after go build, gopack reads the functions that \
                        survived dead-code elimination from its .gopclntab and adds only the \
-                       files they read (run `gopack plan --deep` to build now and see them)"
+                       files they read"
             .into(),
         rules: vec![
             rule(

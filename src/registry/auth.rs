@@ -229,7 +229,9 @@ fn usable_token(answer: &[u8]) -> Result<(String, u64), String> {
 /// (`realm`, `service`, `scope`; names lowercased).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Challenge {
+    /// The auth scheme, lowercased: `bearer` or `basic` (others are kept but not answered).
     pub scheme: String,
+    /// The auth parameters by lowercased name (`realm`, `service`, `scope`), values unquoted.
     pub params: BTreeMap<String, String>,
 }
 
@@ -319,10 +321,13 @@ fn is_token_char(c: char) -> bool {
 /// The answer of a token server (docker's `token`, OAuth2's `access_token`).
 #[derive(serde::Deserialize)]
 pub struct TokenResponse {
+    /// The bearer token, in docker's token-server field.
     #[serde(default)]
     pub token: Option<String>,
+    /// The bearer token, in the OAuth2 field (used when `token` is absent).
     #[serde(default)]
     pub access_token: Option<String>,
+    /// The token's lifetime in seconds (60 when absent, as the distribution token spec says).
     #[serde(default)]
     pub expires_in: Option<u64>,
 }

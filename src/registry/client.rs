@@ -1,3 +1,7 @@
+//! The registry client's state and settings: TLS roots, retry policy, per-host challenges and
+//! tokens, transfer counters, and the HTTP agent every request of the distribution API goes
+//! through.
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,8 +21,12 @@ use super::transport::{authority, is_loopback};
 /// How hard to try before giving up on one request or upload.
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
+    /// Attempts in all, the first included (6 by default).
     pub max_attempts: u32,
+    /// Pause after the first transient failure; doubled after each further one (250 ms by
+    /// default), unless the registry's `Retry-After` says otherwise.
     pub initial_backoff: Duration,
+    /// Longest pause between two attempts (8 s by default).
     pub max_backoff: Duration,
     /// Total time one request (with its retries) may take before gopack gives up.
     pub max_total: Duration,
@@ -94,13 +102,16 @@ pub struct RegistryOptions {
     pub insecure_hosts: Vec<String>,
     /// PEM files with extra CA certificates trusted besides the system and Mozilla roots.
     pub ca_files: Vec<PathBuf>,
+    /// Where registry credentials are looked up (docker's config.json and helpers).
     pub credentials: CredentialStore,
+    /// How transient failures are retried.
     pub retry: RetryPolicy,
     /// Blobs uploaded or downloaded at the same time.
     pub concurrency: usize,
     /// Blobs larger than this are uploaded in chunks of this size (PATCH), smaller ones in one
     /// request (PUT); chunked uploads fall back to one request if the registry refuses them.
     pub chunk_size: u64,
+    /// Longest wait for a host name to resolve and for a TCP connection to open.
     pub connect_timeout: Duration,
     /// Longest silence while reading or writing before the attempt counts as failed.
     pub io_timeout: Duration,
@@ -148,7 +159,9 @@ pub struct TransferStats {
     pub blob_bytes_uploaded: AtomicU64,
     /// Manifest, index and other small request bodies sent.
     pub document_bytes_uploaded: AtomicU64,
+    /// Blob bytes received (body bytes, before any decompression), retried attempts included.
     pub bytes_downloaded: AtomicU64,
+    /// HTTP requests sent, redirects, retries and token requests included.
     pub requests: AtomicU64,
 }
 
@@ -227,6 +240,10 @@ const USER_AGENT: &str = concat!("gopack/", env!("CARGO_PKG_VERSION"));
 pub(crate) const MAX_ERROR_BODY: u64 = 64 << 10;
 
 impl RegistryClient {
+    /// A client with these options: TLS roots are the system's and Mozilla's plus the PEM
+    /// files of `opts.ca_files`; nothing is sent yet.
+    ///
+    /// Errors: [`RegistryError::CaFile`] when a CA file cannot be read or holds no certificate.
     pub fn new(opts: RegistryOptions) -> Result<RegistryClient, RegistryError> {
         let roots = root_certificates(&opts.ca_files)?;
         let tls = TlsConfig::builder()
@@ -253,10 +270,12 @@ impl RegistryClient {
         })
     }
 
+    /// Counters of what this client sent and received so far.
     pub fn stats(&self) -> &TransferStats {
         &self.stats
     }
 
+    /// The options this client was made with.
     pub fn options(&self) -> &RegistryOptions {
         &self.opts
     }

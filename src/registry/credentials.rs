@@ -33,8 +33,12 @@ const MAX_CONFIG_FILE: u64 = 4 << 20;
 /// What a registry is logged in with.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credential {
+    /// A user name and password (or personal access token), sent as HTTP basic auth or to a
+    /// token server.
     Basic {
+        /// The account's user name.
         username: String,
+        /// The password or access token; never printed (see the `Debug` impl).
         password: String,
     },
     /// An OAuth2 refresh token (`identitytoken` in config.json), exchanged for bearer tokens.
@@ -72,15 +76,25 @@ impl Credential {
 /// A failure to read credentials. Messages name files, keys and helpers, never values.
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
+    /// A config file could not be read or parsed (an entry's `auth` included).
     #[error("cannot read the credentials file {path}: {reason}")]
-    File { path: PathBuf, reason: String },
+    File {
+        /// The config file (e.g. `~/.docker/config.json`).
+        path: PathBuf,
+        /// What is wrong with it, without any secret value.
+        reason: String,
+    },
     #[error(
         "credential helper `docker-credential-{helper}` failed for {registry}: {reason}. Check \
          that it is installed and on PATH, or remove it from the config file"
     )]
+    /// A credential helper could not be started or gave an answer that is not its JSON.
     Helper {
+        /// The helper's suffix: `pass` for `docker-credential-pass`.
         helper: String,
+        /// The registry asked about, as written in the config file.
         registry: String,
+        /// What went wrong, without the helper's output.
         reason: String,
     },
     #[error(
@@ -90,10 +104,15 @@ pub enum CredentialError {
         describe_exit(status),
         config_key(registry)
     )]
+    /// A credential helper exited with a failure status.
     HelperExit {
+        /// The helper's suffix: `pass` for `docker-credential-pass`.
         helper: String,
+        /// The registry asked about, as written in the config file.
         registry: String,
+        /// How it exited.
         status: ExitStatus,
+        /// The helper protocol verb that failed: `get`, `store` or `erase`.
         verb: &'static str,
     },
     #[error(
@@ -103,9 +122,13 @@ pub enum CredentialError {
          (default {})",
         timeout.as_secs(), DEFAULT_HELPER_TIMEOUT.as_secs()
     )]
+    /// A credential helper ran longer than allowed and was stopped.
     HelperTimeout {
+        /// The helper's suffix: `pass` for `docker-credential-pass`.
         helper: String,
+        /// The registry asked about, as written in the config file.
         registry: String,
+        /// The time it was given (`GOPACK_CREDENTIAL_HELPER_TIMEOUT`).
         timeout: Duration,
     },
 }
@@ -114,6 +137,7 @@ pub enum CredentialError {
 /// registry wins), with their `auths`, `credHelpers` and `credsStore`.
 #[derive(Clone, Debug)]
 pub struct CredentialStore {
+    /// Docker-format config files (`config.json`), in lookup order.
     pub files: Vec<PathBuf>,
     /// How long a credential helper may run before it is stopped.
     pub helper_timeout: Duration,

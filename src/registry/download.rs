@@ -13,7 +13,7 @@ use crate::text::printable;
 
 use super::client::{AuthMode, RegistryClient, Req, ReqBody, TransferStats};
 use super::error::RegistryError;
-use super::push::{finish, status_error};
+use super::push::get_refused;
 use super::reference::Reference;
 use super::transport::is_wrapped_deadline;
 
@@ -47,28 +47,20 @@ impl RegistryClient {
         };
         let resp = self.execute(&req, true)?;
         if resp.status != 200 {
-            let (status, _, body) = finish(resp);
-            if status == 404 {
-                return Err(RegistryError::NotFound {
-                    what: what.into(),
-                    reference: format!("{}@{}", reference.name(), blob.digest),
-                    message: super::error::registry_message(&body),
-                });
-            }
-            return Err(status_error(what, registry, status, &body));
+            let name = format!("{}@{}", reference.name(), blob.digest);
+            return Err(get_refused(what, registry, name, resp));
         }
         let (host, budget) = (resp.host.clone(), resp.budget);
-        let too_large = |detail: &str| RegistryError::TooLarge {
-            what: what.into(),
-            host: host.clone(),
-            declared: blob.size,
-            detail: detail.into(),
-        };
         let announced = resp
             .header("content-length")
             .and_then(|v| v.trim().parse::<u64>().ok());
         if let Some(n) = announced.filter(|n| *n > blob.size) {
-            return Err(too_large(&format!("it announced {n} bytes")));
+            return Err(too_large(
+                what,
+                &host,
+                blob,
+                &format!("it announced {n} bytes"),
+            ));
         }
         let mut reader = Bounded {
             inner: Counting {
@@ -78,37 +70,64 @@ impl RegistryClient {
             left: blob.size,
             failed: false,
         };
-        match store.put_verified(&blob.digest, &mut reader) {
-            Ok(_) => Ok(()),
-            Err(StoreError::DigestMismatch { actual, .. }) => Err(RegistryError::DigestMismatch {
-                what: what.into(),
-                host,
-                expected: blob.digest.to_string(),
-                actual: actual.to_string(),
-            }),
-            // A failure to write to the store is local: not retried, not the network's.
-            Err(e @ StoreError::Io { .. }) if !reader.failed => Err(e.into()),
-            Err(StoreError::Io { source, .. }) if is_overflow(&source) => Err(too_large(
-                "it kept sending past that size; a body longer than its descriptor says is \
-                 refused",
-            )),
-            Err(StoreError::Io { source, .. }) if is_wrapped_deadline(&source) => {
-                Err(RegistryError::Deadline {
-                    what: what.into(),
-                    host,
-                    budget,
-                })
-            }
-            Err(StoreError::Io { source, .. }) => Err(RegistryError::Transport {
-                what: what.into(),
-                host,
-                detail: format!(
-                    "the download broke off ({})",
-                    printable(&source.to_string(), 200)
-                ),
-            }),
-            Err(e) => Err(e.into()),
-        }
+        let stored = store.put_verified(&blob.digest, &mut reader);
+        stored
+            .map(drop)
+            .map_err(|e| download_error(e, reader.failed, what, host, budget, blob))
+    }
+}
+
+/// The refusal of a body longer than `blob`'s descriptor says (`detail`: how it showed).
+fn too_large(what: &str, host: &str, blob: &Descriptor, detail: &str) -> RegistryError {
+    RegistryError::TooLarge {
+        what: what.into(),
+        host: host.into(),
+        declared: blob.size,
+        detail: detail.into(),
+    }
+}
+
+/// Tells apart why streaming `blob` into the store failed: a digest mismatch, the store's own
+/// I/O (`read_failed` false: local, not retried), an over-long body, the exchange's deadline
+/// (`budget`) or a broken download.
+fn download_error(
+    e: StoreError,
+    read_failed: bool,
+    what: &str,
+    host: String,
+    budget: std::time::Duration,
+    blob: &Descriptor,
+) -> RegistryError {
+    match e {
+        StoreError::DigestMismatch { actual, .. } => RegistryError::DigestMismatch {
+            what: what.into(),
+            host,
+            expected: blob.digest.to_string(),
+            actual: actual.to_string(),
+        },
+        // A failure to write to the store is local: not retried, not the network's.
+        e @ StoreError::Io { .. } if !read_failed => e.into(),
+        StoreError::Io { source, .. } if is_overflow(&source) => too_large(
+            what,
+            &host,
+            blob,
+            "it kept sending past that size; a body longer than its descriptor says is \
+             refused",
+        ),
+        StoreError::Io { source, .. } if is_wrapped_deadline(&source) => RegistryError::Deadline {
+            what: what.into(),
+            host,
+            budget,
+        },
+        StoreError::Io { source, .. } => RegistryError::Transport {
+            what: what.into(),
+            host,
+            detail: format!(
+                "the download broke off ({})",
+                printable(&source.to_string(), 200)
+            ),
+        },
+        e => e.into(),
     }
 }
 

@@ -1,3 +1,7 @@
+//! Pulling: a manifest or index by tag or digest (OCI distribution spec, "Pulling manifests"),
+//! checked against the digest asked for and the registry's `Docker-Content-Digest`, then the
+//! selected platforms' configs and layers streamed into the store, verified.
+
 use ureq::http::Method;
 
 use crate::oci::media::classify;
@@ -9,7 +13,7 @@ use crate::oci::{
 
 use super::client::{Attempts, AuthMode, RegistryClient, Req, ReqBody};
 use super::error::RegistryError;
-use super::push::{finish, remember_blob, status_error};
+use super::push::{get_refused, remember_blob};
 use super::reference::Reference;
 use super::transport::transport_error;
 use crate::text::printable;
@@ -27,7 +31,9 @@ pub(crate) const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
 pub struct Pulled {
     /// The reference pulled, pinned to the digest it resolved to.
     pub reference: Reference,
+    /// Digest of the top-level document (`bytes`).
     pub digest: Digest,
+    /// Media type of the top-level document: an OCI or Docker index or manifest type.
     pub media_type: String,
     /// The exact bytes of the top-level document (index or manifest), as the registry sent them.
     pub bytes: Vec<u8>,
@@ -182,15 +188,8 @@ impl RegistryClient {
         let content_type = resp.header("content-type").map(str::to_string);
         let status = resp.status;
         if status != 200 {
-            let (_, _, body) = finish(resp);
-            if status == 404 {
-                return Err(RegistryError::NotFound {
-                    what: what.clone(),
-                    reference: format!("{}{sep}{target}", reference.name()),
-                    message: super::error::registry_message(&body),
-                });
-            }
-            return Err(status_error(&what, registry, status, &body));
+            let name = format!("{}{sep}{target}", reference.name());
+            return Err(get_refused(&what, registry, name, resp));
         }
         let answered = resp.header("docker-content-digest").map(str::to_string);
         let (host, budget) = (resp.host.clone(), resp.budget);
@@ -198,20 +197,11 @@ impl RegistryClient {
             .bytes(MAX_MANIFEST)
             .map_err(|e| transport_error(&what, &host, e, budget))?;
         let digest = Digest::of(&bytes);
-        for claimed in expected
+        let claims = expected
             .map(ToString::to_string)
             .into_iter()
-            .chain(answered)
-        {
-            if claimed.trim() != digest.to_string() {
-                return Err(RegistryError::DigestMismatch {
-                    what: what.clone(),
-                    host: registry.into(),
-                    expected: printable(&claimed, 100),
-                    actual: digest.to_string(),
-                });
-            }
-        }
+            .chain(answered);
+        check_claimed_digests(claims, &digest, &what, registry)?;
         let doc = parse_document(&bytes, content_type.as_deref()).map_err(bad)?;
         let media_type = doc_media_type(&doc, &bytes);
         store.put_bytes(&bytes)?;
@@ -255,6 +245,27 @@ impl RegistryClient {
             }
         }
     }
+}
+
+/// Checks that every digest claimed for a document (the one the caller pinned, the registry's
+/// Docker-Content-Digest) is the digest of the bytes received.
+fn check_claimed_digests(
+    claims: impl Iterator<Item = String>,
+    digest: &Digest,
+    what: &str,
+    registry: &str,
+) -> Result<(), RegistryError> {
+    for claimed in claims {
+        if claimed.trim() != digest.to_string() {
+            return Err(RegistryError::DigestMismatch {
+                what: what.into(),
+                host: registry.into(),
+                expected: printable(&claimed, 100),
+                actual: digest.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn doc_media_type(doc: &Document, bytes: &[u8]) -> String {

@@ -1,3 +1,7 @@
+//! Pushing: blobs first (skipped when present, mounted from another repository when the store
+//! remembers one, else uploaded in one PUT or in chunks), then manifests and the index by
+//! digest, and only then the tags (OCI distribution spec, "Pushing blobs", "Pushing manifests").
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -19,8 +23,12 @@ use crate::text::printable;
 pub struct PushRequest<'a> {
     /// The repository to push to; its tag, if any, is pushed too.
     pub reference: &'a Reference,
+    /// The single-platform images; their manifests, configs and layers are in the store.
     pub images: &'a [Image],
+    /// The index over `images` (exact bytes and their digest), pushed by digest after them;
+    /// `None` pushes the only image's manifest as the top.
     pub index: Option<(&'a [u8], &'a Digest)>,
+    /// Extra tags (`v1`, `latest`), each validated, pushed after the reference's own tag.
     pub tags: &'a [String],
 }
 
@@ -29,15 +37,24 @@ pub struct PushRequest<'a> {
 pub struct PushReport {
     /// `registry/repo:first-tag@digest` of what was pushed (the index, or the only manifest).
     pub reference: Reference,
+    /// Digest of the top document pushed (the index, or the only manifest).
     pub digest: Digest,
+    /// The tags now pointing at `digest`: the reference's tag first, then the extra ones.
     pub tags: Vec<String>,
+    /// Blobs (configs and layers) the images need, each counted once.
     pub blobs_total: usize,
+    /// Blobs whose bytes were sent.
     pub blobs_uploaded: usize,
+    /// Blobs mounted from another repository of the same registry (distribution spec,
+    /// "Mounting a blob from another repository"), nothing sent.
     pub blobs_mounted: usize,
+    /// Blobs the repository already had (found by `HEAD`), nothing sent.
     pub blobs_present: usize,
     /// Blob bytes sent, including those of attempts that failed and were retried.
     pub blob_bytes_uploaded: u64,
+    /// Manifests and index documents sent (0 when the repository already held the top one).
     pub manifests_pushed: usize,
+    /// Wall time of the whole push.
     pub elapsed: Duration,
 }
 
@@ -641,6 +658,25 @@ pub(crate) fn finish(resp: Resp) -> (u16, Option<String>, Vec<u8>) {
     let digest = resp.header("docker-content-digest").map(str::to_string);
     let body = resp.bytes(MAX_ERROR_BODY).unwrap_or_default();
     (status, digest, body)
+}
+
+/// The error for a refused GET of `reference` (`name@digest` or `name:tag`): a 404 says the
+/// registry does not hold it (with the registry's own message), any other status is told as is.
+pub(crate) fn get_refused(
+    what: &str,
+    registry: &str,
+    reference: String,
+    resp: Resp,
+) -> RegistryError {
+    let (status, _, body) = finish(resp);
+    if status == 404 {
+        return RegistryError::NotFound {
+            what: what.into(),
+            reference,
+            message: registry_message(&body),
+        };
+    }
+    status_error(what, registry, status, &body)
 }
 
 pub(crate) fn status_error(what: &str, registry: &str, status: u16, body: &[u8]) -> RegistryError {

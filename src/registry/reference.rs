@@ -1,3 +1,6 @@
+//! Image references (`registry/repository[:tag][@digest]`) parsed and normalised as docker's
+//! distribution/reference does (`alpine` → `docker.io/library/alpine`).
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -14,15 +17,21 @@ pub const DOCKER_HUB_API: &str = "registry-1.docker.io";
 pub struct Reference {
     /// Host with optional port (`localhost:5000`, `[::1]:5000`, `ghcr.io`).
     pub registry: String,
+    /// Repository path without the registry host, e.g. `library/alpine` or `org/app`.
     pub repository: String,
+    /// The tag, e.g. `3.20`; `None` when only a digest (or nothing) was given.
     pub tag: Option<String>,
+    /// The manifest or index digest after `@`, which pins the reference whatever the tag.
     pub digest: Option<Digest>,
 }
 
+/// Why a string is not an image reference (distribution's reference grammar).
 #[derive(Debug, thiserror::Error)]
 #[error("`{input}` is not an image reference: {reason}")]
 pub struct ReferenceError {
+    /// The string given.
     pub input: String,
+    /// Which rule of the grammar it breaks.
     pub reason: String,
 }
 

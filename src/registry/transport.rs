@@ -409,23 +409,7 @@ pub(crate) fn transport_error(
             detail: printable(&r.to_string(), 300),
         },
         ureq::Error::Io(io) if io.get_ref().is_some_and(|i| i.is::<rustls::Error>()) => {
-            match io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) => {
-                    RegistryError::PlainHttp { what, host }
-                }
-                Some(e) => RegistryError::Tls {
-                    hint: tls_hint(Some(e), &host),
-                    what,
-                    host,
-                    detail: printable(&e.to_string(), 300),
-                },
-                None => RegistryError::Tls {
-                    hint: tls_hint(None, &host),
-                    what,
-                    host,
-                    detail: printable(&io.to_string(), 300),
-                },
-            }
+            tls_io_error(what, host, &io)
         }
         ureq::Error::Io(io) if is_wrapped_deadline(&io) => {
             RegistryError::Deadline { what, host, budget }
@@ -453,6 +437,28 @@ pub(crate) fn transport_error(
             what,
             host,
             detail: printable(&other.to_string(), 300),
+        },
+    }
+}
+
+/// A TLS failure that reached us wrapped in an I/O error: a plain-HTTP answer to a TLS hello
+/// (`InvalidContentType`) is told apart from a real TLS failure.
+fn tls_io_error(what: String, host: String, io: &io::Error) -> RegistryError {
+    match io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) => {
+            RegistryError::PlainHttp { what, host }
+        }
+        Some(e) => RegistryError::Tls {
+            hint: tls_hint(Some(e), &host),
+            what,
+            host,
+            detail: printable(&e.to_string(), 300),
+        },
+        None => RegistryError::Tls {
+            hint: tls_hint(None, &host),
+            what,
+            host,
+            detail: printable(&io.to_string(), 300),
         },
     }
 }

@@ -9,7 +9,7 @@
 //!   came from recorded ([`golang`]);
 //! - licences read offline from the module cache ([`licence`]).
 //!
-//! Flow: [`SbomInput`] → [`bom::build`] (one neutral [`Bom`]) → [`render`] in either format.
+//! Flow: [`SbomInput`] → [`bom::build`] (one neutral [`Bom`]) → [`Format::render`] in either format.
 //! Output is deterministic: the same input and creation time give the same bytes (document
 //! namespace and serial number are derived from the content). [`image`] finds the Go binaries
 //! in any image source; [`referrer`] packs a document as an OCI artifact manifest attached to

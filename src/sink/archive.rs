@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{self, BufWriter, Read};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -63,9 +63,9 @@ impl ImageSink for OciArchiveSink {
             .flat_map(|(set, names)| names.iter().map(|n| named_descriptor(set, n)))
             .collect();
         let mut tar = AtomicTar::create(&self.file)?;
-        tar.blobs(store, &all_blobs(sets))?;
-        tar.bytes("index.json", &index_of(&entries))?;
-        tar.bytes("oci-layout", OCI_LAYOUT_FILE)?;
+        tar.stream.blobs(store, &all_blobs(sets))?;
+        tar.stream.bytes("index.json", &index_of(&entries))?;
+        tar.stream.bytes("oci-layout", OCI_LAYOUT_FILE)?;
         tar.finish()?;
         Ok(published(sets, names, |n| {
             format!("oci-archive:{}:{n}", self.file.display())
@@ -128,38 +128,8 @@ impl ImageSink for DockerArchiveSink {
             });
         }
         let references = docker_references(sets, &self.names)?;
-        let blob_path = |d: &Digest| format!("blobs/sha256/{}", d.hex());
-        let mut manifest = Vec::new();
-        let mut entries = Vec::new();
-        for (set, refs) in sets.iter().zip(&references) {
-            let image = &set.images[0];
-            manifest.push(DockerManifestEntry {
-                config: blob_path(&image.config_descriptor.digest),
-                repo_tags: refs.iter().map(familiar_name).collect(),
-                layers: image
-                    .manifest
-                    .layers
-                    .iter()
-                    .map(|l| blob_path(&l.digest))
-                    .collect(),
-            });
-            for r in refs {
-                let mut d = named_descriptor(set, r.tag.as_deref().unwrap_or("latest"));
-                let annotations = d.annotations.get_or_insert_default();
-                annotations.insert(ANNOTATION_CONTAINERD_NAME.into(), r.to_string());
-                annotations.insert(
-                    ANNOTATION_REF_NAME.into(),
-                    r.tag.clone().unwrap_or_else(|| "latest".into()),
-                );
-                entries.push(d);
-            }
-        }
         let mut tar = AtomicTar::create(&self.file)?;
-        tar.blobs(store, &all_blobs(sets))?;
-        tar.bytes("index.json", &index_of(&entries))?;
-        let manifest = serde_json::to_vec(&manifest).expect("manifest.json serialises");
-        tar.bytes("manifest.json", &manifest)?;
-        tar.bytes("oci-layout", OCI_LAYOUT_FILE)?;
+        write_docker_archive_to(&mut tar.stream, store, sets, &references)?;
         tar.finish()?;
         let names = references
             .iter()
@@ -169,6 +139,48 @@ impl ImageSink for DockerArchiveSink {
             format!("docker-archive:{}:{n}", self.file.display())
         }))
     }
+}
+
+/// Writes a `docker save` archive of `sets` (one platform each) to `tar`: the blobs,
+/// `index.json` naming each image as `docker save` does, `manifest.json` with every name of
+/// `references` (per set) in `RepoTags`, and `oci-layout`.
+pub(super) fn write_docker_archive_to<W: Write>(
+    tar: &mut TarStream<W>,
+    store: &BlobStore,
+    sets: &[ImageSet],
+    references: &[Vec<Reference>],
+) -> Result<(), SinkError> {
+    let blob_path = |d: &Digest| format!("blobs/sha256/{}", d.hex());
+    let mut manifest = Vec::new();
+    let mut entries = Vec::new();
+    for (set, refs) in sets.iter().zip(references) {
+        let image = &set.images[0];
+        manifest.push(DockerManifestEntry {
+            config: blob_path(&image.config_descriptor.digest),
+            repo_tags: refs.iter().map(familiar_name).collect(),
+            layers: image
+                .manifest
+                .layers
+                .iter()
+                .map(|l| blob_path(&l.digest))
+                .collect(),
+        });
+        for r in refs {
+            let mut d = named_descriptor(set, r.tag.as_deref().unwrap_or("latest"));
+            let annotations = d.annotations.get_or_insert_default();
+            annotations.insert(ANNOTATION_CONTAINERD_NAME.into(), r.to_string());
+            annotations.insert(
+                ANNOTATION_REF_NAME.into(),
+                r.tag.clone().unwrap_or_else(|| "latest".into()),
+            );
+            entries.push(d);
+        }
+    }
+    tar.blobs(store, &all_blobs(sets))?;
+    tar.bytes("index.json", &index_of(&entries))?;
+    let manifest = serde_json::to_vec(&manifest).expect("manifest.json serialises");
+    tar.bytes("manifest.json", &manifest)?;
+    tar.bytes("oci-layout", OCI_LAYOUT_FILE)
 }
 
 /// Writes image sets to an OCI archive at `file`, named `tag` as [`OciArchiveSink`] does.
@@ -229,36 +241,26 @@ fn check_archive_path(file: &Path) -> Result<(), SinkError> {
     check_creatable(file)
 }
 
-/// A tar with deterministic headers, written to a locked temp file beside the destination and
-/// renamed into place when complete.
-struct AtomicTar {
-    dest: PathBuf,
-    temp: NamedTempFile,
-    /// Writes through a duplicate of the temp file's descriptor, so errors are the system's
-    /// own (not wrapped with the temp file's name).
-    builder: tar::Builder<BufWriter<fs::File>>,
+/// A tar with deterministic headers (mtime 0, uid/gid 0) written to any byte stream: a file
+/// ([`AtomicTar`]) or a Docker daemon's `POST /images/load` body.
+pub(super) struct TarStream<W: Write> {
+    builder: tar::Builder<W>,
     /// The first failed read of a blob, so that a failing read is not blamed on the output.
     read_error: Rc<RefCell<Option<(PathBuf, io::Error)>>>,
+    /// What a failed write of the stream is reported as.
+    write_failed: Box<dyn Fn(io::Error) -> SinkError>,
 }
 
-impl AtomicTar {
-    fn create(dest: &Path) -> Result<AtomicTar, SinkError> {
-        if dest.is_dir() {
-            return Err(SinkError::IsADirectory(dest.to_path_buf()));
-        }
-        let parent = fsutil::parent_of(dest);
-        fsutil::create_dirs(&parent).map_err(write_err(&parent))?;
-        fsutil::remove_stale_temps(&parent).map_err(write_err(&parent))?;
-        let temp = fsutil::temp_file_in(&parent).map_err(write_err(dest))?;
-        let file = temp.as_file().try_clone().map_err(write_err(dest))?;
-        let mut builder = tar::Builder::new(BufWriter::with_capacity(1 << 20, file));
+impl<W: Write> TarStream<W> {
+    /// A tar written to `out`; a failed write becomes `write_failed(error)`.
+    pub(super) fn new(out: W, write_failed: Box<dyn Fn(io::Error) -> SinkError>) -> Self {
+        let mut builder = tar::Builder::new(out);
         builder.mode(tar::HeaderMode::Deterministic);
-        Ok(AtomicTar {
-            dest: dest.to_path_buf(),
-            temp,
+        TarStream {
             builder,
             read_error: Rc::default(),
-        })
+            write_failed,
+        }
     }
 
     fn header(size: u64, kind: tar::EntryType, mode: u32) -> tar::Header {
@@ -275,7 +277,7 @@ impl AtomicTar {
     fn failed(&self, error: io::Error) -> SinkError {
         match self.read_error.borrow_mut().take() {
             Some((path, source)) => SinkError::Store(StoreError::Io { path, source }),
-            None => write_err(&self.dest)(error),
+            None => (self.write_failed)(error),
         }
     }
 
@@ -286,14 +288,20 @@ impl AtomicTar {
             .map_err(|e| self.failed(e))
     }
 
-    fn bytes(&mut self, path: &str, data: &[u8]) -> Result<(), SinkError> {
+    /// Adds a regular file `path` holding `data`.
+    pub(super) fn bytes(&mut self, path: &str, data: &[u8]) -> Result<(), SinkError> {
         let mut h = Self::header(data.len() as u64, tar::EntryType::Regular, 0o644);
         self.builder
             .append_data(&mut h, path, data)
             .map_err(|e| self.failed(e))
     }
 
-    fn blobs(&mut self, store: &BlobStore, digests: &BTreeSet<Digest>) -> Result<(), SinkError> {
+    /// Adds `blobs/sha256/<hex>` for each digest, streamed from the store.
+    pub(super) fn blobs(
+        &mut self,
+        store: &BlobStore,
+        digests: &BTreeSet<Digest>,
+    ) -> Result<(), SinkError> {
         self.dir("blobs/")?;
         self.dir("blobs/sha256/")?;
         for digest in digests {
@@ -319,9 +327,52 @@ impl AtomicTar {
         Ok(())
     }
 
+    /// Writes the end-of-archive blocks and gives the stream back.
+    pub(super) fn finish(self) -> Result<W, SinkError> {
+        let TarStream {
+            builder,
+            write_failed,
+            ..
+        } = self;
+        builder.into_inner().map_err(write_failed)
+    }
+}
+
+/// A tar written to a locked temp file beside the destination and renamed into place when
+/// complete.
+struct AtomicTar {
+    dest: PathBuf,
+    temp: NamedTempFile,
+    /// Writes through a duplicate of the temp file's descriptor, so errors are the system's
+    /// own (not wrapped with the temp file's name).
+    stream: TarStream<BufWriter<fs::File>>,
+}
+
+impl AtomicTar {
+    fn create(dest: &Path) -> Result<AtomicTar, SinkError> {
+        if dest.is_dir() {
+            return Err(SinkError::IsADirectory(dest.to_path_buf()));
+        }
+        let parent = fsutil::parent_of(dest);
+        fsutil::create_dirs(&parent).map_err(write_err(&parent))?;
+        fsutil::remove_stale_temps(&parent).map_err(write_err(&parent))?;
+        let temp = fsutil::temp_file_in(&parent).map_err(write_err(dest))?;
+        let file = temp.as_file().try_clone().map_err(write_err(dest))?;
+        let owned = dest.to_path_buf();
+        let stream = TarStream::new(
+            BufWriter::with_capacity(1 << 20, file),
+            Box::new(move |error| write_err(&owned)(error)),
+        );
+        Ok(AtomicTar {
+            dest: dest.to_path_buf(),
+            temp,
+            stream,
+        })
+    }
+
     fn finish(self) -> Result<(), SinkError> {
         let dest = self.dest.clone();
-        let buffered = self.builder.into_inner().map_err(write_err(&dest))?;
+        let buffered = self.stream.finish()?;
         buffered
             .into_inner()
             .map_err(|e| write_err(&dest)(e.into_error()))?;

@@ -11,6 +11,7 @@
 //! | `oci-archive:FILE[:TAG]` | [`OciArchiveSink`] | replaces FILE with a tar of a layout holding these images |
 //! | `docker-archive:FILE[:REF]` | [`DockerArchiveSink`] | replaces FILE with a `docker save` archive |
 //! | `docker://REF` | [`RegistrySink`] | pushes blobs, manifests, index, then tags |
+//! | `docker-daemon:REF` | [`DockerDaemonSink`] | streams a docker-archive to the daemon's `POST /images/load` (`DOCKER_HOST`), then checks each name |
 //!
 //! [`publish`] is the only entry point the build uses. Every file output is crash-safe: files
 //! are written under a temp name, flushed (fsync) and renamed into place, then their directory is
@@ -22,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod archive;
+pub mod daemon;
 mod layout;
 mod naming;
 mod registry;
@@ -36,6 +38,7 @@ use crate::oci::{BlobStore, Descriptor, Digest, Image, ImageRef, MEDIA_TYPE_INDE
 use crate::registry::{Reference, RegistryOptions};
 
 pub use archive::{DockerArchiveSink, OciArchiveSink, write_docker_archive, write_oci_archive};
+pub use daemon::DockerDaemonSink;
 pub use layout::{
     GcReport, LOCK_TIMEOUT, LayoutSink, add_layout_referrers, gc_layout, write_oci_layout,
 };
@@ -148,6 +151,18 @@ pub struct Output {
 }
 
 impl Output {
+    /// When this output is written among several: local files first (0: layouts and
+    /// archives), then a daemon (1), then registries (2), so a failed push keeps the rest.
+    pub fn write_order(&self) -> u8 {
+        match self.target {
+            ImageRef::Layout { .. }
+            | ImageRef::OciArchive { .. }
+            | ImageRef::DockerArchive { .. } => 0,
+            ImageRef::DockerDaemon(_) => 1,
+            ImageRef::Registry(_) => 2,
+        }
+    }
+
     /// An output with no extra tags.
     pub fn new(target: ImageRef) -> Output {
         Output {
@@ -157,8 +172,8 @@ impl Output {
         }
     }
 
-    /// The sink that writes this output. Fails on names the format cannot hold and on
-    /// transports gopack does not write (`docker-daemon:`).
+    /// The sink that writes this output. Fails on names the format cannot hold (and, for
+    /// `docker-daemon:`, on a `DOCKER_HOST` gopack cannot speak to).
     pub fn sink(&self, registry: &RegistryOptions) -> Result<Box<dyn ImageSink>, SinkError> {
         let tags = self.tags.clone();
         Ok(match &self.target {
@@ -181,12 +196,8 @@ impl Output {
                 tags,
                 self.repository_per_binary,
             )?),
-            ImageRef::DockerDaemon(_) => {
-                return Err(SinkError::Unsupported(
-                    "gopack does not write to a Docker daemon yet: write --output \
-                 docker-archive:FILE and load it with `docker load -i FILE`"
-                        .into(),
-                ));
+            ImageRef::DockerDaemon(reference) => {
+                Box::new(DockerDaemonSink::from_env(reference.clone(), tags)?)
             }
         })
     }
@@ -279,6 +290,103 @@ pub fn publish(
     Ok(published)
 }
 
+/// Several outputs of one build (`--output` repeated: push *and* keep a local layout), each
+/// with its sink, kept in the order they are written: local files first (layouts, archives),
+/// then a Docker daemon, then registries, so a push that fails still leaves the local copy.
+/// Every sink is checked before anything is built ([`OutputSet::check`]).
+pub struct OutputSet {
+    sinks: Vec<Box<dyn ImageSink>>,
+}
+
+impl OutputSet {
+    /// The sinks for `outputs`; refuses none at all and the same destination twice.
+    pub fn new(outputs: &[Output], registry: &RegistryOptions) -> Result<OutputSet, SinkError> {
+        if outputs.is_empty() {
+            return Err(SinkError::Unsupported("no output was given".into()));
+        }
+        for (i, a) in outputs.iter().enumerate() {
+            if outputs[..i].iter().any(|b| b.target == a.target) {
+                return Err(SinkError::Name(format!(
+                    "{a} is named twice as an output; name each destination once (use --tag \
+                     for more names in one place)"
+                )));
+            }
+        }
+        let mut ordered: Vec<&Output> = outputs.iter().collect();
+        ordered.sort_by_key(|o| o.write_order());
+        let sinks = ordered
+            .into_iter()
+            .map(|o| o.sink(registry))
+            .collect::<Result<_, _>>()?;
+        Ok(OutputSet { sinks })
+    }
+
+    /// One sink's set (for tests and callers that already hold a sink).
+    pub fn from_sinks(sinks: Vec<Box<dyn ImageSink>>) -> OutputSet {
+        OutputSet { sinks }
+    }
+
+    /// Every destination, in write order.
+    pub fn destinations(&self) -> Vec<String> {
+        self.sinks.iter().map(|s| s.destination()).collect()
+    }
+
+    /// [`ImageSink::check`] of every sink, before anything is built; the first failure.
+    pub fn check(&self, platforms: usize) -> Result<(), SinkError> {
+        self.sinks.iter().try_for_each(|s| s.check(platforms))
+    }
+
+    /// Writes `sets` to every sink in order ([`publish`] each); returns, per sink in order,
+    /// where each set went. When one fails, the ones before it stay written and the error
+    /// names them.
+    pub fn publish(
+        &self,
+        store: &BlobStore,
+        sets: &[ImageSet],
+        status: &dyn Fn(&str),
+    ) -> Result<Vec<Vec<Published>>, SinkError> {
+        let mut done: Vec<Vec<Published>> = Vec::new();
+        for sink in &self.sinks {
+            status(&format!("writing {}", sink.destination()));
+            match publish(store, sets, sink.as_ref(), status) {
+                Ok(p) => done.push(p),
+                Err(e) if done.is_empty() => return Err(e),
+                Err(e) => {
+                    return Err(SinkError::Partial {
+                        destination: sink.destination(),
+                        written: self.sinks[..done.len()]
+                            .iter()
+                            .map(|s| s.destination())
+                            .collect(),
+                        source: Box::new(e),
+                    });
+                }
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// Where each set went across several outputs, one [`Published`] per set: every reference in
+/// write order; the pin and push statistics of the registry output when there is one, else
+/// the first output's pin.
+pub fn merge_published(per_output: Vec<Vec<Published>>) -> Vec<Published> {
+    let mut outputs = per_output.into_iter();
+    let Some(mut merged) = outputs.next() else {
+        return Vec::new();
+    };
+    for output in outputs {
+        for (m, p) in merged.iter_mut().zip(output) {
+            m.references.extend(p.references);
+            if p.push.is_some() && m.push.is_none() {
+                m.pinned = p.pinned;
+                m.push = p.push;
+            }
+        }
+    }
+    merged
+}
+
 /// Why an output was not written. Each message names the path or reference, says why and
 /// what to do; a previous output is untouched in every case.
 #[derive(Debug, thiserror::Error)]
@@ -297,7 +405,7 @@ pub enum SinkError {
     /// The directory holds files that are not part of an OCI layout.
     #[error(
         "{} is not an OCI image layout: it holds {}, which gopack will not mix images into. \
-         Choose another --output (a new or empty directory, or an existing layout)",
+         Write to another place (a new or empty directory, or an existing layout)",
         .dir.display(), .foreign.join(", ")
     )]
     NotALayout {
@@ -321,14 +429,14 @@ pub enum SinkError {
     },
     /// The layout path names a file.
     #[error(
-        "{} is a file, not a directory; an oci: output is a directory (for one file, use \
-         --output oci-archive:FILE)",
+        "{} is a file, not a directory; an oci: destination is a directory (for one file, \
+         write to oci-archive:FILE)",
         .0.display()
     )]
     NotADirectory(PathBuf),
     /// The archive path names a directory.
     #[error(
-        "{} is a directory; an archive output is a file path (for a directory, use --output \
+        "{} is a directory; an archive destination is a file path (for a directory, write to \
          oci:DIR)",
         .0.display()
     )]
@@ -336,7 +444,7 @@ pub enum SinkError {
     /// The layout's `index.json` cannot be read, so merging into it could lose images.
     #[error(
         "{}/index.json cannot be read ({reason}); gopack will not overwrite it, as it may list \
-         other images. Repair it, or write to another --output",
+         other images. Repair it, or write to another place",
         .dir.display()
     )]
     BadIndex {
@@ -351,19 +459,45 @@ pub enum SinkError {
     /// docker-archive holds one platform per image.
     #[error(
         "docker-archive holds one platform per image, and {platforms} platforms were asked for. \
-         Build one platform (--platform linux/amd64) for `docker load`, or use --output \
+         Build one platform (--platform linux/amd64) for `docker load`, or write to \
          oci-archive:FILE for a multi-platform archive"
     )]
     DockerArchiveMultiPlatform {
         /// Platforms asked for.
         platforms: usize,
     },
+    /// `docker load` takes one platform per image.
+    #[error(
+        "a Docker daemon holds one platform per image name, and {platforms} platforms were \
+         asked for. Build one platform (--platform linux/amd64), or write to oci-archive:FILE \
+         for a multi-platform archive"
+    )]
+    DaemonMultiPlatform {
+        /// Platforms asked for.
+        platforms: usize,
+    },
+    /// Talking to the Docker daemon failed.
+    #[error(transparent)]
+    Daemon(#[from] daemon::engine::EngineError),
     /// A name (tag, reference) the output cannot hold.
     #[error("{0}")]
     Name(String),
     /// The push failed.
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
+    /// One of several outputs failed after others were written (those stay as written).
+    #[error(
+        "cannot write {destination} ({} already written and kept): {source}",
+        .written.join(", ")
+    )]
+    Partial {
+        /// The output that failed.
+        destination: String,
+        /// The outputs written before it.
+        written: Vec<String>,
+        /// Why it failed.
+        source: Box<SinkError>,
+    },
     /// Something this output cannot do.
     #[error("{0}")]
     Unsupported(String),
@@ -374,14 +508,14 @@ fn describe_io(e: &io::Error) -> String {
     use io::ErrorKind as K;
     let hint = match e.kind() {
         K::StorageFull => {
-            "; the file system holding it is full: free space there or choose another --output"
+            "; the file system holding it is full: free space there or write to another place"
         }
         K::QuotaExceeded => {
-            "; your disk quota there is used up: free space or choose another --output"
+            "; your disk quota there is used up: free space or write to another place"
         }
-        K::ReadOnlyFilesystem => "; it is on a read-only file system: choose another --output",
+        K::ReadOnlyFilesystem => "; it is on a read-only file system: write to another place",
         K::PermissionDenied => {
-            "; you may not write there: choose another --output or fix the permissions"
+            "; you may not write there: write to another place or fix the permissions"
         }
         K::NotADirectory => "; a part of the path is a file, not a directory",
         _ if e.raw_os_error() == Some(libc::EIO) => "; the device reported an I/O error",
@@ -500,11 +634,20 @@ mod tests {
     }
 
     #[test]
-    fn docker_daemon_outputs_say_what_to_do_instead() {
-        let err = output("docker-daemon:app:dev")
-            .sink(&RegistryOptions::default())
-            .err()
-            .unwrap();
-        assert!(err.to_string().contains("docker load"), "{err}");
+    fn docker_daemon_outputs_refuse_several_platforms_before_connecting() {
+        let sink = DockerDaemonSink::new(
+            daemon::engine::DockerHost::Unix("/nonexistent/docker.sock".into()),
+            "app:dev".parse().unwrap(),
+            Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(sink.destination(), "docker-daemon:app:dev");
+        let err = sink.check(2).unwrap_err().to_string();
+        assert!(err.contains("2 platforms"), "{err}");
+        let err = sink.check(1).unwrap_err().to_string();
+        assert!(
+            err.contains("unix:///nonexistent/docker.sock") && err.contains("DOCKER_HOST"),
+            "{err}"
+        );
     }
 }

@@ -31,6 +31,7 @@ pub enum Growth {
 pub struct SizeBudget {
     /// Largest allowed file size in bytes.
     pub max: Option<u64>,
+    /// Largest allowed growth against the baseline (`max_growth`: `2%` or `200kB`).
     pub max_growth: Option<Growth>,
     /// Baseline path, resolved against the config file's directory.
     pub baseline: Option<PathBuf>,
@@ -47,13 +48,22 @@ struct RawBudget {
 /// What can be wrong with a config.
 #[derive(Debug, thiserror::Error)]
 pub enum BudgetError {
+    /// The config file could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The `gopack.toml` file.
         path: PathBuf,
+        /// The read's error.
         source: std::io::Error,
     },
+    /// The `[size]` table is not valid TOML or holds an unknown key or a bad size.
     #[error("{path} is not valid: [size]: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// The `gopack.toml` file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        message: String,
+    },
 }
 
 /// Parses a size: `12MB`, `12 MiB`, `900kB`, `1048576` (bytes); decimal units are powers of

@@ -10,17 +10,24 @@ use super::report::SizeReport;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
+    /// Only in the new binary (`old` is 0).
     Add,
+    /// Only in the old binary (`new` is 0).
     Remove,
+    /// In both (the size may be the same).
     Change,
 }
 
 /// One owner's size in both binaries (file bytes).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Change {
+    /// The owner: a module path, a package import path, a symbol name or a section name.
     pub name: String,
+    /// File bytes in the old binary.
     pub old: u64,
+    /// File bytes in the new binary.
     pub new: u64,
+    /// Whether it was added, removed or is in both.
     pub kind: ChangeKind,
 }
 
@@ -35,13 +42,21 @@ impl Change {
 /// change first, unchanged ones last.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SizeDiff {
+    /// Path of the old binary, as its report names it.
     pub old_name: String,
+    /// Path of the new binary, as its report names it.
     pub new_name: String,
+    /// File size of the old binary in bytes.
     pub old_size: u64,
+    /// File size of the new binary in bytes.
     pub new_size: u64,
+    /// Changes per module.
     pub modules: Vec<Change>,
+    /// Changes per package.
     pub packages: Vec<Change>,
+    /// Changes per symbol.
     pub symbols: Vec<Change>,
+    /// Changes per ELF section (file bytes).
     pub sections: Vec<Change>,
 }
 

@@ -8,18 +8,24 @@ use super::report::{SizeReport, percent};
 /// The level a table groups bytes at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum By {
+    /// One row per module (`std`, `cgo`, dependencies, the main module).
     Module,
+    /// One row per package (the default).
     #[default]
     Package,
+    /// One row per symbol.
     Symbol,
+    /// One row per ELF section.
     Section,
 }
 
 /// Plain text or GitHub-flavoured Markdown (for PR comments).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Style {
+    /// Aligned columns for a terminal (the default).
     #[default]
     Text,
+    /// A GitHub-flavoured Markdown table.
     Markdown,
 }
 

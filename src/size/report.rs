@@ -35,11 +35,16 @@ pub enum Class {
 /// One symbol (or embedded file, or C compile unit) and its bytes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SymbolSize {
+    /// Symbol name as Go spells it (`net/http.(*Server).Serve`); `embed:<file>` or
+    /// `cgo:<unit>` for embeds and C code.
     pub name: String,
+    /// Import path of the owning package; [`LINKER`] when no package owns it.
     pub package: String,
     /// File bytes it owns.
     pub size: u64,
+    /// Which reader named it (function table, `.symtab`, DWARF, an embed search).
     pub kind: SymbolKind,
+    /// Made by the compiler or linker (type algorithms, dictionaries, wrappers).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub generated: bool,
 }
@@ -49,7 +54,9 @@ pub struct SymbolSize {
 pub struct PackageSize {
     /// Import path (`net/http`), `cgo:<unit>` for C code, [`LINKER`] for linker tables.
     pub path: String,
+    /// Path of the module holding the package (`std` for the standard library).
     pub module: String,
+    /// Where its module comes from; `None` when no module owns it.
     pub class: Option<Class>,
     /// All its file bytes.
     pub size: u64,
@@ -66,6 +73,7 @@ pub struct PackageSize {
     /// Its share of the DWARF sections (file bytes, compressed as stored).
     #[serde(default)]
     pub debug: u64,
+    /// Number of its symbols that own bytes.
     pub symbols: usize,
 }
 
@@ -74,24 +82,33 @@ pub struct PackageSize {
 pub struct ModuleSize {
     /// Module path; `std` for the standard library, `cgo` for C code, [`LINKER`] otherwise.
     pub path: String,
+    /// Module version from the build information (`v0.30.0`); empty for `std`, `cgo` and the
+    /// linker.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub version: String,
+    /// Standard library, main module, dependency, cgo or generated.
     pub class: Class,
+    /// All file bytes of its packages.
     pub size: u64,
+    /// Number of its packages that own bytes.
     pub packages: usize,
 }
 
 /// A section and how much of it owners claimed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SectionSize {
+    /// Section name, e.g. `.text`, `.rodata`, `.gopclntab`.
     pub name: String,
     /// Bytes in the file (0 for memory-only sections, listed for reference).
     pub file_size: u64,
+    /// Bytes of it that symbols own.
     pub attributed: u64,
     /// The section's own bucket: bytes no symbol claimed.
     pub remainder: u64,
+    /// Memory only (`SHT_NOBITS`, e.g. `.bss`): owns no file byte.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub memory_only: bool,
+    /// A DWARF section (`.debug_*`, `.zdebug_*`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub debug: bool,
 }
@@ -99,6 +116,7 @@ pub struct SectionSize {
 /// How the file size splits into buckets; the fields add up to `file_size`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Totals {
+    /// Size of the binary in bytes.
     pub file_size: u64,
     /// Bytes owned by Go packages, cgo compile units and embedded files.
     pub owners: u64,
@@ -117,23 +135,34 @@ pub struct Totals {
 /// The binary the report is about.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BinarySummary {
+    /// The binary's path as given on the command line.
     pub path: String,
+    /// The Go version from its build information, e.g. `go1.26.0`.
     pub go_version: String,
+    /// Path of its main module; empty when built outside a module.
     pub main_module: String,
+    /// Go's name of its architecture (`amd64`, `arm64`…) from the ELF machine; `unknown`
+    /// otherwise.
     pub goarch: String,
     /// No `.symtab` (`-ldflags=-s`): data symbols are not named.
     pub stripped: bool,
+    /// Has DWARF sections (not built with `-ldflags=-w`).
     pub dwarf: bool,
     /// Functions read from the function table, symbols from `.symtab`, C units from DWARF,
     /// embedded files found.
     pub functions: usize,
+    /// Symbols read from `.symtab` (0 when stripped).
     pub symtab_symbols: usize,
     /// Symbols named from an unstripped twin build (for a stripped binary).
     #[serde(default)]
     pub twin_symbols: usize,
+    /// Non-Go DWARF compile units (C, C++, assembly linked through cgo).
     pub cgo_units: usize,
+    /// `go:embed` files found in the binary, of those named.
     pub embeds_found: usize,
+    /// `go:embed` files of its packages long enough to look for.
     pub embeds_named: usize,
+    /// Why a reader could not be used, in words.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -141,8 +170,11 @@ pub struct BinarySummary {
 /// The whole report (`gopack size --json` prints exactly this).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SizeReport {
+    /// [`SIZE_SCHEMA_VERSION`] of the JSON form.
     pub schema: u32,
+    /// The binary measured.
     pub binary: BinarySummary,
+    /// How the file size splits into buckets.
     pub totals: Totals,
     /// Largest first.
     pub modules: Vec<ModuleSize>,
@@ -157,14 +189,20 @@ pub struct SizeReport {
 /// What can stop a report.
 #[derive(Debug, thiserror::Error)]
 pub enum SizeError {
+    /// The binary could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The binary's path.
         path: String,
+        /// The read's error.
         source: std::io::Error,
     },
+    /// The binary is not an ELF Go binary gopack can attribute.
     #[error("{path}: {source}")]
     Attribution {
+        /// The binary's path.
         path: String,
+        /// Why attribution failed.
         source: crate::binary::attribution::AttributionError,
     },
 }

@@ -23,12 +23,15 @@ pub struct Variant {
 /// A measured variant.
 #[derive(Debug, Clone, Serialize)]
 pub struct VariantResult {
+    /// The variant's short name (`default`, `-s -w`, `cgo off`…).
     pub name: String,
     /// The command as a person would type it.
     pub command: String,
     /// File bytes, gzip bytes (level 6) and zstd bytes (level 3); `None` when the build failed.
     pub file: Option<u64>,
+    /// Size of the binary gzip-compressed at level 6, in bytes.
     pub gzip: Option<u64>,
+    /// Size of the binary zstd-compressed at level 3, in bytes.
     pub zstd: Option<u64>,
     /// Why the build failed.
     #[serde(skip_serializing_if = "Option::is_none")]

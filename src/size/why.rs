@@ -14,19 +14,27 @@ use crate::project::ProjectError;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListedPackage {
+    /// `ImportPath`, e.g. `net/http`.
     pub import_path: String,
+    /// `Name`: the package clause (`main`, `http`).
     #[serde(default)]
     pub name: String,
+    /// `Dir`: the directory holding its sources.
     #[serde(default)]
     pub dir: PathBuf,
+    /// `Imports`: import paths it imports directly (after vendoring).
     #[serde(default)]
     pub imports: Vec<String>,
+    /// `EmbedFiles`: files its `//go:embed` patterns match, relative to `dir`.
     #[serde(default)]
     pub embed_files: Vec<String>,
+    /// `Standard`: part of the standard library.
     #[serde(default)]
     pub standard: bool,
+    /// `Module`: the module holding it; `None` for the standard library.
     #[serde(default)]
     pub module: Option<ListedModule>,
+    /// `DepOnly`: listed only as a dependency of the named packages.
     #[serde(default)]
     pub dep_only: bool,
 }
@@ -35,6 +43,7 @@ pub struct ListedPackage {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListedModule {
+    /// `Path`: the module path, e.g. `golang.org/x/net`.
     pub path: String,
 }
 

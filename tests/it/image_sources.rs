@@ -6,6 +6,7 @@
 use crate::common;
 use crate::registry_support;
 
+use sha2::{Digest as _, Sha256};
 use std::path::Path;
 
 use common::*;
@@ -164,6 +165,35 @@ fn one_image_from_layout_oci_archive_docker_archive_and_registry_reads_the_same(
         );
         if i == 2 && require_tool("umoci") {
             umoci_unpack(&format!("{}:latest", out.display()), &t.join("bundle"));
+        }
+    }
+
+    // Every source copied by `pull` to every sink: skopeo reads each result, the config bytes
+    // are the same everywhere, and the manifest digest too wherever neither end is a
+    // docker-archive (which keeps Docker's manifest.json form).
+    for (i, from) in destinations.iter().enumerate() {
+        let sinks = [
+            format!("oci:{}:c", t.join(format!("copy{i}")).display()),
+            format!("oci-archive:{}:c", t.join(format!("copy{i}.tar")).display()),
+            format!(
+                "docker-archive:{}:example.com/copy:v{i}",
+                t.join(format!("copy{i}-docker.tar")).display()
+            ),
+            format!("docker://{host}/copy{i}:v1"),
+        ];
+        for to in &sinks {
+            run_ok(gopack(&t.join("cache")).args(["pull", "--insecure-registry", &host, from, to]));
+            let raw = run_ok(tool("skopeo").args(["inspect", "--raw", "--tls-verify=false", to]));
+            let manifest: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+            assert_eq!(
+                manifest["config"]["digest"].as_str(),
+                Some(want.config_descriptor.digest.to_string().as_str()),
+                "{from} -> {to}"
+            );
+            if !from.starts_with("docker-archive:") && !to.starts_with("docker-archive:") {
+                let digest = format!("sha256:{}", hex::encode(Sha256::digest(&raw.stdout)));
+                assert_eq!(digest, want.manifest_digest.to_string(), "{from} -> {to}");
+            }
         }
     }
 }

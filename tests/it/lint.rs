@@ -721,3 +721,38 @@ fn dockerignore_findings_only_when_the_whole_context_is_copied() {
     assert!(codes(whole, None).contains(&"GO401".to_owned()));
     assert!(codes(whole, Some("*.md\n")).contains(&"GO402".to_owned()));
 }
+
+/// Dockerfiles far past any real one (the attacker's 10,000 chained stages took 97 s, 100,000
+/// RUN lines over a minute) get one GO001 finding, quickly, instead of a quadratic lint.
+#[test]
+fn dockerfiles_past_the_bounds_are_refused_with_one_finding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut stages = String::from("FROM alpine:3.20 AS s0\n");
+    for i in 1..10_000 {
+        stages.push_str(&format!("FROM s{} AS s{i}\n", i - 1));
+    }
+    let mut runs = String::from("FROM alpine:3.20\n");
+    for _ in 0..100_000 {
+        runs.push_str("RUN echo hi\n");
+    }
+    for (name, text) in [("stages", stages), ("runs", runs)] {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+        let start = std::time::Instant::now();
+        let out = gopack(&["lint", "-f", "json", name], tmp.path());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let findings = v.as_array().unwrap();
+        assert_eq!(findings.len(), 1, "{name}: {v}");
+        assert_eq!(findings[0]["code"], "GO001");
+        assert!(
+            findings[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not linted"),
+            "{v}"
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "{name}"
+        );
+    }
+}

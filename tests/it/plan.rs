@@ -289,6 +289,13 @@ fn plan_deep_builds_and_names_the_function_behind_each_need() {
     );
     assert!(text.contains("+ /etc/ssl/certs/ca-certificates.crt: forced on by flag"));
     assert!(text.contains("- /usr/share/zoneinfo: not needed"));
+    // --deep does not advise running --deep (issue 13 §5); the plan without it does.
+    assert!(!text.contains("plan --deep"), "{text}");
+    let shallow_text = plan_text(&testdata("needs/userdb"), &[]);
+    assert!(
+        shallow_text.contains("(run `gopack plan --deep` to build now and see them)"),
+        "{shallow_text}"
+    );
     // Without --deep nothing is built, and the plan says where files come from instead.
     let shallow = plan_json(&testdata("needs/userdb"), &[]);
     assert!(shallow["targets"][0].get("built").is_none());

@@ -496,10 +496,7 @@ fn gopack_pull_writes_an_oci_layout_skopeo_reads() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let out = gopack()
-        .args(["pull", "alpine", "docker-archive:x.tar"])
-        .output()
-        .unwrap();
+    let out = gopack().args(["pull", "alpine", "x.tar"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
 

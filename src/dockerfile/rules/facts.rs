@@ -751,11 +751,31 @@ fn read_run<'a>(
         shell: shell_form,
         map,
     } = run_script(inst, df.escape).unwrap_or_default();
-    let cmds: Vec<SimpleCommand> = if shell_form {
-        shell::parse(&script)
-            .iter()
-            .map(|c| c.unwrapped())
-            .collect()
+    let cmds = simple_commands(inst, &script, shell_form);
+    let go = go_commands(&cmds, stage_env);
+    let cache_targets = cache_targets(inst);
+    let cache_mount = !cache_targets.is_empty();
+    Run {
+        inst,
+        outer,
+        stage,
+        index,
+        onbuild,
+        shell_form,
+        script,
+        cmds,
+        go,
+        cache_mount,
+        cache_targets,
+        map,
+    }
+}
+
+/// The simple commands of a RUN: the shell script's (wrappers such as `env`, `sudo` removed),
+/// or the exec form's one command.
+fn simple_commands(inst: &Instruction, script: &str, shell_form: bool) -> Vec<SimpleCommand> {
+    if shell_form {
+        shell::parse(script).iter().map(|c| c.unwrapped()).collect()
     } else {
         match &inst.args {
             Args::Command {
@@ -772,10 +792,15 @@ fn read_run<'a>(
             }],
             _ => vec![],
         }
-    };
+    }
+}
+
+/// The `go` commands of a RUN, each with the environment the commands before it set up
+/// (`export`, `unset`, bare assignments) on top of the stage's.
+fn go_commands(cmds: &[SimpleCommand], stage_env: &HashMap<String, String>) -> Vec<GoCmd> {
     let mut env = stage_env.clone();
     let mut go = Vec::new();
-    for c in &cmds {
+    for c in cmds {
         match c.program() {
             Some("export") => {
                 for (k, v) in c.words[1..].iter().filter_map(|w| shell::split_assign(w)) {
@@ -798,8 +823,12 @@ fn read_run<'a>(
             _ => {}
         }
     }
-    let cache_targets: Vec<String> = inst
-        .flags
+    go
+}
+
+/// The targets of the RUN's `--mount=type=cache` flags (empty for a mount without one).
+fn cache_targets(inst: &Instruction) -> Vec<String> {
+    inst.flags
         .iter()
         .filter(|f| f.name == "mount")
         .filter_map(|f| f.value.as_deref())
@@ -812,22 +841,7 @@ fn read_run<'a>(
                 })
                 .unwrap_or_default()
         })
-        .collect();
-    let cache_mount = !cache_targets.is_empty();
-    Run {
-        inst,
-        outer,
-        stage,
-        index,
-        onbuild,
-        shell_form,
-        script,
-        cmds,
-        go,
-        cache_mount,
-        cache_targets,
-        map,
-    }
+        .collect()
 }
 
 pub(crate) fn is_full_distro(img: &ImageRef) -> bool {

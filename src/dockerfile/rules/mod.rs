@@ -24,6 +24,7 @@ pub(crate) use facts::run_script;
 /// A rule's fixed description.
 #[derive(Debug)]
 pub struct RuleInfo {
+    /// The rule's ID (`GO101`).
     pub id: RuleId,
     /// Short kebab-case name (SARIF `name`).
     pub name: &'static str,
@@ -44,7 +45,7 @@ macro_rules! rules {
         /// Every rule's ID. A misspelt ID is a compile error.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[allow(clippy::upper_case_acronyms)]
-        pub enum RuleId { $($id),* }
+        pub enum RuleId { $(#[doc = $summary] $id),* }
 
         impl RuleId {
             /// `"GO101"`.
@@ -70,6 +71,7 @@ impl RuleId {
             .map(|r| r.id)
     }
 
+    /// The rule's fixed description from [`RULES`].
     pub fn info(self) -> &'static RuleInfo {
         RULES
             .iter()

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 mod archive;
+mod daemon;
 mod docker_archive;
 mod layout;
 mod registry;
@@ -32,6 +33,7 @@ use crate::registry::{RegistryClient, RegistryError, RegistryOptions};
 use crate::text::printable;
 
 pub use archive::OciArchiveSource;
+pub use daemon::DaemonSource;
 pub use docker_archive::DockerArchiveSource;
 pub use layout::LayoutSource;
 pub use registry::RegistrySource;
@@ -238,7 +240,7 @@ pub struct SourceOptions {
 }
 
 /// Opens the source `reference` names. The blob store is where a registry source keeps what it
-/// downloads. `docker-daemon:` is refused with the command that gives an archive instead.
+/// downloads; a daemon source copies the image into a temp file beside it.
 pub fn open(
     reference: &ImageRef,
     store: &BlobStore,
@@ -258,13 +260,13 @@ pub fn open(
             Box::new(RegistrySource::new(client, r.clone(), store.clone()))
         }
         ImageRef::DockerDaemon(r) => {
-            return Err(SourceError::Invalid {
-                origin: reference.to_string(),
-                reason: format!(
-                    "gopack does not read from a Docker daemon; save the image first \
-                     (`docker save {r} -o image.tar`) and name docker-archive:image.tar"
-                ),
-            });
+            let host = crate::sink::daemon::engine::DockerHost::from_env().map_err(|e| {
+                SourceError::Invalid {
+                    origin: reference.to_string(),
+                    reason: e.to_string(),
+                }
+            })?;
+            Box::new(DaemonSource::open(host, r, store, limits)?)
         }
     })
 }

@@ -1,0 +1,3 @@
+module example.com/runargs
+
+go 1.22
