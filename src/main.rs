@@ -4,9 +4,21 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod cli;
 
+/// Shown by `--help`; the README's "Exit codes" says the same.
+const EXIT_CODES: &str = "Exit status: 0 success; 1 failure, or findings at the failure threshold (lint, \
+inspect --ci, size budgets); 2 usage error (a bad flag, argument or gopack.toml).\n\
+stdout carries results (references, JSON, YAML); stderr carries plan lines, progress and summaries.";
+
 /// Turn a Go program into the smallest, safest container image that still runs it.
 #[derive(Parser)]
-#[command(name = "gopack", version, long_version = cli::version::long_version(), about, propagate_version = true)]
+#[command(
+    name = "gopack",
+    version,
+    long_version = cli::version::long_version(),
+    about,
+    propagate_version = true,
+    after_help = EXIT_CODES
+)]
 struct Cli {
     /// When to colour text: auto (on a terminal, unless NO_COLOR is set), always, never
     #[arg(long, global = true, value_enum, value_name = "WHEN")]
@@ -30,6 +42,13 @@ enum Command {
     Login(cli::login::LoginArgs),
     /// Forget the credentials saved for a registry
     Logout(cli::logout::LogoutArgs),
+    /// Build the gopack:// and ko:// images named in Kubernetes YAML, push them, print the YAML
+    /// with REPO@sha256:… in their place
+    Resolve(Box<cli::resolve::ResolveArgs>),
+    /// `gopack resolve`, piped into `kubectl apply -f -`
+    Apply(Box<cli::apply::ApplyArgs>),
+    /// Write a commented gopack.toml for this module (or convert a .ko.yaml)
+    Init(cli::init::InitArgs),
     /// Copy an image from a registry, layout or archive to a layout, archive, registry or daemon
     Pull(cli::pull::PullArgs),
     /// SPDX or CycloneDX bill of materials of a Go binary or of the Go binaries in an image
@@ -94,6 +113,9 @@ fn main() -> ExitCode {
         Command::Logout(args) => cli::logout::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Pull(args) => cli::pull::run(args),
+        Command::Resolve(args) => cli::resolve::run(*args),
+        Command::Apply(args) => cli::apply::run(*args),
+        Command::Init(args) => cli::init::run(args),
         Command::Sbom(args) => cli::sbom::run(args),
         Command::Size(args) => cli::size::run(*args),
         Command::Cache(args) => cli::cache::run(args),

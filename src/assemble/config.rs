@@ -24,6 +24,11 @@ pub struct ImageSettings {
     pub annotations: BTreeMap<String, String>,
     /// Copy the base image's labels into ours (off by default: they describe the base).
     pub keep_base_labels: bool,
+    /// Annotations of the index over several platform images (over those every platform
+    /// shares).
+    pub index_annotations: BTreeMap<String, String>,
+    /// Arguments after the entrypoint: the config's `Cmd` (gopack.toml `args`).
+    pub args: Vec<String>,
 }
 
 /// Everything the config of one platform image is made from.
@@ -109,7 +114,7 @@ pub fn image_config(cx: &ConfigInputs<'_>) -> (ImageConfig, BTreeMap<String, Str
             env: Some(config_env(&base_runtime, cx.env, cx.own_ca_bundle)),
             entrypoint: Some(vec![format!("{BINARY_DIR}/{}", cx.name)]),
             // A base's Cmd would become arguments to our entrypoint: never inherit it.
-            cmd: None,
+            cmd: (!cx.settings.args.is_empty()).then(|| cx.settings.args.clone()),
             working_dir: Some(working_dir),
             labels: Some(labels),
             extra: base_runtime.extra.clone(),

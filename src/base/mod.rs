@@ -57,14 +57,34 @@ pub enum BaseError {
     /// The base could not be resolved or fetched (network, layout, archive, verification).
     #[error(transparent)]
     Source(#[from] SourceError),
-    /// It has no image for a target platform.
-    #[error("base image {base} has no image for {platform} (it has: {available})")]
+    /// It has no image for a target platform (found after resolving: the base's images
+    /// were selected for other platforms).
+    #[error(
+        "base image {base} has no image for {platform} (it has: {available}); gopack does not \
+         build for a platform its base cannot serve. Build only for the base's platforms \
+         (--platform), or choose a base that is an image index with {platform}"
+    )]
     NoPlatform {
         /// The base as named.
         base: String,
         /// The target platform.
         platform: Platform,
         /// The platforms it has.
+        available: String,
+    },
+    /// It has no image for a target platform (the source said so while resolving: a
+    /// single-platform base, or an index without that platform).
+    #[error(
+        "base image {base} has no image for {wanted} (it has: {available}); gopack does not \
+         build for a platform its base cannot serve. Build only for the base's platforms \
+         (--platform), or choose a base that is an image index with {wanted}"
+    )]
+    Unserved {
+        /// The base as named.
+        base: String,
+        /// The platform asked for.
+        wanted: String,
+        /// What the base has.
         available: String,
     },
     /// One of its layers is broken (not a tar, over a limit, wrong diff_id).
@@ -103,7 +123,17 @@ pub fn resolve(
     };
     let source = source::open(reference, store, &options)?;
     let selector = PlatformSelector::from_list(platforms);
-    let resolved = crate::oci::resolve(source.as_ref(), &selector, store, &options.limits)?;
+    let resolved = crate::oci::resolve(source.as_ref(), &selector, store, &options.limits)
+        .map_err(|e| match e {
+            SourceError::NoPlatform {
+                wanted, available, ..
+            } => BaseError::Unserved {
+                base: spec.to_string(),
+                wanted,
+                available,
+            },
+            other => BaseError::Source(other),
+        })?;
     fetch_layers(
         source.as_ref(),
         &resolved.images,

@@ -1,20 +1,20 @@
-//! `gopack build [PKG…]`: its flags, turned into build options and an output destination, the
-//! call into the pipeline, and how the outcome is shown (image references or `--json`).
+//! `gopack build`: flags, the call into the pipeline, and what is shown where. stdout carries
+//! results only — one reference per image that pins it (`REGISTRY/REPO@sha256:…` after a
+//! push), or with `--json` one JSON document — so `IMG=$(gopack build … --push)` captures
+//! exactly the references; the plan lines, progress, warnings and the summary go to stderr.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use gopack::assemble::ImageSettings;
 use gopack::cache::Cache;
-use gopack::config::GoEnv;
-use gopack::oci::{Bare, Compression, ImageRef, Platform};
-use gopack::pipeline::{self, BuildOptions, BuildOutcome, Progress};
-use gopack::registry::Reference;
-use gopack::sink::{DEFAULT_OUTPUT, Output};
+use gopack::config::file::{Port, SbomFormat};
+use gopack::config::{GoEnv, Settings};
+use gopack::pipeline::{self, Schedule};
 
 use super::plan_flags::PlanFlags;
+use super::plan_targets::{Inputs, OutputFlags, Selection, setup};
 use super::{CommandResult, UsageError};
 
 #[derive(Args)]
@@ -22,6 +22,52 @@ pub struct BuildArgs {
     #[command(flatten)]
     pub plan: PlanFlags,
 
+    #[command(flatten)]
+    pub image: ImageFlags,
+
+    #[command(flatten)]
+    pub registry: super::pull::RegistryFlags,
+
+    /// Print the result as one JSON document on stdout (nothing else goes to stdout)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Write the result (per target and platform: ref@digest, sizes, referrers) as JSON to
+    /// FILE, like buildx's --metadata-file
+    #[arg(long, value_name = "FILE")]
+    pub metadata_file: Option<PathBuf>,
+
+    /// Print nothing on stderr but errors (stdout still gets the references)
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print the whole plan (every decision and its reason, as `gopack plan` does) on stderr
+    /// before the summary, instead of one line per decision
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Print the exact go commands and registry requests on stderr (never credentials)
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Build only the targets whose package closure, embedded files or data changed since
+    /// this git ref (the others keep their previous image: builds are reproducible)
+    #[arg(long, value_name = "GITREF")]
+    pub changed_since: Option<String>,
+
+    /// Build one part of the targets, I of N (sorted by import path, round robin): CI
+    /// machines each take one shard; the registry is the shared content store
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+
+    /// Targets checked and assembled at once [default: the cores, fewer when memory is short]
+    #[arg(short, long, value_name = "N", env = "GOPACK_JOBS")]
+    pub jobs: Option<usize>,
+}
+
+/// What the image and its destination look like: shared by build and resolve.
+#[derive(Args, Default)]
+pub struct ImageFlags {
     /// Where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REF],
     /// docker://REF (push), docker-daemon:NAME[:TAG]; repeatable (e.g. push and keep a local
     /// layout), all checked before building [default: oci:gopack-out]
@@ -42,12 +88,9 @@ pub struct BuildArgs {
     #[arg(long)]
     pub keep_base_labels: bool,
 
-    #[command(flatten)]
-    pub registry: super::pull::RegistryFlags,
-
-    /// Layer compression: gzip (level by layer size), gzip:1-12 or zstd[:1-19]
-    #[arg(long, default_value = "gzip", value_name = "ALGO[:LEVEL]")]
-    pub compression: String,
+    /// Layer compression: gzip (level by layer size), gzip:1-12 or zstd[:1-19] [default: gzip]
+    #[arg(long, value_name = "ALGO[:LEVEL]")]
+    pub compression: Option<String>,
 
     /// Port the program listens on (ExposedPorts), repeatable: 8080 or 53/udp
     #[arg(long, value_name = "PORT[/PROTO]")]
@@ -69,24 +112,6 @@ pub struct BuildArgs {
     /// spdx,cyclonedx (pushed with --push; listed in index.json for oci:DIR)
     #[arg(long, value_name = "FORMATS")]
     pub sbom: Option<String>,
-
-    /// Print the result as one JSON document
-    #[arg(long)]
-    pub json: bool,
-
-    /// Print only one reference per image that pins it: REGISTRY/REPO@sha256:… for a push,
-    /// oci:DIR:NAME (skopeo's form) for a layout, the archive and name for an archive
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// Print the whole plan (every decision and its reason, as `gopack plan` does) before the
-    /// summary, instead of one line per decision
-    #[arg(long)]
-    pub explain: bool,
-}
-
-fn usage(message: String) -> anyhow::Error {
-    UsageError(message).into()
 }
 
 fn key_values(flag: &str, items: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
@@ -94,312 +119,147 @@ fn key_values(flag: &str, items: &[String]) -> anyhow::Result<BTreeMap<String, S
         .iter()
         .map(|kv| match kv.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-            _ => Err(usage(format!("--{flag} `{kv}` must be KEY=VALUE"))),
+            _ => Err(UsageError(format!("--{flag} `{kv}` must be KEY=VALUE")).into()),
         })
         .collect()
 }
 
-fn options(args: &BuildArgs) -> anyhow::Result<BuildOptions> {
-    let mut plan = args.plan.request()?;
-    super::expand_all_platforms(&args.plan.platform, &mut plan, &args.registry.options())?;
-    if plan.platforms.is_empty() {
-        plan.platforms.push(Platform::host());
+impl ImageFlags {
+    /// The settings these flags give, and the flag that gave each.
+    pub fn layer(&self) -> anyhow::Result<(Settings, BTreeMap<&'static str, &'static str>)> {
+        let mut s = Settings::default();
+        let mut names = BTreeMap::new();
+        if let Some(c) = &self.compression {
+            s.compression = Some(c.clone());
+            names.insert("compression", "--compression");
+        }
+        if !self.port.is_empty() {
+            s.ports = Some(self.port.iter().cloned().map(Port::Text).collect());
+            names.insert("ports", "--port");
+        }
+        if let Some(w) = &self.workdir {
+            s.workdir = Some(w.clone());
+            names.insert("workdir", "--workdir");
+        }
+        if !self.label.is_empty() {
+            s.labels = Some(key_values("label", &self.label)?);
+            names.insert("labels", "--label");
+        }
+        if !self.annotation.is_empty() {
+            s.annotations = Some(key_values("annotation", &self.annotation)?);
+            names.insert("annotations", "--annotation");
+        }
+        if !self.tags.is_empty() {
+            s.tags = Some(self.tags.clone());
+            names.insert("tags", "--tag");
+        }
+        if self.keep_base_labels {
+            s.keep_base_labels = Some(true);
+            names.insert("keep-base-labels", "--keep-base-labels");
+        }
+        if let Some(list) = &self.sbom {
+            let formats = gopack::sbom::parse_formats(list).map_err(UsageError)?;
+            s.sbom = Some(
+                formats
+                    .into_iter()
+                    .map(|f| match f {
+                        gopack::sbom::Format::Spdx => SbomFormat::Spdx,
+                        gopack::sbom::Format::CycloneDx => SbomFormat::Cyclonedx,
+                    })
+                    .collect(),
+            );
+            names.insert("sbom", "--sbom");
+        }
+        Ok((s, names))
     }
-    let outputs = destinations(args)?;
-    let compression: Compression = args.compression.parse().map_err(usage)?;
-    for port in &args.port {
-        let (number, proto) = port.split_once('/').unwrap_or((port, "tcp"));
-        if number.parse::<u16>().map_or(true, |n| n == 0)
-            || !matches!(proto, "tcp" | "udp" | "sctp")
-        {
-            return Err(usage(format!(
-                "--port `{port}` must be a port 1-65535, optionally /tcp, /udp or /sctp"
-            )));
+
+    /// `--output` and `--push`.
+    pub fn output_flags(&self) -> OutputFlags {
+        OutputFlags {
+            output: self.output.clone(),
+            push: self.push,
         }
     }
-    Ok(BuildOptions {
-        plan,
-        compression,
-        settings: ImageSettings {
-            ports: args.port.clone(),
-            workdir: args.workdir.clone(),
-            labels: key_values("label", &args.label)?,
-            annotations: key_values("annotation", &args.annotation)?,
-            keep_base_labels: args.keep_base_labels,
-        },
-        outputs,
+}
+
+/// The inputs of a build from its flags.
+fn inputs(args: &BuildArgs) -> anyhow::Result<Inputs<'_>> {
+    let (image_layer, image_names) = args.image.layer()?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(super::plan_select::parse_shard)
+        .transpose()
+        .map_err(UsageError)?;
+    Ok(Inputs {
+        flags: &args.plan,
+        image_layer,
+        image_names,
+        output: args.image.output_flags(),
         registry: args.registry.options(),
-        sbom: sbom_formats(args)?,
+        selection: Selection {
+            shard,
+            changed_since: args.changed_since.clone(),
+        },
     })
-}
-
-/// `--sbom FORMATS`, refused up front for outputs that cannot hold referrers.
-fn sbom_formats(args: &BuildArgs) -> anyhow::Result<Vec<gopack::sbom::Format>> {
-    let Some(list) = &args.sbom else {
-        return Ok(Vec::new());
-    };
-    let formats = gopack::sbom::parse_formats(list).map_err(usage)?;
-    for output in destinations(args)? {
-        if !matches!(
-            output.target,
-            ImageRef::Layout { .. } | ImageRef::Registry(_)
-        ) {
-            return Err(usage(format!(
-                "--sbom attaches SBOMs as OCI referrers, which {} cannot hold: write to an OCI \
-                 layout (--output oci:DIR) or a registry (--push), or make the document with \
-                 `gopack sbom {} -o FILE`",
-                output.target, output.target
-            )));
-        }
-    }
-    Ok(formats)
-}
-
-/// A `--tag` naming a whole reference (it has a repository path) rather than just a tag.
-fn is_full_reference(tag: &str) -> bool {
-    tag.contains('/')
-}
-
-/// Where the images go, and with which tags, from every --output, --push, --tag and
-/// GOPACK_REPO: the registry push (at most one repository) and each file or daemon output.
-/// Without a push every `--tag` applies to each output as given; with one, a `--tag` naming the
-/// pushed repository gives the file outputs its tag.
-fn destinations(args: &BuildArgs) -> anyhow::Result<Vec<Output>> {
-    let mut explicit: Vec<ImageRef> = Vec::new();
-    for text in &args.output {
-        let target = ImageRef::parse(text, Bare::Refuse).map_err(|e| usage(e.to_string()))?;
-        if explicit.contains(&target) {
-            return Err(usage(format!(
-                "--output {text} is given twice; name each destination once (--tag adds names)"
-            )));
-        }
-        explicit.push(target);
-    }
-    let (registries, files): (Vec<ImageRef>, Vec<ImageRef>) = explicit
-        .into_iter()
-        .partition(|t| matches!(t, ImageRef::Registry(_)));
-    if registries.len() > 1 {
-        return Err(usage(
-            "one build pushes to one registry repository: give one docker:// --output (more \
-             names with --tag)"
-                .into(),
-        ));
-    }
-    let registry = registries.into_iter().next().map(|r| match r {
-        ImageRef::Registry(r) => r,
-        _ => unreachable!("partitioned on Registry"),
-    });
-    let mut outputs = Vec::new();
-    let pushing = args.push || registry.is_some();
-    if pushing {
-        outputs.push(push_destination(args, registry)?);
-    }
-    let file_tags: Vec<String> = if pushing {
-        let mut tags: Vec<String> = Vec::new();
-        for t in &args.tags {
-            let tag = if is_full_reference(t) {
-                t.parse::<Reference>().ok().and_then(|r| r.tag)
-            } else {
-                Some(t.clone())
-            };
-            tags.extend(tag.filter(|t| !tags.contains(t)));
-        }
-        tags
-    } else {
-        args.tags.clone()
-    };
-    for target in files {
-        outputs.push(Output {
-            target,
-            tags: file_tags.clone(),
-            repository_per_binary: false,
-        });
-    }
-    if outputs.is_empty() {
-        outputs.push(Output {
-            target: ImageRef::parse(DEFAULT_OUTPUT, Bare::Refuse).expect("default output parses"),
-            tags: args.tags.clone(),
-            repository_per_binary: false,
-        });
-    }
-    Ok(outputs)
-}
-
-/// The registry output of a push: `explicit` (a docker:// --output), else the first --tag
-/// naming a repository, else `$GOPACK_REPO/<binary>`; every --tag becomes a tag of it (one
-/// naming another repository is refused).
-fn push_destination(args: &BuildArgs, explicit: Option<Reference>) -> anyhow::Result<Output> {
-    let parse = |text: &str| -> anyhow::Result<Reference> {
-        text.parse()
-            .map_err(|e: gopack::registry::ReferenceError| usage(e.to_string()))
-    };
-    let first_full = args.tags.iter().find(|t| is_full_reference(t));
-    let gopack_repo = std::env::var("GOPACK_REPO").ok().filter(|r| !r.is_empty());
-    let (target, repository_per_binary) = match (explicit, first_full, gopack_repo) {
-        (Some(r), _, _) => (r, false),
-        (_, Some(full), _) => (parse(full)?, false),
-        (_, None, Some(repo)) => (parse(&repo)?, true),
-        _ => {
-            return Err(usage(
-                "--push needs a destination: --tag REGISTRY/REPOSITORY:TAG, GOPACK_REPO=REGISTRY/REPOSITORY, \
-                 or --output docker://REGISTRY/REPOSITORY:TAG"
-                    .into(),
-            ));
-        }
-    };
-    let mut tags = Vec::new();
-    for tag in &args.tags {
-        if is_full_reference(tag) {
-            let other = parse(tag)?;
-            if (other.registry.as_str(), other.repository.as_str())
-                != (target.registry.as_str(), target.repository.as_str())
-            {
-                return Err(usage(format!(
-                    "--tag {tag} names another repository than {}; one build pushes to one repository",
-                    target.name()
-                )));
-            }
-            tags.extend(other.tag);
-        } else {
-            tags.push(tag.clone());
-        }
-    }
-    tags.dedup();
-    Ok(Output {
-        target: ImageRef::Registry(target),
-        tags,
-        repository_per_binary,
-    })
-}
-
-struct Spinner(Option<indicatif::ProgressBar>);
-
-impl Progress for Spinner {
-    fn step(&self, message: &str) {
-        if let Some(bar) = &self.0 {
-            bar.set_message(message.to_string());
-        }
-    }
 }
 
 pub fn run(args: BuildArgs) -> CommandResult {
-    let options = options(&args)?;
+    gopack::log::set_verbose(args.verbose);
+    let inputs = inputs(&args)?;
     let goenv = GoEnv::read()?;
+    let setup = setup(&inputs, &goenv)?;
     let cache = Cache::open_default()?;
-    let store = cache.store();
-    let spinner = (std::io::stderr().is_terminal() && !args.quiet && !args.json).then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        bar
-    });
-    let progress = Spinner(spinner);
-    let result = pipeline::build(store, &goenv, &options, &progress);
-    if let Some(bar) = &progress.0 {
-        bar.finish_and_clear();
+    let talk = !args.quiet && !args.json;
+    if !args.quiet {
+        setup
+            .warnings
+            .iter()
+            .for_each(|w| eprintln!("warning: {w}"));
     }
-    let outcome = result?;
+    let schedule = Schedule::detect(args.jobs);
+    gopack::log::verbose(&format!(
+        "schedule: {} targets checked and assembled at once, go build -p {} ({} cores, {} \
+         available)",
+        schedule.jobs,
+        schedule
+            .go_procs
+            .map_or_else(|| "= cores".to_string(), |p| p.to_string()),
+        schedule.cores,
+        schedule
+            .memory_available
+            .map_or_else(|| "unknown memory".to_string(), human)
+    ));
+    let outcomes = if setup.jobs.is_empty() {
+        Vec::new()
+    } else {
+        let display = super::build_progress::Display::new(talk);
+        let result = pipeline::build_many(cache.store(), &goenv, &setup.jobs, &schedule, &display);
+        display.finish();
+        result?
+    };
+    let report = super::build_report::Report::new(&outcomes, &setup);
+    if let Some(file) = &args.metadata_file {
+        report.write_metadata(file)?;
+    }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
-    } else if args.quiet {
-        for image in &outcome.images {
+        let mut doc = report.json();
+        if let serde_json::Value::Object(map) = &mut doc {
+            map.insert("schedule".into(), serde_json::to_value(schedule)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        for image in outcomes.iter().flat_map(|o| &o.images) {
             println!("{}", image.reference);
         }
-    } else {
-        if args.explain {
-            println!("{}", super::plan::long_form(&outcome.plan));
-        } else {
-            print!("{}", super::plan::short_form(&outcome.plan));
-        }
-        for warning in &outcome.warnings {
-            println!("warning: {warning}");
-        }
-        print_summary(&outcome);
+    }
+    if talk {
+        eprint!("{}", report.talk(args.explain, &setup));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(outcome: &BuildOutcome) {
-    for image in &outcome.images {
-        let platforms: Vec<String> = image
-            .platforms
-            .iter()
-            .map(|p| p.platform.to_string())
-            .collect();
-        println!(
-            "built {} ({}) for {}",
-            image.name,
-            image.package,
-            platforms.join(", ")
-        );
-        for p in &image.platforms {
-            if image.platforms.len() > 1 {
-                println!("  {}  {}", p.platform, p.manifest_digest);
-            }
-            println!(
-                "    binary  {}    image  {} compressed, {} uncompressed, {}",
-                human(p.binary_size),
-                human(p.compressed_size),
-                human(p.uncompressed_size),
-                gopack::text::counted(p.layers.len() as u64, "layer", "layers")
-            );
-            for layer in &p.layers {
-                let note = if layer.reused && !layer.from_base {
-                    "  (cached)"
-                } else {
-                    ""
-                };
-                println!(
-                    "      {}  {:>10}  {}{note}",
-                    layer.digest.short(),
-                    human(layer.size),
-                    layer.description
-                );
-            }
-            for sbom in &p.sboms {
-                println!(
-                    "    sbom    {} {} (referrer, {})",
-                    sbom.format,
-                    sbom.digest.short(),
-                    sbom.attached_by
-                );
-            }
-        }
-        println!("  digest      {}", image.digest);
-        println!("  entrypoint  {}", image.entrypoint.join(" "));
-        println!("  user        {}", image.user);
-        print_destination(image);
-    }
-}
-
-/// Where the image went: every name it was written under, each once.
-fn print_destination(image: &pipeline::BuiltImage) {
-    let Some((first, others)) = image.references.split_first() else {
-        return;
-    };
-    match &image.push {
-        Some(push) => {
-            println!("  pushed to   {first}");
-            let tags: Vec<&str> = push.tags.iter().skip(1).map(String::as_str).collect();
-            if !tags.is_empty() {
-                println!("  also tagged {}", tags.join(", "));
-            }
-            println!(
-                "  blobs       {} uploaded ({}), {} mounted, {} already there",
-                push.blobs_uploaded,
-                human(push.blob_bytes_uploaded),
-                push.blobs_mounted,
-                push.blobs_present
-            );
-        }
-        None => {
-            println!("  written to  {first}");
-            for other in others {
-                println!("              {other}");
-            }
-        }
-    }
-}
-
+/// Sizes as people write them: `512 B`, `1.5 KiB`, `5.0 MiB`.
 pub(super) fn human(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut value = bytes as f64;

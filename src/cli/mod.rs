@@ -2,19 +2,26 @@
 
 use std::process::ExitCode;
 
+pub mod apply;
 pub mod build;
+pub mod build_progress;
+pub mod build_report;
 pub mod cache;
 pub mod color;
 pub mod completions;
 pub mod dockerfile;
 pub mod gc;
+pub mod init;
 pub mod inspect;
 pub mod lint;
 pub mod login;
 pub mod logout;
 pub mod plan;
 pub mod plan_flags;
+pub mod plan_select;
+pub mod plan_targets;
 pub mod pull;
+pub mod resolve;
 pub mod run;
 pub mod sbom;
 pub mod size;

@@ -13,6 +13,7 @@ use gopack::text::counted;
 
 use super::CommandResult;
 use super::plan_flags::PlanFlags;
+use super::plan_targets::{Inputs, Setup, setup};
 
 #[derive(Args)]
 pub struct PlanArgs {
@@ -25,6 +26,10 @@ pub struct PlanArgs {
     #[arg(long)]
     pub deep: bool,
 
+    /// Print the exact go commands and registry requests on stderr (never credentials)
+    #[arg(short, long)]
+    pub verbose: bool,
+
     #[command(flatten)]
     pub plan: PlanFlags,
 
@@ -33,29 +38,78 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: PlanArgs) -> CommandResult {
-    let mut request = args.plan.request()?;
-    super::expand_all_platforms(&args.plan.platform, &mut request, &args.registry.options())?;
+    gopack::log::set_verbose(args.verbose);
     let goenv = GoEnv::read()?;
-    let plan = make_plan(&request, &goenv)?;
-    let report = if args.deep && plan.problems.is_empty() {
-        let cache = Cache::open_default()?;
-        gopack::pipeline::plan_deep(cache.store(), &goenv, &request, &args.registry.options())?
-    } else {
-        PlanReport {
-            plan,
-            built: Vec::new(),
-        }
+    let inputs = Inputs {
+        flags: &args.plan,
+        image_layer: Default::default(),
+        image_names: Default::default(),
+        output: Default::default(),
+        registry: args.registry.options(),
+        selection: Default::default(),
     };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{}", long_form(&report));
+    let setup = setup(&inputs, &goenv)?;
+    setup
+        .warnings
+        .iter()
+        .for_each(|w| eprintln!("warning: {w}"));
+    let mut reports = Vec::new();
+    for job in &setup.jobs {
+        let plan = match &job.plan {
+            Some(p) => p.clone(),
+            None => make_plan(&job.options.plan, &goenv)?,
+        };
+        let report = if args.deep && plan.problems.is_empty() {
+            let cache = Cache::open_default()?;
+            gopack::pipeline::plan_deep_of(cache.store(), &goenv, plan, &job.options.registry)?
+        } else {
+            PlanReport {
+                plan,
+                built: Vec::new(),
+            }
+        };
+        reports.push(report);
     }
-    let problems: Vec<String> = report.plan.problems.iter().map(|p| p.to_string()).collect();
+    if args.json {
+        let doc = match reports.as_slice() {
+            [one] => serde_json::to_value(one)?,
+            many => serde_json::json!({ "plans": many }),
+        };
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        for report in &reports {
+            print!("{}", long_form(report));
+            print!("{}", image_settings(report, &setup));
+        }
+    }
+    let problems: Vec<String> = reports
+        .iter()
+        .flat_map(|r| r.plan.problems.iter().map(|p| p.to_string()))
+        .collect();
     if !problems.is_empty() {
         anyhow::bail!("the build cannot start: {}", problems.join("\n").trim_end());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The image settings of the report's images (ports, labels…) with where each came from.
+fn image_settings(report: &PlanReport, setup: &Setup) -> String {
+    let mut o = String::new();
+    for (dir, name, values) in &setup.image_settings {
+        if !report.plan.images.iter().any(|i| &i.dir == dir) || values.is_empty() {
+            continue;
+        }
+        let _ = writeln!(o, "\nImage settings of {name}");
+        for v in values {
+            let _ = writeln!(o, "  {} {}{}", v.setting, v.value, from(&v.origins));
+        }
+    }
+    o
+}
+
+fn from(origins: &[gopack::config::Origin]) -> String {
+    let names: Vec<String> = origins.iter().map(|o| o.to_string()).collect();
+    format!(" (from {})", names.join(", "))
 }
 
 /// A value as its JSON spelling (`off`, `auto`…), so text and JSON use the same words.
@@ -89,7 +143,8 @@ pub fn long_form(report: &PlanReport) -> String {
     cgo_section(&mut o, plan);
     build_section(&mut o, plan);
     image_section(&mut o, plan);
-    files_section(&mut o, plan, report.built.is_empty());
+    settings_section(&mut o, plan);
+    files_section(&mut o, plan, !report.built.is_empty());
     for t in &plan.targets {
         if let Some(b) = report.built_for(t) {
             built_section(&mut o, t, b);
@@ -227,9 +282,20 @@ fn image_section(w: &mut String, plan: &Plan) {
     } else {
         ""
     };
-    let _ = writeln!(w, "\nBase: {}{embedded}", plan.base.image);
+    let _ = writeln!(
+        w,
+        "\nBase: {}{embedded}{}",
+        plan.base.image,
+        plan.from_clause("base")
+    );
     let _ = writeln!(w, "  why: {}", plan.base.reason);
-    let _ = writeln!(w, "User: {}\n  why: {}", plan.user.user, plan.user.reason);
+    let _ = writeln!(
+        w,
+        "User: {}{}\n  why: {}",
+        plan.user.user,
+        plan.from_clause("user"),
+        plan.user.reason
+    );
     let _ = writeln!(w, "Writable by {}:", plan.writable.user);
     for p in &plan.writable.paths {
         let _ = writeln!(w, "  {}  ({})", p.path, p.why);
@@ -252,15 +318,36 @@ fn image_section(w: &mut String, plan: &Plan) {
     }
 }
 
-/// `shallow`: nothing was built yet, so `plan --deep` is worth advising (never under `--deep`).
-fn files_section(w: &mut String, plan: &Plan, shallow: bool) {
+fn settings_section(w: &mut String, plan: &Plan) {
+    if plan.settings.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        w,
+        "\nSettings (flag > environment > gopack.toml [[target]] > [defaults])"
+    );
+    for s in &plan.settings {
+        let _ = writeln!(w, "  {} {}{}", s.setting, s.value, from(&s.origins));
+    }
+}
+
+/// `deep`: the targets were built, so the files come from the linked binaries; otherwise
+/// `plan --deep` is worth advising.
+fn files_section(w: &mut String, plan: &Plan, deep: bool) {
     let _ = writeln!(w, "\nFiles");
-    let advice = if shallow {
-        " (run `gopack plan --deep` to build now and see them)"
+    if deep {
+        let _ = writeln!(
+            w,
+            "  decided from the linked binaries: each target below lists the functions that \
+             survived dead-code elimination and the files they read"
+        );
     } else {
-        ""
-    };
-    let _ = writeln!(w, "  decided from {}{advice}", plan.files.decided_from);
+        let _ = writeln!(
+            w,
+            "  decided from {} (run `gopack plan --deep` to build now and see them)",
+            plan.files.decided_from
+        );
+    }
     for r in &plan.files.rules {
         let _ = writeln!(
             w,
@@ -352,8 +439,27 @@ pub fn short_form(report: &PlanReport) -> String {
     for t in &plan.targets {
         let _ = writeln!(w, "plan: {} {}: {}", t.image, t.platform, t.go_build);
     }
-    let _ = writeln!(w, "plan: base {}: {}", plan.base.image, plan.base.reason);
-    let _ = writeln!(w, "plan: user {}: {}", plan.user.user, plan.user.reason);
+    let _ = writeln!(
+        w,
+        "plan: base {}{}: {}",
+        plan.base.image,
+        plan.from_clause("base"),
+        plan.base.reason
+    );
+    let _ = writeln!(
+        w,
+        "plan: user {}{}: {}",
+        plan.user.user,
+        plan.from_clause("user"),
+        plan.user.reason
+    );
+    for s in plan
+        .settings
+        .iter()
+        .filter(|s| !matches!(s.setting.as_str(), "base" | "user"))
+    {
+        let _ = writeln!(w, "plan: {} {}{}", s.setting, s.value, from(&s.origins));
+    }
     for t in &plan.targets {
         let Some(b) = report.built_for(t) else {
             continue;

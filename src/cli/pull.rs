@@ -150,8 +150,35 @@ fn write_output(
         .collect::<std::collections::BTreeSet<_>>()
         .len();
     let output = Output::new(to.clone());
-    let sink = output.sink(registry)?;
-    sink.check(resolved.images.len())?;
-    let published = publish(store, &[set], sink.as_ref(), &|line| eprintln!("{line}"))?;
+    let sink = output.sink(registry).map_err(for_pull)?;
+    sink.check(resolved.images.len()).map_err(for_pull)?;
+    let published =
+        publish(store, &[set], sink.as_ref(), &|line| eprintln!("{line}")).map_err(for_pull)?;
     Ok((published[0].digest.clone(), blobs))
+}
+
+/// A layout error in pull's own words: the sink's messages name build's `--output`, which
+/// pull does not have (its destination is the second argument).
+fn for_pull(e: gopack::sink::SinkError) -> anyhow::Error {
+    use gopack::sink::SinkError;
+    match e {
+        SinkError::NotALayout { dir, foreign } => anyhow::anyhow!(
+            "{} is not an OCI image layout: it holds {}, which gopack will not mix images into. \
+             Pull into a new or empty directory, or an existing layout: gopack pull REF oci:DIR",
+            dir.display(),
+            foreign.join(", ")
+        ),
+        SinkError::NotADirectory(path) => anyhow::anyhow!(
+            "{} is a file, not a directory; pull writes an OCI layout directory: gopack pull REF \
+             oci:DIR",
+            path.display()
+        ),
+        other => anyhow::anyhow!(
+            "{}",
+            other
+                .to_string()
+                .replace("another --output", "another destination")
+                .replace("--output", "the destination")
+        ),
+    }
 }

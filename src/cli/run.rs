@@ -116,14 +116,14 @@ fn build_flags_given(plan: &PlanFlags) -> Vec<&'static str> {
     flag(!plan.platform.is_empty(), "--platform");
     flag(!plan.ldflags.is_empty(), "--ldflags");
     flag(plan.build_tags.is_some(), "--tags");
-    flag(!matches!(plan.cgo, CgoArg::Auto), "--cgo");
+    flag(!matches!(plan.cgo, None | Some(CgoArg::Auto)), "--cgo");
     for (toggle, name) in [
         (plan.certs, "--certs"),
         (plan.tz, "--tz"),
         (plan.userdb, "--userdb"),
         (plan.tmp, "--tmp"),
     ] {
-        flag(!matches!(toggle, ToggleArg::Auto), name);
+        flag(!matches!(toggle, None | Some(ToggleArg::Auto)), name);
     }
     flag(!plan.ca_files.is_empty(), "--ca-file");
     flag(plan.user.is_some(), "--user");
@@ -310,7 +310,8 @@ fn build_package(args: &RunArgs, bundle: &Bundle, store: &BlobStore) -> anyhow::
             "gopack run runs the host's platform; --platform all is for gopack build",
         ));
     }
-    let mut plan = args.plan.request()?;
+    let resolved = gopack::config::layers::resolve(&[args.plan.layer()?]);
+    let mut plan = args.plan.request(&resolved, args.plan.packages.clone())?;
     let host = Platform::host();
     if plan.platforms.iter().any(|p| *p != host) {
         return Err(usage(format!(
@@ -331,6 +332,7 @@ fn build_package(args: &RunArgs, bundle: &Bundle, store: &BlobStore) -> anyhow::
         outputs: vec![Output::new(layout.clone())],
         registry: args.registry.options(),
         sbom: Vec::new(),
+        images: Vec::new(),
     };
     let spinner = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();

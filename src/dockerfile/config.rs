@@ -61,23 +61,15 @@ impl std::str::FromStr for Threshold {
     }
 }
 
-/// The `[lint]` table; every key optional, unknown keys and rule IDs refused.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+/// The `[lint]` settings, read from [`crate::config::file::LintSection`].
+#[derive(Debug, Clone, Default)]
 pub struct LintConfig {
     /// Rule IDs never reported (`GO106`), matched without regard to case.
-    #[serde(default)]
     pub ignore: Vec<String>,
     /// Severity overrides by rule ID (`GO103 = "warning"`).
-    #[serde(default)]
     pub severity: BTreeMap<String, Severity>,
     /// `failure-threshold`: when lint exits 1; `None` leaves the command line's choice.
     pub failure_threshold: Option<Threshold>,
-}
-
-#[derive(Debug, Deserialize)]
-struct File {
-    lint: Option<LintConfig>,
 }
 
 /// Why the `[lint]` configuration could not be used.
@@ -102,28 +94,59 @@ pub enum ConfigError {
 }
 
 impl LintConfig {
-    /// Parses the `[lint]` table of a gopack.toml text (other tables are left to their owners).
+    /// Parses the `[lint]` table of a gopack.toml text, through the one gopack.toml parser
+    /// (so the whole file is checked: unknown keys and wrong types anywhere are errors).
     pub fn from_toml(text: &str, path: &Path) -> Result<LintConfig, ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
+        let file = crate::config::ConfigFile::parse(text, path).map_err(|e| match e {
+            crate::config::ConfigFileError::Invalid { path, message } => {
+                ConfigError::Invalid { path, message }
+            }
+            crate::config::ConfigFileError::Read { path, reason } => ConfigError::Read {
+                path,
+                message: reason,
+            },
+        })?;
+        Self::from_section(file.lint.as_ref()).map_err(|message| ConfigError::Invalid {
             path: path.to_path_buf(),
             message,
-        };
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| invalid(e.message().to_string()))?;
-        let Some(lint) = table.get("lint") else {
+        })
+    }
+
+    /// The lint settings of a `[lint]` table (the default when there is none); `Err` names
+    /// an unknown rule.
+    pub fn from_section(
+        section: Option<&crate::config::file::LintSection>,
+    ) -> Result<LintConfig, String> {
+        use crate::config::file::{SeverityName, ThresholdName};
+        let Some(section) = section else {
             return Ok(LintConfig::default());
         };
-        let wrapped = toml::Table::from_iter([("lint".to_string(), lint.clone())]);
-        let file: File = wrapped
-            .try_into()
-            .map_err(|e: toml::de::Error| invalid(format!("[lint]: {}", e.message())))?;
-        let cfg = file.lint.unwrap_or_default();
+        let severity = |s: SeverityName| match s {
+            SeverityName::Error => Severity::Error,
+            SeverityName::Warning => Severity::Warning,
+            SeverityName::Info => Severity::Info,
+            SeverityName::Style => Severity::Style,
+        };
+        let cfg = LintConfig {
+            ignore: section.ignore.clone(),
+            severity: section
+                .severity
+                .iter()
+                .map(|(k, v)| (k.clone(), severity(*v)))
+                .collect(),
+            failure_threshold: section.failure_threshold.map(|t| match t {
+                ThresholdName::Error => Threshold::Error,
+                ThresholdName::Warning => Threshold::Warning,
+                ThresholdName::Info => Threshold::Info,
+                ThresholdName::Style => Threshold::Style,
+                ThresholdName::None => Threshold::None,
+            }),
+        };
         for id in cfg.ignore.iter().chain(cfg.severity.keys()) {
             if super::rule(id).is_none() {
-                return Err(invalid(format!(
+                return Err(format!(
                     "[lint]: unknown rule `{id}` (see `gopack lint --explain`)"
-                )));
+                ));
             }
         }
         Ok(cfg)
@@ -150,9 +173,7 @@ impl LintConfig {
 
     /// The nearest `gopack.toml` in `dir` or its ancestors.
     pub fn discover(dir: &Path) -> Option<PathBuf> {
-        dir.ancestors()
-            .map(|d| d.join("gopack.toml"))
-            .find(|p| p.is_file())
+        crate::config::file::discover(dir)
     }
 
     /// Whether rule `code` is in `ignore` (case-insensitive).

@@ -9,6 +9,7 @@
 //! is made ([`Builder::start_early`]); that is an optimisation hidden behind [`Builder::build`],
 //! which uses the early result only for exactly the same build.
 
+pub mod batch;
 mod early;
 pub mod flags;
 pub mod platform;
@@ -194,6 +195,7 @@ pub struct Builder {
     goenv: GoEnv,
     binaries: PathBuf,
     early: Mutex<Option<early::EarlyBuild>>,
+    prebuilt: Mutex<Vec<(GoBuildRequest, BuiltBinary)>>,
 }
 
 impl Builder {
@@ -203,7 +205,43 @@ impl Builder {
             goenv: goenv.clone(),
             binaries: binaries.to_path_buf(),
             early: Mutex::new(None),
+            prebuilt: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Builds `requests` ahead of [`Builder::build`]: those that differ only in their package
+    /// share one `go build -o DIR/ pkg…` ([`batch`]), run one batch at a time (go runs `procs`
+    /// compile and link jobs inside each; `None`: go's default, one per core). A request left
+    /// alone in its batch is built later, by [`Builder::build`], as usual.
+    pub fn prebuild(
+        &self,
+        requests: &[&GoBuildRequest],
+        procs: Option<usize>,
+        progress: &dyn Fn(&str),
+    ) -> Result<(), GoBuildError> {
+        for batch in batch::batches(requests) {
+            if batch.len() < 2 {
+                continue;
+            }
+            let members: Vec<&GoBuildRequest> = batch.iter().map(|&i| requests[i]).collect();
+            progress(&format!(
+                "go build: {} packages for {}",
+                members.len(),
+                members[0].platform
+            ));
+            let module_dir =
+                output_dir(&self.binaries, &members[0].module_root).map_err(|source| {
+                    GoBuildError::Scratch {
+                        path: self.binaries.clone(),
+                        source,
+                    }
+                })?;
+            let dir = batch::batch_dir(&module_dir, &members, &self.goenv.toolchain().value);
+            let built = batch::run_batch(&self.goenv, &members, &dir, procs)?;
+            let mut done = self.prebuilt.lock().unwrap_or_else(|e| e.into_inner());
+            done.extend(members.into_iter().cloned().zip(built));
+        }
+        Ok(())
     }
 
     /// Starts `guess` in the background, before the plan is made; [`Builder::build`] uses its
@@ -218,6 +256,15 @@ impl Builder {
 
     /// Builds `request` (or takes the early build of the same request).
     pub fn build(&self, request: &GoBuildRequest) -> Result<BuiltBinary, GoBuildError> {
+        if let Some((_, built)) = self
+            .prebuilt
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(r, _)| r == request)
+        {
+            return Ok(built.clone());
+        }
         let output = self.output_for(request)?;
         let early = self.early.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(mut done) = early.and_then(|e| e.result_for(request)) {
@@ -241,6 +288,7 @@ impl Builder {
 /// Runs one `go build` writing `output`.
 fn run(goenv: &GoEnv, req: &GoBuildRequest, output: &Path) -> Result<BuiltBinary, GoBuildError> {
     let started = Instant::now();
+    crate::log::verbose(&format!("run: {}", req.command_line(output)));
     let mut cmd = goenv.command(&req.module_root);
     cmd.args(req.args(output));
     for (k, v) in req.env() {

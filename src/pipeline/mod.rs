@@ -11,14 +11,18 @@ mod error;
 mod outcome;
 mod publish;
 mod sbom;
+pub mod schedule;
 mod target;
 mod vcs;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 pub use error::BuildError;
 pub use outcome::{BuildOutcome, BuiltImage, CgoSummary, LayerSummary, PlatformImage};
 pub use sbom::SbomReferrer;
+pub use schedule::Schedule;
 pub use target::PreparedTarget;
 
 use bases::Bases;
@@ -29,11 +33,11 @@ use crate::config::GoEnv;
 use crate::gobuild::Builder;
 use crate::oci::{BlobStore, Compression, LayerWriter, Platform, WrittenLayer};
 use crate::plan::report::{BuiltTarget, PlanReport};
-use crate::plan::{ImagePlan, Plan, PlanRequest, early_guess, make_plan};
+use crate::plan::{ImagePlan, Plan, PlanRequest, TargetPlan, early_guess, make_plan};
 use crate::registry::RegistryOptions;
 use crate::sink::{self, ImageSet};
 
-/// Everything a build depends on, as given by the user (flags, env) or defaulted.
+/// Everything a build depends on, as given by the user (flags, env, gopack.toml) or defaulted.
 #[derive(Clone, Debug)]
 pub struct BuildOptions {
     /// What decides the plan (packages, platforms, flags, cgo, files, user, base, env, data):
@@ -51,12 +55,68 @@ pub struct BuildOptions {
     /// `--sbom`: the SBOM formats attached to each platform manifest as referrers (none: no
     /// SBOM). Outputs: OCI layouts and registries.
     pub sbom: Vec<crate::sbom::Format>,
+    /// Per main package, settings of its own (a gopack.toml `[[target]]`); the others use
+    /// `settings` and `outputs`.
+    pub images: Vec<ImageOptions>,
+}
+
+/// One main package's own image settings, name and output.
+#[derive(Clone, Debug)]
+pub struct ImageOptions {
+    /// The main package's directory.
+    pub dir: PathBuf,
+    /// The image name, when not the binary's.
+    pub name: Option<String>,
+    /// Ports, workdir, labels, annotations, args.
+    pub settings: ImageSettings,
+    /// Where this image goes (every output checked before building, local ones written first).
+    pub outputs: Vec<sink::Output>,
+}
+
+impl BuildOptions {
+    /// The options of `image`: its own, or the build's.
+    fn for_image<'a>(
+        &'a self,
+        image: &'a ImagePlan,
+    ) -> (&'a ImageSettings, &'a [sink::Output], &'a str) {
+        let dir = image
+            .dir
+            .canonicalize()
+            .unwrap_or_else(|_| image.dir.clone());
+        match self
+            .images
+            .iter()
+            .find(|o| o.dir.canonicalize().is_ok_and(|d| d == dir) || o.dir == image.dir)
+        {
+            Some(o) => (
+                &o.settings,
+                &o.outputs,
+                o.name.as_deref().unwrap_or(&image.name),
+            ),
+            None => (&self.settings, &self.outputs, &image.name),
+        }
+    }
+}
+
+/// One build of a multi-target run: its options, and its plan when already made (by a caller
+/// that had to list the packages first).
+#[derive(Clone, Debug)]
+pub struct BuildJob {
+    /// The options.
+    pub options: BuildOptions,
+    /// The plan of `options.plan`, if made already.
+    pub plan: Option<Plan>,
 }
 
 /// Receives one line per step, for a progress display.
-pub trait Progress {
+pub trait Progress: Sync {
     /// Reports that a step starts.
     fn step(&self, message: &str);
+
+    /// Reports what one image (by name) is doing: `go build`, `layers`, `push`, `done`.
+    fn target(&self, image: &str, status: &str) {
+        self.step(&format!("{image}: {status}"));
+    }
 }
 
 impl Progress for () {
@@ -70,44 +130,129 @@ pub fn build(
     options: &BuildOptions,
     progress: &dyn Progress,
 ) -> Result<BuildOutcome, BuildError> {
-    let outputs = sink::OutputSet::new(&options.outputs, &options.registry)?;
-    outputs.check(options.plan.platforms.len())?;
-    sbom::check_output(options)?;
+    let job = BuildJob {
+        options: options.clone(),
+        plan: None,
+    };
+    let mut outcomes = build_many(store, goenv, &[job], &Schedule::detect(None), progress)?;
+    Ok(outcomes.remove(0))
+}
+
+/// Runs several builds as one: every output checked first, every plan made, the `go build`s
+/// of all of them batched (one invocation per platform and flag set, [`Builder::prebuild`]),
+/// targets checked and assembled `schedule.jobs` at a time, and each output written once
+/// (registries: images pushed in parallel, shared blobs uploaded once and mounted).
+pub fn build_many(
+    store: &BlobStore,
+    goenv: &GoEnv,
+    jobs: &[BuildJob],
+    schedule: &Schedule,
+    progress: &dyn Progress,
+) -> Result<Vec<BuildOutcome>, BuildError> {
+    let mut sinks = publish::Sinks::check(jobs, progress)?;
+    for job in jobs {
+        sbom::check_output(&job.options)?;
+    }
     let builder = Builder::new(goenv, &crate::cache::binaries_dir(store));
-    if let Some(guess) = early_guess(&options.plan, goenv) {
+    if let [job] = jobs
+        && job.plan.is_none()
+        && let Some(guess) = early_guess(&job.options.plan, goenv)
+    {
         builder.start_early(guess);
     }
-    progress.step("reading the Go project (go list)");
-    let plan = make_plan(&options.plan, goenv)?;
-    crate::trace::mark("plan (go list)");
-    plan.check_buildable()?;
-    let bases = Bases::resolve(store, &plan, &options.registry, progress)?;
-    let (sets, mut built, reports, sboms, mut warnings) =
-        build_images(store, goenv, &builder, &plan, &bases, options, progress)?;
-    let published = publish::publish(store, &outputs, &sets, &mut built, progress)?;
-    crate::trace::mark("publish (sink write)");
-    sbom::attach(store, options, &published, &sboms, &mut built, progress)?;
-    for o in &options.outputs {
-        warnings.extend(vcs::keep_output_out_of_vcs(&o.target));
+    let mut plans = Vec::new();
+    for job in jobs {
+        let plan = match &job.plan {
+            Some(p) => p.clone(),
+            None => {
+                progress.step("reading the Go project (go list)");
+                let plan = make_plan(&job.options.plan, goenv)?;
+                crate::trace::mark("plan (go list)");
+                plan
+            }
+        };
+        plan.check_buildable()?;
+        plans.push(plan);
     }
-    Ok(BuildOutcome {
-        output: options
-            .outputs
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-        cgo: CgoSummary {
-            mode: plan.cgo.mode,
-            reason: plan.cgo.reason.clone(),
-        },
-        images: built,
-        plan: PlanReport {
+    let targets: Vec<&TargetPlan> = plans.iter().flat_map(|p| &p.targets).collect();
+    let requests: Vec<_> = targets.iter().map(|t| &t.request).collect();
+    builder.prebuild(&requests, schedule.go_procs, &|m| progress.step(m))?;
+    let mut built = Vec::new();
+    for (job, plan) in jobs.iter().zip(&plans) {
+        let bases = Bases::resolve(store, plan, &job.options.registry, progress)?;
+        built.push(build_images(
+            store,
+            goenv,
+            &builder,
             plan,
-            built: reports,
-        },
-        warnings,
-    })
+            &bases,
+            &job.options,
+            schedule,
+            progress,
+        )?);
+    }
+    sinks.publish(store, jobs, &plans, &mut built, progress)?;
+    crate::trace::mark("publish (sink write)");
+    outcomes(store, jobs, plans, built, &sinks, progress)
+}
+
+/// Each job's outcome, once its images are written: SBOMs attached where they went, the
+/// warnings of its outputs.
+fn outcomes(
+    store: &BlobStore,
+    jobs: &[BuildJob],
+    plans: Vec<Plan>,
+    built: Vec<Built>,
+    sinks: &publish::Sinks,
+    progress: &dyn Progress,
+) -> Result<Vec<BuildOutcome>, BuildError> {
+    let mut outcomes = Vec::new();
+    for ((job, plan), (_, mut images, reports, sboms, sbom_warnings)) in
+        jobs.iter().zip(plans).zip(built)
+    {
+        let published: Vec<sink::Published> = images.iter().map(published_of).collect();
+        sbom::attach(
+            store,
+            &job.options,
+            &published,
+            &sboms,
+            &mut images,
+            progress,
+        )?;
+        let mut warnings = sbom_warnings;
+        warnings.extend(sinks.warnings(job));
+        outcomes.push(BuildOutcome {
+            output: job
+                .options
+                .outputs
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            cgo: CgoSummary {
+                mode: plan.cgo.mode,
+                reason: plan.cgo.reason.clone(),
+            },
+            images,
+            plan: PlanReport {
+                plan,
+                built: reports,
+            },
+            warnings,
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Where a built image went, as the sink reported it (recorded in the image by publishing).
+fn published_of(image: &BuiltImage) -> sink::Published {
+    sink::Published {
+        name: image.name.clone(),
+        digest: image.digest.clone(),
+        references: image.references.clone(),
+        pinned: image.reference.clone(),
+        push: image.push.clone(),
+    }
 }
 
 /// `gopack plan --deep`: the plan, and each target built and checked as `build` would.
@@ -118,8 +263,20 @@ pub fn plan_deep(
     registry: &RegistryOptions,
 ) -> Result<PlanReport, BuildError> {
     let plan = make_plan(request, goenv)?;
+    plan_deep_of(store, goenv, plan, registry)
+}
+
+/// `plan --deep` of a plan already made.
+pub fn plan_deep_of(
+    store: &BlobStore,
+    goenv: &GoEnv,
+    plan: Plan,
+    registry: &RegistryOptions,
+) -> Result<PlanReport, BuildError> {
     plan.check_buildable()?;
     let builder = Builder::new(goenv, &crate::cache::binaries_dir(store));
+    let requests: Vec<_> = plan.targets.iter().map(|t| &t.request).collect();
+    builder.prebuild(&requests, Schedule::detect(None).go_procs, &|_| {})?;
     let bases = Bases::resolve(store, &plan, registry, &())?;
     let mut built = Vec::new();
     for image in &plan.images {
@@ -139,7 +296,9 @@ type Built = (
     Vec<String>,
 );
 
-/// Every image of the plan: each target prepared and assembled, one set per main package.
+/// Every image of the plan: each target prepared and assembled (`schedule.jobs` at a time),
+/// one set per main package.
+#[allow(clippy::too_many_arguments)] // each is one shared part of the run, used as is
 fn build_images(
     store: &BlobStore,
     goenv: &GoEnv,
@@ -147,41 +306,29 @@ fn build_images(
     plan: &Plan,
     bases: &Bases,
     options: &BuildOptions,
+    schedule: &Schedule,
     progress: &dyn Progress,
 ) -> Result<Built, BuildError> {
-    let mut images = Images {
-        store,
-        plan,
-        options,
-        writer: LayerWriter::new(store, options.compression),
-        mtime: assemble::source_date_epoch(&plan.module.root),
-        extra_ca: plan
-            .extra_ca_files
-            .iter()
-            .map(|p| crate::rootfs::read_extra_ca(p))
-            .collect::<Result<_, _>>()?,
-        data_layers: BTreeMap::new(),
-    };
-    let (mut sets, mut built, mut reports) = (Vec::new(), Vec::new(), Vec::new());
+    let images = Images::new(store, plan, options)?;
+    let work: Vec<(&ImagePlan, &TargetPlan)> = plan
+        .images
+        .iter()
+        .flat_map(|i| plan.targets_of(i).map(move |t| (i, t)))
+        .collect();
     let describer = sbom::Describer::new(options, goenv, images.mtime);
-    let (mut sboms, mut warnings) = (Vec::new(), Vec::new());
-    for image in &plan.images {
-        let (mut oci_images, mut summaries, mut user) =
-            (Vec::new(), Vec::new(), plan.user.user.clone());
-        let mut image_sboms = Vec::new();
-        for t in plan.targets_of(image) {
-            progress.step(&format!("go build {} ({})", image.package, t.platform));
-            let base = bases.view(&t.platform);
-            let prepared = target::prepare(builder, plan, image, t, base)?;
-            progress.step(&format!(
-                "writing the {} layers ({})",
-                image.name, t.platform
-            ));
-            let assembled = images.assemble(image, &t.platform, &prepared, base)?;
-            crate::trace::mark("layers, config, manifest");
-            user = prepared.user.user.clone();
-            if let Some(d) = &describer {
-                let artifacts = d.describe(
+    let done = schedule::run_bounded(&work, schedule.jobs, |_, (image, t)| {
+        let shown = options.for_image(image).2;
+        progress.target(shown, &format!("go build ({})", t.platform));
+        let base = bases.view(&t.platform);
+        let prepared = target::prepare(builder, plan, image, t, base)?;
+        progress.target(shown, &format!("layers ({})", t.platform));
+        let assembled = images.assemble(image, &t.platform, &prepared, base)?;
+        crate::trace::mark("layers, config, manifest");
+        let mut warnings = Vec::new();
+        let artifacts = describer
+            .as_ref()
+            .map(|d| {
+                d.describe(
                     store,
                     plan,
                     image,
@@ -189,18 +336,38 @@ fn build_images(
                     &prepared,
                     &assembled.image,
                     &mut warnings,
-                )?;
+                )
+            })
+            .transpose()?;
+        let summary = platform_image(store, &prepared, &assembled, base)?;
+        Ok::<_, BuildError>((prepared, assembled, summary, artifacts, warnings))
+    })?;
+    let mut done = done.into_iter();
+    let (mut sets, mut built, mut reports) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut sboms, mut warnings) = (Vec::new(), Vec::new());
+    for image in &plan.images {
+        let (settings, _, name) = options.for_image(image);
+        let (mut oci_images, mut summaries, mut user) =
+            (Vec::new(), Vec::new(), plan.user.user.clone());
+        let mut image_sboms = Vec::new();
+        for _ in plan.targets_of(image) {
+            let Some((prepared, assembled, summary, artifacts, notes)) = done.next() else {
+                break;
+            };
+            if let Some(artifacts) = artifacts {
                 image_sboms.push(sbom::PlatformSboms {
                     platform_index: summaries.len(),
                     artifacts,
                 });
             }
-            summaries.push(platform_image(store, &prepared, &assembled, base)?);
+            warnings.extend(notes);
+            user = prepared.user.user.clone();
+            summaries.push(summary);
             reports.push(prepared.report);
             oci_images.push(assembled.image);
         }
-        let set = image_set(store, image, oci_images)?;
-        built.push(built_image(image, &set, summaries, user));
+        let set = image_set(store, image, name, &settings.index_annotations, oci_images)?;
+        built.push(built_image(image, name, &set, summaries, user));
         sets.push(set);
         sboms.push(image_sboms);
     }
@@ -216,12 +383,58 @@ struct Images<'a> {
     writer: LayerWriter<'a>,
     mtime: u64,
     extra_ca: Vec<String>,
-    data_layers: BTreeMap<(u32, u32), Option<(WrittenLayer, String)>>,
+    data_layers: Mutex<BTreeMap<(u32, u32), DataLayer>>,
 }
 
+impl<'a> Images<'a> {
+    /// The shared parts of one build of `plan` (reads the extra CA files).
+    fn new(
+        store: &'a BlobStore,
+        plan: &'a Plan,
+        options: &'a BuildOptions,
+    ) -> Result<Images<'a>, BuildError> {
+        Ok(Images {
+            store,
+            plan,
+            options,
+            writer: LayerWriter::new(store, options.compression),
+            mtime: assemble::source_date_epoch(&plan.module.root),
+            extra_ca: plan
+                .extra_ca_files
+                .iter()
+                .map(|p| crate::rootfs::read_extra_ca(p))
+                .collect::<Result<_, _>>()?,
+            data_layers: Mutex::new(BTreeMap::new()),
+        })
+    }
+}
+
+/// The data layer of one run user (uid, gid), when there is one, with its description.
+type DataLayer = Option<(WrittenLayer, String)>;
+
 impl Images<'_> {
+    /// The data layer of the run user `owner` (written once per owner).
+    fn data_layer(&self, owner: (u32, u32)) -> Result<DataLayer, BuildError> {
+        let mut layers = self.data_layers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(layer) = layers.get(&owner) {
+            return Ok(layer.clone());
+        }
+        let spec = assemble::data_layer_spec(
+            &self.plan.data,
+            &self.options.plan.writable,
+            owner,
+            self.mtime,
+        );
+        let layer = match spec {
+            Some(spec) => Some((self.writer.write(&spec)?, spec.description.clone())),
+            None => None,
+        };
+        layers.insert(owner, layer.clone());
+        Ok(layer)
+    }
+
     fn assemble(
-        &mut self,
+        &self,
         image: &ImagePlan,
         platform: &Platform,
         prepared: &PreparedTarget,
@@ -231,19 +444,7 @@ impl Images<'_> {
             prepared.user.uid.unwrap_or(0),
             prepared.user.gid.unwrap_or(0),
         );
-        if let std::collections::btree_map::Entry::Vacant(slot) = self.data_layers.entry(owner) {
-            let spec = assemble::data_layer_spec(
-                &self.plan.data,
-                &self.options.plan.writable,
-                owner,
-                self.mtime,
-            );
-            let layer = match spec {
-                Some(spec) => Some((self.writer.write(&spec)?, spec.description.clone())),
-                None => None,
-            };
-            slot.insert(layer);
-        }
+        let data_layer = self.data_layer(owner)?;
         let assembly = Assembly {
             image,
             platform,
@@ -253,9 +454,9 @@ impl Images<'_> {
             files: &prepared.files,
             user: &prepared.user,
             base,
-            settings: &self.options.settings,
+            settings: self.options.for_image(image).0,
             env: &self.plan.env,
-            data_layer: self.data_layers.get(&owner).and_then(Option::as_ref),
+            data_layer: data_layer.as_ref(),
             extra_ca: &self.extra_ca,
             mtime: self.mtime,
         };

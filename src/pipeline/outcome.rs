@@ -171,16 +171,21 @@ fn layer_summaries(
 pub(super) fn image_set(
     store: &BlobStore,
     image: &ImagePlan,
+    name: &str,
+    index_annotations: &std::collections::BTreeMap<String, String>,
     images: Vec<crate::oci::Image>,
 ) -> Result<ImageSet, BuildError> {
     let index = if images.len() > 1 {
-        let (_, bytes, digest) = index_for(store, &images, sink::index_annotations(&images))?;
+        let mut annotations = sink::index_annotations(&images);
+        annotations.extend(index_annotations.clone());
+        let (_, bytes, digest) = index_for(store, &images, annotations)?;
         Some(IndexBlob::oci(bytes, digest))
     } else {
         None
     };
+    debug_assert!(!image.name.is_empty());
     Ok(ImageSet {
-        name: image.name.clone(),
+        name: name.to_string(),
         images,
         index,
     })
@@ -188,13 +193,14 @@ pub(super) fn image_set(
 
 pub(super) fn built_image(
     image: &ImagePlan,
+    name: &str,
     set: &ImageSet,
     platforms: Vec<PlatformImage>,
     user: String,
 ) -> BuiltImage {
     let top = set.top_descriptor();
     BuiltImage {
-        name: image.name.clone(),
+        name: name.to_string(),
         package: image.package.clone(),
         digest: top.digest,
         media_type: top.media_type,

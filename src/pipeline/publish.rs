@@ -1,26 +1,192 @@
-//! Writing the built images to their destination through the one sink API.
+//! Writing the built images to their destinations through the one sink API: every distinct
+//! output of a run gets one sink, checked before anything is built, and is written once with
+//! all the images going there. Local outputs (layouts, archives) are written first, then
+//! daemons, then registries, so a failed push keeps what was written; outputs of the same kind
+//! are written side by side.
 
 use crate::oci::BlobStore;
-use crate::sink::{self, ImageSet, OutputSet, Published};
+use crate::plan::Plan;
+use crate::sink::{self, ImageSet, ImageSink, Output, Published, SinkError};
 
-use super::{BuildError, BuiltImage, Progress};
+use super::{BuildError, BuildJob, BuiltImage, Progress, schedule};
 
-/// Writes the image sets to every output, and records in `built` the names each was written
-/// under (all outputs), the reference that pins it (the registry's when one was pushed to),
-/// and what a push sent. Returns where each set went (merged over the outputs).
-pub(super) fn publish(
-    store: &BlobStore,
-    outputs: &OutputSet,
-    sets: &[ImageSet],
-    built: &mut [BuiltImage],
-    progress: &dyn Progress,
-) -> Result<Vec<Published>, BuildError> {
-    let per_output = outputs.publish(store, sets, &|m| progress.step(m))?;
-    let published = sink::merge_published(per_output);
-    for (image, p) in built.iter_mut().zip(&published) {
-        image.reference = p.pinned.clone();
-        image.references = p.references.clone();
-        image.push = p.push.clone();
+/// The sinks of a run, one per distinct output, in write order.
+pub(super) struct Sinks {
+    sinks: Vec<(Output, Box<dyn ImageSink>)>,
+    warnings: Vec<(Output, Vec<String>)>,
+}
+
+/// Where one image went, per output in write order (each a one-element list).
+type PerOutput = Vec<Vec<Published>>;
+
+/// Refuses no output at all and the same destination twice in one list.
+fn check_list(outputs: &[Output]) -> Result<(), SinkError> {
+    if outputs.is_empty() {
+        return Err(SinkError::Unsupported("no output was given".into()));
     }
-    Ok(published)
+    for (i, a) in outputs.iter().enumerate() {
+        if outputs[..i].iter().any(|b| b.target == a.target) {
+            return Err(SinkError::Name(format!(
+                "{a} is named twice as an output; name each destination once (use --tag \
+                 for more names in one place)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Sinks {
+    /// Makes and checks the sink of every output the jobs name, before anything is built.
+    pub(super) fn check(jobs: &[BuildJob], progress: &dyn Progress) -> Result<Sinks, BuildError> {
+        let mut sinks: Vec<(Output, Box<dyn ImageSink>)> = Vec::new();
+        for job in jobs {
+            let lists = std::iter::once(&job.options.outputs)
+                .chain(job.options.images.iter().map(|i| &i.outputs));
+            for list in lists {
+                check_list(list)?;
+                for output in list {
+                    if sinks.iter().any(|(o, _)| o == output) {
+                        continue;
+                    }
+                    let sink = output.sink(&job.options.registry)?;
+                    sink.check(job.options.plan.platforms.len().max(1))?;
+                    sinks.push((output.clone(), sink));
+                }
+            }
+        }
+        sinks.sort_by_key(|(o, _)| o.write_order());
+        let _ = progress;
+        Ok(Sinks {
+            sinks,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// Writes every built set to each of its outputs, and records in `built` the names each
+    /// was written under (all outputs), the reference that pins it (the registry's when one
+    /// was pushed to), and what a push sent.
+    pub(super) fn publish(
+        &mut self,
+        store: &BlobStore,
+        jobs: &[BuildJob],
+        plans: &[Plan],
+        built: &mut [super::Built],
+        progress: &dyn Progress,
+    ) -> Result<(), BuildError> {
+        // (output index, job index, image index) for every set and each of its outputs.
+        let mut places: Vec<(usize, usize, usize)> = Vec::new();
+        for (j, (job, plan)) in jobs.iter().zip(plans).enumerate() {
+            for (i, image) in plan.images.iter().enumerate() {
+                let (_, outputs, _) = job.options.for_image(image);
+                for output in outputs {
+                    let o = self
+                        .sinks
+                        .iter()
+                        .position(|(s, _)| s == output)
+                        .expect("every output was checked");
+                    places.push((o, j, i));
+                }
+            }
+        }
+        let written = self.write(store, &places, built, progress)?;
+        // Per (job, image): where it went, in write order.
+        let mut per_image: std::collections::BTreeMap<(usize, usize), PerOutput> =
+            Default::default();
+        for (o, published) in written.into_iter().enumerate() {
+            let mine = places.iter().filter(|p| p.0 == o);
+            for (&(_, j, i), p) in mine.zip(published) {
+                per_image.entry((j, i)).or_default().push(vec![p]);
+            }
+        }
+        for ((j, i), list) in per_image {
+            let image: &mut BuiltImage = &mut built[j].1[i];
+            progress.target(&image.name, "done");
+            if let Some(p) = sink::merge_published(list).into_iter().next() {
+                image.reference = p.pinned;
+                image.references = p.references;
+                image.push = p.push;
+            }
+        }
+        for (output, _) in &self.sinks {
+            let w = super::vcs::keep_output_out_of_vcs(&output.target);
+            self.warnings.push((output.clone(), w));
+        }
+        Ok(())
+    }
+
+    /// Writes each output's sets: the outputs of one kind side by side, the kinds in write
+    /// order. Returns, per output, where each of its sets went. When a kind fails after
+    /// others were written, the error names those (they stay written).
+    fn write(
+        &self,
+        store: &BlobStore,
+        places: &[(usize, usize, usize)],
+        built: &[super::Built],
+        progress: &dyn Progress,
+    ) -> Result<Vec<Vec<Published>>, BuildError> {
+        let sets_of = |o: usize| -> Vec<ImageSet> {
+            places
+                .iter()
+                .filter(|p| p.0 == o)
+                .map(|&(_, j, i)| built[j].0[i].clone())
+                .collect()
+        };
+        let mut written: Vec<Vec<Published>> = Vec::new();
+        let mut start = 0;
+        while start < self.sinks.len() {
+            let order = self.sinks[start].0.write_order();
+            let end = start
+                + self.sinks[start..]
+                    .iter()
+                    .take_while(|(o, _)| o.write_order() == order)
+                    .count();
+            let kind: Vec<usize> = (start..end).collect();
+            let result = crate::parallel::run_bounded(
+                &kind,
+                schedule::PUSH_IMAGES_AT_ONCE,
+                |_, &o| -> Result<Vec<Published>, SinkError> {
+                    let sets = sets_of(o);
+                    if sets.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let (output, sink) = &self.sinks[o];
+                    progress.step(&format!("writing {}", sink.destination()));
+                    for set in &sets {
+                        progress.target(&set.name, &format!("push/write to {output}"));
+                    }
+                    sink::publish(store, &sets, sink.as_ref(), &|m| progress.step(m))
+                },
+            );
+            match result {
+                Ok(done) => written.extend(done),
+                Err(e) if start == 0 => return Err(e.into()),
+                Err(e) => {
+                    return Err(SinkError::Partial {
+                        destination: self.sinks[start..end]
+                            .iter()
+                            .map(|(_, s)| s.destination())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        written: self.sinks[..start]
+                            .iter()
+                            .map(|(_, s)| s.destination())
+                            .collect(),
+                        source: Box::new(e),
+                    }
+                    .into());
+                }
+            }
+            start = end;
+        }
+        Ok(written)
+    }
+
+    /// What writing the job's own outputs warned about.
+    pub(super) fn warnings(&self, job: &BuildJob) -> Vec<String> {
+        self.warnings
+            .iter()
+            .filter(|(o, _)| job.options.outputs.contains(o))
+            .flat_map(|(_, w)| w.clone())
+            .collect()
+    }
 }

@@ -62,6 +62,8 @@ pub struct FlagContext<'a> {
     pub ldflags: &'a [String],
     /// `--tags`.
     pub tags: &'a [String],
+    /// gopack.toml `flags` (appended to GOFLAGS).
+    pub config_flags: &'a [String],
 }
 
 fn source_of(goenv: &GoEnv, name: &str) -> String {
@@ -200,6 +202,11 @@ fn goflags_reasons(cx: &FlagContext<'_>) -> Vec<FlagReason> {
     cx.goflags
         .iter()
         .map(|f| {
+            let source = if cx.config_flags.contains(&f.raw) {
+                "gopack.toml `flags`".to_string()
+            } else {
+                source.clone()
+            };
             let why = match f.name.as_str() {
                 "ldflags" => format!(
                     "from GOFLAGS ({source}): merged into the one -ldflags gopack passes, after \

@@ -61,7 +61,8 @@ pub fn make_plan(request: &PlanRequest, goenv: &GoEnv) -> Result<Plan, MakePlanE
     let levels = target_platforms(request, goenv);
     let platforms: Vec<Platform> = levels.iter().map(|(p, _)| p.clone()).collect();
     let mut plan = inputs_plan(request, goenv, &root, &gomod, &platforms);
-    let goflags = match goenv.get("GOFLAGS").map(parse_goflags).transpose() {
+    let goflags_value = effective_goflags(goenv, request);
+    let goflags = match goflags_value.as_deref().map(parse_goflags).transpose() {
         Ok(flags) => flags.unwrap_or_default(),
         Err(e) => {
             plan.problems.push(Problem::Flags(e.to_string()));
@@ -108,10 +109,23 @@ pub fn make_plan(request: &PlanRequest, goenv: &GoEnv) -> Result<Plan, MakePlanE
         levels: &levels,
         ldflags: &request.ldflags,
         tags: &request.tags,
+        config_flags: &request.go_flags,
     });
     plan.warnings
         .extend(flags::ldflags_warnings(&request.ldflags, &modes));
     Ok(plan)
+}
+
+/// GOFLAGS as the build runs with it: the environment's, then gopack.toml's `flags`, quoted
+/// as go reads GOFLAGS.
+pub fn effective_goflags(goenv: &GoEnv, request: &PlanRequest) -> Option<String> {
+    let extra = crate::gobuild::quoted::join(&request.go_flags).unwrap_or_default();
+    match (goenv.get("GOFLAGS"), extra.is_empty()) {
+        (Some(g), true) => Some(g.to_string()),
+        (Some(g), false) => Some(format!("{g} {extra}")),
+        (None, false) => Some(extra),
+        (None, true) => None,
+    }
 }
 
 /// GOFLAGS' `-tags` and `--tags`: the tags `go list` must see to find the same files.
@@ -183,6 +197,7 @@ fn inputs_plan(
         data,
         warnings,
         problems,
+        settings: request.settings.clone(),
         env: request.env.clone(),
         extra_ca_files: request.extra_ca_files.clone(),
         file_choices: request.files,
@@ -274,7 +289,8 @@ fn add_targets(
     goflags: &[GoFlag],
     project: &Project,
 ) {
-    let goflags_value = goenv.get("GOFLAGS");
+    let goflags_value = effective_goflags(goenv, request);
+    let goflags_value = goflags_value.as_deref();
     let platforms: Vec<Platform> = plan
         .platforms
         .iter()
@@ -375,6 +391,9 @@ pub fn early_guess(request: &PlanRequest, goenv: &GoEnv) -> Option<GoBuildReques
     }
     let module_root = project::find_module_root(&dir).ok()?;
     let (platform, _) = target_platforms(request, goenv).into_iter().next()?;
+    if !request.go_flags.is_empty() {
+        return None;
+    }
     let goflags = goenv.get("GOFLAGS").map(parse_goflags).transpose().ok()?;
     let inputs = FlagInputs {
         goflags: goenv.get("GOFLAGS").zip(goflags.as_deref()),

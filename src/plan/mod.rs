@@ -29,6 +29,7 @@ pub use make::{early_guess, make_plan, target_platforms};
 pub use user::{UserPlan, WritablePlan};
 
 use crate::base::BaseSpec;
+use crate::config::SettingValue;
 use crate::gobuild::GoBuildRequest;
 use crate::oci::Platform;
 use crate::project::{MainPackage, ProjectError, cgo::CgoReport};
@@ -43,7 +44,7 @@ pub const BINARY_DIR: &str = "/usr/local/bin";
 
 /// What the user asked for: the inputs of a plan (flags, with the image's environment already
 /// resolved from `--env NAME` and `--env-file`).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlanRequest {
     /// The directory gopack runs in.
     pub cwd: PathBuf,
@@ -73,6 +74,10 @@ pub struct PlanRequest {
     pub data_symlinks: DataSymlinks,
     /// `--writable`: directories the run user owns.
     pub writable: Vec<String>,
+    /// gopack.toml `flags`: `go build` flags passed through GOFLAGS after its own entries.
+    pub go_flags: Vec<String>,
+    /// Where each setting came from (flag, environment, gopack.toml), for the plan to show.
+    pub settings: Vec<SettingValue>,
 }
 
 /// Everything `gopack build` will do, and why.
@@ -110,6 +115,10 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// What stops the build (it cannot start until these are fixed); empty when it can run.
     pub problems: Vec<Problem>,
+    /// The settings given by flags, environment variables and gopack.toml, with where each
+    /// came from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<SettingValue>,
     /// The image config's environment (names and values; never printed by the text forms).
     #[serde(skip)]
     pub env: Vec<(String, String)>,
@@ -246,6 +255,19 @@ impl Plan {
         self.targets
             .iter()
             .filter(move |t| t.package == image.package)
+    }
+
+    /// ` (from ORIGIN)` for a setting given by a flag, an environment variable or gopack.toml;
+    /// empty for gopack's own default.
+    pub fn from_clause(&self, setting: &str) -> String {
+        self.settings
+            .iter()
+            .find(|s| s.setting == setting)
+            .map(|s| {
+                let names: Vec<String> = s.origins.iter().map(|o| o.to_string()).collect();
+                format!(" (from {})", names.join(", "))
+            })
+            .unwrap_or_default()
     }
 
     /// The value of `name` in the image config's environment, if set.

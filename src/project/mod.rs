@@ -2,6 +2,7 @@
 //! build (via `go list`). Pure: builds nothing.
 
 pub mod cgo;
+pub mod changes;
 mod listcache;
 mod version;
 
@@ -71,7 +72,7 @@ pub enum ProjectError {
     },
     #[error(
         "`{import_path}` is package `{name}`, not a main package: gopack builds commands. Point it \
-         at a directory with `package main` and `func main()`, e.g. ./cmd/..."
+         at a directory with `package main` and `func main()`{commands}"
     )]
     /// A pattern names a package that is not `main`.
     NotMain {
@@ -79,12 +80,30 @@ pub enum ProjectError {
         import_path: String,
         /// Its package name.
         name: String,
+        /// The module's commands, as a sentence (see [`commands_sentence`]).
+        commands: String,
     },
     /// A pattern matches no main package.
-    #[error("no main packages match `{pattern}`; gopack builds commands (package main)")]
+    #[error("no main packages match `{pattern}`; gopack builds commands (package main){commands}")]
     NoMainPackages {
         /// The package pattern.
         pattern: String,
+        /// The module's commands, as a sentence (see [`commands_sentence`]).
+        commands: String,
+    },
+    /// A git command (of `--changed-since`) failed; git's stderr verbatim.
+    #[error(
+        "`git {args}` failed in {dir}:\n{stderr}\n--changed-since needs a git work tree and the \
+         commit it names: name an existing ref, or fetch the history (`git fetch --unshallow`; \
+         in GitHub Actions, actions/checkout with fetch-depth: 0)"
+    )]
+    GitFailed {
+        /// The arguments.
+        args: String,
+        /// Where it ran.
+        dir: PathBuf,
+        /// git's stderr, or why it could not start.
+        stderr: String,
     },
     /// A go command failed; Go's stderr verbatim.
     #[error("`go {args}` failed in {dir}:\n{stderr}{}", hint_for_go_error(stderr))]
@@ -169,6 +188,7 @@ fn output_of(
     dir: &Path,
     args: &str,
 ) -> Result<Vec<u8>, ProjectError> {
+    crate::log::verbose(&format!("run: go {args} (in {})", dir.display()));
     let output = cmd.output().map_err(|source| ProjectError::GoNotFound {
         program: goenv.program().display().to_string(),
         source,
@@ -240,17 +260,36 @@ pub fn load(
     let first_root = find_module_root(&locate(cwd, &patterns[0]).0)?;
     let gomod = check_go_version(goenv, &first_root)?;
     let mut mains: BTreeMap<String, MainCommand> = BTreeMap::new();
+    // Directories of one module are listed by one `go list` (run at the module root).
+    let mut directories: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
     for pattern in &patterns {
         let (dir, go_pattern) = locate(cwd, pattern);
         let root = find_module_root(&dir)?;
-        let listed = list_packages(goenv, &root, &dir, &go_pattern, query)?;
-        let found = mains_of(&listed, &go_pattern)?;
+        if go_pattern == "."
+            && let Some(relative) = relative_package(&root, &dir)
+        {
+            directories.entry(root).or_default().push(relative);
+            continue;
+        }
+        let listed = list_packages(goenv, &root, &dir, std::slice::from_ref(&go_pattern), query)?;
+        let found = mains_of(&listed, &go_pattern).map_err(|e| with_commands(e, goenv, &root))?;
         if found.is_empty() {
-            return Err(ProjectError::NoMainPackages {
-                pattern: pattern.clone(),
-            });
+            return Err(no_mains(goenv, &root, pattern));
         }
         for main in found {
+            mains.insert(main.package.import_path.clone(), main);
+        }
+    }
+    for (root, relatives) in directories {
+        let listed = match list_packages(goenv, &root, &root, &relatives, query) {
+            Err(ProjectError::GoFailed { stderr, .. })
+                if relatives.len() == 1 && stderr.contains("no Go files in") =>
+            {
+                return Err(no_mains(goenv, &root, &relatives[0]));
+            }
+            other => other?,
+        };
+        for main in mains_of(&listed, ".").map_err(|e| with_commands(e, goenv, &root))? {
             mains.insert(main.package.import_path.clone(), main);
         }
     }
@@ -283,6 +322,7 @@ fn mains_of(
             return Err(ProjectError::NotMain {
                 import_path: pkg.import_path.clone(),
                 name: pkg.name.clone(),
+                commands: String::new(),
             });
         }
         let closure = import_closure(listed, pkg);
@@ -329,6 +369,72 @@ fn import_closure<'a>(
         }
     }
     seen
+}
+
+/// The error for a pattern without main packages, naming the module's commands.
+fn no_mains(goenv: &GoEnv, root: &Path, pattern: &str) -> ProjectError {
+    ProjectError::NoMainPackages {
+        pattern: pattern.to_string(),
+        commands: commands_sentence(goenv, root),
+    }
+}
+
+fn with_commands(e: ProjectError, goenv: &GoEnv, root: &Path) -> ProjectError {
+    match e {
+        ProjectError::NotMain {
+            import_path, name, ..
+        } => ProjectError::NotMain {
+            import_path,
+            name,
+            commands: commands_sentence(goenv, root),
+        },
+        other => other,
+    }
+}
+
+/// The main packages of the module at `root`, as directories relative to it.
+pub fn module_commands(goenv: &GoEnv, root: &Path) -> Vec<String> {
+    let format = "{{if eq .Name \"main\"}}{{.Dir}}{{end}}";
+    let Ok(out) = run_go(goenv, root, &["list", "-e", "-f", format, "./..."]) else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&out)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .filter_map(|dir| relative_package(root, Path::new(dir)))
+        .collect()
+}
+
+/// `. The module's commands: ./cmd/api, ./cmd/worker (`gopack build ./...` builds them all)`,
+/// or `, e.g. ./cmd/...` when it has none that go can list.
+pub fn commands_sentence(goenv: &GoEnv, root: &Path) -> String {
+    const SHOWN: usize = 10;
+    let commands = module_commands(goenv, root);
+    if commands.is_empty() {
+        return ", e.g. ./cmd/... (this module has no main package yet)".into();
+    }
+    let more = commands.len().saturating_sub(SHOWN);
+    let mut list = commands
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if more > 0 {
+        list.push_str(&format!(" and {more} more"));
+    }
+    format!(". The module's commands: {list} (`gopack build ./...` builds them all)")
+}
+
+/// `./DIR` for a directory inside the module at `root` (`.` for the root itself).
+fn relative_package(root: &Path, dir: &Path) -> Option<String> {
+    let dir = dir.canonicalize().ok()?;
+    let relative = dir.strip_prefix(root).ok()?;
+    if relative.as_os_str().is_empty() {
+        Some(".".into())
+    } else {
+        Some(format!("./{}", relative.display()))
+    }
 }
 
 /// Splits a user argument into the directory to run `go list` in and the pattern to give it.
@@ -387,11 +493,12 @@ fn list_packages(
     goenv: &GoEnv,
     root: &Path,
     dir: &Path,
-    pattern: &str,
+    patterns: &[String],
     query: &cgo::CgoQuery,
 ) -> Result<Vec<cgo::ListedPackage>, ProjectError> {
+    let pattern = patterns.join(" ");
     let fields = format!("Name,Dir,DepOnly,Imports,{}", cgo::LIST_FIELDS);
-    let (cmd, args) = query.go_list(goenv, dir, &fields, &[pattern.to_string()]);
+    let (cmd, args) = query.go_list(goenv, dir, &fields, patterns);
     let mut key_args = args.clone();
     key_args.extend(query.goos.iter().chain(query.goarch.iter()).cloned());
     // What go reads from the `go env -w` file changes its answer too.

@@ -221,6 +221,15 @@ impl RegistryClient {
         }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let resp = self.run_with_body(req, builder, left)?.map_err(fail)?;
+        if crate::log::is_verbose() {
+            // The query is left out: upload URLs carry the registry's opaque upload state.
+            let shown = url.split('?').next().unwrap_or(url);
+            crate::log::verbose(&format!(
+                "{} {shown} → {}",
+                req.method,
+                resp.status().as_u16()
+            ));
+        }
         let (parts, body) = resp.into_parts();
         Ok(Resp {
             status: parts.status.as_u16(),

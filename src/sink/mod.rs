@@ -151,6 +151,18 @@ pub struct Output {
 }
 
 impl Output {
+    /// When this output is written among several: local files first (0: layouts and
+    /// archives), then a daemon (1), then registries (2), so a failed push keeps the rest.
+    pub fn write_order(&self) -> u8 {
+        match self.target {
+            ImageRef::Layout { .. }
+            | ImageRef::OciArchive { .. }
+            | ImageRef::DockerArchive { .. } => 0,
+            ImageRef::DockerDaemon(_) => 1,
+            ImageRef::Registry(_) => 2,
+        }
+    }
+
     /// An output with no extra tags.
     pub fn new(target: ImageRef) -> Output {
         Output {
@@ -208,8 +220,9 @@ impl fmt::Display for Output {
 }
 
 /// A destination for built images. Implementations write every image set or fail without
-/// disturbing what was there before (see the module docs for what each guarantees).
-pub trait ImageSink {
+/// disturbing what was there before (see the module docs for what each guarantees). Sinks are
+/// shared by threads: a build writes several outputs side by side.
+pub trait ImageSink: Send + Sync {
     /// The destination as the user would write it (`oci:out`, `docker://host/repo:tag`).
     fn destination(&self) -> String;
 
@@ -300,13 +313,7 @@ impl OutputSet {
             }
         }
         let mut ordered: Vec<&Output> = outputs.iter().collect();
-        ordered.sort_by_key(|o| match o.target {
-            ImageRef::Layout { .. }
-            | ImageRef::OciArchive { .. }
-            | ImageRef::DockerArchive { .. } => 0,
-            ImageRef::DockerDaemon(_) => 1,
-            ImageRef::Registry(_) => 2,
-        });
+        ordered.sort_by_key(|o| o.write_order());
         let sinks = ordered
             .into_iter()
             .map(|o| o.sink(registry))

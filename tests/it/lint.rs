@@ -267,7 +267,7 @@ fn a_comment_inside_a_continuation_is_not_a_pragma() {
 #[test]
 fn config_ignores_overrides_and_validates() {
     let cfg = LintConfig::from_toml(
-        "[build]\nx = 1\n[lint]\nignore = [\"GO305\"]\nfailure-threshold = \"error\"\n[lint.severity]\nGO302 = \"style\"\n",
+        "[defaults]\nuser = \"1000\"\n[lint]\nignore = [\"GO305\"]\nfailure-threshold = \"error\"\n[lint.severity]\nGO302 = \"style\"\n",
         Path::new("gopack.toml"),
     )
     .unwrap();
@@ -290,6 +290,9 @@ fn config_ignores_overrides_and_validates() {
     let err = LintConfig::from_toml("[lint]\nbogus = 1\n", Path::new("gopack.toml")).unwrap_err();
     assert!(err.to_string().contains("bogus"), "{err}");
     assert!(LintConfig::from_toml("[lint\n", Path::new("gopack.toml")).is_err());
+    // gopack.toml is read by one parser: a table gopack does not have is an error for lint too.
+    let err = LintConfig::from_toml("[build]\nx = 1\n", Path::new("gopack.toml")).unwrap_err();
+    assert!(err.to_string().contains("unknown field `build`"), "{err}");
 }
 
 #[test]

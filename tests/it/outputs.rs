@@ -29,8 +29,9 @@ fn build(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("--json prints one JSON document")
 }
 
+/// The summary a build prints (on stderr: stdout carries only the references).
 fn build_text(args: &[&str]) -> String {
-    String::from_utf8(run_ok(gp().arg("build").args(args)).stdout).unwrap()
+    String::from_utf8(run_ok(gp().arg("build").args(args)).stderr).unwrap()
 }
 
 fn build_quiet(args: &[&str]) -> Vec<String> {
@@ -324,18 +325,20 @@ fn a_docker_archive_of_several_binaries_says_the_names_it_really_holds() {
                 docker.display()
             )),
     );
-    let text = String::from_utf8(out.stdout).unwrap();
+    // stdout: one reference per image, the name the archive really holds; stderr: the table.
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let table = String::from_utf8(out.stderr).unwrap();
     let manifest = tar_member(&docker, "manifest.json");
     for (i, name) in ["api", "worker"].iter().enumerate() {
         let tag = format!("example.com/team/{name}:v2");
         assert_eq!(manifest[i]["RepoTags"], serde_json::json!([tag]));
-        assert!(
-            text.contains(&format!(
-                "written to  docker-archive:{}:{tag}",
-                docker.display()
-            )),
-            "{text}"
+        let reference = format!("docker-archive:{}:{tag}", docker.display());
+        assert_eq!(
+            printed.lines().nth(i),
+            Some(reference.as_str()),
+            "{printed}"
         );
+        assert!(table.contains(&reference), "{table}");
     }
 }
 
@@ -674,7 +677,14 @@ fn quiet_push_output_pins_the_digest_and_the_summary_lists_only_the_other_tags()
         ])
         .args(["-t", &format!("{host}/team/app:v1.4"), "-t", "latest"])
         .args(extra);
-        String::from_utf8(run_ok(&mut cmd).stdout).unwrap()
+        let out = run_ok(&mut cmd);
+        // The references on stdout with -q; the summary on stderr otherwise.
+        String::from_utf8(if extra.contains(&"-q") {
+            out.stdout
+        } else {
+            out.stderr
+        })
+        .unwrap()
     };
     let quiet = push(&["-q"]);
     let line = quiet.trim();

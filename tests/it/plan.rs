@@ -95,6 +95,7 @@ fn plan_json_has_the_schema_and_the_decisions() {
             "platforms",
             "problems",
             "schema",
+            "settings",
             "targets",
             "user",
             "warnings",
@@ -341,7 +342,7 @@ fn build_follows_the_plan_and_prints_it() {
             "-o",
             &format!("oci:{}", tmp.path().join("b").display()),
         ]))
-        .stdout,
+        .stderr,
     )
     .unwrap();
     let plan_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("plan: ")).collect();
@@ -360,7 +361,7 @@ fn build_follows_the_plan_and_prints_it() {
             "-o",
             &format!("oci:{}", tmp.path().join("c").display()),
         ]))
-        .stdout,
+        .stderr,
     )
     .unwrap();
     assert!(explained.contains("flags and why:"));
