@@ -328,15 +328,7 @@ impl<R: TarInput> TarReader<R> {
                 "size" => data_size = number(value)?,
                 "uid" => header.uid = number(value)?,
                 "gid" => header.gid = number(value)?,
-                // Seconds with an optional fraction, negative before 1970 (POSIX pax); like a
-                // garbled ustar mtime, a bad one is not worth refusing a layer for.
-                "mtime" => {
-                    header.mtime = std::str::from_utf8(value)
-                        .ok()
-                        .and_then(|s| s.split('.').next())
-                        .and_then(|s| s.parse::<i64>().ok())
-                        .unwrap_or(0)
-                }
+                "mtime" => header.mtime = pax_mtime(value),
                 "GNU.sparse.name" => sparse_name = Some(name_text(value)),
                 "GNU.sparse.realsize" | "GNU.sparse.size" => header.size = number(value)?,
                 _ => {}
@@ -604,6 +596,16 @@ fn number(field: &[u8]) -> Result<u64, String> {
     }
     let text = std::str::from_utf8(&text).map_err(|_| "that is not octal")?;
     u64::from_str_radix(text, 8).map_err(|_| format!("`{}` that is not octal", text.escape_debug()))
+}
+
+/// A pax `mtime`: seconds with an optional fraction, negative before 1970 (POSIX pax); like a
+/// garbled ustar mtime, a bad one is not worth refusing a layer for (0).
+fn pax_mtime(value: &[u8]) -> i64 {
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|s| s.split('.').next())
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or(0)
 }
 
 fn text_until_nul(bytes: &[u8]) -> String {
