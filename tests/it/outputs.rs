@@ -738,10 +738,12 @@ impl PodmanService {
             .spawn()
             .unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while !socket.exists() && std::time::Instant::now() < deadline {
+        // The socket file appears before podman listens on it: wait until a connection is taken.
+        let listening = || std::os::unix::net::UnixStream::connect(&socket).is_ok();
+        while !listening() && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        assert!(socket.exists(), "podman's API socket did not appear");
+        assert!(listening(), "podman's API socket did not answer");
         PodmanService {
             child,
             socket,
