@@ -211,12 +211,11 @@ pub fn run(args: BuildArgs) -> CommandResult {
     let setup = setup(&inputs, &goenv)?;
     let cache = Cache::open_default()?;
     let talk = !args.quiet && !args.json;
-    if !args.quiet {
-        setup
-            .warnings
-            .iter()
-            .for_each(|w| eprintln!("warning: {w}"));
-    }
+    // Warnings go to stderr even with -q: stdout keeps only the references.
+    setup
+        .warnings
+        .iter()
+        .for_each(|w| eprintln!("warning: {w}"));
     let schedule = Schedule::detect(args.jobs);
     gopack::log::verbose(&format!(
         "schedule: {} targets checked and assembled at once, go build -p {} ({} cores, {} \
@@ -255,6 +254,8 @@ pub fn run(args: BuildArgs) -> CommandResult {
     }
     if talk {
         eprint!("{}", report.talk(args.explain, &setup));
+    } else if args.quiet {
+        eprint!("{}", report.warnings());
     }
     Ok(ExitCode::SUCCESS)
 }

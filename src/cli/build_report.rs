@@ -151,6 +151,18 @@ impl<'a> Report<'a> {
 
     /// What stderr shows: per plan its decisions (one line each, or the whole plan with
     /// `explain`), the warnings, then the summary.
+    /// The warnings alone (plan and build), for `-q`: a quiet build still says what may hurt.
+    pub fn warnings(&self) -> String {
+        let mut o = String::new();
+        for outcome in self.outcomes {
+            o.push_str(&super::plan::warnings_only(&outcome.plan));
+            for warning in &outcome.warnings {
+                let _ = writeln!(o, "warning: {warning}");
+            }
+        }
+        o
+    }
+
     pub fn talk(&self, explain: bool, setup: &Setup) -> String {
         let mut o = String::new();
         for outcome in self.outcomes {

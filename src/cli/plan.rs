@@ -424,6 +424,15 @@ fn built_section(w: &mut String, t: &TargetPlan, b: &BuiltTarget) {
 }
 
 /// One line per decision, for `gopack build`'s text output.
+/// Only the warnings of [`short_form`], in the same words (what `build -q` still says).
+pub fn warnings_only(report: &PlanReport) -> String {
+    short_form(report)
+        .lines()
+        .filter(|l| l.starts_with("plan: warning: "))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 pub fn short_form(report: &PlanReport) -> String {
     let plan = &report.plan;
     let mut o = String::new();

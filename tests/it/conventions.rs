@@ -320,3 +320,20 @@ fn a_push_on_a_terminal_shows_the_bytes_sent() {
         "{shown}"
     );
 }
+
+/// `-q` keeps stdout to the references, but a warning that may hurt (root, a secret in the
+/// config) still reaches stderr (newcomer: `-q` dropped them all).
+#[test]
+fn quiet_builds_still_warn_on_stderr() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_ok(
+        gp(&repo_root())
+            .args(["build", "./testdata/hello", "-q", "--user", "root", "-o"])
+            .arg(format!("oci:{}", tmp.path().join("out").display())),
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("warning: --user root"), "{stderr}");
+    assert!(!stderr.contains("plan: base"), "only warnings: {stderr}");
+}
