@@ -9,6 +9,7 @@ use gopack::binary::attribution::EmbedFile;
 use gopack::config::GoEnv;
 use gopack::dockerfile::config::LintConfig;
 use gopack::gobuild::{Builder, GoBuildRequest};
+use gopack::oci::{Bare, ImageRef};
 use gopack::plan::{PlanRequest, make_plan};
 use gopack::size::budget::{self, SizeBudget};
 use gopack::size::diff::{SizeDiff, diff};
@@ -54,8 +55,10 @@ pub struct SizeArgs {
     #[arg(long)]
     pub variants: bool,
 
-    /// Baseline for `[size] max_growth`: a binary or a JSON report [default: gopack.toml's]
-    #[arg(long, value_name = "FILE")]
+    /// Baseline for `[size] max_growth`: a binary, a JSON report, or an image
+    /// (oci:DIR[:TAG], oci-archive:, docker-archive:, docker://REF) whose Go binary of the same
+    /// name is compared [default: gopack.toml's]
+    #[arg(long, value_name = "FILE|IMAGE")]
     pub baseline: Option<PathBuf>,
 
     /// gopack.toml to read `[size]` from [default: nearest gopack.toml from the current directory]
@@ -461,7 +464,7 @@ fn check_budget(args: &SizeArgs, report: &SizeReport) -> CommandResult {
         return Ok(ExitCode::SUCCESS);
     }
     let baseline = match &budget.baseline {
-        Some(path) => Some(load_baseline(path)?),
+        Some(path) => Some(load_baseline(path, report)?),
         None => None,
     };
     let compared = baseline.as_ref().map(|b| diff(b, report));
@@ -491,7 +494,80 @@ fn check_budget(args: &SizeArgs, report: &SizeReport) -> CommandResult {
     Ok(ExitCode::from(1))
 }
 
-fn load_baseline(path: &Path) -> anyhow::Result<SizeReport> {
+/// The baseline's report: from an image (the Go binary named like `measured`'s, or its only
+/// one), a `gopack size --json` report, or a binary.
+fn load_baseline(path: &Path, measured: &SizeReport) -> anyhow::Result<SizeReport> {
+    let written = path.to_string_lossy();
+    if let Ok(image) = ImageRef::parse(&written, Bare::Refuse) {
+        return image_baseline(&image, measured)
+            .with_context(|| format!("cannot read the size baseline {written}"));
+    }
+    file_baseline(path)
+}
+
+/// Reads the Go binary of `image` for `measured`'s platform that has `measured`'s file name
+/// (or the only Go binary there is) and reports it.
+fn image_baseline(image: &ImageRef, measured: &SizeReport) -> anyhow::Result<SizeReport> {
+    use gopack::inspect::{InspectOptions, analyse, cat::cat};
+    use gopack::oci::{Platform, PlatformSelector, resolve, source};
+    let cache = gopack::cache::Cache::open_default()?;
+    let store = cache.store().clone();
+    let options = source::SourceOptions {
+        registry: super::pull::RegistryFlags::default().options(),
+        ..Default::default()
+    };
+    let src = source::open(image, &store, &options)?;
+    let platform = Platform {
+        os: "linux".into(),
+        architecture: measured.binary.goarch.clone(),
+        variant: None,
+    };
+    let wanted = PlatformSelector::Only(vec![platform.clone()]);
+    let resolved = match resolve(src.as_ref(), &wanted, &store, &options.limits) {
+        Ok(r) => r,
+        Err(gopack::oci::SourceError::NoPlatform { .. }) => resolve(
+            src.as_ref(),
+            &PlatformSelector::All,
+            &store,
+            &options.limits,
+        )?,
+        Err(e) => return Err(e.into()),
+    };
+    let [chosen] = resolved.images.as_slice() else {
+        anyhow::bail!("it has no single image for {platform}");
+    };
+    let (analysis, _) = analyse(src.as_ref(), chosen.clone(), &InspectOptions::default());
+    let name = Path::new(&measured.binary.path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let found = &analysis.merged.binaries;
+    let by_name: Vec<_> = found
+        .iter()
+        .filter(|b| b.path.rsplit('/').next() == Some(name.as_str()))
+        .collect();
+    let binary = match (by_name.as_slice(), found.as_slice()) {
+        ([one], _) => *one,
+        (_, [one]) => one,
+        _ => anyhow::bail!(
+            "it holds {} Go binaries and none is named {name}: {}",
+            found.len(),
+            found
+                .iter()
+                .map(|b| b.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let content = cat(src.as_ref(), &analysis, &binary.path, 1 << 30)?;
+    let mut file = tempfile::NamedTempFile::new()?;
+    std::io::Write::write_all(&mut file, &content.bytes)?;
+    let mut report = report_file(file.path(), &[])?;
+    report.binary.path = format!("{}:{}", image, binary.path);
+    Ok(report)
+}
+
+fn file_baseline(path: &Path) -> anyhow::Result<SizeReport> {
     let data = std::fs::read(path).with_context(|| {
         format!(
             "cannot read the size baseline {} (make one with `gopack size BIN --json > FILE`)",

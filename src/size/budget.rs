@@ -142,7 +142,7 @@ impl SizeBudget {
         Ok(SizeBudget {
             max,
             max_growth,
-            baseline: raw.baseline.map(|b| dir.join(b)),
+            baseline: raw.baseline.map(|b| baseline_path(dir, &b)),
         })
     }
 
@@ -168,6 +168,26 @@ pub struct Violation {
     pub message: String,
     /// Packages that grew most against the baseline (empty without one).
     pub top_growth: Vec<Change>,
+}
+
+/// A baseline as written in gopack.toml: a file relative to the file's directory, or an image
+/// reference (`oci:DIR[:TAG]`, `oci-archive:`, `docker-archive:`, `docker://`) kept as written,
+/// its path relative to that directory too.
+fn baseline_path(dir: &Path, written: &str) -> PathBuf {
+    for prefix in ["oci:", "oci-archive:", "docker-archive:"] {
+        if let Some(rest) = written.strip_prefix(prefix) {
+            let joined = if rest.starts_with('/') {
+                rest.to_string()
+            } else {
+                dir.join(rest).to_string_lossy().into_owned()
+            };
+            return PathBuf::from(format!("{prefix}{joined}"));
+        }
+    }
+    if written.starts_with("docker://") {
+        return PathBuf::from(written);
+    }
+    dir.join(written)
 }
 
 /// Checks `report` against `budget`; `diff` is the comparison with the baseline, when there is

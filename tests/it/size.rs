@@ -501,3 +501,52 @@ fn variants_tabulate_file_gzip_and_zstd_bytes() {
             .contains("GOAMD64=v3")
     );
 }
+
+/// `[size] baseline` may be an image: the Go binary of the same name inside it (or its only
+/// one) is the baseline, read from the image as inspect reads it.
+#[test]
+fn an_image_is_a_size_baseline() {
+    // Built as gopack builds it, so it matches the binary in the image within 2 %.
+    let small = go_build(
+        "needs/compute",
+        "compute-stripped",
+        &[],
+        &["-trimpath", "-ldflags=-s"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    // The baseline image holds the small program; the binary measured is hello.
+    let layout = dir.path().join("released");
+    run_ok(
+        gopack(cache.path())
+            .current_dir(repo_root().join("testdata/needs/compute"))
+            .args(["build", ".", "-q", "-o"])
+            .arg(format!("oci:{}:v1", layout.display())),
+    );
+    let hello = go_build("hello", "hello", &[], &[]);
+    std::fs::write(
+        dir.path().join("gopack.toml"),
+        "[size]\nmax_growth = \"2%\"\nbaseline = \"oci:released:v1\"\n",
+    )
+    .unwrap();
+    let (code, stderr) = run_fail(
+        gopack(cache.path())
+            .current_dir(dir.path())
+            .arg("size")
+            .arg(&hello),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("over the allowed growth of 2%"), "{stderr}");
+    // The same program as in the image: within budget.
+    let ok = run_ok(
+        gopack(cache.path())
+            .current_dir(dir.path())
+            .arg("size")
+            .arg(&small),
+    );
+    assert!(
+        String::from_utf8_lossy(&ok.stderr).contains("size budget: ok"),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
