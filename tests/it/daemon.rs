@@ -68,6 +68,28 @@ impl PodmanService {
         );
     }
 
+    /// An HTTP/1.0 request on the socket; returns the body.
+    pub fn request(&self, method: &str, path: &str, body: &[u8]) -> String {
+        use std::io::{Read, Write};
+        let mut stream =
+            std::os::unix::net::UnixStream::connect(self.dir.path().join("podman.sock")).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.0\r\nHost: podman\r\nContent-Type: application/x-tar\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (status, rest) = response.split_once("\r\n").unwrap();
+        assert!(status.contains(" 200 "), "{status}: {rest}");
+        rest.split_once("\r\n\r\n").unwrap().1.to_string()
+    }
+
     pub fn docker_host(&self) -> String {
         format!("unix://{}", self.dir.path().join("podman.sock").display())
     }

@@ -707,84 +707,11 @@ fn quiet_push_output_pins_the_digest_and_the_summary_lists_only_the_other_tags()
     assert_eq!(tags, ["latest", "v1.4"]);
 }
 
-/// `podman system service` on a unix socket in a temp dir, with its own storage: podman's
-/// Docker-compatible API. Stopped on drop.
-struct PodmanService {
-    child: std::process::Child,
-    socket: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl PodmanService {
-    fn start() -> PodmanService {
-        let dir = tempfile::tempdir().unwrap();
-        let socket = dir.path().join("podman.sock");
-        let child = tool("podman")
-            .arg("--root")
-            .arg(dir.path().join("root"))
-            .arg("--runroot")
-            .arg(dir.path().join("run"))
-            .args([
-                "--storage-driver",
-                "vfs",
-                "system",
-                "service",
-                "--time",
-                "0",
-            ])
-            .arg(format!("unix://{}", socket.display()))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        // The socket file appears before podman listens on it: wait until a connection is taken.
-        let listening = || std::os::unix::net::UnixStream::connect(&socket).is_ok();
-        while !listening() && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        assert!(listening(), "podman's API socket did not answer");
-        PodmanService {
-            child,
-            socket,
-            _dir: dir,
-        }
-    }
-
-    /// An HTTP/1.0 request on the socket; returns the body.
-    fn request(&self, method: &str, path: &str, body: &[u8]) -> String {
-        use std::io::{Read, Write};
-        let mut stream = std::os::unix::net::UnixStream::connect(&self.socket).unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(60)))
-            .unwrap();
-        let head = format!(
-            "{method} {path} HTTP/1.0\r\nHost: podman\r\nContent-Type: application/x-tar\r\n\
-             Content-Length: {}\r\n\r\n",
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(body).unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let (status, rest) = response.split_once("\r\n").unwrap();
-        assert!(status.contains(" 200 "), "{status}: {rest}");
-        rest.split_once("\r\n\r\n").unwrap().1.to_string()
-    }
-}
-
-impl Drop for PodmanService {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn a_docker_archive_loads_into_podman_under_the_name_it_was_given() {
-    if !require_tool("podman") {
+    let Some(podman) = crate::daemon::PodmanService::start() else {
         return;
-    }
+    };
     let tmp = tempfile::tempdir().unwrap();
     let archive = tmp.path().join("app.tar");
     build(&[
@@ -803,7 +730,6 @@ fn a_docker_archive_loads_into_podman_under_the_name_it_was_given() {
     );
     assert_eq!(annotations["org.opencontainers.image.ref.name"], "v1");
 
-    let podman = PodmanService::start();
     let loaded = podman.request(
         "POST",
         "/v1.41/images/load",
