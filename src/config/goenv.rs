@@ -202,6 +202,14 @@ impl GoEnv {
         self.settings.get(name).map(|s| s.value.as_str())
     }
 
+    /// Every setting in effect (environment, `go env -w` file, `$GOROOT/go.env`), as
+    /// name/value pairs sorted by name.
+    pub fn settings(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.settings
+            .values()
+            .map(|s| (s.name.as_str(), s.value.as_str()))
+    }
+
     /// The value and where it comes from.
     pub fn setting(&self, name: &str) -> Option<&GoSetting> {
         self.settings.get(name)

@@ -87,21 +87,34 @@ pub fn run_batch(
         .map(|r| r.package.import_path.as_str())
         .collect();
     let args = args(first, &packages, dir, procs);
-    let command_line = format!(
-        "{} go {}",
-        first
-            .env()
+    let outputs: Vec<PathBuf> = requests.iter().map(|r| dir.join(binary_file(r))).collect();
+    let invocation = super::stamp::Invocation {
+        module_root: &first.module_root,
+        cgo: first.cgo,
+        // Without -p: how many jobs go runs does not change what it writes.
+        args: args
             .iter()
-            .map(|(k, v)| format!("{k}={}", shell_quote(v)))
-            .collect::<Vec<_>>()
-            .join(" "),
-        args.iter()
-            .map(|a| shell_quote(a))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    crate::log::verbose(&format!("run: {command_line}"));
+            .filter(|a| !a.starts_with("-p="))
+            .cloned()
+            .collect(),
+        env: first.env(),
+    };
+    let command_line = command_line(first, &args);
     let started = Instant::now();
+    // The record sits in the batch directory under a name no binary can have.
+    let record = dir.join(".gopack-stamp");
+    let pending = match super::stamp::before(goenv, &invocation, record, outputs.clone()) {
+        super::stamp::Before::Skip => {
+            crate::log::verbose(&format!(
+                "skip: {command_line} (go not run: nothing it reads changed since it wrote \
+                 {}; GOPACK_ALWAYS_GO_BUILD=1 runs it)",
+                dir.display()
+            ));
+            return built(&outputs, &command_line, started.elapsed());
+        }
+        super::stamp::Before::Run(pending) => pending,
+    };
+    crate::log::verbose(&format!("run: {command_line}"));
     let mut cmd = goenv.command(&first.module_root);
     cmd.args(&args);
     for (k, v) in first.env() {
@@ -123,18 +136,44 @@ pub fn run_batch(
             hint,
         });
     }
-    let duration = started.elapsed();
-    requests
+    let binaries = built(&outputs, &command_line, started.elapsed())?;
+    pending.done();
+    Ok(binaries)
+}
+
+/// The batch's command as a person would type it in a shell.
+fn command_line(first: &GoBuildRequest, args: &[String]) -> String {
+    format!(
+        "{} go {}",
+        first
+            .env()
+            .iter()
+            .map(|(k, v)| format!("{k}={}", shell_quote(v)))
+            .collect::<Vec<_>>()
+            .join(" "),
+        args.iter()
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
+}
+
+/// The binaries a batch wrote, in order.
+fn built(
+    outputs: &[PathBuf],
+    command_line: &str,
+    duration: std::time::Duration,
+) -> Result<Vec<BuiltBinary>, GoBuildError> {
+    outputs
         .iter()
-        .map(|r| {
-            let path = dir.join(binary_file(r));
-            let size = std::fs::metadata(&path)
+        .map(|path| {
+            let size = std::fs::metadata(path)
                 .map_err(|_| GoBuildError::NoOutput(path.clone()))?
                 .len();
             Ok(BuiltBinary {
-                path,
+                path: path.clone(),
                 size,
-                command_line: command_line.clone(),
+                command_line: command_line.to_string(),
                 duration,
             })
         })

@@ -14,6 +14,7 @@ mod early;
 pub mod flags;
 pub mod platform;
 pub mod quoted;
+pub mod stamp;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -286,8 +287,32 @@ impl Builder {
 }
 
 /// Runs one `go build` writing `output`.
+/// Go is not run when nothing it reads changed since it wrote `output` ([`stamp`]).
 fn run(goenv: &GoEnv, req: &GoBuildRequest, output: &Path) -> Result<BuiltBinary, GoBuildError> {
     let started = Instant::now();
+    let pending = match stamp::before(
+        goenv,
+        &stamp::Invocation::of(req, output),
+        stamp::record_beside(output),
+        vec![output.to_path_buf()],
+    ) {
+        stamp::Before::Skip => {
+            crate::log::verbose(&format!(
+                "skip: {} (go not run: nothing it reads changed since it wrote {}; \
+                 GOPACK_ALWAYS_GO_BUILD=1 runs it)",
+                req.command_line(output),
+                output.display()
+            ));
+            return Ok(BuiltBinary {
+                path: output.to_path_buf(),
+                size: std::fs::metadata(output).map_or(0, |m| m.len()),
+                command_line: req.command_line(output),
+                duration: started.elapsed(),
+            });
+        }
+        stamp::Before::Run(pending) => pending,
+    };
+    crate::trace::mark("go build stamp");
     crate::log::verbose(&format!("run: {}", req.command_line(output)));
     let mut cmd = goenv.command(&req.module_root);
     cmd.args(req.args(output));
@@ -313,6 +338,7 @@ fn run(goenv: &GoEnv, req: &GoBuildRequest, output: &Path) -> Result<BuiltBinary
     let size = std::fs::metadata(output)
         .map_err(|_| GoBuildError::NoOutput(output.to_path_buf()))?
         .len();
+    pending.done();
     Ok(BuiltBinary {
         path: output.to_path_buf(),
         size,

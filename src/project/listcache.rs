@@ -36,15 +36,7 @@ pub(super) fn key(root: &Path, dir: &Path, args: &[String], go_version: &str) ->
         return None;
     }
     let gomod = std::fs::read(root.join("go.mod")).ok()?;
-    let has_local_replace = String::from_utf8_lossy(&gomod).lines().any(|l| {
-        l.split_once("=>").is_some_and(|(_, to)| {
-            let to = to.trim_start();
-            to.starts_with("./") || to.starts_with("../") || to.starts_with('/')
-        })
-    });
-    let workspace = std::env::var("GOWORK").map_or(true, |w| w != "off")
-        && root.ancestors().any(|d| d.join("go.work").is_file());
-    if has_local_replace || workspace {
+    if !self_contained(root, &gomod) {
         return None;
     }
     let mut h = Sha256::new();
@@ -81,6 +73,20 @@ pub(super) fn key(root: &Path, dir: &Path, args: &[String], go_version: &str) ->
     let mut entries = 0usize;
     walk(root, root, &mut h, &mut entries)?;
     Some(hex::encode(h.finalize()))
+}
+
+/// Whether every source file a build of the module at `root` reads is under `root` or in the
+/// module cache: no `replace` with a local directory in `gomod` (go.mod's text), no go.work.
+pub(super) fn self_contained(root: &Path, gomod: &[u8]) -> bool {
+    let has_local_replace = String::from_utf8_lossy(gomod).lines().any(|l| {
+        l.split_once("=>").is_some_and(|(_, to)| {
+            let to = to.trim_start();
+            to.starts_with("./") || to.starts_with("../") || to.starts_with('/')
+        })
+    });
+    let workspace = std::env::var("GOWORK").map_or(true, |w| w != "off")
+        && root.ancestors().any(|d| d.join("go.work").is_file());
+    !has_local_replace && !workspace
 }
 
 /// The settings `go env -w` wrote (`$GOENV`, else `<user config dir>/go/env`), which act like

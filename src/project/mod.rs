@@ -529,6 +529,13 @@ fn list_packages(
     })
 }
 
+/// Whether every source a build of the module at `root` reads is under `root` or in the
+/// (read-only, go.sum-checked) module cache: a go.mod without `replace` to a local directory,
+/// and no go.work workspace. False when go.mod cannot be read.
+pub fn module_is_self_contained(root: &Path) -> bool {
+    std::fs::read(root.join("go.mod")).is_ok_and(|gomod| listcache::self_contained(root, &gomod))
+}
+
 /// The next step for a Go error gopack recognises, as a line to append after Go's own message
 /// (empty when there is nothing to add).
 pub fn hint_for_go_error(stderr: &str) -> &'static str {

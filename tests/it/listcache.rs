@@ -219,3 +219,226 @@ fn binary_of(layout: &Path) -> Vec<u8> {
     }
     panic!("no binary in the top layer of {}", layout.display());
 }
+
+// ---- Skipping `go build` when nothing it reads changed (src/gobuild/stamp.rs) ----
+
+/// A `go` that appends a line to `go.log` for every `go build` it is asked for, then runs the
+/// real go: how the tests below see whether gopack ran go.
+fn logging_go(dir: &Path) -> std::path::PathBuf {
+    let real = String::from_utf8(
+        tool("sh")
+            .args(["-c", "command -v go"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let script = dir.join("go");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = build ] && echo build >> '{}'\nexec '{}' \"$@\"\n",
+            dir.join("go.log").display(),
+            real.trim()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+fn go_builds(dir: &Path) -> usize {
+    std::fs::read_to_string(dir.join("go.log")).map_or(0, |t| t.lines().count())
+}
+
+/// `gopack build --json` of `src` into `layout` with the logging go: the manifest digest.
+fn stamped_build(
+    cache: &Path,
+    go: &Path,
+    src: &Path,
+    layout: &Path,
+    env: &[(&str, &str)],
+) -> String {
+    let mut cmd = gopack(cache);
+    cmd.current_dir(src)
+        .env("GOPACK_GO", go)
+        .env("GOENV", "off")
+        .env_remove("GOFLAGS")
+        .env_remove("GOPACK_ALWAYS_GO_BUILD")
+        .args(["build", "--json", "-o"])
+        .arg(format!("oci:{}", layout.display()));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run_ok(&mut cmd);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["images"][0]["platforms"][0]["manifest_digest"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn an_unchanged_module_is_not_built_again_and_every_change_is() {
+    if !require_tool("go") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("app");
+    copy_tree(&testdata("hello"), &src);
+    let cache = tmp.path().join("cache");
+    let go = logging_go(tmp.path());
+    let layout = tmp.path().join("out");
+    let flags = [("GOFLAGS", "-buildvcs=false")];
+    let first = stamped_build(&cache, &go, &src, &layout, &flags);
+    assert_eq!(go_builds(tmp.path()), 1);
+    // Nothing changed: go is not run, the image is the same.
+    assert_eq!(stamped_build(&cache, &go, &src, &layout, &flags), first);
+    assert_eq!(go_builds(tmp.path()), 1, "an unchanged build ran go again");
+    // A file touched but not changed: still nothing to do (contents count, not mtimes).
+    let main = src.join("main.go");
+    std::fs::write(&main, std::fs::read(&main).unwrap()).unwrap();
+    assert_eq!(stamped_build(&cache, &go, &src, &layout, &flags), first);
+    assert_eq!(go_builds(tmp.path()), 1);
+    // A body edit: go runs and the image holds the new code.
+    edit(&main, "hello listening on", "hello stamp-9f3e on");
+    let edited = stamped_build(&cache, &go, &src, &layout, &flags);
+    assert_eq!(go_builds(tmp.path()), 2);
+    assert_ne!(edited, first);
+    assert!(contains(&binary_of(&layout), b"hello stamp-9f3e on"));
+    // A new file in a directory go list never reads (`_assets`, embedded with `all:`).
+    std::fs::create_dir_all(src.join("_assets")).unwrap();
+    std::fs::write(src.join("_assets/a.txt"), "asset-one-51c0").unwrap();
+    std::fs::write(
+        src.join("assets.go"),
+        "package main\n\nimport \"embed\"\n\n//go:embed all:_assets\nvar assets embed.FS\n\nfunc init() { _, _ = assets.ReadDir(\"_assets\") }\n",
+    )
+    .unwrap();
+    stamped_build(&cache, &go, &src, &layout, &flags);
+    assert_eq!(go_builds(tmp.path()), 3);
+    std::fs::write(src.join("_assets/b.txt"), "asset-two-77d2").unwrap();
+    stamped_build(&cache, &go, &src, &layout, &flags);
+    assert_eq!(go_builds(tmp.path()), 4, "a new embedded file must rebuild");
+    assert!(contains(&binary_of(&layout), b"asset-two-77d2"));
+    // The Go environment and gopack's flags are part of the build.
+    stamped_build(
+        &cache,
+        &go,
+        &src,
+        &layout,
+        &[("GOFLAGS", "-buildvcs=false -tags=x")],
+    );
+    assert_eq!(go_builds(tmp.path()), 5);
+    let mut cmd = gopack(&cache);
+    cmd.current_dir(&src)
+        .env("GOPACK_GO", &go)
+        .env("GOENV", "off")
+        .env("GOFLAGS", "-buildvcs=false")
+        .args(["build", "-q", "--ldflags", "-X main.v=1", "-o"])
+        .arg(format!("oci:{}", layout.display()));
+    run_ok(&mut cmd);
+    assert_eq!(go_builds(tmp.path()), 6);
+    // go.mod is read by go.
+    let gomod = src.join("go.mod");
+    let text = std::fs::read_to_string(&gomod).unwrap();
+    std::fs::write(&gomod, format!("{text}\n// a comment\n")).unwrap();
+    stamped_build(&cache, &go, &src, &layout, &flags);
+    assert_eq!(go_builds(tmp.path()), 7);
+    // The escape hatch.
+    stamped_build(
+        &cache,
+        &go,
+        &src,
+        &layout,
+        &[
+            ("GOFLAGS", "-buildvcs=false"),
+            ("GOPACK_ALWAYS_GO_BUILD", "1"),
+        ],
+    );
+    assert_eq!(go_builds(tmp.path()), 8);
+}
+
+#[test]
+fn a_new_commit_or_a_dirty_work_tree_is_built_again_when_go_stamps_vcs_information() {
+    if !require_tool("go") || !require_tool("git") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("app");
+    copy_tree(&testdata("hello"), &src);
+    let git = |args: &[&str]| {
+        run_ok(
+            tool("git")
+                .current_dir(&src)
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+                .args(args),
+        )
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "one"]);
+    let cache = tmp.path().join("cache");
+    let go = logging_go(tmp.path());
+    // The layout outside the work tree, so the build does not dirty it.
+    let layout = tmp.path().join("out");
+    let first = stamped_build(&cache, &go, &src, &layout, &[]);
+    assert_eq!(stamped_build(&cache, &go, &src, &layout, &[]), first);
+    assert_eq!(go_builds(tmp.path()), 1);
+    // A commit without a source change: go stamps a new vcs.revision.
+    git(&["commit", "-q", "--allow-empty", "-m", "two"]);
+    let second = stamped_build(&cache, &go, &src, &layout, &[]);
+    assert_eq!(go_builds(tmp.path()), 2);
+    assert_ne!(second, first, "vcs.revision is in the binary");
+    let head = git(&["rev-parse", "HEAD"]).stdout;
+    let head = String::from_utf8(head).unwrap();
+    assert!(contains(&binary_of(&layout), head.trim().as_bytes()));
+    // An untracked file outside the module's packages makes go stamp vcs.modified=true.
+    std::fs::write(src.join("NOTES"), "x").unwrap();
+    let dirty = stamped_build(&cache, &go, &src, &layout, &[]);
+    assert_eq!(go_builds(tmp.path()), 3);
+    assert_ne!(dirty, second);
+    assert!(contains(&binary_of(&layout), b"vcs.modified=true"));
+}
+
+#[test]
+fn a_build_of_many_packages_skips_go_only_when_none_of_them_changed() {
+    if !require_tool("go") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("multi");
+    copy_tree(&testdata("multi"), &src);
+    let cache = tmp.path().join("cache");
+    let go = logging_go(tmp.path());
+    let layout = tmp.path().join("out");
+    let build = || {
+        let mut cmd = gopack(&cache);
+        cmd.current_dir(&src)
+            .env("GOPACK_GO", &go)
+            .env("GOENV", "off")
+            .env("GOFLAGS", "-buildvcs=false")
+            .args(["build", "-q", "./...", "-o"])
+            .arg(format!("oci:{}", layout.display()));
+        String::from_utf8(run_ok(&mut cmd).stdout).unwrap()
+    };
+    let first = build();
+    assert_eq!(first.lines().count(), 2, "{first}");
+    let after_one = go_builds(tmp.path());
+    assert_eq!(build(), first);
+    assert_eq!(
+        go_builds(tmp.path()),
+        after_one,
+        "nothing changed: no go build"
+    );
+    // A change in the shared package: both binaries are linked again, in one go build.
+    let greet = src.join("internal/greet/greet.go");
+    let text = std::fs::read_to_string(&greet).unwrap();
+    std::fs::write(
+        &greet,
+        format!("{text}\nvar Marker = \"batch-stamp-3a1c\"\n"),
+    )
+    .unwrap();
+    build();
+    assert_eq!(go_builds(tmp.path()), after_one + 1);
+}
