@@ -80,12 +80,26 @@ pub fn assemble(
 ) -> Result<AssembledImage, AssembleError> {
     let mut layers: Vec<(WrittenLayer, String)> = Vec::new();
     let base_files = base_files_layer(a.files, a.user, a.base, a.extra_ca);
-    if !base_files.entries.is_empty() {
-        layers.push((writer.write(&base_files)?, base_files.description.clone()));
+    let bin = binary_layer_spec(a.image, &a.binary.path, a.mtime);
+    // The two layers are written at once: the base-files layer is one gzip member (one core,
+    // at the highest level when it is not cached yet) while the binary's blocks use the rest.
+    let (base_written, bin_written) = std::thread::scope(|scope| {
+        let base_job = scope.spawn(|| {
+            (!base_files.entries.is_empty())
+                .then(|| writer.write(&base_files))
+                .transpose()
+        });
+        let bin_written = writer.write(&bin);
+        let base_written = base_job
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (base_written, bin_written)
+    });
+    if let Some(written) = base_written? {
+        layers.push((written, base_files.description.clone()));
     }
     layers.extend(a.data_layer.cloned());
-    let bin = binary_layer_spec(a.image, &a.binary.path, a.mtime);
-    layers.push((writer.write(&bin)?, bin.description.clone()));
+    layers.push((bin_written?, bin.description.clone()));
     let base = a.base.map(|b| (b.recorded_name.as_deref(), &b.image));
     let (config, annotations) = image_config(&ConfigInputs {
         settings: a.settings,
