@@ -6,10 +6,20 @@
 //! cgo is detected with `go list`, never from a cgo-off build.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
 use super::{BuiltBinary, GoBuildError, GoBuildRequest};
 use crate::config::GoEnv;
+
+/// Early builds running now.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// True while an early `go build` is running: a `go list` started meanwhile (the plan, which
+/// is needed only once the build is done) should yield the cores to the compiler.
+pub fn running() -> bool {
+    RUNNING.load(Ordering::SeqCst) > 0
+}
 
 pub(super) struct EarlyBuild {
     request: GoBuildRequest,
@@ -20,7 +30,12 @@ impl EarlyBuild {
     pub(super) fn start(goenv: &GoEnv, request: GoBuildRequest, output: PathBuf) -> EarlyBuild {
         let goenv = goenv.clone();
         let for_thread = request.clone();
-        let handle = std::thread::spawn(move || super::run(&goenv, &for_thread, &output));
+        RUNNING.fetch_add(1, Ordering::SeqCst);
+        let handle = std::thread::spawn(move || {
+            let result = super::run(&goenv, &for_thread, &output);
+            RUNNING.fetch_sub(1, Ordering::SeqCst);
+            result
+        });
         EarlyBuild { request, handle }
     }
 

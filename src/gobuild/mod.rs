@@ -24,6 +24,7 @@ use crate::config::GoEnv;
 use crate::oci::Platform;
 use crate::project::MainPackage;
 
+pub use early::running as early_build_running;
 pub use flags::{BuildFlags, FlagError, FlagInputs, GoFlag};
 
 /// How cgo is used for a build.

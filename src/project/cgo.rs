@@ -198,6 +198,18 @@ impl CgoQuery {
         args.extend(packages.iter().cloned());
         let mut cmd = goenv.command(dir);
         cmd.args(&args).env("CGO_ENABLED", "1");
+        if crate::gobuild::early_build_running() {
+            // Beside a cold early build the compiler is the critical path; go list has the
+            // whole build to finish in (bench/cold.sh: 1.6 s of its CPU competed with it).
+            use std::os::unix::process::CommandExt as _;
+            // SAFETY: setpriority is async-signal-safe and touches only the child.
+            unsafe {
+                cmd.pre_exec(|| {
+                    libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+                    Ok(())
+                });
+            }
+        }
         if let Some(goos) = &self.goos {
             cmd.env("GOOS", goos);
         }
