@@ -279,7 +279,7 @@ fn same_plan_inputs(a: &BuildOptions, b: &BuildOptions) -> bool {
 }
 
 /// The directory of a package argument (for finding gopack.toml), or `cwd`.
-fn package_dir(cwd: &Path, pattern: &str) -> PathBuf {
+pub(super) fn package_dir(cwd: &Path, pattern: &str) -> PathBuf {
     let dir = cwd.join(pattern.strip_suffix("/...").unwrap_or(pattern));
     if dir.is_dir() { dir } else { cwd.to_path_buf() }
 }
