@@ -217,6 +217,7 @@ fn add_image(
         name: target.and_then(|t| t.name.clone()),
         settings: opts.settings.clone(),
         outputs: opts.outputs.clone(),
+        sbom: opts.sbom.clone(),
     };
     let shown: Vec<SettingValue> = resolved
         .values()
