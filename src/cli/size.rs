@@ -60,7 +60,8 @@ pub struct SizeArgs {
     #[arg(long, value_name = "FILE|IMAGE")]
     pub baseline: Option<PathBuf>,
 
-    /// gopack.toml to read `[size]` from [default: nearest gopack.toml from the current directory]
+    /// gopack.toml to read `[size]` from (the whole file is checked) [default: the nearest
+    /// gopack.toml upwards from the package directory, or the current one for a binary]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
