@@ -356,11 +356,24 @@ fn details(image: &BuiltImage) -> String {
     o
 }
 
-/// Where the image went: every name it was written under, each once.
+/// Where the image went: every name it was written under, each once (the push first, its
+/// other tags in one line, then the local outputs).
 fn destination(image: &BuiltImage) -> String {
     let mut o = String::new();
-    let Some((first, others)) = image.references.split_first() else {
-        return o;
+    // With a push the pin is `REGISTRY/REPO@sha256:…`, and the pushed names `REGISTRY/REPO:TAG`.
+    let pushed_repository = image
+        .push
+        .as_ref()
+        .and_then(|_| image.reference.split_once('@'))
+        .map(|(repository, _)| format!("{repository}:"));
+    let (pushed, local): (Vec<&String>, Vec<&String>) = image
+        .references
+        .iter()
+        .partition(|r| pushed_repository.as_ref().is_some_and(|p| r.starts_with(p)));
+    let (first, others) = match (pushed.first(), local.split_first()) {
+        (Some(first), _) => (*first, local.as_slice()),
+        (None, Some((first, others))) => (*first, others),
+        (None, None) => return o,
     };
     match &image.push {
         Some(push) => {
@@ -377,6 +390,10 @@ fn destination(image: &BuiltImage) -> String {
                 push.blobs_mounted,
                 push.blobs_present
             );
+            for (i, other) in others.iter().enumerate() {
+                let label = if i == 0 { "written to " } else { "           " };
+                let _ = writeln!(o, "  {label} {other}");
+            }
         }
         None => {
             let _ = writeln!(o, "  written to  {first}");
@@ -391,6 +408,44 @@ fn destination(image: &BuiltImage) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_push_with_a_layout_says_where_each_went() {
+        let digest = gopack::oci::Digest::of(b"image");
+        let image = BuiltImage {
+            name: "api".into(),
+            package: "example.com/m/cmd/api".into(),
+            digest: digest.clone(),
+            media_type: gopack::oci::MEDIA_TYPE_MANIFEST.into(),
+            user: "65532:65532".into(),
+            entrypoint: vec!["/usr/local/bin/api".into()],
+            platforms: Vec::new(),
+            reference: format!("r.example/team/api@{digest}"),
+            // As publishing records them: the layout first (written first), then the push.
+            references: vec![
+                "oci:out:v1".into(),
+                "oci:out:latest".into(),
+                "r.example/team/api:v1".into(),
+                "r.example/team/api:latest".into(),
+            ],
+            push: Some(gopack::sink::PushStats {
+                tags: vec!["v1".into(), "latest".into()],
+                blobs_uploaded: 3,
+                blobs_mounted: 0,
+                blobs_present: 1,
+                blob_bytes_uploaded: 2048,
+            }),
+        };
+        let text = destination(&image);
+        assert!(
+            text.contains("pushed to   r.example/team/api:v1\n"),
+            "{text}"
+        );
+        assert!(text.contains("also tagged latest\n"), "{text}");
+        assert!(text.contains("written to  oci:out:v1\n"), "{text}");
+        assert!(text.contains("            oci:out:latest\n"), "{text}");
+        assert!(!text.contains("pushed to   oci:"), "{text}");
+    }
 
     #[test]
     fn counts_agree_in_number() {

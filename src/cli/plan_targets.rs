@@ -217,6 +217,7 @@ fn add_image(
         name: target.and_then(|t| t.name.clone()),
         settings: opts.settings.clone(),
         outputs: opts.outputs.clone(),
+        sbom: opts.sbom.clone(),
     };
     let shown: Vec<SettingValue> = resolved
         .values()
@@ -279,7 +280,7 @@ fn same_plan_inputs(a: &BuildOptions, b: &BuildOptions) -> bool {
 }
 
 /// The directory of a package argument (for finding gopack.toml), or `cwd`.
-fn package_dir(cwd: &Path, pattern: &str) -> PathBuf {
+pub(super) fn package_dir(cwd: &Path, pattern: &str) -> PathBuf {
     let dir = cwd.join(pattern.strip_suffix("/...").unwrap_or(pattern));
     if dir.is_dir() { dir } else { cwd.to_path_buf() }
 }

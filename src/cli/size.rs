@@ -7,7 +7,6 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use gopack::binary::attribution::EmbedFile;
 use gopack::config::GoEnv;
-use gopack::dockerfile::config::LintConfig;
 use gopack::gobuild::{Builder, GoBuildRequest};
 use gopack::oci::{Bare, ImageRef};
 use gopack::plan::{PlanRequest, make_plan};
@@ -61,7 +60,8 @@ pub struct SizeArgs {
     #[arg(long, value_name = "FILE|IMAGE")]
     pub baseline: Option<PathBuf>,
 
-    /// gopack.toml to read `[size]` from [default: nearest gopack.toml from the current directory]
+    /// gopack.toml to read `[size]` from (the whole file is checked) [default: the nearest
+    /// gopack.toml upwards from the package directory, or the current one for a binary]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -141,6 +141,7 @@ pub fn run(args: SizeArgs) -> CommandResult {
     if args.variants && args.inputs.len() != 1 {
         return Err(UsageError("--variants takes one package".into()).into());
     }
+    let budget = load_budget(&args)?;
     let last = resolve(args.inputs.last().expect("clap requires one input"), &args)?;
     let first = match args.inputs.len() {
         2 => Some(resolve(&args.inputs[0], &args)?),
@@ -178,7 +179,7 @@ pub fn run(args: SizeArgs) -> CommandResult {
             .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
-    check_budget(&args, &last.report)
+    check_budget(&args, budget, &last.report)
 }
 
 /// A binary, a JSON report, or a package to build.
@@ -445,18 +446,28 @@ fn binary_main_package(report: &SizeReport) -> anyhow::Result<String> {
     Ok(info.path)
 }
 
-fn check_budget(args: &SizeArgs, report: &SizeReport) -> CommandResult {
-    let config = match &args.config {
-        Some(p) if !p.is_file() => {
-            return Err(UsageError(format!("--config {}: no such file", p.display())).into());
-        }
-        Some(p) => Some(p.clone()),
-        None => LintConfig::discover(&std::env::current_dir()?),
-    };
-    let mut budget = match &config {
-        Some(p) => SizeBudget::load(p)?,
-        None => SizeBudget::default(),
-    };
+/// The `[size]` limits of the gopack.toml that applies — `--config FILE`, else the nearest
+/// one upwards from the package directory (or the current one for a binary or report), as
+/// `build` finds it — read by the one gopack.toml parser before anything is built: an invalid
+/// file is a usage error (exit 2), as for every verb.
+fn load_budget(args: &SizeArgs) -> anyhow::Result<SizeBudget> {
+    if let Some(p) = &args.config
+        && !p.is_file()
+    {
+        return Err(UsageError(format!("--config {}: no such file", p.display())).into());
+    }
+    let cwd = std::env::current_dir()?;
+    let input = args.inputs.last().map_or(".", String::as_str);
+    let dir = super::plan_targets::package_dir(&cwd, input);
+    let config = gopack::config::file::find_and_load(args.config.as_deref(), &dir)
+        .map_err(|e| UsageError(e.to_string()))?;
+    match &config {
+        Some(config) => SizeBudget::of_config(config).map_err(|e| UsageError(e.to_string()).into()),
+        None => Ok(SizeBudget::default()),
+    }
+}
+
+fn check_budget(args: &SizeArgs, mut budget: SizeBudget, report: &SizeReport) -> CommandResult {
     if let Some(b) = &args.baseline {
         budget.baseline = Some(b.clone());
     }

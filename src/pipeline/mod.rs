@@ -71,14 +71,36 @@ pub struct ImageOptions {
     pub settings: ImageSettings,
     /// Where this image goes (every output checked before building, local ones written first).
     pub outputs: Vec<sink::Output>,
+    /// The SBOM formats attached to this image's platform manifests, in each of its outputs
+    /// (none: no SBOM).
+    pub sbom: Vec<crate::sbom::Format>,
+}
+
+/// What one image of a build is given: its own options, or the build's.
+#[derive(Clone, Copy, Debug)]
+struct ImageChoice<'a> {
+    settings: &'a ImageSettings,
+    outputs: &'a [sink::Output],
+    name: &'a str,
+    sbom: &'a [crate::sbom::Format],
 }
 
 impl BuildOptions {
+    /// Every output of this build, each once: the build's, then those of its images (a
+    /// gopack.toml target pushed to its own repository), in order.
+    fn all_outputs(&self) -> Vec<&sink::Output> {
+        let mut all: Vec<&sink::Output> = Vec::new();
+        let images = self.images.iter().flat_map(|i| &i.outputs);
+        for output in self.outputs.iter().chain(images) {
+            if !all.contains(&output) {
+                all.push(output);
+            }
+        }
+        all
+    }
+
     /// The options of `image`: its own, or the build's.
-    fn for_image<'a>(
-        &'a self,
-        image: &'a ImagePlan,
-    ) -> (&'a ImageSettings, &'a [sink::Output], &'a str) {
+    fn for_image<'a>(&'a self, image: &'a ImagePlan) -> ImageChoice<'a> {
         let dir = image
             .dir
             .canonicalize()
@@ -88,12 +110,18 @@ impl BuildOptions {
             .iter()
             .find(|o| o.dir.canonicalize().is_ok_and(|d| d == dir) || o.dir == image.dir)
         {
-            Some(o) => (
-                &o.settings,
-                &o.outputs,
-                o.name.as_deref().unwrap_or(&image.name),
-            ),
-            None => (&self.settings, &self.outputs, &image.name),
+            Some(o) => ImageChoice {
+                settings: &o.settings,
+                outputs: &o.outputs,
+                name: o.name.as_deref().unwrap_or(&image.name),
+                sbom: &o.sbom,
+            },
+            None => ImageChoice {
+                settings: &self.settings,
+                outputs: &self.outputs,
+                name: &image.name,
+                sbom: &self.sbom,
+            },
         }
     }
 }
@@ -177,12 +205,13 @@ pub fn build_many(
     let targets: Vec<&TargetPlan> = plans.iter().flat_map(|p| &p.targets).collect();
     let requests: Vec<_> = targets.iter().map(|t| &t.request).collect();
     builder.prebuild(&requests, schedule.go_procs, &|m| progress.step(m))?;
+    let describer = sbom::Describer::new(jobs, &plans, goenv);
     let mut built = Vec::new();
     for (job, plan) in jobs.iter().zip(&plans) {
         let bases = Bases::resolve(store, plan, &job.options.registry, progress)?;
         built.push(build_images(
             store,
-            goenv,
+            describer.as_ref(),
             &builder,
             plan,
             &bases,
@@ -214,6 +243,7 @@ fn outcomes(
         sbom::attach(
             store,
             &job.options,
+            &plan,
             &published,
             &sboms,
             &mut images,
@@ -224,7 +254,7 @@ fn outcomes(
         outcomes.push(BuildOutcome {
             output: job
                 .options
-                .outputs
+                .all_outputs()
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
@@ -301,7 +331,7 @@ type Built = (
 #[allow(clippy::too_many_arguments)] // each is one shared part of the run, used as is
 fn build_images(
     store: &BlobStore,
-    goenv: &GoEnv,
+    describer: Option<&sbom::Describer<'_>>,
     builder: &Builder,
     plan: &Plan,
     bases: &Bases,
@@ -315,9 +345,9 @@ fn build_images(
         .iter()
         .flat_map(|i| plan.targets_of(i).map(move |t| (i, t)))
         .collect();
-    let describer = sbom::Describer::new(options, goenv, images.mtime);
     let done = schedule::run_bounded(&work, schedule.jobs, |_, (image, t)| {
-        let shown = options.for_image(image).2;
+        let choice = options.for_image(image);
+        let shown = choice.name;
         progress.target(shown, &format!("go build ({})", t.platform));
         let base = bases.view(&t.platform);
         let prepared = target::prepare(builder, plan, image, t, base)?;
@@ -326,17 +356,17 @@ fn build_images(
         crate::trace::mark("layers, config, manifest");
         let mut warnings = Vec::new();
         let artifacts = describer
-            .as_ref()
+            .filter(|_| !choice.sbom.is_empty())
             .map(|d| {
-                d.describe(
-                    store,
+                let build = sbom::PlatformBuild {
                     plan,
                     image,
-                    t,
-                    &prepared,
-                    &assembled.image,
-                    &mut warnings,
-                )
+                    choice,
+                    target: t,
+                    prepared: &prepared,
+                    mtime: images.mtime,
+                };
+                d.describe(store, &build, &assembled.image, &mut warnings)
             })
             .transpose()?;
         let summary = platform_image(store, &prepared, &assembled, base)?;
@@ -346,7 +376,8 @@ fn build_images(
     let (mut sets, mut built, mut reports) = (Vec::new(), Vec::new(), Vec::new());
     let (mut sboms, mut warnings) = (Vec::new(), Vec::new());
     for image in &plan.images {
-        let (settings, _, name) = options.for_image(image);
+        let choice = options.for_image(image);
+        let (settings, name) = (choice.settings, choice.name);
         let (mut oci_images, mut summaries, mut user) =
             (Vec::new(), Vec::new(), plan.user.user.clone());
         let mut image_sboms = Vec::new();
@@ -454,7 +485,7 @@ impl Images<'_> {
             files: &prepared.files,
             user: &prepared.user,
             base,
-            settings: self.options.for_image(image).0,
+            settings: self.options.for_image(image).settings,
             env: &self.plan.env,
             data_layer: data_layer.as_ref(),
             extra_ca: &self.extra_ca,

@@ -100,7 +100,8 @@ pub struct CgoSummary {
 /// What `gopack build` did.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BuildOutcome {
-    /// The outputs as given, in the order given, `, `-separated.
+    /// Every output of the build (each once, a target's own repository included), in the
+    /// order given, `, `-separated.
     pub output: String,
     /// The cgo decision.
     pub cgo: CgoSummary,

@@ -2,9 +2,10 @@
 //! output of a run gets one sink, checked before anything is built, and is written once with
 //! all the images going there. Local outputs (layouts, archives) are written first, then
 //! daemons, then registries, so a failed push keeps what was written; outputs of the same kind
-//! are written side by side.
+//! are written side by side (the first registry alone before the others, so shared blobs are
+//! mounted rather than uploaded twice).
 
-use crate::oci::BlobStore;
+use crate::oci::{BlobStore, ImageRef};
 use crate::plan::Plan;
 use crate::sink::{self, ImageSet, ImageSink, Output, Published, SinkError};
 
@@ -18,6 +19,23 @@ pub(super) struct Sinks {
 
 /// Where one image went, per output in write order (each a one-element list).
 type PerOutput = Vec<Vec<Published>>;
+
+/// Where every image of a run goes: (job index, image index in its plan, output), for each
+/// image of each plan and each of its outputs (its own, or its job's).
+pub(super) fn destinations<'a>(
+    jobs: &'a [BuildJob],
+    plans: &'a [Plan],
+) -> Vec<(usize, usize, &'a Output)> {
+    let mut out = Vec::new();
+    for (j, (job, plan)) in jobs.iter().zip(plans).enumerate() {
+        for (i, image) in plan.images.iter().enumerate() {
+            for output in job.options.for_image(image).outputs {
+                out.push((j, i, output));
+            }
+        }
+    }
+    out
+}
 
 /// Refuses no output at all and the same destination twice in one list.
 fn check_list(outputs: &[Output]) -> Result<(), SinkError> {
@@ -74,20 +92,17 @@ impl Sinks {
         progress: &dyn Progress,
     ) -> Result<(), BuildError> {
         // (output index, job index, image index) for every set and each of its outputs.
-        let mut places: Vec<(usize, usize, usize)> = Vec::new();
-        for (j, (job, plan)) in jobs.iter().zip(plans).enumerate() {
-            for (i, image) in plan.images.iter().enumerate() {
-                let (_, outputs, _) = job.options.for_image(image);
-                for output in outputs {
-                    let o = self
-                        .sinks
-                        .iter()
-                        .position(|(s, _)| s == output)
-                        .expect("every output was checked");
-                    places.push((o, j, i));
-                }
-            }
-        }
+        let places: Vec<(usize, usize, usize)> = destinations(jobs, plans)
+            .into_iter()
+            .map(|(j, i, output)| {
+                let o = self
+                    .sinks
+                    .iter()
+                    .position(|(s, _)| s == output)
+                    .expect("every output was checked");
+                (o, j, i)
+            })
+            .collect();
         let written = self.write(store, &places, built, progress)?;
         // Per (job, image): where it went, in write order.
         let mut per_image: std::collections::BTreeMap<(usize, usize), PerOutput> =
@@ -114,9 +129,9 @@ impl Sinks {
         Ok(())
     }
 
-    /// Writes each output's sets: the outputs of one kind side by side, the kinds in write
-    /// order. Returns, per output, where each of its sets went. When a kind fails after
-    /// others were written, the error names those (they stay written).
+    /// Writes each output's sets, group after group ([`Sinks::groups`]). Returns, per
+    /// output, where each of its sets went. When a group fails after others were written, the
+    /// error names those (they stay written).
     fn write(
         &self,
         store: &BlobStore,
@@ -132,17 +147,10 @@ impl Sinks {
                 .collect()
         };
         let mut written: Vec<Vec<Published>> = Vec::new();
-        let mut start = 0;
-        while start < self.sinks.len() {
-            let order = self.sinks[start].0.write_order();
-            let end = start
-                + self.sinks[start..]
-                    .iter()
-                    .take_while(|(o, _)| o.write_order() == order)
-                    .count();
-            let kind: Vec<usize> = (start..end).collect();
+        for group in self.groups() {
+            let members: Vec<usize> = group.clone().collect();
             let result = crate::parallel::run_bounded(
-                &kind,
+                &members,
                 schedule::PUSH_IMAGES_AT_ONCE,
                 |_, &o| -> Result<Vec<Published>, SinkError> {
                     let sets = sets_of(o);
@@ -159,15 +167,15 @@ impl Sinks {
             );
             match result {
                 Ok(done) => written.extend(done),
-                Err(e) if start == 0 => return Err(e.into()),
+                Err(e) if group.start == 0 => return Err(e.into()),
                 Err(e) => {
                     return Err(SinkError::Partial {
-                        destination: self.sinks[start..end]
+                        destination: self.sinks[group.clone()]
                             .iter()
                             .map(|(_, s)| s.destination())
                             .collect::<Vec<_>>()
                             .join(", "),
-                        written: self.sinks[..start]
+                        written: self.sinks[..group.start]
                             .iter()
                             .map(|(_, s)| s.destination())
                             .collect(),
@@ -176,16 +184,41 @@ impl Sinks {
                     .into());
                 }
             }
-            start = end;
         }
         Ok(written)
     }
 
-    /// What writing the job's own outputs warned about.
+    /// The outputs (indices, in write order) in the groups they are written in, one group
+    /// after the other: the outputs of one kind side by side, except that the first registry
+    /// goes alone before the other registries, so what it shares with them (the base-files
+    /// layer, base layers: each gopack.toml target pushed to its own repository) is uploaded
+    /// once and mounted into the other repositories of the registry instead of racing them.
+    fn groups(&self) -> Vec<std::ops::Range<usize>> {
+        let mut groups = Vec::new();
+        let mut start = 0;
+        while start < self.sinks.len() {
+            let order = self.sinks[start].0.write_order();
+            let end = start
+                + self.sinks[start..]
+                    .iter()
+                    .take_while(|(o, _)| o.write_order() == order)
+                    .count();
+            if matches!(self.sinks[start].0.target, ImageRef::Registry(_)) && end - start > 1 {
+                groups.push(start..start + 1);
+                start += 1;
+            }
+            groups.push(start..end);
+            start = end;
+        }
+        groups
+    }
+
+    /// What writing the job's own outputs (its images' included) warned about.
     pub(super) fn warnings(&self, job: &BuildJob) -> Vec<String> {
+        let outputs = job.options.all_outputs();
         self.warnings
             .iter()
-            .filter(|(o, _)| job.options.outputs.contains(o))
+            .filter(|(o, _)| outputs.contains(&o))
             .flat_map(|(_, w)| w.clone())
             .collect()
     }

@@ -1,4 +1,4 @@
-//! Size budgets: the `[size]` section of `gopack.toml`, and the check of a report against it.
+//! Size budgets: the `[size]` table of `gopack.toml`, and the check of a report against it.
 //!
 //! ```toml
 //! [size]
@@ -7,15 +7,16 @@
 //! baseline = "release/api.json"   # a binary or a `gopack size --json` report (relative to
 //!                                 # the gopack.toml directory)
 //! ```
-//! Other tables of the file belong to other commands and are left alone here.
+//! The file is read by the one gopack.toml parser ([`crate::config::ConfigFile`]): the whole
+//! file is checked (an unknown key or a wrong type anywhere is an error with the line and the
+//! valid keys), and this module turns its [`SizeSection`] into limits.
 
 use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
 
 use super::diff::{Change, SizeDiff};
 use super::render::human;
 use super::report::SizeReport;
+use crate::config::file::{ConfigFile, ConfigFileError, LoadedConfig, NumberOrText, SizeSection};
 
 /// A growth limit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,26 +38,14 @@ pub struct SizeBudget {
     pub baseline: Option<PathBuf>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-struct RawBudget {
-    max: Option<toml::Value>,
-    max_growth: Option<String>,
-    baseline: Option<String>,
-}
-
 /// What can be wrong with a config.
 #[derive(Debug, thiserror::Error)]
 pub enum BudgetError {
-    /// The config file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The `gopack.toml` file.
-        path: PathBuf,
-        /// The read's error.
-        source: std::io::Error,
-    },
-    /// The `[size]` table is not valid TOML or holds an unknown key or a bad size.
+    /// The file could not be read, or is not a valid gopack.toml (syntax, an unknown key or a
+    /// wrong type in any table: the line, column and valid keys).
+    #[error(transparent)]
+    Config(#[from] ConfigFileError),
+    /// A `[size]` value of the right type that is not a size or a growth limit.
     #[error("{path} is not valid: [size]: {message}")]
     Invalid {
         /// The `gopack.toml` file.
@@ -110,49 +99,56 @@ pub fn parse_growth(text: &str) -> Result<Growth, String> {
 }
 
 impl SizeBudget {
-    /// Parses the `[size]` table of a gopack.toml text; the default (no limits) when absent.
-    pub fn from_toml(text: &str, path: &Path) -> Result<SizeBudget, BudgetError> {
+    /// The limits of a `[size]` table (none when it is absent); `path` is the gopack.toml it
+    /// was read from: it names the file in errors, and a relative baseline is taken from its
+    /// directory. Fails on a `max` or `max_growth` that is not a size or limit.
+    pub fn from_section(
+        section: Option<&SizeSection>,
+        path: &Path,
+    ) -> Result<SizeBudget, BudgetError> {
         let invalid = |message: String| BudgetError::Invalid {
             path: path.to_path_buf(),
             message,
         };
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| invalid(e.message().to_string()))?;
-        let Some(size) = table.get("size") else {
+        let Some(section) = section else {
             return Ok(SizeBudget::default());
         };
-        let raw: RawBudget = size
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| invalid(e.message().to_string()))?;
-        let max = match raw.max {
+        let max = match &section.max {
             None => None,
-            Some(toml::Value::Integer(n)) if n >= 0 => Some(n as u64),
-            Some(toml::Value::String(s)) => Some(parse_size(&s).map_err(invalid)?),
-            Some(other) => return Err(invalid(format!("max = {other} is not a size"))),
+            Some(NumberOrText::Number(n)) if *n >= 0.0 && n.fract() == 0.0 && n.is_finite() => {
+                Some(*n as u64)
+            }
+            Some(NumberOrText::Number(n)) => {
+                return Err(invalid(format!("max = {n} is not a size in bytes")));
+            }
+            Some(NumberOrText::Text(s)) => Some(parse_size(s).map_err(invalid)?),
         };
-        let max_growth = raw
+        let max_growth = section
             .max_growth
             .as_deref()
             .map(parse_growth)
             .transpose()
             .map_err(invalid)?;
-        let dir = path.parent().unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         Ok(SizeBudget {
             max,
             max_growth,
-            baseline: raw.baseline.map(|b| baseline_path(dir, &b)),
+            baseline: section.baseline.as_deref().map(|b| baseline_path(dir, b)),
         })
     }
 
-    /// Reads the `[size]` table of `path`.
-    pub fn load(path: &Path) -> Result<SizeBudget, BudgetError> {
-        let text = std::fs::read_to_string(path).map_err(|source| BudgetError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_toml(&text, path)
+    /// The limits of a gopack.toml that was read.
+    pub fn of_config(config: &LoadedConfig) -> Result<SizeBudget, BudgetError> {
+        Self::from_section(config.file.size.as_ref(), &config.path)
+    }
+
+    /// Parses gopack.toml text (the whole file, by the one parser) and takes its limits.
+    pub fn from_toml(text: &str, path: &Path) -> Result<SizeBudget, BudgetError> {
+        let file = ConfigFile::parse(text, path)?;
+        Self::from_section(file.size.as_ref(), path)
     }
 
     /// True when no limit is set.
@@ -270,7 +266,7 @@ mod tests {
     }
 
     #[test]
-    fn the_size_table_is_read_and_other_tables_left_alone() {
+    fn the_size_table_is_read_through_the_one_parser() {
         let text = "[lint]\nignore = [\"GO101\"]\n\n[size]\nmax = \"12MB\"\nmax_growth = \"2%\"\nbaseline = \"base.json\"\n";
         let b = SizeBudget::from_toml(text, Path::new("/p/gopack.toml")).unwrap();
         assert_eq!(b.max, Some(12_000_000));
@@ -278,10 +274,30 @@ mod tests {
         assert_eq!(b.baseline, Some(PathBuf::from("/p/base.json")));
         let none = SizeBudget::from_toml("[lint]\n", Path::new("gopack.toml")).unwrap();
         assert!(none.is_empty());
+        let bytes = SizeBudget::from_toml("[size]\nmax = 4096\n", Path::new("g.toml")).unwrap();
+        assert_eq!(bytes.max, Some(4096));
+        // An unknown key: the line and the valid keys, as in every other table.
         let err = SizeBudget::from_toml("[size]\nmaxx = 1\n", Path::new("g.toml")).unwrap_err();
-        assert!(err.to_string().contains("[size]"), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("line 2") && text.contains("unknown field `maxx`"),
+            "{text}"
+        );
+        assert!(text.contains("`max_growth`"), "{text}");
+        // The rest of the file is checked too.
+        let err = SizeBudget::from_toml(
+            "[defaults]\nusr = \"1\"\n[size]\nmax = 1\n",
+            Path::new("g.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `usr`"), "{err}");
         let err =
             SizeBudget::from_toml("[size]\nmax = \"big\"\n", Path::new("g.toml")).unwrap_err();
-        assert!(err.to_string().contains("not a size"), "{err}");
+        assert!(
+            err.to_string().contains("[size]: `big` is not a size"),
+            "{err}"
+        );
+        let err = SizeBudget::from_toml("[size]\nmax = 1.5\n", Path::new("g.toml")).unwrap_err();
+        assert!(err.to_string().contains("not a size in bytes"), "{err}");
     }
 }

@@ -32,6 +32,7 @@ mod needs_e2e;
 mod needs_support;
 mod outputs;
 mod outputs_faults;
+mod outputs_targets;
 mod pclntab;
 mod pclntab_props;
 mod plan;

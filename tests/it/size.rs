@@ -358,6 +358,7 @@ fn budgets_fail_with_the_top_contributors_and_pass_within_limits() {
     );
     assert!(String::from_utf8_lossy(&ok.stderr).contains("size budget: ok"));
 
+    // A bad gopack.toml is a usage error (exit 2), as for every verb.
     std::fs::write(dir.path().join("gopack.toml"), "[size]\nmax = \"huge\"\n").unwrap();
     let (code, stderr) = run_fail(
         gopack(cache.path())
@@ -365,11 +366,56 @@ fn budgets_fail_with_the_top_contributors_and_pass_within_limits() {
             .arg("size")
             .arg(&new),
     );
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(
         stderr.contains("[size]") && stderr.contains("not a size"),
         "{stderr}"
     );
+}
+
+/// `gopack size` reads gopack.toml through the one parser (as build, plan and lint do): an
+/// unknown key in `[size]` gets the error every table gets (line, column, the valid keys; exit
+/// 2), and so does one anywhere else in the file — the file is one config, and an invalid one
+/// stops every verb that reads it, before anything is measured.
+#[test]
+fn size_reads_gopack_toml_through_the_one_parser() {
+    let bin = go_build("hello", "hello", &[], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let file = dir.path().canonicalize().unwrap().join("gopack.toml");
+    let size = |toml: &str| {
+        std::fs::write(&file, toml).unwrap();
+        let out = gopack(cache.path())
+            .current_dir(dir.path())
+            .arg("size")
+            .arg(&bin)
+            .output()
+            .unwrap();
+        let shared = gopack::config::ConfigFile::parse(toml, &file)
+            .unwrap_err()
+            .to_string();
+        (out, shared)
+    };
+    let (out, shared) = size("[size]\nmax = \"100MB\"\nmaxx = 1\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty(), "nothing measured");
+    assert!(err.contains(&shared), "{err}\nshould hold\n{shared}");
+    assert!(
+        err.contains("line 3") && err.contains("unknown field `maxx`"),
+        "{err}"
+    );
+    assert!(err.contains("`max_growth`"), "{err}");
+
+    let (out, shared) = size("[defaults]\nusr = \"1\"\n\n[size]\nmax = \"100MB\"\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&shared), "{err}\nshould hold\n{shared}");
+    assert!(
+        err.contains("line 2") && err.contains("unknown field `usr`"),
+        "{err}"
+    );
+    assert!(err.contains("`user`"), "{err}");
 }
 
 #[test]
