@@ -115,25 +115,26 @@ impl GateConfig {
 
     /// The nearest `gopack.toml` from `dir` upwards that has an `[inspect]` table.
     pub fn discover_toml(dir: &Path) -> Option<PathBuf> {
-        dir.ancestors()
-            .map(|d| d.join("gopack.toml"))
-            .find(|p| p.is_file())
+        crate::config::file::discover(dir)
     }
 
     /// Reads `[inspect]` of a gopack.toml; `Ok(None)` when the file has no such table.
     pub fn from_toml(path: &Path) -> Result<Option<GateConfig>, GateError> {
         let origin = format!("{} [inspect]", path.display());
         let text = std::fs::read_to_string(path).map_err(|e| err(&origin, e.to_string()))?;
-        let doc: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| err(&origin, e.message().to_string()))?;
-        let Some(table) = doc.get("inspect") else {
+        // The whole file through the one gopack.toml parser: an unknown key anywhere is an
+        // error with its line and the valid keys, as for every verb that reads the file.
+        let file = crate::config::file::ConfigFile::parse(&text, path).map_err(|e| match e {
+            crate::config::file::ConfigFileError::Invalid { message, .. } => GateError {
+                origin: format!("{} is not valid", path.display()),
+                message,
+            },
+            other => err(&origin, other.to_string()),
+        })?;
+        let Some(section) = file.inspect else {
             return Ok(None);
         };
-        let table: InspectTable = table
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| err(&origin, e.message().to_string()))?;
+        let table = InspectTable::from(section);
         let mut c = GateConfig {
             origin: origin.clone(),
             fail_on: parse_fail_on(
@@ -225,18 +226,36 @@ impl GateConfig {
     }
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+/// `[inspect]` as read by [`crate::config::file::ConfigFile`], with values as the YAML reader
+/// gives them.
 struct InspectTable {
     fail_on: Option<Vec<String>>,
     max_size: Option<TomlOrYaml>,
     lowest_efficiency: Option<TomlOrYaml>,
     highest_wasted_bytes: Option<TomlOrYaml>,
     highest_user_wasted_percent: Option<TomlOrYaml>,
-    #[serde(default)]
     ignore_paths: Vec<String>,
-    #[serde(default)]
     ignore_rules: Vec<String>,
+}
+
+impl From<crate::config::file::InspectSection> for InspectTable {
+    fn from(s: crate::config::file::InspectSection) -> InspectTable {
+        let value = |v: Option<crate::config::file::NumberOrText>| {
+            v.map(|v| match v {
+                crate::config::file::NumberOrText::Number(n) => TomlOrYaml::Number(n),
+                crate::config::file::NumberOrText::Text(t) => TomlOrYaml::Text(t),
+            })
+        };
+        InspectTable {
+            fail_on: s.fail_on,
+            max_size: value(s.max_size),
+            lowest_efficiency: value(s.lowest_efficiency),
+            highest_wasted_bytes: value(s.highest_wasted_bytes),
+            highest_user_wasted_percent: value(s.highest_user_wasted_percent),
+            ignore_paths: s.ignore_paths,
+            ignore_rules: s.ignore_rules,
+        }
+    }
 }
 
 /// A setting written as a number or a string.

@@ -449,6 +449,32 @@ fn gates_fail_with_exit_1_and_pass_with_exit_0() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    // gopack.toml is read by the one parser every verb uses: an unknown key in [inspect], or
+    // anywhere else in the file, is a usage error naming its line and the valid keys.
+    for (toml, line, key, valid) in [
+        (
+            "[inspect]\nfail-on = [\"error\"]\nignore-path = [\"/x\"]\n",
+            "line 3",
+            "ignore-path",
+            "`ignore-paths`",
+        ),
+        (
+            "[defaults]\nusr = \"1\"\n[inspect]\nfail-on = [\"error\"]\n",
+            "line 2",
+            "usr",
+            "`user`",
+        ),
+    ] {
+        fs::write(toml_dir.join("gopack.toml"), toml).unwrap();
+        let out = run(&toml_dir, &["--ci"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(line) && err.contains(&format!("unknown field `{key}`")),
+            "{err}"
+        );
+        assert!(err.contains(valid), "{err}");
+    }
     // --max-size and --fail-on by rule.
     assert_eq!(run(&plain, &["--max-size", "1kB"]).status.code(), Some(1));
     assert_eq!(run(&plain, &["--max-size", "1GB"]).status.code(), Some(0));
