@@ -87,10 +87,13 @@ fn finding(rule: RuleId, b: &FoundBinary, message: String) -> Finding {
 }
 
 fn check_loader(a: &Analysis, b: &FoundBinary, out: &mut Vec<Finding>) {
-    let tree = &a.merged.tree;
-    if let Some(interp) = &b.binary.interpreter
-        && !is_file(tree, interp)
-    {
+    let linked = Linked {
+        interpreter: b.binary.interpreter.as_deref(),
+        needed: &b.binary.needed,
+        goarch: b.binary.goarch.as_deref(),
+    };
+    let missing = missing_from_image(&a.merged.tree, &linked);
+    if let Some(interp) = &missing.interpreter {
         out.push(finding(
             RuleId::MissingInterpreter,
             b,
@@ -101,23 +104,21 @@ fn check_loader(a: &Analysis, b: &FoundBinary, out: &mut Vec<Finding>) {
             ),
         ));
     }
-    let dirs = library_dirs(b.binary.goarch.as_deref());
-    for lib in &b.binary.needed {
-        let found = dirs.iter().any(|d| is_file(tree, &format!("{d}/{lib}")));
-        if !found {
-            out.push(finding(
-                RuleId::MissingLibrary,
-                b,
-                format!(
-                    "it needs the shared library {} (DT_NEEDED), which is in none of {}",
-                    printable(lib),
-                    dirs.iter()
-                        .map(|d| format!("/{d}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
+    for lib in &missing.libraries {
+        out.push(finding(
+            RuleId::MissingLibrary,
+            b,
+            format!(
+                "it needs the shared library {} (DT_NEEDED), which is in none of {}",
+                printable(lib),
+                missing
+                    .searched
+                    .iter()
+                    .map(|d| format!("/{d}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
     }
     if let Some(arch) = &b.binary.goarch
         && *arch != a.image.platform.architecture
@@ -131,6 +132,53 @@ fn check_loader(a: &Analysis, b: &FoundBinary, out: &mut Vec<Finding>) {
                 a.image.platform
             ),
         ));
+    }
+}
+
+/// How an ELF file is linked: what [`missing_from_image`] looks for.
+pub struct Linked<'a> {
+    /// PT_INTERP, the loader path.
+    pub interpreter: Option<&'a str>,
+    /// DT_NEEDED names.
+    pub needed: &'a [String],
+    /// The ELF machine as a GOARCH name (picks the multiarch library directories).
+    pub goarch: Option<&'a str>,
+}
+
+/// What of its loader and libraries the image does not hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Missing {
+    /// The loader path, when it is not a regular file in the image (symlinks followed).
+    pub interpreter: Option<String>,
+    /// DT_NEEDED names found in none of [`Missing::searched`].
+    pub libraries: Vec<String>,
+    /// The directories searched, relative to the root: the loader's default path plus the
+    /// Debian/Ubuntu multiarch ones for the architecture.
+    pub searched: Vec<String>,
+}
+
+/// Looks a dynamic ELF file's loader and DT_NEEDED libraries up in the final file system, as
+/// the loader would find them without RPATH, RUNPATH, `LD_LIBRARY_PATH` or `ld.so.cache`.
+pub fn missing_from_image(tree: &FileTree, linked: &Linked<'_>) -> Missing {
+    let searched = library_dirs(linked.goarch);
+    let interpreter = linked
+        .interpreter
+        .filter(|i| !is_file(tree, i))
+        .map(String::from);
+    let libraries = linked
+        .needed
+        .iter()
+        .filter(|lib| {
+            !searched
+                .iter()
+                .any(|d| is_file(tree, &format!("{d}/{lib}")))
+        })
+        .cloned()
+        .collect();
+    Missing {
+        interpreter,
+        libraries,
+        searched,
     }
 }
 
