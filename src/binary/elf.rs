@@ -2,9 +2,9 @@
 //! what an ELF header says a file is (class, machine, executable, PIE or shared object).
 //!
 //! Every read is bounded by the bytes given and by the limits the kernel and loader keep:
-//! PT_INTERP and DT_NEEDED names longer than `PATH_MAX`, more than [`MAX_NEEDED`] DT_NEEDED
-//! entries or [`MAX_NEEDED_BYTES`] of their names make the file malformed instead of growing
-//! what is kept.
+//! PT_INTERP, DT_NEEDED and DT_RUNPATH names longer than `PATH_MAX`, more than
+//! [`MAX_NEEDED`] DT_NEEDED entries or [`MAX_NEEDED_BYTES`] of their names make the file
+//! malformed instead of growing what is kept.
 
 use object::elf;
 use object::read::elf::{Dyn as _, FileHeader, ProgramHeader as _, SectionHeader as _};
@@ -17,8 +17,9 @@ pub const MAX_NAME: usize = 4096;
 /// Most DT_NEEDED entries read from one file (real programs have a few dozen).
 pub const MAX_NEEDED: usize = 1024;
 
-/// Most bytes of DT_NEEDED names kept from one file (real programs: under 2 KiB), so entries
-/// that all point at one long name cannot make a small file a large record.
+/// Most bytes of DT_NEEDED, DT_RUNPATH and DT_RPATH names kept from one file (real programs:
+/// under 2 KiB), so entries that all point at one long name cannot make a small file a large
+/// record.
 pub const MAX_NEEDED_BYTES: usize = 16 << 10;
 
 /// How a binary is linked, read from its ELF headers.
@@ -28,6 +29,8 @@ pub struct Linkage {
     pub interpreter: Option<String>,
     /// Shared libraries from DT_NEEDED, in order.
     pub needed_libraries: Vec<String>,
+    /// Directories of DT_RUNPATH (else DT_RPATH), in order, as written (`$ORIGIN` kept).
+    pub runpath: Vec<String>,
     /// True when `.symtab` is absent (built with `-ldflags=-s`).
     pub stripped: bool,
     /// True when DWARF sections are present.
@@ -220,32 +223,7 @@ fn linkage<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Linkage, E
     }
 
     let sections = header.sections(endian, data).map_err(bad)?;
-    let mut needed_libraries = Vec::new();
-    let mut needed_bytes = 0usize;
-    let mut pie = false;
-    if let Some((entries, link)) = sections.dynamic(endian, data).map_err(bad)? {
-        let strings = sections.strings(endian, data, link).map_err(bad)?;
-        for entry in entries {
-            let tag = entry.tag(endian);
-            if tag == elf::DT_NEEDED {
-                if needed_libraries.len() == MAX_NEEDED {
-                    return Err(ElfError::Malformed(format!(
-                        "more than {MAX_NEEDED} DT_NEEDED entries"
-                    )));
-                }
-                let bytes = entry.string(endian, strings).map_err(bad)?;
-                needed_bytes += bytes.len();
-                if needed_bytes > MAX_NEEDED_BYTES {
-                    return Err(ElfError::Malformed(format!(
-                        "DT_NEEDED names add up to more than {MAX_NEEDED_BYTES} bytes"
-                    )));
-                }
-                needed_libraries.push(bounded_name(bytes, "a DT_NEEDED name")?);
-            } else if tag == elf::DT_FLAGS_1 {
-                pie |= entry.val(endian) & elf::DF_1_PIE.0 != 0;
-            }
-        }
-    }
+    let dynamic = dynamic_facts(&sections, endian, data)?;
 
     let mut stripped = true;
     let mut has_debug_info = false;
@@ -261,12 +239,78 @@ fn linkage<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Linkage, E
 
     Ok(Linkage {
         interpreter,
-        needed_libraries,
+        needed_libraries: dynamic.needed,
+        runpath: dynamic.runpath,
         stripped,
         has_debug_info,
         goarch: goarch(header.e_machine(endian), endian),
-        pie,
+        pie: dynamic.pie,
     })
+}
+
+/// What the dynamic section says.
+#[derive(Default)]
+struct DynamicFacts {
+    needed: Vec<String>,
+    runpath: Vec<String>,
+    pie: bool,
+}
+
+/// DT_NEEDED names, DT_RUNPATH (else DT_RPATH) directories and DF_1_PIE, within the bounds.
+fn dynamic_facts<H: FileHeader<Endian = Endianness>>(
+    sections: &object::read::elf::SectionTable<'_, H>,
+    endian: Endianness,
+    data: &[u8],
+) -> Result<DynamicFacts, ElfError> {
+    let bad = |e: object::Error| ElfError::Malformed(e.to_string());
+    let mut facts = DynamicFacts::default();
+    let Some((entries, link)) = sections.dynamic(endian, data).map_err(bad)? else {
+        return Ok(facts);
+    };
+    let strings = sections.strings(endian, data, link).map_err(bad)?;
+    let (mut runpath, mut rpath) = (None, None);
+    let mut kept = 0usize;
+    for entry in entries {
+        let tag = entry.tag(endian);
+        if tag == elf::DT_FLAGS_1 {
+            facts.pie |= entry.val(endian) & elf::DF_1_PIE.0 != 0;
+            continue;
+        }
+        if ![elf::DT_NEEDED, elf::DT_RUNPATH, elf::DT_RPATH].contains(&tag) {
+            continue;
+        }
+        let bytes = entry.string(endian, strings).map_err(bad)?;
+        kept += bytes.len();
+        if kept > MAX_NEEDED_BYTES {
+            return Err(ElfError::Malformed(format!(
+                "DT_NEEDED, DT_RUNPATH and DT_RPATH names add up to more than \
+                 {MAX_NEEDED_BYTES} bytes"
+            )));
+        }
+        if tag == elf::DT_NEEDED {
+            if facts.needed.len() == MAX_NEEDED {
+                return Err(ElfError::Malformed(format!(
+                    "more than {MAX_NEEDED} DT_NEEDED entries"
+                )));
+            }
+            facts.needed.push(bounded_name(bytes, "a DT_NEEDED name")?);
+        } else if tag == elf::DT_RUNPATH {
+            runpath = Some(bounded_name(bytes, "DT_RUNPATH")?);
+        } else {
+            rpath = Some(bounded_name(bytes, "DT_RPATH")?);
+        }
+    }
+    // The loader ignores DT_RPATH when DT_RUNPATH is there.
+    facts.runpath = runpath
+        .or(rpath)
+        .map(|p| {
+            p.split(':')
+                .filter(|d| !d.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(facts)
 }
 
 /// The GOARCH name of an ELF machine, when Go has one.

@@ -18,6 +18,7 @@ pub fn analyse(bytes: &[u8], entry: u32) -> ElfFile {
         Ok(l) => {
             file.interpreter = l.interpreter;
             file.needed = l.needed_libraries;
+            file.runpath = l.runpath;
             file.stripped = l.stripped;
             l.pie
         }

@@ -65,6 +65,7 @@ pub fn analyse(bytes: &[u8], entry: u32) -> Option<GoBinary> {
         Ok(l) => {
             binary.interpreter = l.interpreter;
             binary.needed = l.needed_libraries;
+            binary.runpath = l.runpath;
             binary.stripped = l.stripped;
             binary.goarch = l.goarch.map(str::to_string);
         }

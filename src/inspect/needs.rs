@@ -88,8 +88,10 @@ fn finding(rule: RuleId, b: &FoundBinary, message: String) -> Finding {
 
 fn check_loader(a: &Analysis, b: &FoundBinary, out: &mut Vec<Finding>) {
     let linked = Linked {
+        path: &b.path,
         interpreter: b.binary.interpreter.as_deref(),
         needed: &b.binary.needed,
+        runpath: &b.binary.runpath,
         goarch: b.binary.goarch.as_deref(),
     };
     let missing = missing_from_image(&a.merged.tree, &linked);
@@ -137,10 +139,14 @@ fn check_loader(a: &Analysis, b: &FoundBinary, out: &mut Vec<Finding>) {
 
 /// How an ELF file is linked: what [`missing_from_image`] looks for.
 pub struct Linked<'a> {
+    /// The file's normalised path in the image (what `$ORIGIN` expands from).
+    pub path: &'a str,
     /// PT_INTERP, the loader path.
     pub interpreter: Option<&'a str>,
     /// DT_NEEDED names.
     pub needed: &'a [String],
+    /// DT_RUNPATH (else DT_RPATH) directories as written.
+    pub runpath: &'a [String],
     /// The ELF machine as a GOARCH name (picks the multiarch library directories).
     pub goarch: Option<&'a str>,
 }
@@ -152,15 +158,28 @@ pub struct Missing {
     pub interpreter: Option<String>,
     /// DT_NEEDED names found in none of [`Missing::searched`].
     pub libraries: Vec<String>,
-    /// The directories searched, relative to the root: the loader's default path plus the
-    /// Debian/Ubuntu multiarch ones for the architecture.
+    /// The directories searched, relative to the root: DT_RUNPATH (else DT_RPATH) with
+    /// `$ORIGIN` expanded, then the loader's default path plus the Debian/Ubuntu multiarch
+    /// ones for the architecture.
     pub searched: Vec<String>,
 }
 
 /// Looks a dynamic ELF file's loader and DT_NEEDED libraries up in the final file system, as
-/// the loader would find them without RPATH, RUNPATH, `LD_LIBRARY_PATH` or `ld.so.cache`.
+/// the loader would find them without `LD_LIBRARY_PATH` or `ld.so.cache` (and so without
+/// `/etc/ld.so.conf.d` directories). A name with a `/` is a path, looked up as it is.
 pub fn missing_from_image(tree: &FileTree, linked: &Linked<'_>) -> Missing {
-    let searched = library_dirs(linked.goarch);
+    let origin = linked.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let mut searched: Vec<String> = linked
+        .runpath
+        .iter()
+        .map(|d| {
+            d.replace("${ORIGIN}", &format!("/{origin}"))
+                .replace("$ORIGIN", &format!("/{origin}"))
+                .trim_start_matches('/')
+                .to_string()
+        })
+        .collect();
+    searched.extend(library_dirs(linked.goarch));
     let interpreter = linked
         .interpreter
         .filter(|i| !is_file(tree, i))
@@ -169,6 +188,9 @@ pub fn missing_from_image(tree: &FileTree, linked: &Linked<'_>) -> Missing {
         .needed
         .iter()
         .filter(|lib| {
+            if lib.contains('/') {
+                return !is_file(tree, lib);
+            }
             !searched
                 .iter()
                 .any(|d| is_file(tree, &format!("{d}/{lib}")))

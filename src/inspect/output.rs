@@ -261,7 +261,10 @@ fn executables_text(o: &mut String, r: &ImageReport) {
     if !counts.is_empty() {
         let list: Vec<String> = counts
             .iter()
-            .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
+            .map(|(k, n)| {
+                let one = k.replace('_', " ");
+                crate::text::counted(*n as u64, &one, &format!("{one}s"))
+            })
             .collect();
         let _ = writeln!(o, "  and {} (--json lists them)", list.join(", "));
     }

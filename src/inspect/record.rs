@@ -224,6 +224,8 @@ pub struct GoBinary {
     pub interpreter: Option<String>,
     /// DT_NEEDED shared libraries, in order.
     pub needed: Vec<String>,
+    /// DT_RUNPATH (else DT_RPATH) directories, as written (`$ORIGIN` kept).
+    pub runpath: Vec<String>,
     /// No `.symtab` (built with `-s`).
     pub stripped: bool,
     /// The ELF machine as a GOARCH name.
@@ -249,6 +251,8 @@ pub struct ElfFile {
     pub interpreter: Option<String>,
     /// DT_NEEDED shared libraries, in order.
     pub needed: Vec<String>,
+    /// DT_RUNPATH (else DT_RPATH) directories, as written (`$ORIGIN` kept).
+    pub runpath: Vec<String>,
     /// No `.symtab`.
     pub stripped: bool,
     /// Why the linkage (PT_INTERP, DT_NEEDED, sections) is unknown: too large to analyse, or

@@ -237,11 +237,14 @@ pub struct ExecutableView {
     pub interpreter: Option<String>,
     /// DT_NEEDED libraries, in order.
     pub needed_libraries: Vec<String>,
+    /// DT_RUNPATH (else DT_RPATH) directories, as written (`$ORIGIN` kept).
+    pub runpath: Vec<String>,
     /// No `.symtab`.
     pub stripped: Option<bool>,
     /// The loader is not a file in the image.
     pub missing_interpreter: bool,
-    /// DT_NEEDED libraries found in none of the loader's default directories in the image.
+    /// DT_NEEDED libraries found neither in its runpath (`$ORIGIN` expanded) nor in the
+    /// loader's default directories in the image.
     pub missing_libraries: Vec<String>,
     /// Why its linkage is unknown (too large to analyse, malformed headers).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -538,8 +541,10 @@ fn executable_view(a: &Analysis, found: &FoundElf) -> ExecutableView {
     let f = &found.file;
     let header = f.header.as_ref();
     let linked = Linked {
+        path: &found.path,
         interpreter: f.interpreter.as_deref(),
         needed: &f.needed,
+        runpath: &f.runpath,
         goarch: header.and_then(|h| h.goarch.as_deref()),
     };
     let missing = missing_from_image(&a.merged.tree, &linked);
@@ -554,6 +559,7 @@ fn executable_view(a: &Analysis, found: &FoundElf) -> ExecutableView {
         is_static: f.is_static(),
         interpreter: f.interpreter.clone(),
         needed_libraries: f.needed.clone(),
+        runpath: f.runpath.clone(),
         stripped: f.error.is_none().then_some(f.stripped),
         missing_interpreter: missing.interpreter.is_some(),
         missing_libraries: missing.libraries,

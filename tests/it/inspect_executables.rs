@@ -201,6 +201,28 @@ fn a_dynamic_c_program_names_its_loader_and_libc_and_what_the_image_lacks_under_
     assert_eq!(e["missing_interpreter"], false, "{e:#}");
     assert_eq!(e["missing_libraries"], serde_json::json!([]), "{e:#}");
     let all = im["executables"].as_array().unwrap();
+    // Nothing libc6 ships lacks anything, gconv modules included: they find libGB.so and
+    // friends through DT_RUNPATH $ORIGIN.
+    let lacking: Vec<&Value> = all
+        .iter()
+        .filter(|x| {
+            x["missing_interpreter"] == true || x["missing_libraries"] != serde_json::json!([])
+        })
+        .collect();
+    assert!(lacking.is_empty(), "{lacking:#?}");
+    let gconv = executable(im, "/usr/lib/x86_64-linux-gnu/gconv/EUC-CN.so");
+    assert_eq!(
+        gconv["runpath"],
+        serde_json::json!(["$ORIGIN"]),
+        "{gconv:#}"
+    );
+    assert!(
+        gconv["needed_libraries"]
+            .as_array()
+            .unwrap()
+            .contains(&"libGB.so".into()),
+        "{gconv:#}"
+    );
     assert!(
         all.iter().any(|x| x["path"]
             .as_str()
