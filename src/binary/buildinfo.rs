@@ -71,17 +71,19 @@ pub enum BuildInfoError {
     },
 }
 
-/// Reads the build information of a Go executable (ELF; other formats by scanning for the magic).
+/// Reads the build information of a Go executable. In an ELF file the blob is looked for where
+/// Go's debug/buildinfo looks (so `go version -m` and gopack agree on what is a Go binary): the
+/// `.go.buildinfo` section, else the first 64 KiB of the first writable, non-executable
+/// PT_LOAD segment, the magic on a 16-byte boundary. A program that only holds the magic as a
+/// constant in its read-only data (gopack itself) is not a Go binary. Other data (another
+/// format, a bare blob) is scanned whole on 16-byte boundaries.
 pub fn read_build_info(data: &[u8]) -> Result<BuildInfo, BuildInfoError> {
     let file = object::File::parse(data).ok();
-    let blob_offset = file
-        .as_ref()
-        .and_then(|f| f.section_by_name(".go.buildinfo"))
-        .and_then(|s| s.file_range())
-        .map(|(offset, _)| offset as usize)
-        .filter(|&o| data.get(o..o + MAGIC.len()) == Some(&MAGIC[..]))
-        .or_else(|| scan_for_magic(data))
-        .ok_or(BuildInfoError::NotFound)?;
+    let blob_offset = match &file {
+        Some(f) => blob_in_elf(f, data),
+        None => scan_for_magic(data),
+    }
+    .ok_or(BuildInfoError::NotFound)?;
     let memory = |addr: u64, len: u64| -> Option<&[u8]> {
         let file = file.as_ref()?;
         file.segments().find_map(|seg| {
@@ -96,6 +98,34 @@ pub fn read_build_info(data: &[u8]) -> Result<BuildInfo, BuildInfoError> {
     let mut info = parse_modinfo(&modinfo)?;
     info.go_version = String::from_utf8_lossy(&version).into_owned();
     Ok(info)
+}
+
+/// Most bytes of the data start searched for the blob, as debug/buildinfo reads (64 KiB).
+const SEARCHED: u64 = 64 << 10;
+
+/// The file offset of the blob in an ELF file: in `.go.buildinfo`, else in the first writable,
+/// non-executable PT_LOAD segment (debug/buildinfo's `DataStart`).
+fn blob_in_elf(file: &object::File<'_>, data: &[u8]) -> Option<usize> {
+    let (offset, size) = file
+        .section_by_name(".go.buildinfo")
+        .and_then(|s| s.file_range())
+        .or_else(|| {
+            file.segments()
+                .find(|seg| match seg.flags() {
+                    object::SegmentFlags::Elf { p_flags, .. } => {
+                        let (x, w) = (object::elf::PF_X.0, object::elf::PF_W.0);
+                        p_flags.0 & (x | w) == w
+                    }
+                    _ => false,
+                })
+                .map(|seg| seg.file_range())
+        })?;
+    let start = usize::try_from(offset).ok()?;
+    let end = usize::try_from(offset.saturating_add(size.min(SEARCHED)))
+        .ok()?
+        .min(data.len());
+    let region = data.get(start..end)?;
+    scan_for_magic(region).map(|i| start + i)
 }
 
 fn scan_for_magic(data: &[u8]) -> Option<usize> {

@@ -1,10 +1,11 @@
-//! Go binaries inside images: found by content (ELF + the build-info magic
-//! `\xff Go buildinf:`), never by name, and read with gopack's own binary analysis
+//! Go binaries inside images: found by content (ELF + the build-info blob where Go's
+//! debug/buildinfo finds it: the `.go.buildinfo` section, else the magic `\xff Go buildinf:` at
+//! a 16-byte boundary), never by name, and read with gopack's own binary analysis
 //! ([`crate::binary`]): build information, linkage (PT_INTERP, DT_NEEDED, stripped) and the
 //! runtime needs its linked functions show (CA roots, zoneinfo, user database, /tmp).
 
 use super::record::GoBinary;
-use crate::binary::buildinfo::read_build_info;
+use crate::binary::buildinfo::{BuildInfoError, read_build_info};
 use crate::binary::elf::read_linkage;
 use crate::binary::needs::{DetectedNeed, RuntimeNeed, needs_of_binary};
 
@@ -25,16 +26,22 @@ pub fn need_of(name: &str) -> Option<RuntimeNeed> {
     RuntimeNeed::ALL.into_iter().find(|n| need_name(*n) == name)
 }
 
-/// Reads an ELF file's bytes as a Go binary; `None` when it has no build-info magic (not Go).
+/// Reads an ELF file's bytes as a Go binary; `None` when it has no build-info blob (not Go).
 /// What cannot be read (a corrupt function table) is kept in [`GoBinary::error`].
 pub fn analyse(bytes: &[u8], entry: u32) -> Option<GoBinary> {
+    // A quick no for most files; the magic alone is not a yes: programs that read Go binaries
+    // (gopack itself) hold it as a constant, not as a build-info blob.
     memchr::memmem::find(bytes, BUILDINFO_MAGIC)?;
+    let build_info = read_build_info(bytes);
+    if build_info == Err(BuildInfoError::NotFound) {
+        return None;
+    }
     let mut binary = GoBinary {
         entry,
         ..GoBinary::default()
     };
     let mut errors = Vec::new();
-    match read_build_info(bytes) {
+    match build_info {
         Ok(info) => {
             binary.go_version = info.go_version;
             binary.main_package = info.path;
@@ -58,6 +65,7 @@ pub fn analyse(bytes: &[u8], entry: u32) -> Option<GoBinary> {
         Ok(l) => {
             binary.interpreter = l.interpreter;
             binary.needed = l.needed_libraries;
+            binary.runpath = l.runpath;
             binary.stripped = l.stripped;
             binary.goarch = l.goarch.map(str::to_string);
         }

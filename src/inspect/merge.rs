@@ -21,7 +21,7 @@ pub type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
 /// See [`HashMap`].
 pub type HashSet<K> = StdHashSet<K, foldhash::fast::RandomState>;
 
-use super::record::{Entry, FLAG_PRIVATE_KEY, GoBinary, Kind, LayerRecord, PathProblem};
+use super::record::{ElfFile, Entry, FLAG_PRIVATE_KEY, GoBinary, Kind, LayerRecord, PathProblem};
 use super::sensitive;
 use crate::oci::{Applied, FileTree, NodeInfo, Whiteout};
 
@@ -138,6 +138,21 @@ pub struct FoundBinary {
     pub binary: GoBinary,
 }
 
+/// An ELF file that is not a Go binary, and where it lies.
+#[derive(Clone, Debug)]
+pub struct FoundElf {
+    /// 0-based layer index.
+    pub layer: u32,
+    /// Normalised path.
+    pub path: String,
+    /// Content size.
+    pub size: u64,
+    /// Mode bits of that copy.
+    pub mode: u32,
+    /// What its headers say.
+    pub file: ElfFile,
+}
+
 /// A member with an odd stored path, with its layer.
 #[derive(Clone, Debug)]
 pub struct FoundProblem {
@@ -198,6 +213,8 @@ pub struct Merged {
     pub buried: Vec<BuriedSecret>,
     /// Go binaries of every layer (check [`Merged::is_current`] for those the image shows).
     pub binaries: Vec<FoundBinary>,
+    /// Other ELF files of every layer (check [`Merged::is_current`] for those the image shows).
+    pub elf_files: Vec<FoundElf>,
     /// Captured small files: path → (layer, content), the last copy written.
     pub captured: HashMap<String, (u32, Vec<u8>)>,
     /// Members with odd stored paths.
@@ -230,6 +247,7 @@ pub struct Merger {
     wasted_paths: HashMap<Box<str>, WastedPath>,
     buried: Vec<BuriedSecret>,
     binaries: Vec<FoundBinary>,
+    elf_files: Vec<FoundElf>,
     captured: HashMap<String, (u32, Vec<u8>)>,
     path_problems: Vec<FoundProblem>,
 }
@@ -299,6 +317,16 @@ impl Merger {
                 uid: e.uid,
                 gid: e.gid,
                 binary: b,
+            });
+        }
+        for f in record.elf_files {
+            let e = &record.entries[f.entry as usize];
+            self.elf_files.push(FoundElf {
+                layer,
+                path: e.path.clone(),
+                size: e.size,
+                mode: e.mode,
+                file: f,
             });
         }
         for p in record.path_problems {
@@ -471,6 +499,7 @@ impl Merger {
             dive,
             buried: self.buried,
             binaries: self.binaries,
+            elf_files: self.elf_files,
             captured: self.captured,
             path_problems: self.path_problems,
         }

@@ -7,6 +7,7 @@
 //!   → per layer: cache::LayerCache hit, else scan::scan_layer (one streaming pass)  = LayerRecord
 //!   → merge::Merger (records replayed in order: FileTree + waste books + dive's figures)
 //!   → findings::check (+ needs: Go binaries against the image)                   = Analysis
+//!     (other ELF files are only described: report::executable_views)
 //!   → report::ImageReport (the JSON document, schema `gopack.inspect/v1`)
 //!   → diff::diff (two reports), gate::evaluate (CI), sarif/junit (other formats)
 //! ```
@@ -16,6 +17,7 @@
 pub mod cache;
 pub mod cat;
 pub mod diff;
+pub mod elffile;
 pub mod findings;
 pub mod gate;
 pub mod gobin;
@@ -129,6 +131,7 @@ pub fn analyse<S: ImageSource + ?Sized>(
             if record.entries.len() > room {
                 record.entries.truncate(room);
                 record.binaries.retain(|b| (b.entry as usize) < room);
+                record.elf_files.retain(|f| (f.entry as usize) < room);
                 record.error.get_or_insert_with(|| {
                     format!(
                         "replayed only in part: the image holds more than {cap} members, the \

@@ -87,10 +87,15 @@ fn finding(rule: RuleId, b: &FoundBinary, message: String) -> Finding {
 }
 
 fn check_loader(a: &Analysis, b: &FoundBinary, out: &mut Vec<Finding>) {
-    let tree = &a.merged.tree;
-    if let Some(interp) = &b.binary.interpreter
-        && !is_file(tree, interp)
-    {
+    let linked = Linked {
+        path: &b.path,
+        interpreter: b.binary.interpreter.as_deref(),
+        needed: &b.binary.needed,
+        runpath: &b.binary.runpath,
+        goarch: b.binary.goarch.as_deref(),
+    };
+    let missing = missing_from_image(&a.merged.tree, &linked);
+    if let Some(interp) = &missing.interpreter {
         out.push(finding(
             RuleId::MissingInterpreter,
             b,
@@ -101,23 +106,21 @@ fn check_loader(a: &Analysis, b: &FoundBinary, out: &mut Vec<Finding>) {
             ),
         ));
     }
-    let dirs = library_dirs(b.binary.goarch.as_deref());
-    for lib in &b.binary.needed {
-        let found = dirs.iter().any(|d| is_file(tree, &format!("{d}/{lib}")));
-        if !found {
-            out.push(finding(
-                RuleId::MissingLibrary,
-                b,
-                format!(
-                    "it needs the shared library {} (DT_NEEDED), which is in none of {}",
-                    printable(lib),
-                    dirs.iter()
-                        .map(|d| format!("/{d}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
+    for lib in &missing.libraries {
+        out.push(finding(
+            RuleId::MissingLibrary,
+            b,
+            format!(
+                "it needs the shared library {} (DT_NEEDED), which is in none of {}",
+                printable(lib),
+                missing
+                    .searched
+                    .iter()
+                    .map(|d| format!("/{d}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
     }
     if let Some(arch) = &b.binary.goarch
         && *arch != a.image.platform.architecture
@@ -131,6 +134,73 @@ fn check_loader(a: &Analysis, b: &FoundBinary, out: &mut Vec<Finding>) {
                 a.image.platform
             ),
         ));
+    }
+}
+
+/// How an ELF file is linked: what [`missing_from_image`] looks for.
+pub struct Linked<'a> {
+    /// The file's normalised path in the image (what `$ORIGIN` expands from).
+    pub path: &'a str,
+    /// PT_INTERP, the loader path.
+    pub interpreter: Option<&'a str>,
+    /// DT_NEEDED names.
+    pub needed: &'a [String],
+    /// DT_RUNPATH (else DT_RPATH) directories as written.
+    pub runpath: &'a [String],
+    /// The ELF machine as a GOARCH name (picks the multiarch library directories).
+    pub goarch: Option<&'a str>,
+}
+
+/// What of its loader and libraries the image does not hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Missing {
+    /// The loader path, when it is not a regular file in the image (symlinks followed).
+    pub interpreter: Option<String>,
+    /// DT_NEEDED names found in none of [`Missing::searched`].
+    pub libraries: Vec<String>,
+    /// The directories searched, relative to the root: DT_RUNPATH (else DT_RPATH) with
+    /// `$ORIGIN` expanded, then the loader's default path plus the Debian/Ubuntu multiarch
+    /// ones for the architecture.
+    pub searched: Vec<String>,
+}
+
+/// Looks a dynamic ELF file's loader and DT_NEEDED libraries up in the final file system, as
+/// the loader would find them without `LD_LIBRARY_PATH` or `ld.so.cache` (and so without
+/// `/etc/ld.so.conf.d` directories). A name with a `/` is a path, looked up as it is.
+pub fn missing_from_image(tree: &FileTree, linked: &Linked<'_>) -> Missing {
+    let origin = linked.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let mut searched: Vec<String> = linked
+        .runpath
+        .iter()
+        .map(|d| {
+            d.replace("${ORIGIN}", &format!("/{origin}"))
+                .replace("$ORIGIN", &format!("/{origin}"))
+                .trim_start_matches('/')
+                .to_string()
+        })
+        .collect();
+    searched.extend(library_dirs(linked.goarch));
+    let interpreter = linked
+        .interpreter
+        .filter(|i| !is_file(tree, i))
+        .map(String::from);
+    let libraries = linked
+        .needed
+        .iter()
+        .filter(|lib| {
+            if lib.contains('/') {
+                return !is_file(tree, lib);
+            }
+            !searched
+                .iter()
+                .any(|d| is_file(tree, &format!("{d}/{lib}")))
+        })
+        .cloned()
+        .collect();
+    Missing {
+        interpreter,
+        libraries,
+        searched,
     }
 }
 

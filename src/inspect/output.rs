@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::diff::DiffReport;
 use super::findings::printable;
 use super::gate::GateReport;
-use super::report::{ImageReport, InspectDocument};
+use super::report::{ExecutableView, ImageReport, InspectDocument};
 use super::rules::RULES;
 use crate::dockerfile::Severity;
 
@@ -48,6 +48,7 @@ pub fn text(r: &ImageReport) -> String {
     layers_text(&mut o, r);
     waste_text(&mut o, r);
     binaries_text(&mut o, r);
+    executables_text(&mut o, r);
     findings_text(&mut o, r);
     o
 }
@@ -218,6 +219,104 @@ fn binaries_text(o: &mut String, r: &ImageReport) {
         if !needs.is_empty() {
             let _ = writeln!(o, "      needs {}", needs.join(", "));
         }
+    }
+}
+
+/// Most programs the text report lists one a line (`--json` lists every ELF file).
+const TEXT_EXECUTABLES: usize = 20;
+
+/// Programs (executables and PIEs, and ELF files that could not be read) one a line, those the
+/// image lacks something for first; shared objects and the rest as counts.
+fn executables_text(o: &mut String, r: &ImageReport) {
+    if r.executables.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\nExecutables (not Go)");
+    let lacking = |e: &ExecutableView| {
+        e.error.is_some() || e.missing_interpreter || !e.missing_libraries.is_empty()
+    };
+    let (mut programs, rest): (Vec<&ExecutableView>, Vec<&ExecutableView>) = r
+        .executables
+        .iter()
+        .partition(|e| e.error.is_some() || e.elf_type.is_some_and(|k| k.is_program()));
+    programs.sort_by_key(|e| !lacking(e));
+    for e in programs.iter().take(TEXT_EXECUTABLES) {
+        executable_line(o, e);
+    }
+    if programs.len() > TEXT_EXECUTABLES {
+        let _ = writeln!(
+            o,
+            "  … {} more (--json lists all)",
+            programs.len() - TEXT_EXECUTABLES
+        );
+    }
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    for e in &rest {
+        let kind = e.elf_type.map_or("other", |k| k.as_str());
+        match counts.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((kind, 1)),
+        }
+    }
+    if !counts.is_empty() {
+        let list: Vec<String> = counts
+            .iter()
+            .map(|(k, n)| {
+                let one = k.replace('_', " ");
+                crate::text::counted(*n as u64, &one, &format!("{one}s"))
+            })
+            .collect();
+        let _ = writeln!(o, "  and {} (--json lists them)", list.join(", "));
+    }
+}
+
+/// `/path  ELF64 x86_64 pie, dynamic (/lib64/ld-linux-x86-64.so.2), needs libc.so.6, stripped`
+/// and, when the image lacks some of them, a second line naming them.
+fn executable_line(o: &mut String, e: &ExecutableView) {
+    let mut facts = vec![
+        [
+            e.class.as_deref().unwrap_or("ELF"),
+            e.machine.as_deref().unwrap_or("?"),
+            e.elf_type.map_or("?", |k| k.as_str()),
+        ]
+        .join(" "),
+    ];
+    match e.is_static {
+        Some(true) => facts.push("static".into()),
+        Some(false) => facts.push(format!(
+            "dynamic ({})",
+            e.interpreter.as_deref().unwrap_or("no loader")
+        )),
+        None => {}
+    }
+    if !e.needed_libraries.is_empty() {
+        facts.push(format!("needs {}", e.needed_libraries.join(" ")));
+    }
+    match e.stripped {
+        Some(true) => facts.push("stripped".into()),
+        Some(false) => facts.push("not stripped".into()),
+        None => {}
+    }
+    if let Some(error) = &e.error {
+        facts.push(error.clone());
+    }
+    let _ = writeln!(
+        o,
+        "  {}  {}",
+        printable(&e.path),
+        printable(&facts.join(", "))
+    );
+    let mut missing: Vec<String> = Vec::new();
+    if e.missing_interpreter {
+        missing.push(format!("loader {}", e.interpreter.as_deref().unwrap_or("")));
+    }
+    missing.extend(e.missing_libraries.iter().cloned());
+    if !missing.is_empty() {
+        let _ = writeln!(
+            o,
+            "      not in the image: {}",
+            printable(&missing.join(", "))
+        );
     }
 }
 

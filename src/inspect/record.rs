@@ -1,6 +1,7 @@
 //! What one streaming pass over a layer learns, kept per layer blob digest so a layer shared by
 //! many images (a base) is read once: every member's metadata and content digest, the Go
-//! binaries found in it with their analysis, and the few small files later checks read
+//! binaries found in it with their analysis, the other ELF files with what their headers say,
+//! and the few small files later checks read
 //! (`/etc/passwd`, `/etc/group`, `os-release`). A record holds no other file content.
 //!
 //! Records are plain data; [`super::scan`] makes them and [`super::cache`] stores them.
@@ -12,7 +13,8 @@ use crate::oci::{FileType, PathIssue};
 /// Version of what a scan records. Bump it when a scan learns something new (a new flag, a new
 /// captured file), so cached records from an older gopack are read again instead of trusted.
 /// 2: member names keep bytes that are not UTF-8 (`tar_reader::name_text`).
-pub const RECORD_FORMAT: u32 = 2;
+/// 3: ELF files that are not Go binaries ([`LayerRecord::elf_files`]).
+pub const RECORD_FORMAT: u32 = 3;
 
 /// Files whose content a scan keeps (up to [`MAX_CAPTURED`] bytes each), because checks read them.
 pub const CAPTURED_PATHS: &[&str] = &[
@@ -42,6 +44,9 @@ pub struct LayerRecord {
     pub entries: Vec<Entry>,
     /// Go binaries among the regular files, by index into `entries`.
     pub binaries: Vec<GoBinary>,
+    /// The other ELF regular files (no Go build-info magic, or too large to look), by index
+    /// into `entries`.
+    pub elf_files: Vec<ElfFile>,
     /// Content of the [`CAPTURED_PATHS`] present in this layer.
     pub captured: Vec<Captured>,
     /// Members whose stored path or link target was odd (absolute, `..`, escaping the root).
@@ -219,6 +224,8 @@ pub struct GoBinary {
     pub interpreter: Option<String>,
     /// DT_NEEDED shared libraries, in order.
     pub needed: Vec<String>,
+    /// DT_RUNPATH (else DT_RPATH) directories, as written (`$ORIGIN` kept).
+    pub runpath: Vec<String>,
     /// No `.symtab` (built with `-s`).
     pub stripped: bool,
     /// The ELF machine as a GOARCH name.
@@ -230,4 +237,38 @@ pub struct GoBinary {
     pub satisfied: Vec<(String, String)>,
     /// What could not be read (build info or function table), if anything.
     pub error: Option<String>,
+}
+
+/// An ELF regular file that is not a Go binary (found by its first bytes, `\x7fELF`), and what
+/// its headers say.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElfFile {
+    /// Index into [`LayerRecord::entries`].
+    pub entry: u32,
+    /// The ELF file header, when it could be read (its first 64 bytes are enough).
+    pub header: Option<ElfHeader>,
+    /// PT_INTERP, the dynamic loader, if any.
+    pub interpreter: Option<String>,
+    /// DT_NEEDED shared libraries, in order.
+    pub needed: Vec<String>,
+    /// DT_RUNPATH (else DT_RPATH) directories, as written (`$ORIGIN` kept).
+    pub runpath: Vec<String>,
+    /// No `.symtab`.
+    pub stripped: bool,
+    /// Why the linkage (PT_INTERP, DT_NEEDED, sections) is unknown: too large to analyse, or
+    /// malformed headers. `interpreter`, `needed` and `stripped` mean nothing then.
+    pub error: Option<String>,
+}
+
+/// What an ELF file header says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElfHeader {
+    /// `ELF32` or `ELF64`.
+    pub class: String,
+    /// The machine as `uname -m` names it (`x86_64`, `aarch64`…; `EM_<n>` when unnamed).
+    pub machine: String,
+    /// The machine as a GOARCH name (`amd64`…), what image platforms use.
+    pub goarch: Option<String>,
+    /// Executable, PIE, shared object…; PIE is only told apart once the linkage is read.
+    pub kind: crate::binary::elf::ElfKind,
 }

@@ -9,9 +9,11 @@ use serde::Serialize;
 
 use super::Analysis;
 use super::findings::Finding;
-use super::merge::{DiveFigures, WastedPath};
+use super::merge::{DiveFigures, FoundElf, WastedPath};
+use super::needs::{Linked, missing_from_image};
 use super::rules::RuleId;
 use super::sensitive;
+use crate::binary::elf::ElfKind;
 use crate::dockerfile::Severity;
 use crate::oci::FileType;
 
@@ -56,6 +58,9 @@ pub struct ImageReport {
     pub waste: WasteView,
     /// Go binaries the final file system holds.
     pub go_binaries: Vec<BinaryView>,
+    /// Every other ELF regular file the final file system holds (executables, PIEs, shared
+    /// objects…), in path order.
+    pub executables: Vec<ExecutableView>,
     /// Problems found, sorted by rule.
     pub findings: Vec<Finding>,
     /// The rules behind the findings, with their explanation and fix.
@@ -201,6 +206,47 @@ pub struct BinaryView {
     /// Needs met by the binary itself.
     pub satisfied_in_binary: Vec<NeedView>,
     /// What could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// An ELF file that is not a Go binary. Header fields are `null` when the header could not be
+/// read; linkage fields (`static`, `stripped`…) when [`ExecutableView::error`] says why not.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExecutableView {
+    /// Absolute path in the image.
+    pub path: String,
+    /// 0-based layer holding it.
+    pub layer: u32,
+    /// Bytes.
+    pub size: u64,
+    /// `ELF32` or `ELF64`.
+    pub class: Option<String>,
+    /// The machine as `uname -m` names it (`x86_64`, `aarch64`…).
+    pub machine: Option<String>,
+    /// The machine as a GOARCH name (`amd64`…), as image platforms say it.
+    pub goarch: Option<String>,
+    /// `executable` (ET_EXEC), `pie` (ET_DYN with DF_1_PIE), `shared_object`, `relocatable`,
+    /// `core` or `other`.
+    #[serde(rename = "type")]
+    pub elf_type: Option<ElfKind>,
+    /// No loader and no shared libraries.
+    #[serde(rename = "static")]
+    pub is_static: Option<bool>,
+    /// PT_INTERP, the loader.
+    pub interpreter: Option<String>,
+    /// DT_NEEDED libraries, in order.
+    pub needed_libraries: Vec<String>,
+    /// DT_RUNPATH (else DT_RPATH) directories, as written (`$ORIGIN` kept).
+    pub runpath: Vec<String>,
+    /// No `.symtab`.
+    pub stripped: Option<bool>,
+    /// The loader is not a file in the image.
+    pub missing_interpreter: bool,
+    /// DT_NEEDED libraries found neither in its runpath (`$ORIGIN` expanded) nor in the
+    /// loader's default directories in the image.
+    pub missing_libraries: Vec<String>,
+    /// Why its linkage is unknown (too large to analyse, malformed headers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -362,6 +408,7 @@ pub fn image_report(a: &Analysis) -> ImageReport {
         waste: waste_view(a),
         layers,
         go_binaries: binary_views(a),
+        executables: executable_views(a),
         findings: a.findings.clone(),
         rules: rules.into_iter().map(rule_view).collect(),
         files: None,
@@ -474,6 +521,50 @@ fn binary_views(a: &Analysis) -> Vec<BinaryView> {
         .collect();
     out.sort_by(|x, y| x.path.cmp(&y.path));
     out
+}
+
+/// The ELF files that are not Go binaries the final file system shows, in path order, with
+/// what of their loader and libraries the image lacks.
+pub fn executable_views(a: &Analysis) -> Vec<ExecutableView> {
+    let mut out: Vec<ExecutableView> = a
+        .merged
+        .elf_files
+        .iter()
+        .filter(|f| a.merged.is_current(&f.path, f.layer))
+        .map(|f| executable_view(a, f))
+        .collect();
+    out.sort_by(|x, y| x.path.cmp(&y.path));
+    out
+}
+
+fn executable_view(a: &Analysis, found: &FoundElf) -> ExecutableView {
+    let f = &found.file;
+    let header = f.header.as_ref();
+    let linked = Linked {
+        path: &found.path,
+        interpreter: f.interpreter.as_deref(),
+        needed: &f.needed,
+        runpath: &f.runpath,
+        goarch: header.and_then(|h| h.goarch.as_deref()),
+    };
+    let missing = missing_from_image(&a.merged.tree, &linked);
+    ExecutableView {
+        path: format!("/{}", found.path),
+        layer: found.layer,
+        size: found.size,
+        class: header.map(|h| h.class.clone()),
+        machine: header.map(|h| h.machine.clone()),
+        goarch: header.and_then(|h| h.goarch.clone()),
+        elf_type: header.map(|h| h.kind),
+        is_static: f.is_static(),
+        interpreter: f.interpreter.clone(),
+        needed_libraries: f.needed.clone(),
+        runpath: f.runpath.clone(),
+        stripped: f.error.is_none().then_some(f.stripped),
+        missing_interpreter: missing.interpreter.is_some(),
+        missing_libraries: missing.libraries,
+        error: f.error.clone(),
+    }
 }
 
 /// The final file system as [`FileView`]s, in path order; directories sized by what is below.

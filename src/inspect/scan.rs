@@ -1,23 +1,24 @@
 //! One streaming pass over one layer blob, producing its [`LayerRecord`]: every member's
-//! metadata, the sha256 of every regular file's content, Go binaries (ELF with the build-info
-//! magic) analysed on the way, and the few small files later checks read.
+//! metadata, the sha256 of every regular file's content, ELF files analysed on the way (Go
+//! binaries, with a build-info blob, in full; the others by their headers), and the few
+//! small files later checks read.
 //!
 //! Memory stays bounded whatever the layer holds: content is hashed in 64 KiB chunks and
 //! dropped, except ELF files, which are kept until their end to be analysed — in memory up to
 //! [`ScanLimits::spill_over`] bytes, beyond that in an unnamed temporary file (`O_TMPFILE`:
 //! it has no name, is never reachable by path, and vanishes when closed). ELF files over
-//! [`ScanLimits::max_binary`] are listed but not analysed. Nothing from a layer is ever written
-//! under a path taken from the layer.
+//! [`ScanLimits::max_binary`] are listed with their file header only, as too large to
+//! analyse. Nothing from a layer is ever written under a path taken from the layer.
 
 use std::io::{self, Read, Write};
 
 use sha2::{Digest as _, Sha256};
 
-use super::gobin;
 use super::record::{
-    CAPTURED_PATHS, Captured, Entry, FLAG_ELF, FLAG_PRIVATE_KEY, Kind, LayerRecord, MAX_CAPTURED,
-    PathProblem, RECORD_FORMAT,
+    CAPTURED_PATHS, Captured, ElfFile, Entry, FLAG_ELF, FLAG_PRIVATE_KEY, GoBinary, Kind,
+    LayerRecord, MAX_CAPTURED, PathProblem, RECORD_FORMAT,
 };
+use super::{elffile, gobin};
 use crate::oci::{Descriptor, FileEntry, ImageSource, TarLimits, Whiteout, open_layer};
 
 /// Bounds of one scan.
@@ -25,7 +26,8 @@ use crate::oci::{Descriptor, FileEntry, ImageSource, TarLimits, Whiteout, open_l
 pub struct ScanLimits {
     /// Bounds on the tar stream (path length, extension headers).
     pub tar: TarLimits,
-    /// Largest ELF file analysed as a possible Go binary, bytes.
+    /// Largest ELF file analysed (as a Go binary or by its headers), bytes; a larger one is
+    /// recorded with its file header only, as too large to analyse.
     pub max_binary: u64,
     /// ELF files larger than this are kept in an unnamed temporary file instead of memory.
     pub spill_over: u64,
@@ -158,10 +160,14 @@ fn scan_entry(
                 bytes,
             });
         }
-        if let Some(spool) = content.elf
-            && let Some(binary) = spool.analyse(index)?
-        {
-            record.binaries.push(binary);
+        if let Some(spool) = content.elf {
+            match spool.analyse(index)? {
+                Analysed::Go(binary) => record.binaries.push(binary),
+                Analysed::Other(file) => record.elf_files.push(file),
+            }
+        } else if let Some(head) = content.elf_head {
+            let file = elffile::too_large(&head, index, e.size, limits.max_binary);
+            record.elf_files.push(file);
         }
     }
     record.entries.push(e);
@@ -173,10 +179,15 @@ struct Content {
     flags: u8,
     captured: Option<Vec<u8>>,
     elf: Option<Spool>,
+    /// The first bytes (the file header) of an ELF file too large to keep.
+    elf_head: Option<Vec<u8>>,
 }
 
+/// Bytes kept of an ELF file too large to analyse: its file header (52 or 64 bytes).
+const ELF_HEADER_BYTES: usize = 64;
+
 /// Hashes a regular file's content, keeping it only when it is a small captured file or an
-/// ELF file (a possible Go binary).
+/// ELF file (up to [`ScanLimits::max_binary`]; beyond, only its header).
 fn read_content(
     entry: &mut FileEntry<'_>,
     buf: &mut [u8],
@@ -187,6 +198,7 @@ fn read_content(
     let mut flags = 0u8;
     let mut captured = capture.then(Vec::new);
     let mut elf: Option<Spool> = None;
+    let mut elf_head = None;
     let mut first = true;
     loop {
         let n = read_full(entry, buf)?;
@@ -201,6 +213,8 @@ fn read_content(
                 flags |= FLAG_ELF;
                 if entry.size <= limits.max_binary {
                     elf = Some(Spool::new(entry.size, limits.spill_over)?);
+                } else {
+                    elf_head = Some(chunk[..n.min(ELF_HEADER_BYTES)].to_vec());
                 }
             }
             if holds_private_key(chunk) {
@@ -219,6 +233,7 @@ fn read_content(
         flags,
         captured,
         elf,
+        elf_head,
     })
 }
 
@@ -251,6 +266,14 @@ pub fn holds_private_key(bytes: &[u8]) -> bool {
     false
 }
 
+/// What an ELF file is.
+enum Analysed {
+    /// It holds a Go build-info blob.
+    Go(GoBinary),
+    /// Any other ELF file.
+    Other(ElfFile),
+}
+
 /// An ELF file's bytes, kept in memory or, when large, in an unnamed temporary file.
 enum Spool {
     Memory(Vec<u8>),
@@ -276,15 +299,20 @@ impl Spool {
         }
     }
 
-    /// The Go binary these bytes are, if they carry the build-info magic.
-    fn analyse(self, entry: u32) -> io::Result<Option<super::record::GoBinary>> {
+    /// The Go binary these bytes are, if they hold a build-info blob; else what their ELF
+    /// headers say.
+    fn analyse(self, entry: u32) -> io::Result<Analysed> {
+        let of = |bytes: &[u8]| match gobin::analyse(bytes, entry) {
+            Some(binary) => Analysed::Go(binary),
+            None => Analysed::Other(elffile::analyse(bytes, entry)),
+        };
         match self {
-            Spool::Memory(v) => Ok(gobin::analyse(&v, entry)),
+            Spool::Memory(v) => Ok(of(&v)),
             Spool::File(f) => {
                 // SAFETY: the file is unnamed and private to this process; nothing else can
                 // change it while it is mapped.
                 let map = unsafe { memmap2::Mmap::map(&f)? };
-                Ok(gobin::analyse(&map, entry))
+                Ok(of(&map))
             }
         }
     }
@@ -296,13 +324,19 @@ mod tests {
 
     /// A layer of `n` empty files in a one-image layout at `dir`; its descriptor.
     fn layer_of_many_files(dir: &std::path::Path, n: usize) -> Descriptor {
+        let files: Vec<(String, Vec<u8>)> = (0..n).map(|i| (format!("f{i}"), Vec::new())).collect();
+        layer_of(dir, &files)
+    }
+
+    /// A layer of `files` (path, content) in a one-image layout at `dir`; its descriptor.
+    fn layer_of(dir: &std::path::Path, files: &[(String, Vec<u8>)]) -> Descriptor {
         let mut tar = tar::Builder::new(Vec::new());
-        for i in 0..n {
+        for (path, content) in files {
             let mut h = tar::Header::new_ustar();
-            h.set_size(0);
-            h.set_mode(0o644);
+            h.set_size(content.len() as u64);
+            h.set_mode(0o755);
             h.set_cksum();
-            tar.append_data(&mut h, format!("f{i}"), &[][..]).unwrap();
+            tar.append_data(&mut h, path, &content[..]).unwrap();
         }
         let bytes = tar.into_inner().unwrap();
         let digest = crate::oci::Digest::of(&bytes);
@@ -346,6 +380,41 @@ mod tests {
         );
         let whole = scan_layer(&source, &layer, &ScanLimits::default());
         assert_eq!((whole.entries.len(), whole.error), (50, None));
+    }
+
+    #[test]
+    fn elf_files_that_are_not_go_are_read_by_their_headers_up_to_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let ls = std::fs::read("/bin/ls").expect("/bin/ls exists on Linux");
+        let files = [
+            ("bin/ls".to_string(), ls.clone()),
+            ("etc/hostname".to_string(), b"box\n".to_vec()),
+        ];
+        let layer = layer_of(dir.path(), &files);
+        let source =
+            crate::oci::source::LayoutSource::open(dir.path(), None, Default::default()).unwrap();
+        let record = scan_layer(&source, &layer, &ScanLimits::default());
+        assert!(record.binaries.is_empty());
+        assert_eq!(record.elf_files.len(), 1, "{:?}", record.elf_files);
+        let f = &record.elf_files[0];
+        assert_eq!((f.entry, &f.error), (0, &None));
+        assert!(f.interpreter.as_deref().unwrap().contains("ld-linux"));
+        assert!(f.needed.iter().any(|l| l.starts_with("libc.so")));
+        // Over the bound: the header only, and why.
+        let small = ScanLimits {
+            max_binary: ls.len() as u64 - 1,
+            ..ScanLimits::default()
+        };
+        let record = scan_layer(&source, &layer, &small);
+        let f = &record.elf_files[0];
+        assert!(
+            f.error
+                .as_deref()
+                .unwrap()
+                .starts_with("too large to analyse")
+        );
+        assert_eq!(f.header.as_ref().unwrap().class, "ELF64");
+        assert!(f.interpreter.is_none() && f.needed.is_empty());
     }
 
     #[test]

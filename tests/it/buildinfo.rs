@@ -108,3 +108,33 @@ fn matches_go_version_m_for_32_bit_arm_and_big_endian_s390x() {
         assert!(!linkage.stripped, "built without -s keeps .symtab");
     }
 }
+
+/// gopack holds Go's build-info magic as a constant in its read-only data (once at a 16-byte
+/// boundary in the musl build); `go version -m` says it is not a Go executable, and so does
+/// gopack, which looks where Go looks (`.go.buildinfo`, else the first writable segment).
+#[test]
+fn programs_holding_the_magic_as_a_constant_are_not_go_binaries_as_go_says() {
+    let mut programs = vec![std::path::PathBuf::from(env!("CARGO_BIN_EXE_gopack"))];
+    programs.extend(crate::static_build::musl_gopack());
+    for program in programs {
+        let data = std::fs::read(&program).unwrap();
+        assert!(
+            memchr::memmem::find(&data, b"\xff Go buildinf:").is_some(),
+            "{} holds the magic",
+            program.display()
+        );
+        let out = Command::new("go")
+            .args(["version", "-m"])
+            .arg(&program)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("not a Go executable"), "{said}");
+        assert_eq!(
+            read_build_info(&data),
+            Err(gopack::binary::buildinfo::BuildInfoError::NotFound),
+            "{}",
+            program.display()
+        );
+    }
+}

@@ -14,7 +14,7 @@ const MUSL: &str = "x86_64-unknown-linux-musl";
 
 /// The musl build (dev profile), when it was made (CI makes it before the tests; a developer with
 /// `rustup target add x86_64-unknown-linux-musl` and musl-tools can too).
-fn musl_gopack() -> Option<PathBuf> {
+pub(crate) fn musl_gopack() -> Option<PathBuf> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("target"));
@@ -27,9 +27,7 @@ fn musl_gopack() -> Option<PathBuf> {
         "{} is missing: CI builds it first (.ci/run: cargo build --target {MUSL})",
         binary.display()
     );
-    eprintln!(
-        "skipped: gopack_builds_as_one_static_musl_binary: needs `cargo build --target {MUSL}`"
-    );
+    eprintln!("skipped: needs the static gopack: `cargo build --target {MUSL}`");
     None
 }
 
