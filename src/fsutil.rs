@@ -24,6 +24,15 @@ pub const TEMP_SUFFIX: &str = ".tmp";
 /// The lock file inside a directory gopack writes (an OCI layout, a staging directory).
 pub const LOCK_FILE: &str = ".gopack.lock";
 
+/// The executable file `name` in the first `PATH` directory holding one, as `execvp` finds it
+/// (a file that is not executable is passed over); `None` when there is none.
+pub fn executable_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+}
+
 /// Whether `name` is one of gopack's temp files or staging directories.
 pub fn is_temp_name(name: &str) -> bool {
     name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) && name.len() > 13

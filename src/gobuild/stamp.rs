@@ -77,7 +77,7 @@ pub enum Before {
 /// A stamp to record once go has written the outputs.
 pub struct Pending {
     base: Option<Base>,
-    vcs: Option<std::thread::JoinHandle<Option<String>>>,
+    vcs: VcsAnswer,
     record: PathBuf,
     outputs: Vec<PathBuf>,
 }
@@ -97,12 +97,16 @@ pub fn before(goenv: &GoEnv, run: &Invocation, record: PathBuf, outputs: Vec<Pat
         }
     }
     forget(&record);
-    let vcs = base.clone().map(|b| {
-        std::thread::spawn(move || match known {
-            Some(v) => Some(v),
-            None => vcs(&b),
-        })
-    });
+    let vcs = match (&base, known) {
+        (None, _) => VcsAnswer::None,
+        (Some(_), Some(v)) => VcsAnswer::Known(v),
+        (Some(b), None) if b.git_dir.is_none() => VcsAnswer::Known(String::new()),
+        // git beside go: the edit loop never waits for it.
+        (Some(b), None) => {
+            let b = b.clone();
+            VcsAnswer::Asking(std::thread::spawn(move || vcs(&b)))
+        }
+    };
     Before::Run(Pending {
         base,
         vcs,
@@ -111,29 +115,40 @@ pub fn before(goenv: &GoEnv, run: &Invocation, record: PathBuf, outputs: Vec<Pat
     })
 }
 
+/// What version control says for the record: nothing to record, known, or git still running.
+enum VcsAnswer {
+    None,
+    Known(String),
+    Asking(std::thread::JoinHandle<Option<String>>),
+}
+
 impl Pending {
     /// Go succeeded: records the stamp for the outputs it wrote.
     pub fn done(self) {
-        let (Some(base), Some(vcs)) = (self.base, self.vcs) else {
-            return;
+        let Some(base) = self.base else { return };
+        let vcs = match self.vcs {
+            VcsAnswer::None => return,
+            VcsAnswer::Known(v) => v,
+            VcsAnswer::Asking(job) => match job.join() {
+                Ok(Some(v)) => v,
+                _ => return,
+            },
         };
-        if let Ok(Some(v)) = vcs.join() {
-            record(&self.record, &base, &v, &self.outputs);
-        }
+        record(&self.record, &base, &vcs, &self.outputs);
     }
 }
 
 /// The part of a stamp that needs no other program: a hex SHA-256 of everything but version
 /// control, and where version control must be asked (`None`: go stamps nothing from it).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Base {
+struct Base {
     hash: String,
     git_dir: Option<PathBuf>,
 }
 
 /// The stamp base of `run`, or `None` when this build must always run go (see the module
 /// documentation for which builds).
-pub fn base(goenv: &GoEnv, run: &Invocation) -> Option<Base> {
+fn base(goenv: &GoEnv, run: &Invocation) -> Option<Base> {
     if std::env::var("GOPACK_ALWAYS_GO_BUILD").is_ok_and(|v| !v.is_empty() && v != "0") {
         return None;
     }
@@ -173,7 +188,7 @@ pub fn base(goenv: &GoEnv, run: &Invocation) -> Option<Base> {
 /// What go would stamp from version control for `base`, hashed: empty when it stamps nothing,
 /// else from `git log -1` and `git status --porcelain` (as `go build` asks git); `None` when
 /// git fails.
-pub fn vcs(base: &Base) -> Option<String> {
+fn vcs(base: &Base) -> Option<String> {
     let Some(dir) = &base.git_dir else {
         return Some(String::new());
     };
@@ -205,7 +220,7 @@ pub fn vcs(base: &Base) -> Option<String> {
 /// True when the record at `record` holds `base` and every one of `outputs` is the file go
 /// wrote when it was recorded (same size, mtime and inode); version control still to check
 /// with [`same_vcs`].
-pub fn same_base(record: &Path, base: &Base, outputs: &[PathBuf]) -> bool {
+fn same_base(record: &Path, base: &Base, outputs: &[PathBuf]) -> bool {
     let (Ok(recorded), Some(now)) = (fs::read_to_string(record), outputs_text(outputs)) else {
         return false;
     };
@@ -214,18 +229,19 @@ pub fn same_base(record: &Path, base: &Base, outputs: &[PathBuf]) -> bool {
 }
 
 /// True when the record at `record` holds `vcs` (from [`vcs`]).
-pub fn same_vcs(record: &Path, vcs: &str) -> bool {
+fn same_vcs(record: &Path, vcs: &str) -> bool {
     fs::read_to_string(record).is_ok_and(|r| r.split('\n').nth(1) == Some(vcs))
 }
 
 /// Records `base` and `vcs` for the `outputs` go just wrote (best effort: without a record the
 /// next build runs go, as it always did).
-pub fn record(record: &Path, base: &Base, vcs: &str, outputs: &[PathBuf]) {
+fn record(record: &Path, base: &Base, vcs: &str, outputs: &[PathBuf]) {
     let (Some(files), Some(dir)) = (outputs_text(outputs), record.parent()) else {
         return;
     };
     let text = format!("{}\n{vcs}\n{files}", base.hash);
-    if let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir)
+    // gopack's temp naming, so a run killed here leaves nothing the next run does not sweep.
+    if let Ok(mut tmp) = crate::fsutil::temp_file_in(dir)
         && tmp.write_all(text.as_bytes()).is_ok()
     {
         let _ = tmp.persist(record);
@@ -234,7 +250,7 @@ pub fn record(record: &Path, base: &Base, vcs: &str, outputs: &[PathBuf]) {
 
 /// Removes a record (before go runs: whatever happens, the old stamp no longer describes the
 /// outputs).
-pub fn forget(record: &Path) {
+fn forget(record: &Path) {
     let _ = fs::remove_file(record);
 }
 
@@ -268,9 +284,7 @@ fn toolchain_identity(goenv: &GoEnv) -> Option<String> {
     let found = if program.components().count() > 1 {
         program.to_path_buf()
     } else {
-        std::env::split_paths(&std::env::var_os("PATH")?)
-            .map(|d| d.join(program))
-            .find(|p| p.is_file())?
+        crate::fsutil::executable_on_path(&program.to_string_lossy())?
     };
     let meta = fs::metadata(&found).ok()?;
     let installed = goenv.installed();
