@@ -56,6 +56,20 @@ pub fn target_platforms(request: &PlanRequest, goenv: &GoEnv) -> Vec<(Platform, 
 /// newer Go, --cgo off on a cgo program, no C compiler, a bad --data directory) is returned
 /// with [`Plan::problems`] filled.
 pub fn make_plan(request: &PlanRequest, goenv: &GoEnv) -> Result<Plan, MakePlanError> {
+    // A pattern written as a path is a directory; say so when it is missing, rather than
+    // looking for go.mod from the working directory and blaming that.
+    for pattern in &request.patterns {
+        let path = pattern.strip_suffix("/...").unwrap_or(pattern);
+        let dir = request.cwd.join(path);
+        let path_like = ["./", "../", "/"].iter().any(|p| path.starts_with(p)) || path == "..";
+        if path_like && !dir.is_dir() {
+            return Err(project::ProjectError::NoSuchDirectory {
+                pattern: pattern.clone(),
+                dir,
+            }
+            .into());
+        }
+    }
     let root = project::find_module_root(&first_dir(request))?;
     let gomod = GoMod::read(&root.join("go.mod"))?;
     let levels = target_platforms(request, goenv);

@@ -39,6 +39,17 @@ pub enum ProjectError {
         /// The directory searched from.
         dir: PathBuf,
     },
+    /// A package named by a path (`./cmd/api`, `../x`, `/abs`) that does not exist.
+    #[error(
+        "{pattern}: no such directory ({dir}). Name a package directory that exists (`./cmd/api`, \
+         `./...`) or an import path"
+    )]
+    NoSuchDirectory {
+        /// The pattern as given.
+        pattern: String,
+        /// The directory it names.
+        dir: PathBuf,
+    },
     /// go.mod could not be read.
     #[error("cannot read {path}: {source}")]
     ReadGoMod {

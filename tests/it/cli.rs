@@ -364,3 +364,23 @@ fn counts_agree_with_their_nouns() {
     let report = String::from_utf8(out.stdout).unwrap();
     assert!(report.contains(" uncompressed, 1 file ("), "{report}");
 }
+
+#[test]
+fn a_package_path_that_does_not_exist_is_named_as_such() {
+    // Not "no go.mod found in <cwd>": the directory the user typed is what is missing.
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    for verb in ["build", "plan"] {
+        let (code, err) = stderr_of(
+            gopack(&cache)
+                .current_dir(tmp.path())
+                .args([verb, "./cmd/nope"]),
+        );
+        assert_ne!(code, 0, "{err}");
+        assert!(
+            err.contains("./cmd/nope: no such directory"),
+            "{verb}: {err}"
+        );
+        assert!(!err.contains("no go.mod"), "{verb}: {err}");
+    }
+}
